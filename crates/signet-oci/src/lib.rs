@@ -1,1 +1,146 @@
-//! stub
+//! Where images and their signatures are stored: OCI registries and OCI image layouts.
+//!
+//! Both stores sit behind one object-safe trait, [`OciRepository`], with the handful of
+//! operations signing and verifying need: read a manifest by tag or digest, read a blob with a
+//! size bound, write a blob, write a manifest under a tag. [`OciClient`] opens a repository for
+//! an [`ImageReference`]: registries go through `oci-client` (one connection pool per
+//! registry, Docker config credentials, bearer-token flows), `oci:` references through
+//! [`layout::LayoutRepository`], which needs no server.
+//!
+//! Every read is bounded by [`Limits`]; every error says which registry or layout failed and is
+//! an operational failure ("could not find out"), never a verdict. A missing manifest is not an
+//! error: it is `Ok(None)`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), signet_oci::Error> {
+//! use signet_oci::{ClientOptions, OciClient};
+//! let client = OciClient::new(ClientOptions::default());
+//! let image = "oci:./layout:latest".parse().expect("valid reference");
+//! let (repository, reference) = client.open(&image)?;
+//! let manifest = repository.manifest(&reference).await?;
+//! # let _ = manifest; Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod auth;
+mod error;
+pub mod layout;
+mod registry;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub use error::Error;
+pub use registry::{ClientOptions, HttpPolicy, TlsPolicy};
+use signet_core::digest::Digest;
+pub use signet_core::limits::Limits;
+use signet_core::reference::{ImageReference, LayoutSelector, Repository};
+
+/// A boxed future, so [`OciRepository`] can be used as a trait object.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A manifest as stored: its exact bytes, their digest and the media type the store reported.
+#[derive(Debug, Clone)]
+pub struct FetchedManifest {
+    /// The manifest bytes; signatures cover these exactly.
+    pub bytes: Vec<u8>,
+    /// sha256 of `bytes`, computed here, not taken from the registry.
+    pub digest: Digest,
+    /// The media type the store reported, if any.
+    pub media_type: Option<String>,
+}
+
+/// Which manifest of a repository is meant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ManifestRef {
+    /// A tag.
+    Tag(String),
+    /// A digest.
+    Digest(Digest),
+}
+
+impl fmt::Display for ManifestRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Tag(t) => write!(f, ":{t}"),
+            Self::Digest(d) => write!(f, "@{d}"),
+        }
+    }
+}
+
+/// One repository of a registry, or one OCI image layout.
+pub trait OciRepository: Send + Sync + fmt::Debug {
+    /// The repository's name as signatures claim it (`registry/path`, or the layout's path).
+    fn name(&self) -> String;
+
+    /// Reads a manifest. `Ok(None)` when there is none under that tag or digest.
+    fn manifest<'a>(
+        &'a self,
+        reference: &'a ManifestRef,
+    ) -> BoxFuture<'a, Result<Option<FetchedManifest>, Error>>;
+
+    /// Reads a blob of at most `max_bytes` and checks it against its digest.
+    fn blob<'a>(&'a self, digest: &'a Digest, max_bytes: u64) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
+
+    /// Stores a blob (a no-op if it is already there) and returns its digest.
+    fn push_blob<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<Digest, Error>>;
+
+    /// Stores a manifest under `tag` and returns its digest.
+    fn push_manifest<'a>(
+        &'a self,
+        tag: &'a str,
+        bytes: &'a [u8],
+        media_type: &'a str,
+    ) -> BoxFuture<'a, Result<Digest, Error>>;
+}
+
+/// Opens repositories of registries and layouts, sharing connection pools and credentials.
+#[derive(Debug)]
+pub struct OciClient {
+    registries: registry::RegistryPool,
+}
+
+impl OciClient {
+    /// A client with `options`.
+    pub fn new(options: ClientOptions) -> Self {
+        Self {
+            registries: registry::RegistryPool::new(options),
+        }
+    }
+
+    /// The limits reads are bounded by.
+    pub fn limits(&self) -> &Limits {
+        self.registries.limits()
+    }
+
+    /// The repository that holds `image`, and which manifest in it `image` names.
+    pub fn open(&self, image: &ImageReference) -> Result<(Arc<dyn OciRepository>, ManifestRef), Error> {
+        match image {
+            ImageReference::Registry(r) => {
+                let repo = self.open_repository(r.repository());
+                let reference = match (r.digest(), r.tag()) {
+                    (Some(d), _) => ManifestRef::Digest(d.clone()),
+                    (None, Some(t)) => ManifestRef::Tag(t.to_owned()),
+                    (None, None) => ManifestRef::Tag("latest".to_owned()),
+                };
+                Ok((repo, reference))
+            }
+            ImageReference::Layout(l) => {
+                let repo = layout::LayoutRepository::open(l.path(), *self.limits())?;
+                let reference = match l.selector() {
+                    LayoutSelector::Tag(t) => ManifestRef::Tag(t.clone()),
+                    LayoutSelector::Digest(d) => ManifestRef::Digest(d.clone()),
+                };
+                Ok((Arc::new(repo), reference))
+            }
+        }
+    }
+
+    /// A repository of a registry, for example the one `COSIGN_REPOSITORY` names.
+    pub fn open_repository(&self, repository: &Repository) -> Arc<dyn OciRepository> {
+        Arc::new(self.registries.repository(repository.clone()))
+    }
+}
