@@ -1,1 +1,50 @@
-fn main() {}
+//! `signet`: sign container images and files, and verify them, wire-compatible with Cosign.
+//!
+//! The binary is thin: parse flags (`args`), resolve settings (passwords, environment,
+//! limits), call `signet-sign` / `signet-verify`, print. Exit codes: 0 success, 1 denied or
+//! failed, 2 could not find out (registry unreachable, bad usage).
+#![forbid(unsafe_code)]
+
+mod args;
+mod blob;
+mod image;
+mod keys;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+/// Exit code when verification ran and denied.
+pub(crate) const EXIT_DENIED: u8 = 1;
+/// Exit code when signet could not find out (operational failure).
+pub(crate) const EXIT_UNDECIDED: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::GenerateKeyPair(a) => keys::generate_key_pair(&a),
+        Command::ImportKeyPair(a) => keys::import_key_pair(&a),
+        Command::PublicKey(a) => keys::public_key(&a),
+        Command::SignBlob(a) => blob::sign_blob(&a),
+        Command::VerifyBlob(a) => blob::verify_blob(&a),
+        Command::Sign(a) => runtime().and_then(|rt| rt.block_on(image::sign(&a))),
+        Command::Verify(a) => runtime().and_then(|rt| rt.block_on(image::verify(&a))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("Error: {error:#}");
+            ExitCode::from(EXIT_DENIED)
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}

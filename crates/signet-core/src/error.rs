@@ -24,11 +24,11 @@ pub enum Error {
         reason: &'static str,
     },
     /// Input exceeded one of the [`crate::limits::Limits`].
-    #[error("{what} is {actual} bytes, over the limit of {limit} bytes")]
+    #[error("{what} exceeds the limit of {limit} bytes")]
     TooLarge {
         /// What was too large.
         what: &'static str,
-        /// Its size.
+        /// Its size, or how much was read before the limit was hit.
         actual: u64,
         /// The limit in force.
         limit: u64,

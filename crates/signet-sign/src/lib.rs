@@ -1,1 +1,34 @@
-//! stub
+//! Producing Cosign signatures: for images in a registry or an OCI layout, and for files.
+//!
+//! A signature is made by a [`SigningKey`] — a small trait so file keys, PKCS#11 tokens and
+//! keyless (Fulcio) signers can stand behind the same code. [`ImageSigner`] resolves the image
+//! to a digest once, builds Cosign's simple-signing payload, signs it, and appends it as a layer
+//! of the `sha256-<hex>.sig` manifest, keeping every earlier signature. [`sign_blob`] hashes a
+//! file as a stream and signs the digest, so a 1 GiB file is signed in constant memory.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use signet_core::keys::PrivateKey;
+//! use signet_oci::{ClientOptions, OciClient};
+//! use signet_sign::ImageSigner;
+//!
+//! let key = PrivateKey::generate_p256()?;
+//! let client = OciClient::new(ClientOptions::default());
+//! let signer = ImageSigner::new(&client, &key);
+//! let signed = signer.sign(&"oci:./layout:latest".parse()?).await?;
+//! println!("{} signed, {} signature(s) now", signed.digest, signed.signature_count);
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod blob;
+mod error;
+mod image;
+mod key;
+pub mod keyfile;
+
+pub use blob::{sign_blob, BlobSignature};
+pub use error::Error;
+pub use image::{ImageSigner, SignOutcome, SignedImage};
+pub use key::SigningKey;

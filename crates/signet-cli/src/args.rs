@@ -1,0 +1,175 @@
+//! Command-line flags, named as Cosign names them.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "signet", version, about = "Sign container images and files, and verify them; wire-compatible with Cosign")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate an encrypted ECDSA P-256 key pair (P.key, P.pub) as Cosign does.
+    GenerateKeyPair(GenerateKeyPairArgs),
+    /// Import a PEM private key (RSA, ECDSA, Ed25519) into Cosign's encrypted key format.
+    ImportKeyPair(ImportKeyPairArgs),
+    /// Print the public key of a private key file.
+    PublicKey(PublicKeyArgs),
+    /// Sign images; signatures are appended to the image's sha256-<hex>.sig manifest.
+    Sign(SignArgs),
+    /// Verify the Cosign signatures of images against a public key.
+    Verify(VerifyArgs),
+    /// Sign a file; prints the base64 signature.
+    SignBlob(SignBlobArgs),
+    /// Verify a file's signature against a public key.
+    VerifyBlob(VerifyBlobArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateKeyPairArgs {
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, default_value = "cosign", value_name = "PREFIX")]
+    pub(crate) output_key_prefix: String,
+    /// Overwrite existing key files.
+    #[arg(long, short = 'f')]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportKeyPairArgs {
+    /// The PEM private key to import.
+    #[arg(long, short = 'k', value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, short = 'o', default_value = "import-cosign", value_name = "PREFIX")]
+    pub(crate) output_key_prefix: String,
+    /// Overwrite existing key files.
+    #[arg(long, short = 'f')]
+    pub(crate) force: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublicKeyArgs {
+    /// The encrypted private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Write the public key here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) outfile: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RegistryArgs {
+    /// Skip TLS certificate verification for registries (and allow plain HTTP).
+    #[arg(long)]
+    pub(crate) allow_insecure_registry: bool,
+    /// Use plain HTTP for every registry (loopback registries always use it).
+    #[arg(long)]
+    pub(crate) allow_http_registry: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The encrypted private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Annotation for the payload's optional section (key=value), repeatable.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    /// Upload the signature to the transparency log (Rekor). Not available yet: pass
+    /// --tlog-upload=false.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) tlog_upload: bool,
+    /// Skip confirmation prompts (accepted for Cosign compatibility; signet does not prompt).
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Images to sign: REGISTRY/REPO[:TAG][@DIGEST] or oci:PATH[:TAG|@DIGEST].
+    #[arg(required = true, value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum OutputFormat {
+    /// Cosign's JSON: an array of the verified payloads.
+    Json,
+    /// One line per verified signature.
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HashName {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The public key (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Annotation every accepted signature must carry (key=value), repeatable.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    /// Accept signatures without a transparency-log entry.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_tlog: bool,
+    /// Output format for the verified payloads on stdout.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Json)]
+    pub(crate) output: OutputFormat,
+    /// Accept only this signature hash (default: sha256, or the key's curve hash).
+    #[arg(long, value_enum)]
+    pub(crate) signature_digest_algorithm: Option<HashName>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Images to verify.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SignBlobArgs {
+    /// The encrypted private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// Write the signature to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output_signature: Option<PathBuf>,
+    /// Base64-encode the signature (Cosign's default).
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) b64: bool,
+    /// Upload to the transparency log. Not available yet: pass --tlog-upload=false.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) tlog_upload: bool,
+    /// Skip confirmation prompts (accepted for Cosign compatibility).
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+    /// The file to sign (- for stdin).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyBlobArgs {
+    /// The public key (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The signature: a file holding it (base64 or raw), or the base64 itself.
+    #[arg(long, value_name = "FILE|BASE64")]
+    pub(crate) signature: String,
+    /// Accept a signature without a transparency-log entry.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_tlog: bool,
+    /// Accept only this signature hash.
+    #[arg(long, value_enum)]
+    pub(crate) signature_digest_algorithm: Option<HashName>,
+    /// The file to verify (- for stdin).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}

@@ -1,0 +1,88 @@
+//! sign-blob and verify-blob.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use signet_core::keys::PublicKey;
+use signet_sign::keyfile::{Overwrite, write_key_file};
+use signet_verify::{KeyVerifier, decode_signature_file};
+
+use crate::args::{SignBlobArgs, VerifyBlobArgs};
+use crate::settings;
+
+fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
+pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
+    settings::require_no_tlog_upload(args.tlog_upload)?;
+    let limits = settings::limits()?;
+    let key = settings::load_private_key(&args.key, &limits)?;
+    eprintln!("Using payload from: {}", args.file.display());
+    let input = open_input(&args.file)?;
+    let signed = signet_sign::sign_blob(&key, input, limits.max_unhashed_blob_bytes)?;
+    let bytes = if args.b64 {
+        signed.to_base64().into_bytes()
+    } else {
+        signed.signature.clone()
+    };
+    match &args.output_signature {
+        Some(path) => {
+            write_key_file(path, &bytes, 0o600, Overwrite::Replace)?;
+            eprintln!("Wrote signature to file {}", path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            if args.b64 {
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
+    let limits = settings::limits()?;
+    let key_bytes = settings::read_bounded(&args.key, limits.max_key_file_bytes, "public key")?;
+    let key = PublicKey::parse(&key_bytes)
+        .with_context(|| format!("loading the public key {}", args.key.display()))?;
+    let verifier = match settings::hash(args.signature_digest_algorithm) {
+        Some(h) => KeyVerifier::with_hash(key, h),
+        None => KeyVerifier::new(key),
+    };
+    // As Cosign: a path if such a file exists, else the base64 signature itself.
+    let path = Path::new(&args.signature);
+    let contents = if path.is_file() {
+        settings::read_bounded(path, limits.max_signature_file_bytes, "signature file")?
+    } else {
+        args.signature.as_bytes().to_vec()
+    };
+    let signature = decode_signature_file(&contents);
+    if !args.insecure_ignore_tlog {
+        eprintln!(
+            "Error: no transparency-log entry was given and signet cannot verify one yet; pass --insecure-ignore-tlog=true to verify the signature with the key alone"
+        );
+        return Ok(ExitCode::from(crate::EXIT_DENIED));
+    }
+    let input = open_input(&args.file)?;
+    match signet_verify::verify_blob(&verifier, input, &signature, limits.max_unhashed_blob_bytes) {
+        Ok(Ok(())) => {
+            eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
+            eprintln!("Verified OK");
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Err(failure)) => {
+            eprintln!("Error: {}: {failure}", args.file.display());
+            Ok(ExitCode::from(crate::EXIT_DENIED))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

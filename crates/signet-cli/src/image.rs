@@ -1,0 +1,179 @@
+//! sign and verify for images.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use signet_core::keys::PublicKey;
+use signet_core::reference::ImageReference;
+use signet_oci::OciClient;
+use signet_sign::{ImageSigner, SignOutcome};
+use signet_verify::{ImageReport, ImageVerifier, KeyVerifier, TlogPolicy};
+
+use crate::args::{OutputFormat, SignArgs, VerifyArgs};
+use crate::{EXIT_DENIED, EXIT_UNDECIDED, settings};
+
+fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReference>> {
+    images
+        .iter()
+        .map(|i| i.parse().with_context(|| format!("parsing image reference {i:?}")))
+        .collect()
+}
+
+pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
+    settings::require_no_tlog_upload(args.tlog_upload)?;
+    let images = parse_images(&args.images)?;
+    let annotations = settings::annotations(&args.annotations)?;
+    let limits = settings::limits()?;
+    let key = settings::load_private_key(&args.key, &limits)?;
+    let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let signer = ImageSigner::new(&client, &key)
+        .with_annotations(annotations)
+        .with_signature_repository(settings::signature_repository()?);
+    let mut failed = false;
+    for (image, result) in images.iter().zip(signer.sign_all(&images).await) {
+        match result {
+            Ok(signed) => {
+                if signed.resolved_from_tag {
+                    eprintln!(
+                        "WARNING: {image} names a tag, not a digest; signed {}@{}, what the tag pointed to just now. Sign by digest to be sure of what you sign.",
+                        signed.repository, signed.digest
+                    );
+                }
+                match signed.outcome {
+                    SignOutcome::Appended => eprintln!(
+                        "Pushing signature to: {} ({} signature(s))",
+                        signed.signature_location, signed.signature_count
+                    ),
+                    SignOutcome::AlreadySigned => eprintln!(
+                        "{}@{} is already signed by this key with the same payload; nothing pushed",
+                        signed.repository, signed.digest
+                    ),
+                }
+            }
+            Err(error) => {
+                failed = true;
+                eprintln!("Error: signing {image}: {:#}", anyhow::Error::from(error));
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(EXIT_DENIED) } else { ExitCode::SUCCESS })
+}
+
+pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let images = match parse_images(&args.images) {
+        Ok(images) => images,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            return Ok(ExitCode::from(EXIT_UNDECIDED));
+        }
+    };
+    let annotations = settings::annotations(&args.annotations)?;
+    let limits = settings::limits()?;
+    let key_bytes = settings::read_bounded(&args.key, limits.max_key_file_bytes, "public key")?;
+    let key = PublicKey::parse(&key_bytes)
+        .with_context(|| format!("loading the public key {}", args.key.display()))?;
+    let key = match settings::hash(args.signature_digest_algorithm) {
+        Some(h) => KeyVerifier::with_hash(key, h),
+        None => KeyVerifier::new(key),
+    };
+    let tlog = if args.insecure_ignore_tlog {
+        TlogPolicy::InsecureIgnore
+    } else {
+        TlogPolicy::Require
+    };
+    let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let verifier = ImageVerifier::new(&client, &key)
+        .with_annotations(annotations)
+        .with_tlog(tlog)
+        .with_signature_repository(settings::signature_repository()?);
+
+    let mut denied = false;
+    let mut undecided = false;
+    let mut payloads = Vec::new();
+    for (image, result) in images.iter().zip(verifier.verify_all(&images).await) {
+        match result {
+            Ok(report) if report.is_verified() => {
+                print_checks(image, &report, tlog);
+                collect_payloads(&report, args.output, &mut payloads);
+            }
+            Ok(report) => {
+                denied = true;
+                print_denial(&report);
+            }
+            Err(error) => {
+                undecided = true;
+                eprintln!(
+                    "Error: could not verify {image}: {:#}",
+                    anyhow::Error::from(error)
+                );
+            }
+        }
+    }
+    match args.output {
+        OutputFormat::Json if !payloads.is_empty() => {
+            println!("{}", serde_json::Value::Array(payloads));
+        }
+        _ => {}
+    }
+    Ok(if undecided {
+        ExitCode::from(EXIT_UNDECIDED)
+    } else if denied {
+        ExitCode::from(EXIT_DENIED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_checks(image: &ImageReference, report: &ImageReport, tlog: TlogPolicy) {
+    eprintln!("\nVerification for {image} --");
+    eprintln!("The following checks were performed on each of these signatures:");
+    eprintln!("  - The cosign claims were validated");
+    if tlog == TlogPolicy::InsecureIgnore {
+        eprintln!(
+            "  - Existence of the claims in the transparency log was NOT checked (--insecure-ignore-tlog)"
+        );
+    }
+    eprintln!("  - The signatures were verified against the specified public key");
+    if !report.rejected().is_empty() {
+        eprintln!(
+            "  ({} other signature(s) did not verify and were ignored)",
+            report.rejected().len()
+        );
+    }
+}
+
+fn print_denial(report: &ImageReport) {
+    eprintln!("Error: {}", report.summary());
+    for rejected in report.rejected() {
+        eprintln!("  {rejected}");
+    }
+    if report.skipped_layers() > 0 {
+        eprintln!(
+            "  {} further signature(s) were not considered (over the per-image limit)",
+            report.skipped_layers()
+        );
+    }
+}
+
+fn collect_payloads(report: &ImageReport, format: OutputFormat, out: &mut Vec<serde_json::Value>) {
+    for signature in report.verified() {
+        let claims = signature.claims();
+        match format {
+            OutputFormat::Json => out.push(serde_json::json!({
+                "critical": {
+                    "identity": {"docker-reference": claims.critical.identity.docker_reference},
+                    "image": {"docker-manifest-digest": claims.critical.image.docker_manifest_digest},
+                    "type": claims.critical.kind,
+                },
+                "optional": claims.optional,
+            })),
+            OutputFormat::Text => println!(
+                "{} signed as {} (signature {}, layer {})",
+                report.image(),
+                claims.critical.identity.docker_reference,
+                signature.index() + 1,
+                signature.layer_digest()
+            ),
+        }
+    }
+}

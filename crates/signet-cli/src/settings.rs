@@ -1,0 +1,173 @@
+//! Turning flags and environment into library settings.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use signet_core::digest::DigestAlgorithm;
+use signet_core::keys::PrivateKey;
+use signet_core::limits::Limits;
+use signet_core::reference::Repository;
+use signet_oci::{ClientOptions, HttpPolicy, TlsPolicy};
+
+use crate::args::{HashName, RegistryArgs};
+
+/// The environment variable Cosign reads the key password from.
+const PASSWORD_ENV: &str = "COSIGN_PASSWORD";
+
+/// Whether a password prompt asks twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Confirm {
+    Once,
+    Twice,
+}
+
+/// The key password: `COSIGN_PASSWORD` if set (empty is a valid, empty password), else a
+/// prompt on the terminal.
+pub(crate) fn password(confirm: Confirm) -> anyhow::Result<zeroize::Zeroizing<Vec<u8>>> {
+    if let Some(value) = std::env::var_os(PASSWORD_ENV) {
+        return Ok(zeroize::Zeroizing::new(value.into_encoded_bytes()));
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no password: set {PASSWORD_ENV} (it may be empty) or run in a terminal to be prompted");
+    }
+    let first = zeroize::Zeroizing::new(
+        rpassword::prompt_password("Enter password for private key: ").context("reading the password")?,
+    );
+    if confirm == Confirm::Twice {
+        let second = zeroize::Zeroizing::new(
+            rpassword::prompt_password("Enter password for private key again: ")
+                .context("reading the password")?,
+        );
+        if *first != *second {
+            bail!("the passwords do not match");
+        }
+    }
+    Ok(zeroize::Zeroizing::new(first.as_bytes().to_vec()))
+}
+
+/// Reads a small file (key, signature) with a size bound.
+pub(crate) fn read_bounded(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {what} {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading {what} {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        bail!("{what} {} is larger than {limit} bytes", path.display());
+    }
+    Ok(bytes)
+}
+
+/// Loads and decrypts a Cosign private key file, asking for its password.
+pub(crate) fn load_private_key(path: &Path, limits: &Limits) -> anyhow::Result<PrivateKey> {
+    let text = path.to_string_lossy();
+    if text.contains("://") {
+        bail!("key reference {text} looks like a KMS or PKCS#11 URI; signet reads key files only");
+    }
+    let bytes = read_bounded(path, limits.max_key_file_bytes, "key file")?;
+    let password = password(Confirm::Once)?;
+    PrivateKey::from_encrypted_pem(&bytes, &password)
+        .with_context(|| format!("loading the private key {}", path.display()))
+}
+
+/// Limits, with Cosign's `COSIGN_MAX_ATTACHMENT_SIZE` applied.
+pub(crate) fn limits() -> anyhow::Result<Limits> {
+    let mut limits = Limits::default();
+    if let Ok(value) = std::env::var("COSIGN_MAX_ATTACHMENT_SIZE") {
+        limits.max_attachment_bytes = parse_size(&value)
+            .with_context(|| format!("COSIGN_MAX_ATTACHMENT_SIZE={value:?} is not a size"))?;
+    }
+    Ok(limits)
+}
+
+/// Parses `1048576`, `128MiB`, `1GB`, `64k`.
+fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().context("no number")?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" | "ki" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" | "mi" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" | "gi" => 1 << 30,
+        other => bail!("unknown unit {other:?}"),
+    };
+    number.checked_mul(multiplier).context("too large")
+}
+
+/// Registry options from the flags.
+pub(crate) fn client_options(registry: &RegistryArgs, limits: Limits) -> ClientOptions {
+    ClientOptions {
+        limits,
+        http: if registry.allow_http_registry || registry.allow_insecure_registry {
+            HttpPolicy::AnyRegistry
+        } else {
+            HttpPolicy::LoopbackOnly
+        },
+        tls: if registry.allow_insecure_registry {
+            TlsPolicy::DangerAcceptInvalidCertificates
+        } else {
+            TlsPolicy::Verify
+        },
+    }
+}
+
+/// `-a key=value` flags as a map.
+pub(crate) fn annotations(flags: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    flags
+        .iter()
+        .map(|flag| match flag.split_once('=') {
+            Some((k, v)) => Ok((k.to_owned(), v.to_owned())),
+            None => bail!("unable to parse annotation: {flag} (expected key=value)"),
+        })
+        .collect()
+}
+
+/// The repository `COSIGN_REPOSITORY` names, if set.
+pub(crate) fn signature_repository() -> anyhow::Result<Option<Repository>> {
+    match std::env::var("COSIGN_REPOSITORY") {
+        Ok(value) if !value.is_empty() => Ok(Some(
+            value
+                .parse()
+                .with_context(|| format!("COSIGN_REPOSITORY={value:?}"))?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+pub(crate) fn hash(name: Option<HashName>) -> Option<DigestAlgorithm> {
+    name.map(|n| match n {
+        HashName::Sha256 => DigestAlgorithm::Sha256,
+        HashName::Sha384 => DigestAlgorithm::Sha384,
+        HashName::Sha512 => DigestAlgorithm::Sha512,
+    })
+}
+
+/// Refuses a transparency-log upload signet cannot make yet, rather than pretending.
+pub(crate) fn require_no_tlog_upload(tlog_upload: bool) -> anyhow::Result<()> {
+    if tlog_upload {
+        bail!(
+            "uploading to a transparency log (Rekor) is not supported yet; pass --tlog-upload=false to sign without a log entry"
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_like_cosign() {
+        assert_eq!(parse_size("1024").ok(), Some(1024));
+        assert_eq!(parse_size("128MiB").ok(), Some(128 << 20));
+        assert_eq!(parse_size("2k").ok(), Some(2000));
+        assert!(parse_size("lots").is_err());
+    }
+}

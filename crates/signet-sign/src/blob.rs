@@ -1,0 +1,76 @@
+use std::io::Read;
+
+use signet_core::digest::{Hasher, MessageDigest};
+
+use crate::{Error, SigningKey};
+
+const CHUNK: usize = 1 << 20;
+
+/// A signature over a file.
+#[derive(Debug, Clone)]
+pub struct BlobSignature {
+    /// The raw signature (ASN.1 DER for ECDSA).
+    pub signature: Vec<u8>,
+    /// The digest that was signed, when the key signs digests.
+    pub digest: Option<MessageDigest>,
+}
+
+impl BlobSignature {
+    /// The signature in base64, as `cosign sign-blob` prints it.
+    pub fn to_base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(&self.signature)
+    }
+}
+
+/// Signs everything `reader` yields, as `cosign sign-blob` does.
+///
+/// Keys that sign a digest (ECDSA, RSA) get the file hashed in 1 MiB chunks, so memory stays
+/// constant whatever its size. Ed25519 signs the whole message, so the file is read into
+/// memory, up to `max_unhashed_bytes`.
+pub fn sign_blob(key: &dyn SigningKey, mut reader: impl Read, max_unhashed_bytes: u64) -> Result<BlobSignature, Error> {
+    let read_error = |source| Error::Read {
+        what: "the file to sign".to_owned(),
+        source,
+    };
+    match key.prehash() {
+        Some(algorithm) => {
+            let mut hasher = Hasher::new(algorithm);
+            let mut buffer = vec![0u8; CHUNK];
+            loop {
+                let n = match reader.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(read_error(e)),
+                };
+                hasher.update(&buffer[..n]);
+            }
+            let digest = hasher.finish_raw();
+            let signature = key.sign_prehashed(&digest)?;
+            Ok(BlobSignature {
+                signature,
+                digest: Some(digest),
+            })
+        }
+        None => {
+            let mut message = Vec::new();
+            reader
+                .take(max_unhashed_bytes + 1)
+                .read_to_end(&mut message)
+                .map_err(read_error)?;
+            if message.len() as u64 > max_unhashed_bytes {
+                return Err(signet_core::Error::TooLarge {
+                    what: "a file signed with an Ed25519 key",
+                    actual: message.len() as u64,
+                    limit: max_unhashed_bytes,
+                }
+                .into());
+            }
+            Ok(BlobSignature {
+                signature: key.sign(&message)?,
+                digest: None,
+            })
+        }
+    }
+}

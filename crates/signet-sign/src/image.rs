@@ -1,0 +1,211 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use futures_util::StreamExt;
+use signet_core::cosign::{
+    Attachment, OCI_MANIFEST_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, attachment_tag,
+};
+use signet_core::digest::Digest;
+use signet_core::manifest::{Descriptor, ImageManifest, signature_manifest};
+use signet_core::payload::simple_signing_payload;
+use signet_core::reference::{ImageReference, Repository};
+use signet_oci::{ManifestRef, OciClient, OciRepository};
+
+use crate::{Error, SigningKey};
+
+/// How many times an append is merged and written again when another writer replaced the
+/// signature manifest in between.
+const MAX_APPEND_ATTEMPTS: usize = 5;
+/// Images signed at once by [`ImageSigner::sign_all`].
+const CONCURRENT_IMAGES: usize = 8;
+
+/// Whether signing added a signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOutcome {
+    /// A new signature layer was appended.
+    Appended,
+    /// The same payload was already signed by the same key; nothing was written.
+    AlreadySigned,
+}
+
+/// What signing an image did.
+#[derive(Debug, Clone)]
+pub struct SignedImage {
+    /// The repository that was signed, as the payload names it.
+    pub repository: String,
+    /// The manifest digest that was signed.
+    pub digest: Digest,
+    /// True when the image was named by tag and the tag was resolved here (racy: the tag may
+    /// have moved since the signer last looked at it).
+    pub resolved_from_tag: bool,
+    /// Where the signatures are stored (`repository:tag`).
+    pub signature_location: String,
+    /// Whether a signature was added.
+    pub outcome: SignOutcome,
+    /// How many signatures the signature manifest holds now.
+    pub signature_count: usize,
+}
+
+/// Signs images with one key, appending to Cosign's signature manifests.
+#[derive(Debug)]
+pub struct ImageSigner<'a> {
+    client: &'a OciClient,
+    key: &'a dyn SigningKey,
+    annotations: BTreeMap<String, String>,
+    signature_repository: Option<Repository>,
+}
+
+impl<'a> ImageSigner<'a> {
+    /// A signer using `client` to reach registries and layouts, signing with `key`.
+    pub fn new(client: &'a OciClient, key: &'a dyn SigningKey) -> Self {
+        Self {
+            client,
+            key,
+            annotations: BTreeMap::new(),
+            signature_repository: None,
+        }
+    }
+
+    /// Annotations to put in the payload's `optional` section (`-a key=value`).
+    pub fn with_annotations(mut self, annotations: BTreeMap<String, String>) -> Self {
+        self.annotations = annotations;
+        self
+    }
+
+    /// Stores signatures in another repository, as `COSIGN_REPOSITORY` does.
+    pub fn with_signature_repository(mut self, repository: Option<Repository>) -> Self {
+        self.signature_repository = repository;
+        self
+    }
+
+    /// Signs each image, several at a time over the client's shared connections. Results come
+    /// back in the order of `images`.
+    pub async fn sign_all(&self, images: &[ImageReference]) -> Vec<Result<SignedImage, Error>> {
+        futures_util::stream::iter(images.iter().map(|image| self.sign(image)))
+            .buffered(CONCURRENT_IMAGES)
+            .collect()
+            .await
+    }
+
+    /// Signs one image.
+    pub async fn sign(&self, image: &ImageReference) -> Result<SignedImage, Error> {
+        let (repository, reference) = self.client.open(image)?;
+        let manifest = repository
+            .manifest(&reference)
+            .await?
+            .ok_or_else(|| Error::ImageNotFound {
+                image: image.to_string(),
+            })?;
+        let digest = manifest.digest;
+        let payload = simple_signing_payload(&repository.name(), &digest, &self.annotations);
+        let signature = STANDARD.encode(self.key.sign(&payload)?);
+
+        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image) {
+            (None, _) => repository.clone(),
+            (Some(other), ImageReference::Registry(_)) => self.client.open_repository(other),
+            (Some(_), ImageReference::Layout(_)) => {
+                return Err(Error::Unsupported(
+                    "COSIGN_REPOSITORY applies to registry images, not to OCI layouts".to_owned(),
+                ));
+            }
+        };
+        let tag = attachment_tag(&digest, Attachment::Signature);
+        let location = format!("{}:{tag}", signature_repository.name());
+
+        let mut layer = Descriptor::for_bytes(SIMPLE_SIGNING_MEDIA_TYPE, &payload);
+        layer
+            .annotations
+            .insert(SIGNATURE_ANNOTATION.to_owned(), signature);
+        signature_repository.push_blob(&payload).await?;
+
+        let (outcome, signature_count) =
+            self.append(signature_repository.as_ref(), &tag, &location, layer, &payload)
+                .await?;
+        Ok(SignedImage {
+            repository: repository.name(),
+            digest,
+            resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+            signature_location: location,
+            outcome,
+            signature_count,
+        })
+    }
+
+    /// Appends `layer` to the signature manifest under `tag`, keeping every layer already
+    /// there. After writing, the manifest is read back; if a concurrent writer replaced it
+    /// without this layer, the layers are merged again and rewritten.
+    async fn append(
+        &self,
+        repository: &dyn OciRepository,
+        tag: &str,
+        location: &str,
+        layer: Descriptor,
+        payload: &[u8],
+    ) -> Result<(SignOutcome, usize), Error> {
+        let public_key = self.key.public_key()?;
+        let limit = self.client.limits().max_signature_layers;
+        for _ in 0..MAX_APPEND_ATTEMPTS {
+            let existing = self.read_layers(repository, tag, location).await?;
+            // Cosign's duplicate detection: the same payload, signed by the same key.
+            let duplicate = existing.iter().any(|l| {
+                l.digest == layer.digest
+                    && l.annotations
+                        .get(SIGNATURE_ANNOTATION)
+                        .and_then(|s| STANDARD.decode(s).ok())
+                        .is_some_and(|sig| {
+                            // Same layer digest, so the layer's bytes are our payload.
+                            public_key
+                                .default_hashes()
+                                .into_iter()
+                                .any(|h| public_key.verify(payload, &sig, h).is_ok())
+                        })
+            });
+            if duplicate {
+                return Ok((SignOutcome::AlreadySigned, existing.len()));
+            }
+            if existing.len() >= limit {
+                return Err(Error::TooManySignatures {
+                    location: location.to_owned(),
+                    count: existing.len(),
+                    limit,
+                });
+            }
+            let mut layers = existing;
+            layers.push(layer.clone());
+            let count = layers.len();
+            let (manifest, config) = signature_manifest(layers);
+            repository.push_blob(&config).await?;
+            repository
+                .push_manifest(tag, &manifest.to_bytes(), OCI_MANIFEST_MEDIA_TYPE)
+                .await?;
+            let written = self.read_layers(repository, tag, location).await?;
+            if written.iter().any(|l| l == &layer) {
+                return Ok((SignOutcome::Appended, count));
+            }
+        }
+        Err(Error::Contended {
+            location: location.to_owned(),
+            attempts: MAX_APPEND_ATTEMPTS,
+        })
+    }
+
+    async fn read_layers(
+        &self,
+        repository: &dyn OciRepository,
+        tag: &str,
+        location: &str,
+    ) -> Result<Vec<Descriptor>, Error> {
+        let Some(fetched) = repository.manifest(&ManifestRef::Tag(tag.to_owned())).await? else {
+            return Ok(Vec::new());
+        };
+        let manifest = ImageManifest::parse(&fetched.bytes).map_err(|source| {
+            Error::MalformedSignatureManifest {
+                location: location.to_owned(),
+                source,
+            }
+        })?;
+        Ok(manifest.layers)
+    }
+}

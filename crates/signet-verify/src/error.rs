@@ -1,0 +1,35 @@
+/// Verification could not be carried out: the answer is "could not find out", not "denied".
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The registry or layout could not be read.
+    #[error(transparent)]
+    Store(#[from] signet_oci::Error),
+    /// The image does not exist.
+    #[error("image {image} not found")]
+    ImageNotFound {
+        /// The reference as given.
+        image: String,
+    },
+    /// The signature manifest exists but cannot be parsed.
+    #[error("the signature manifest {location} is malformed")]
+    MalformedSignatureManifest {
+        /// Repository and tag.
+        location: String,
+        /// The parse error.
+        #[source]
+        source: signet_core::Error,
+    },
+    /// A signature was looked for somewhere it cannot be (e.g. `COSIGN_REPOSITORY` for a layout).
+    #[error("{0}")]
+    Unsupported(String),
+    /// Reading the file to verify failed.
+    #[error("reading {what}")]
+    Read {
+        /// What was being read.
+        what: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
