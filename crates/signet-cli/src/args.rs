@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "signet", version, about = "Sign container images and files, and verify them; wire-compatible with Cosign")]
+#[command(
+    name = "signet",
+    version,
+    about = "Sign container images and files, and verify them; wire-compatible with Cosign"
+)]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -45,7 +49,12 @@ pub(crate) struct ImportKeyPairArgs {
     #[arg(long, short = 'k', value_name = "FILE")]
     pub(crate) key: PathBuf,
     /// Write PREFIX.key and PREFIX.pub.
-    #[arg(long, short = 'o', default_value = "import-cosign", value_name = "PREFIX")]
+    #[arg(
+        long,
+        short = 'o',
+        default_value = "import-cosign",
+        value_name = "PREFIX"
+    )]
     pub(crate) output_key_prefix: String,
     /// Overwrite existing key files.
     #[arg(long, short = 'f')]

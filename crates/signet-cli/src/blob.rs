@@ -75,7 +75,9 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let input = open_input(&args.file)?;
     match signet_verify::verify_blob(&verifier, input, &signature, limits.max_unhashed_blob_bytes) {
         Ok(Ok(())) => {
-            eprintln!("WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob.");
+            eprintln!(
+                "WARNING: Skipping tlog verification is an insecure practice that lacks transparency and auditability verification for the blob."
+            );
             eprintln!("Verified OK");
             Ok(ExitCode::SUCCESS)
         }

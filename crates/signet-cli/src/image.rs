@@ -15,7 +15,10 @@ use crate::{EXIT_DENIED, EXIT_UNDECIDED, settings};
 fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReference>> {
     images
         .iter()
-        .map(|i| i.parse().with_context(|| format!("parsing image reference {i:?}")))
+        .map(|i| {
+            i.parse()
+                .with_context(|| format!("parsing image reference {i:?}"))
+        })
         .collect()
 }
 
@@ -56,7 +59,11 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    Ok(if failed { ExitCode::from(EXIT_DENIED) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(EXIT_DENIED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {

@@ -12,14 +12,21 @@ use crate::args::{GenerateKeyPairArgs, ImportKeyPairArgs, PublicKeyArgs};
 use crate::settings::{self, Confirm};
 
 fn write_pair(prefix: &str, key: &PrivateKey, force: bool) -> anyhow::Result<()> {
-    let overwrite = if force { Overwrite::Replace } else { Overwrite::Refuse };
+    let overwrite = if force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
     let private_path = PathBuf::from(format!("{prefix}.key"));
     let public_path = PathBuf::from(format!("{prefix}.pub"));
     // Check both before writing either, so a refusal leaves nothing half-written.
     if overwrite == Overwrite::Refuse {
         for path in [&private_path, &public_path] {
             if path.symlink_metadata().is_ok() {
-                anyhow::bail!("{} already exists; pass --force to overwrite it", path.display());
+                anyhow::bail!(
+                    "{} already exists; pass --force to overwrite it",
+                    path.display()
+                );
             }
         }
     }

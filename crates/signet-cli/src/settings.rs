@@ -30,10 +30,13 @@ pub(crate) fn password(confirm: Confirm) -> anyhow::Result<zeroize::Zeroizing<Ve
         return Ok(zeroize::Zeroizing::new(value.into_encoded_bytes()));
     }
     if !std::io::stdin().is_terminal() {
-        bail!("no password: set {PASSWORD_ENV} (it may be empty) or run in a terminal to be prompted");
+        bail!(
+            "no password: set {PASSWORD_ENV} (it may be empty) or run in a terminal to be prompted"
+        );
     }
     let first = zeroize::Zeroizing::new(
-        rpassword::prompt_password("Enter password for private key: ").context("reading the password")?,
+        rpassword::prompt_password("Enter password for private key: ")
+            .context("reading the password")?,
     );
     if confirm == Confirm::Twice {
         let second = zeroize::Zeroizing::new(
@@ -49,7 +52,8 @@ pub(crate) fn password(confirm: Confirm) -> anyhow::Result<zeroize::Zeroizing<Ve
 
 /// Reads a small file (key, signature) with a size bound.
 pub(crate) fn read_bounded(path: &Path, limit: u64, what: &str) -> anyhow::Result<Vec<u8>> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {what} {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("opening {what} {}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
@@ -85,7 +89,9 @@ pub(crate) fn limits() -> anyhow::Result<Limits> {
 /// Parses `1048576`, `128MiB`, `1GB`, `64k`.
 fn parse_size(text: &str) -> anyhow::Result<u64> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().context("no number")?;
     let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {

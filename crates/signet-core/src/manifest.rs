@@ -143,7 +143,8 @@ mod tests {
 
     #[test]
     fn signature_manifest_lists_each_layer_in_its_config() {
-        let layer = Descriptor::for_bytes("application/vnd.dev.cosign.simplesigning.v1+json", b"{}");
+        let layer =
+            Descriptor::for_bytes("application/vnd.dev.cosign.simplesigning.v1+json", b"{}");
         let (manifest, config) = signature_manifest(vec![layer.clone()]);
         let config: serde_json::Value =
             serde_json::from_slice(&config).unwrap_or_else(|e| panic!("{e}"));

@@ -119,8 +119,12 @@ mod tests {
         let golden = include_bytes!(
             "../../../../shared/testdata/cosign/extracted/pkg/cosign/obsolete_test/simplesigning-payload-golden.json"
         );
-        let ours = simple_signing_payload("index.docker.io/namespace/image", &digest, &BTreeMap::new());
-        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(golden));
+        let ours =
+            simple_signing_payload("index.docker.io/namespace/image", &digest, &BTreeMap::new());
+        assert_eq!(
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(golden)
+        );
     }
 
     #[test]
@@ -131,9 +135,15 @@ mod tests {
         annotations.insert("a".to_owned(), "<b>".to_owned());
         let payload = simple_signing_payload("r/x", &digest, &annotations);
         let text = String::from_utf8_lossy(&payload);
-        assert!(text.ends_with(r#""optional":{"a":"\u003cb\u003e","z":"1"}}"#), "{text}");
+        assert!(
+            text.ends_with(r#""optional":{"a":"\u003cb\u003e","z":"1"}}"#),
+            "{text}"
+        );
         let parsed = SimpleSigning::parse(&payload).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parsed.string_annotations(), annotations);
-        assert_eq!(parsed.critical.image.docker_manifest_digest, digest.to_string());
+        assert_eq!(
+            parsed.critical.image.docker_manifest_digest,
+            digest.to_string()
+        );
     }
 }

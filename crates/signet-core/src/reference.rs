@@ -321,10 +321,10 @@ fn validate_registry(reference: &str, registry: &str) -> Result<(), Error> {
             return Err(invalid("invalid registry host"));
         }
     }
-    if let Some(port) = port {
-        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5 {
-            return Err(invalid("invalid registry port"));
-        }
+    if let Some(port) = port
+        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) || port.len() > 5)
+    {
+        return Err(invalid("invalid registry port"));
     }
     Ok(())
 }
@@ -505,7 +505,9 @@ mod tests {
 
     #[test]
     fn parses_layout_references() {
-        let r: ImageReference = "oci:/tmp/layout:v1".parse().unwrap_or_else(|e| panic!("{e}"));
+        let r: ImageReference = "oci:/tmp/layout:v1"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
         match r {
             ImageReference::Layout(l) => {
                 assert_eq!(l.path(), "/tmp/layout");

@@ -7,7 +7,11 @@ use oci_client::secrets::RegistryAuth;
 use crate::Error;
 
 /// Docker config keys Docker Hub credentials are stored under.
-const DOCKER_HUB_CONFIG_KEYS: [&str; 3] = ["https://index.docker.io/v1/", "index.docker.io", "docker.io"];
+const DOCKER_HUB_CONFIG_KEYS: [&str; 3] = [
+    "https://index.docker.io/v1/",
+    "index.docker.io",
+    "docker.io",
+];
 
 /// The credentials for `registry`, anonymous when none are configured.
 pub(crate) fn credentials_for(registry: &str) -> Result<RegistryAuth, Error> {

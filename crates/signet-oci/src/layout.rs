@@ -95,7 +95,12 @@ impl LayoutRepository {
             .join(digest.hex())
     }
 
-    fn read_bounded(&self, path: &Path, max_bytes: u64, what: &str) -> Result<Option<Vec<u8>>, Error> {
+    fn read_bounded(
+        &self,
+        path: &Path,
+        max_bytes: u64,
+        what: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
         let file = match File::open(path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -116,7 +121,11 @@ impl LayoutRepository {
 
     fn read_index(&self) -> Result<ImageIndex, Error> {
         let bytes = self
-            .read_bounded(&self.root.join(INDEX_FILE), self.limits.max_manifest_bytes, "index.json")?
+            .read_bounded(
+                &self.root.join(INDEX_FILE),
+                self.limits.max_manifest_bytes,
+                "index.json",
+            )?
             .ok_or_else(|| self.format("index.json is missing".to_owned()))?;
         ImageIndex::parse(&bytes).map_err(|e| self.format(format!("index.json: {e}")))
     }
@@ -128,7 +137,10 @@ impl LayoutRepository {
     }
 
     fn write_atomically(&self, path: &Path, bytes: &[u8]) -> Result<(), Error> {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
         let result = (|| {
             let mut file = File::create(&tmp)?;
@@ -171,7 +183,11 @@ impl LayoutRepository {
             }
         };
         let what = format!("manifest {digest}");
-        let Some(bytes) = self.read_bounded(&self.blob_path(&digest), self.limits.max_manifest_bytes, &what)?
+        let Some(bytes) = self.read_bounded(
+            &self.blob_path(&digest),
+            self.limits.max_manifest_bytes,
+            &what,
+        )?
         else {
             return match reference {
                 ManifestRef::Digest(_) => Ok(None),
@@ -192,7 +208,11 @@ impl LayoutRepository {
         let media_type = media_type.or_else(|| {
             serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
-                .and_then(|v| v.get("mediaType").and_then(|m| m.as_str()).map(str::to_owned))
+                .and_then(|v| {
+                    v.get("mediaType")
+                        .and_then(|m| m.as_str())
+                        .map(str::to_owned)
+                })
         });
         Ok(Some(FetchedManifest {
             bytes,
@@ -261,7 +281,11 @@ impl OciRepository for LayoutRepository {
         Box::pin(async move { self.get_manifest(reference) })
     }
 
-    fn blob<'a>(&'a self, digest: &'a Digest, max_bytes: u64) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+    fn blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        max_bytes: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(async move { self.get_blob(digest, max_bytes) })
     }
 
@@ -294,10 +318,15 @@ mod tests {
     fn stores_and_reads_back_manifests_by_tag_and_digest() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().to_string_lossy().into_owned();
-        let repo = LayoutRepository::init(&path, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        let repo =
+            LayoutRepository::init(&path, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
         let manifest = br#"{"schemaVersion":2}"#;
-        let digest = block_on(repo.push_manifest("v1", manifest, "application/vnd.oci.image.manifest.v1+json"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let digest = block_on(repo.push_manifest(
+            "v1",
+            manifest,
+            "application/vnd.oci.image.manifest.v1+json",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
         let by_tag = block_on(repo.manifest(&ManifestRef::Tag("v1".into())))
             .unwrap_or_else(|e| panic!("{e}"))
             .unwrap_or_else(|| panic!("tag not found"));
@@ -307,18 +336,30 @@ mod tests {
         block_on(repo.push_manifest("v1", b"{}", "application/vnd.oci.image.manifest.v1+json"))
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(repo.read_index().map(|i| i.manifests.len()).ok(), Some(1));
-        assert!(block_on(repo.manifest(&ManifestRef::Tag("nope".into()))).ok().flatten().is_none());
+        assert!(
+            block_on(repo.manifest(&ManifestRef::Tag("nope".into())))
+                .ok()
+                .flatten()
+                .is_none()
+        );
     }
 
     #[test]
     fn refuses_blobs_over_the_limit_and_corrupt_blobs() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().to_string_lossy().into_owned();
-        let repo = LayoutRepository::init(&path, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        let repo =
+            LayoutRepository::init(&path, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
         let digest = block_on(repo.push_blob(b"0123456789")).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(block_on(repo.blob(&digest, 5)), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            block_on(repo.blob(&digest, 5)),
+            Err(Error::TooLarge { .. })
+        ));
         fs::write(repo.blob_path(&digest), b"tampered!!").unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(block_on(repo.blob(&digest, 100)), Err(Error::DigestMismatch { .. })));
+        assert!(matches!(
+            block_on(repo.blob(&digest, 100)),
+            Err(Error::DigestMismatch { .. })
+        ));
     }
 
     #[test]

@@ -83,7 +83,11 @@ pub trait OciRepository: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<Option<FetchedManifest>, Error>>;
 
     /// Reads a blob of at most `max_bytes` and checks it against its digest.
-    fn blob<'a>(&'a self, digest: &'a Digest, max_bytes: u64) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
+    fn blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        max_bytes: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
 
     /// Stores a blob (a no-op if it is already there) and returns its digest.
     fn push_blob<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<Digest, Error>>;
@@ -117,7 +121,10 @@ impl OciClient {
     }
 
     /// The repository that holds `image`, and which manifest in it `image` names.
-    pub fn open(&self, image: &ImageReference) -> Result<(Arc<dyn OciRepository>, ManifestRef), Error> {
+    pub fn open(
+        &self,
+        image: &ImageReference,
+    ) -> Result<(Arc<dyn OciRepository>, ManifestRef), Error> {
         match image {
             ImageReference::Registry(r) => {
                 let repo = self.open_repository(r.repository());

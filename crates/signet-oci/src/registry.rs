@@ -221,17 +221,24 @@ impl RegistryRepository {
         match error {
             OciDistributionError::ImageManifestNotFoundError(_) => true,
             OciDistributionError::ServerError { code, .. } => *code == 404,
-            OciDistributionError::RegistryError { envelope, .. } => envelope.errors.iter().any(|e| {
-                matches!(
-                    e.code,
-                    OciErrorCode::ManifestUnknown | OciErrorCode::NameUnknown | OciErrorCode::BlobUnknown
-                )
-            }),
+            OciDistributionError::RegistryError { envelope, .. } => {
+                envelope.errors.iter().any(|e| {
+                    matches!(
+                        e.code,
+                        OciErrorCode::ManifestUnknown
+                            | OciErrorCode::NameUnknown
+                            | OciErrorCode::BlobUnknown
+                    )
+                })
+            }
             _ => false,
         }
     }
 
-    async fn fetch_manifest(&self, manifest: &ManifestRef) -> Result<Option<FetchedManifest>, Error> {
+    async fn fetch_manifest(
+        &self,
+        manifest: &ManifestRef,
+    ) -> Result<Option<FetchedManifest>, Error> {
         let reference = self.reference(manifest);
         let conn = self.connect(&reference, false).await?;
         let (bytes, _) = match conn
@@ -251,18 +258,22 @@ impl RegistryRepository {
             });
         }
         let digest = Digest::sha256_of(&bytes);
-        if let ManifestRef::Digest(expected) = manifest {
-            if *expected != digest {
-                return Err(Error::DigestMismatch {
-                    what: format!("manifest {}{manifest}", self.repository.name()),
-                    expected: expected.clone(),
-                    actual: digest,
-                });
-            }
+        if let ManifestRef::Digest(expected) = manifest
+            && *expected != digest
+        {
+            return Err(Error::DigestMismatch {
+                what: format!("manifest {}{manifest}", self.repository.name()),
+                expected: expected.clone(),
+                actual: digest,
+            });
         }
         let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
-            .and_then(|v| v.get("mediaType").and_then(|m| m.as_str()).map(str::to_owned));
+            .and_then(|v| {
+                v.get("mediaType")
+                    .and_then(|m| m.as_str())
+                    .map(str::to_owned)
+            });
         Ok(Some(FetchedManifest {
             bytes: bytes.to_vec(),
             digest,
@@ -275,7 +286,11 @@ impl RegistryRepository {
         let conn = self.connect(&reference, false).await?;
         let what = || format!("blob {digest} in {}", self.repository.name());
         let digest_text = digest.to_string();
-        let sized = match conn.client.pull_blob_stream(&reference, digest_text.as_str()).await {
+        let sized = match conn
+            .client
+            .pull_blob_stream(&reference, digest_text.as_str())
+            .await
+        {
             Ok(s) => s,
             Err(e) if Self::is_not_found(&e) => {
                 return Err(Error::MissingBlob {
@@ -338,16 +353,19 @@ impl RegistryRepository {
         Ok(digest)
     }
 
-    async fn store_manifest(&self, tag: &str, bytes: &[u8], media_type: &str) -> Result<Digest, Error> {
+    async fn store_manifest(
+        &self,
+        tag: &str,
+        bytes: &[u8],
+        media_type: &str,
+    ) -> Result<Digest, Error> {
         let reference = self.reference(&ManifestRef::Tag(tag.to_owned()));
         let conn = self.connect(&reference, true).await?;
-        let content_type = media_type
-            .parse()
-            .map_err(|_| Error::Registry {
-                registry: self.repository.registry().to_owned(),
-                operation: "uploading a manifest".to_owned(),
-                message: format!("media type {media_type:?} is not a valid header value"),
-            })?;
+        let content_type = media_type.parse().map_err(|_| Error::Registry {
+            registry: self.repository.registry().to_owned(),
+            operation: "uploading a manifest".to_owned(),
+            message: format!("media type {media_type:?} is not a valid header value"),
+        })?;
         conn.client
             .push_manifest_raw(&reference, bytes.to_vec(), content_type)
             .await
@@ -368,7 +386,11 @@ impl OciRepository for RegistryRepository {
         Box::pin(self.fetch_manifest(reference))
     }
 
-    fn blob<'a>(&'a self, digest: &'a Digest, max_bytes: u64) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
+    fn blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        max_bytes: u64,
+    ) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
         Box::pin(self.fetch_blob(digest, max_bytes))
     }
 

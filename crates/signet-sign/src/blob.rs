@@ -28,7 +28,11 @@ impl BlobSignature {
 /// Keys that sign a digest (ECDSA, RSA) get the file hashed in 1 MiB chunks, so memory stays
 /// constant whatever its size. Ed25519 signs the whole message, so the file is read into
 /// memory, up to `max_unhashed_bytes`.
-pub fn sign_blob(key: &dyn SigningKey, mut reader: impl Read, max_unhashed_bytes: u64) -> Result<BlobSignature, Error> {
+pub fn sign_blob(
+    key: &dyn SigningKey,
+    mut reader: impl Read,
+    max_unhashed_bytes: u64,
+) -> Result<BlobSignature, Error> {
     let read_error = |source| Error::Read {
         what: "the file to sign".to_owned(),
         source,

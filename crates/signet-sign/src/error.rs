@@ -34,7 +34,9 @@ pub enum Error {
         limit: usize,
     },
     /// Other signers kept replacing the signature manifest while this one appended.
-    #[error("{location} kept changing under concurrent writers; the signature was not added after {attempts} attempts")]
+    #[error(
+        "{location} kept changing under concurrent writers; the signature was not added after {attempts} attempts"
+    )]
     Contended {
         /// Repository and tag.
         location: String,

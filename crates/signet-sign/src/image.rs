@@ -5,7 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
 use signet_core::cosign::{
-    Attachment, OCI_MANIFEST_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, attachment_tag,
+    Attachment, OCI_MANIFEST_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
+    attachment_tag,
 };
 use signet_core::digest::Digest;
 use signet_core::manifest::{Descriptor, ImageManifest, signature_manifest};
@@ -92,17 +93,19 @@ impl<'a> ImageSigner<'a> {
     /// Signs one image.
     pub async fn sign(&self, image: &ImageReference) -> Result<SignedImage, Error> {
         let (repository, reference) = self.client.open(image)?;
-        let manifest = repository
-            .manifest(&reference)
-            .await?
-            .ok_or_else(|| Error::ImageNotFound {
-                image: image.to_string(),
-            })?;
+        let manifest =
+            repository
+                .manifest(&reference)
+                .await?
+                .ok_or_else(|| Error::ImageNotFound {
+                    image: image.to_string(),
+                })?;
         let digest = manifest.digest;
         let payload = simple_signing_payload(&repository.name(), &digest, &self.annotations);
         let signature = STANDARD.encode(self.key.sign(&payload)?);
 
-        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image) {
+        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image)
+        {
             (None, _) => repository.clone(),
             (Some(other), ImageReference::Registry(_)) => self.client.open_repository(other),
             (Some(_), ImageReference::Layout(_)) => {
@@ -120,9 +123,15 @@ impl<'a> ImageSigner<'a> {
             .insert(SIGNATURE_ANNOTATION.to_owned(), signature);
         signature_repository.push_blob(&payload).await?;
 
-        let (outcome, signature_count) =
-            self.append(signature_repository.as_ref(), &tag, &location, layer, &payload)
-                .await?;
+        let (outcome, signature_count) = self
+            .append(
+                signature_repository.as_ref(),
+                &tag,
+                &location,
+                layer,
+                &payload,
+            )
+            .await?;
         Ok(SignedImage {
             repository: repository.name(),
             digest,
@@ -197,7 +206,10 @@ impl<'a> ImageSigner<'a> {
         tag: &str,
         location: &str,
     ) -> Result<Vec<Descriptor>, Error> {
-        let Some(fetched) = repository.manifest(&ManifestRef::Tag(tag.to_owned())).await? else {
+        let Some(fetched) = repository
+            .manifest(&ManifestRef::Tag(tag.to_owned()))
+            .await?
+        else {
             return Ok(Vec::new());
         };
         let manifest = ImageManifest::parse(&fetched.bytes).map_err(|source| {

@@ -38,13 +38,20 @@ pub enum KeyFileError {
 
 /// Writes `contents` to `path` with `mode` through a temporary file in the same directory, so
 /// the destination holds either the old file or the complete new one.
-pub fn write_key_file(path: &Path, contents: &[u8], mode: u32, overwrite: Overwrite) -> Result<(), KeyFileError> {
+pub fn write_key_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    overwrite: Overwrite,
+) -> Result<(), KeyFileError> {
     let io = |source| KeyFileError::Io {
         path: path.to_owned(),
         source,
     };
     if overwrite == Overwrite::Refuse && fs::symlink_metadata(path).is_ok() {
-        return Err(KeyFileError::Exists { path: path.to_owned() });
+        return Err(KeyFileError::Exists {
+            path: path.to_owned(),
+        });
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -76,7 +83,9 @@ pub fn write_key_file(path: &Path, contents: &[u8], mode: u32, overwrite: Overwr
     if let Err(e) = placed {
         let _ = fs::remove_file(&tmp);
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            return Err(KeyFileError::Exists { path: path.to_owned() });
+            return Err(KeyFileError::Exists {
+                path: path.to_owned(),
+            });
         }
         return Err(io(e));
     }
@@ -94,7 +103,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let path = dir.path().join("cosign.key");
         write_key_file(&path, b"one", 0o600, Overwrite::Refuse).unwrap_or_else(|e| panic!("{e}"));
-        let mode = fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).ok();
+        let mode = fs::metadata(&path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .ok();
         assert_eq!(mode, Some(0o600));
         let again = write_key_file(&path, b"two", 0o600, Overwrite::Refuse);
         assert!(matches!(again, Err(KeyFileError::Exists { .. })));

@@ -28,7 +28,7 @@ mod image;
 mod key;
 pub mod keyfile;
 
-pub use blob::{sign_blob, BlobSignature};
+pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use key::SigningKey;

@@ -20,7 +20,9 @@ pub enum BlobFailure {
     #[error("invalid signature: it does not match the public key and the file's contents")]
     SignatureMismatch,
     /// An Ed25519 signature covers the whole file, which is larger than the limit.
-    #[error("the file is larger than {limit} bytes, the limit for Ed25519 keys, which sign whole messages")]
+    #[error(
+        "the file is larger than {limit} bytes, the limit for Ed25519 keys, which sign whole messages"
+    )]
     TooLargeForEd25519 {
         /// The limit.
         limit: u64,
@@ -104,6 +106,9 @@ mod tests {
     #[test]
     fn signature_files_may_be_base64_with_newlines_or_raw() {
         assert_eq!(decode_signature_file(b"AQID\n"), vec![1, 2, 3]);
-        assert_eq!(decode_signature_file(&[0x30, 0x45, 0x02]), vec![0x30, 0x45, 0x02]);
+        assert_eq!(
+            decode_signature_file(&[0x30, 0x45, 0x02]),
+            vec![0x30, 0x45, 0x02]
+        );
     }
 }

@@ -65,7 +65,10 @@ impl<'a> ImageVerifier<'a> {
     }
 
     /// Annotations every accepted signature's payload must carry (`-a key=value`).
-    pub fn with_annotations(mut self, annotations: std::collections::BTreeMap<String, String>) -> Self {
+    pub fn with_annotations(
+        mut self,
+        annotations: std::collections::BTreeMap<String, String>,
+    ) -> Self {
         self.options.required_annotations = annotations;
         self
     }
@@ -112,7 +115,8 @@ impl<'a> ImageVerifier<'a> {
                     .digest
             }
         };
-        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image) {
+        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image)
+        {
             (None, _) => repository.clone(),
             (Some(other), ImageReference::Registry(_)) => self.client.open_repository(other),
             (Some(_), ImageReference::Layout(_)) => {
@@ -132,7 +136,10 @@ impl<'a> ImageVerifier<'a> {
             signatures: Vec::new(),
             skipped_layers: 0,
         };
-        let Some(fetched) = signature_repository.manifest(&ManifestRef::Tag(tag)).await? else {
+        let Some(fetched) = signature_repository
+            .manifest(&ManifestRef::Tag(tag))
+            .await?
+        else {
             return Ok(evidence);
         };
         let manifest = ImageManifest::parse(&fetched.bytes).map_err(|source| {

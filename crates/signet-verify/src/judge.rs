@@ -292,7 +292,9 @@ fn check_signature(
         return Err(SignatureFailure::SignatureMismatch);
     }
     let claims = SimpleSigning::parse(payload).map_err(|e| {
-        let detail = std::error::Error::source(&e).map(ToString::to_string).unwrap_or_default();
+        let detail = std::error::Error::source(&e)
+            .map(ToString::to_string)
+            .unwrap_or_default();
         SignatureFailure::MalformedPayload(detail)
     })?;
     if claims.critical.kind != COSIGN_SIGNATURE_TYPE {

@@ -37,6 +37,7 @@ pub use blob::{BlobFailure, decode_signature_file, verify_blob};
 pub use error::Error;
 pub use image::{ImageEvidence, ImageVerifier, SignatureEvidence};
 pub use judge::{
-    CheckOptions, ImageReport, RejectedSignature, SignatureFailure, TlogPolicy, VerifiedSignature, judge,
+    CheckOptions, ImageReport, RejectedSignature, SignatureFailure, TlogPolicy, VerifiedSignature,
+    judge,
 };
 pub use key::KeyVerifier;

@@ -10,7 +10,8 @@ use signet_core::keys::PrivateKey;
 use signet_core::manifest::Descriptor;
 use signet_core::payload::simple_signing_payload;
 use signet_verify::{
-    CheckOptions, ImageEvidence, KeyVerifier, SignatureEvidence, SignatureFailure, TlogPolicy, judge,
+    CheckOptions, ImageEvidence, KeyVerifier, SignatureEvidence, SignatureFailure, TlogPolicy,
+    judge,
 };
 
 struct Fixture {
@@ -63,7 +64,11 @@ impl Fixture {
         }
     }
 
-    fn first_failure(&self, signature: SignatureEvidence, options: &CheckOptions) -> Option<SignatureFailure> {
+    fn first_failure(
+        &self,
+        signature: SignatureEvidence,
+        options: &CheckOptions,
+    ) -> Option<SignatureFailure> {
         let report = judge(&self.evidence(vec![signature]), &self.verifier(), options);
         report.rejected().first().map(|r| r.failure.clone())
     }
@@ -80,7 +85,11 @@ fn ignore_tlog() -> CheckOptions {
 fn a_good_signature_passes() {
     let f = Fixture::new();
     let payload = f.payload_for(&f.digest, &[]);
-    let report = judge(&f.evidence(vec![f.signature(&payload, &f.key)]), &f.verifier(), &ignore_tlog());
+    let report = judge(
+        &f.evidence(vec![f.signature(&payload, &f.key)]),
+        &f.verifier(),
+        &ignore_tlog(),
+    );
     assert!(report.is_verified(), "{}", report.summary());
     assert_eq!(report.verified()[0].payload(), payload.as_slice());
 }
@@ -90,7 +99,11 @@ fn no_signatures_is_a_denial_not_an_error() {
     let f = Fixture::new();
     let report = judge(&f.evidence(vec![]), &f.verifier(), &ignore_tlog());
     assert!(!report.is_verified());
-    assert!(report.summary().contains("no signatures found"), "{}", report.summary());
+    assert!(
+        report.summary().contains("no signatures found"),
+        "{}",
+        report.summary()
+    );
 }
 
 #[test]
@@ -137,15 +150,27 @@ fn required_annotations_must_match_exactly() {
     let f = Fixture::new();
     let payload = f.payload_for(&f.digest, &[("env", "prod")]);
     let mut options = ignore_tlog();
-    options.required_annotations.insert("env".into(), "prod".into());
-    assert_eq!(f.first_failure(f.signature(&payload, &f.key), &options), None);
-    options.required_annotations.insert("env".into(), "staging".into());
+    options
+        .required_annotations
+        .insert("env".into(), "prod".into());
+    assert_eq!(
+        f.first_failure(f.signature(&payload, &f.key), &options),
+        None
+    );
+    options
+        .required_annotations
+        .insert("env".into(), "staging".into());
     assert!(matches!(
         f.first_failure(f.signature(&payload, &f.key), &options),
-        Some(SignatureFailure::AnnotationMismatch { actual: Some(_), .. })
+        Some(SignatureFailure::AnnotationMismatch {
+            actual: Some(_),
+            ..
+        })
     ));
     options.required_annotations.clear();
-    options.required_annotations.insert("team".into(), "x".into());
+    options
+        .required_annotations
+        .insert("team".into(), "x".into());
     assert!(matches!(
         f.first_failure(f.signature(&payload, &f.key), &options),
         Some(SignatureFailure::AnnotationMismatch { actual: None, .. })
@@ -205,7 +230,10 @@ fn the_transparency_log_is_required_unless_ignored() {
         Some(SignatureFailure::TlogRequired { has_bundle: false })
     );
     let mut with_bundle = f.signature(&payload, &f.key);
-    with_bundle.layer.annotations.insert(BUNDLE_ANNOTATION.into(), "{}".into());
+    with_bundle
+        .layer
+        .annotations
+        .insert(BUNDLE_ANNOTATION.into(), "{}".into());
     assert_eq!(
         f.first_failure(with_bundle, &required),
         Some(SignatureFailure::TlogRequired { has_bundle: true })

@@ -8,8 +8,8 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use crypto_secretbox::aead::{Aead, KeyInit};
 use crypto_secretbox::XSalsa20Poly1305;
+use crypto_secretbox::aead::{Aead, KeyInit};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -72,7 +72,9 @@ mod base64_bytes {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        STANDARD.decode(text.as_bytes()).map_err(serde::de::Error::custom)
+        STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -177,17 +179,28 @@ mod tests {
     fn round_trips_with_low_cost() {
         let sealed = encrypt(b"secret key bytes", b"pw", 15).unwrap_or_else(|e| panic!("{e}"));
         let text = String::from_utf8_lossy(&sealed);
-        assert!(text.starts_with(r#"{"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":""#), "{text}");
+        assert!(
+            text.starts_with(
+                r#"{"kdf":{"name":"scrypt","params":{"N":32768,"r":8,"p":1},"salt":""#
+            ),
+            "{text}"
+        );
         assert!(text.contains(r#""cipher":{"name":"nacl/secretbox","nonce":""#));
         let opened = decrypt(&sealed, b"pw").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(opened.as_slice(), b"secret key bytes");
-        assert!(matches!(decrypt(&sealed, b"other"), Err(Error::WrongPassword)));
+        assert!(matches!(
+            decrypt(&sealed, b"other"),
+            Err(Error::WrongPassword)
+        ));
     }
 
     #[test]
     fn refuses_expensive_scrypt_parameters_before_deriving() {
         let hostile = br#"{"kdf":{"name":"scrypt","params":{"N":4294967296,"r":8,"p":1},"salt":"AAAA"},"cipher":{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},"ciphertext":"AAAA"}"#;
-        let err = decrypt(hostile, b"").err().map(|e| e.to_string()).unwrap_or_default();
+        let err = decrypt(hostile, b"")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("scrypt parameters N=4294967296"), "{err}");
     }
 }

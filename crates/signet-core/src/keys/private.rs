@@ -164,8 +164,11 @@ impl PrivateKey {
                 })?;
                 let curve = sec1.parameters.and_then(|p| p.named_curve());
                 let kind = curve_kind(curve)?;
-                let pair = EcdsaKeyPair::from_private_key_der(ecdsa_signing_alg(kind), block.contents())
-                    .map_err(|_| Error::UnsupportedKey("error parsing ecdsa private key".to_owned()))?;
+                let pair =
+                    EcdsaKeyPair::from_private_key_der(ecdsa_signing_alg(kind), block.contents())
+                        .map_err(|_| {
+                        Error::UnsupportedKey("error parsing ecdsa private key".to_owned())
+                    })?;
                 Ok(Self {
                     inner: Inner::Ecdsa(kind, pair),
                 })
@@ -182,8 +185,12 @@ impl PrivateKey {
     /// `ENCRYPTED COSIGN PRIVATE KEY`) with `password`.
     pub fn from_encrypted_pem(text: &[u8], password: &[u8]) -> Result<Self, Error> {
         let block = pem::parse(text).map_err(|_| KeyFormatError::InvalidPem)?;
-        if block.tag() != SIGSTORE_PRIVATE_KEY_PEM_LABEL && block.tag() != COSIGN_PRIVATE_KEY_PEM_LABEL {
-            return Err(KeyFormatError::UnsupportedPemType(block.tag().chars().take(60).collect()).into());
+        if block.tag() != SIGSTORE_PRIVATE_KEY_PEM_LABEL
+            && block.tag() != COSIGN_PRIVATE_KEY_PEM_LABEL
+        {
+            return Err(
+                KeyFormatError::UnsupportedPemType(block.tag().chars().take(60).collect()).into(),
+            );
         }
         let plaintext = encrypted::decrypt(block.contents(), password)?;
         Self::from_pkcs8_der(&plaintext)
@@ -240,7 +247,10 @@ impl PrivateKey {
         match &self.inner {
             Inner::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
             _ => {
-                let hash = self.kind().default_hash().unwrap_or(DigestAlgorithm::Sha256);
+                let hash = self
+                    .kind()
+                    .default_hash()
+                    .unwrap_or(DigestAlgorithm::Sha256);
                 self.sign_prehashed(&MessageDigest::of(hash, message))
             }
         }
@@ -292,7 +302,8 @@ fn check_rsa_size(bits: usize) -> Result<(), Error> {
 fn rsa_private_modulus_bits(pkcs1: &[u8]) -> Result<usize, Error> {
     use pkcs8::der::asn1::UintRef;
     use pkcs8::der::{Reader, SliceReader};
-    let mut reader = SliceReader::new(pkcs1).map_err(|_| KeyFormatError::BadDer("RSA private key"))?;
+    let mut reader =
+        SliceReader::new(pkcs1).map_err(|_| KeyFormatError::BadDer("RSA private key"))?;
     let modulus = reader
         .sequence(|seq| {
             let _version = UintRef::decode(seq)?;

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use aws_lc_rs::signature::{self as sig, UnparsedPublicKey, VerificationAlgorithm};
-use spki::der::{Decode, Encode};
 use spki::der::asn1::BitStringRef;
+use spki::der::{Decode, Encode};
 
 use super::oids;
 use super::{KeyKind, PUBLIC_KEY_PEM_LABEL};
@@ -44,7 +44,9 @@ impl PublicKey {
         match block.tag() {
             "PUBLIC KEY" => Self::from_der(block.contents()),
             "RSA PUBLIC KEY" => Self::from_pkcs1_der(block.contents()),
-            other => Err(KeyFormatError::UnsupportedPemType(other.chars().take(60).collect()).into()),
+            other => {
+                Err(KeyFormatError::UnsupportedPemType(other.chars().take(60).collect()).into())
+            }
         }
     }
 
@@ -55,7 +57,9 @@ impl PublicKey {
         let raw = info
             .subject_public_key
             .as_bytes()
-            .ok_or(KeyFormatError::BadDer("public key bit string is not byte aligned"))?
+            .ok_or(KeyFormatError::BadDer(
+                "public key bit string is not byte aligned",
+            ))?
             .to_vec();
         let oid = info.algorithm.oid;
         let kind = if oid == oids::EC_PUBLIC_KEY {
@@ -99,8 +103,8 @@ impl PublicKey {
             oid: oids::RSA_ENCRYPTION,
             parameters: Some(spki::der::asn1::AnyRef::NULL),
         };
-        let bits_string = BitStringRef::from_bytes(der)
-            .map_err(|_| KeyFormatError::BadDer("RSA public key"))?;
+        let bits_string =
+            BitStringRef::from_bytes(der).map_err(|_| KeyFormatError::BadDer("RSA public key"))?;
         let info = spki::SubjectPublicKeyInfoRef {
             algorithm,
             subject_public_key: bits_string,
@@ -120,7 +124,9 @@ impl PublicKey {
         UnparsedPublicKey::new(alg, &self.raw)
             .parse()
             .map(|_| ())
-            .map_err(|_| KeyFormatError::BadDer("the public key is not a valid point or modulus").into())
+            .map_err(|_| {
+                KeyFormatError::BadDer("the public key is not a valid point or modulus").into()
+            })
     }
 
     /// What kind of key this is.
@@ -161,16 +167,21 @@ impl PublicKey {
     /// containers/image's only choice), then the hash Cosign v3 signs with for this key.
     pub fn default_hashes(&self) -> Vec<DigestAlgorithm> {
         let mut hashes = vec![DigestAlgorithm::Sha256];
-        if let Some(h) = self.kind.default_hash() {
-            if h != DigestAlgorithm::Sha256 {
-                hashes.push(h);
-            }
+        if let Some(h) = self.kind.default_hash()
+            && h != DigestAlgorithm::Sha256
+        {
+            hashes.push(h);
         }
         hashes
     }
 
     /// Verifies `signature` over `message`, hashing with `hash` (ignored for Ed25519).
-    pub fn verify(&self, message: &[u8], signature: &[u8], hash: DigestAlgorithm) -> Result<(), Error> {
+    pub fn verify(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+        hash: DigestAlgorithm,
+    ) -> Result<(), Error> {
         UnparsedPublicKey::new(self.algorithm(hash), &self.raw)
             .verify(message, signature)
             .map_err(|_| Error::SignatureMismatch)
