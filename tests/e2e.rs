@@ -1,1 +1,18 @@
+//! End-to-end tests: the `signet` binary against a real docker-registry, skopeo 1.18
+//! (containers/image) and openssl, and on OCI layouts. See `util` for the harness.
 
+#[path = "util/mod.rs"]
+mod util;
+
+#[path = "e2e/blobs.rs"]
+mod blobs;
+#[path = "e2e/common.rs"]
+mod common;
+#[path = "e2e/keys.rs"]
+mod keys;
+#[path = "e2e/layout.rs"]
+mod layout;
+#[path = "e2e/registry.rs"]
+mod registry;
+#[path = "e2e/skopeo.rs"]
+mod skopeo;
