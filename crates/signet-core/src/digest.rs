@@ -215,6 +215,29 @@ impl MessageDigest {
     }
 }
 
+/// Hashes everything `reader` yields with each of `algorithms` at once, in 1 MiB chunks, so a
+/// file of any size is digested in constant memory. The reader is the caller's: this crate
+/// opens nothing itself.
+pub fn digest_reader(
+    mut reader: impl std::io::Read,
+    algorithms: &[DigestAlgorithm],
+) -> std::io::Result<Vec<MessageDigest>> {
+    let mut hashers: Vec<Hasher> = algorithms.iter().map(|&a| Hasher::new(a)).collect();
+    let mut buffer = vec![0u8; 1 << 20];
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        for hasher in &mut hashers {
+            hasher.update(&buffer[..n]);
+        }
+    }
+    Ok(hashers.into_iter().map(Hasher::finish_raw).collect())
+}
+
 pub(crate) fn hex_encode(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -237,6 +260,24 @@ mod tests {
             "sha256:658781cd4ed9bca60dacd09f7bb914bb51502e8b5d619f57f39a1d652596cc24"
         );
         assert_eq!(digest.to_string().parse::<Digest>().ok(), Some(digest));
+    }
+
+    #[test]
+    fn digest_reader_matches_one_shot_hashing() {
+        let data = vec![42u8; (1 << 20) + 3];
+        let digests = digest_reader(
+            data.as_slice(),
+            &[DigestAlgorithm::Sha256, DigestAlgorithm::Sha512],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            digests[0].as_bytes(),
+            MessageDigest::of(DigestAlgorithm::Sha256, &data).as_bytes()
+        );
+        assert_eq!(
+            digests[1].as_bytes(),
+            MessageDigest::of(DigestAlgorithm::Sha512, &data).as_bytes()
+        );
     }
 
     #[test]

@@ -205,15 +205,7 @@ impl LayoutRepository {
                 actual,
             });
         }
-        let media_type = media_type.or_else(|| {
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .and_then(|v| {
-                    v.get("mediaType")
-                        .and_then(|m| m.as_str())
-                        .map(str::to_owned)
-                })
-        });
+        let media_type = media_type.or_else(|| crate::declared_media_type(&bytes));
         Ok(Some(FetchedManifest {
             bytes,
             digest,

@@ -53,6 +53,18 @@ pub struct FetchedManifest {
     pub media_type: Option<String>,
 }
 
+/// The `mediaType` a manifest declares in its own body, for stores that do not report one.
+fn declared_media_type(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct MediaTypeOnly {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<MediaTypeOnly>(bytes)
+        .ok()
+        .and_then(|m| m.media_type)
+}
+
 /// Which manifest of a repository is meant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ManifestRef {
@@ -143,6 +155,25 @@ impl OciClient {
                 };
                 Ok((Arc::new(repo), reference))
             }
+        }
+    }
+
+    /// Where the attachments (signatures, attestations) of an image in `repository` live:
+    /// the same repository, or `other` (`COSIGN_REPOSITORY`), which only registries support.
+    pub fn attachment_repository(
+        &self,
+        image: &ImageReference,
+        repository: &Arc<dyn OciRepository>,
+        other: Option<&Repository>,
+    ) -> Result<Arc<dyn OciRepository>, Error> {
+        match (other, image) {
+            (None, _) => Ok(Arc::clone(repository)),
+            (Some(other), ImageReference::Registry(_)) => Ok(self.open_repository(other)),
+            (Some(_), ImageReference::Layout(_)) => Err(Error::LayoutFormat {
+                path: repository.name(),
+                reason: "COSIGN_REPOSITORY applies to registry images, not to OCI layouts"
+                    .to_owned(),
+            }),
         }
     }
 

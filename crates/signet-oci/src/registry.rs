@@ -267,13 +267,7 @@ impl RegistryRepository {
                 actual: digest,
             });
         }
-        let media_type = serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
-            .and_then(|v| {
-                v.get("mediaType")
-                    .and_then(|m| m.as_str())
-                    .map(str::to_owned)
-            });
+        let media_type = crate::declared_media_type(&bytes);
         Ok(Some(FetchedManifest {
             bytes: bytes.to_vec(),
             digest,

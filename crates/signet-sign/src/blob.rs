@@ -1,10 +1,8 @@
 use std::io::Read;
 
-use signet_core::digest::{Hasher, MessageDigest};
+use signet_core::digest::{MessageDigest, digest_reader};
 
 use crate::{Error, SigningKey};
-
-const CHUNK: usize = 1 << 20;
 
 /// A signature over a file.
 #[derive(Debug, Clone)]
@@ -30,7 +28,7 @@ impl BlobSignature {
 /// memory, up to `max_unhashed_bytes`.
 pub fn sign_blob(
     key: &dyn SigningKey,
-    mut reader: impl Read,
+    reader: impl Read,
     max_unhashed_bytes: u64,
 ) -> Result<BlobSignature, Error> {
     let read_error = |source| Error::Read {
@@ -39,18 +37,10 @@ pub fn sign_blob(
     };
     match key.prehash() {
         Some(algorithm) => {
-            let mut hasher = Hasher::new(algorithm);
-            let mut buffer = vec![0u8; CHUNK];
-            loop {
-                let n = match reader.read(&mut buffer) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(read_error(e)),
-                };
-                hasher.update(&buffer[..n]);
-            }
-            let digest = hasher.finish_raw();
+            let digest = digest_reader(reader, &[algorithm])
+                .map_err(read_error)?
+                .pop()
+                .ok_or(signet_core::Error::Crypto("no digest computed"))?;
             let signature = key.sign_prehashed(&digest)?;
             Ok(BlobSignature {
                 signature,

@@ -52,7 +52,4 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A signature was asked to go somewhere it cannot (e.g. `COSIGN_REPOSITORY` for a layout).
-    #[error("{0}")]
-    Unsupported(String),
 }

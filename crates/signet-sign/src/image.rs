@@ -1,5 +1,4 @@
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -104,16 +103,11 @@ impl<'a> ImageSigner<'a> {
         let payload = simple_signing_payload(&repository.name(), &digest, &self.annotations);
         let signature = STANDARD.encode(self.key.sign(&payload)?);
 
-        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image)
-        {
-            (None, _) => repository.clone(),
-            (Some(other), ImageReference::Registry(_)) => self.client.open_repository(other),
-            (Some(_), ImageReference::Layout(_)) => {
-                return Err(Error::Unsupported(
-                    "COSIGN_REPOSITORY applies to registry images, not to OCI layouts".to_owned(),
-                ));
-            }
-        };
+        let signature_repository = self.client.attachment_repository(
+            image,
+            &repository,
+            self.signature_repository.as_ref(),
+        )?;
         let tag = attachment_tag(&digest, Attachment::Signature);
         let location = format!("{}:{tag}", signature_repository.name());
 

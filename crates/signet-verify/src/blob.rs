@@ -2,12 +2,10 @@ use std::io::Read;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use signet_core::digest::Hasher;
+use signet_core::digest::digest_reader;
 use signet_core::keys::KeyKind;
 
 use crate::{Error, KeyVerifier};
-
-const CHUNK: usize = 1 << 20;
 
 /// Why a file's signature was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,7 +48,7 @@ pub fn decode_signature_file(contents: &[u8]) -> Vec<u8> {
 /// `Ok(Err(_))` is a verdict (rejected); `Err(_)` means the file could not be read.
 pub fn verify_blob(
     verifier: &KeyVerifier,
-    mut reader: impl Read,
+    reader: impl Read,
     signature: &[u8],
     max_unhashed_bytes: u64,
 ) -> Result<Result<(), BlobFailure>, Error> {
@@ -78,20 +76,7 @@ pub fn verify_blob(
             Err(BlobFailure::SignatureMismatch)
         });
     }
-    let mut hashers: Vec<Hasher> = verifier.hashes().iter().map(|&h| Hasher::new(h)).collect();
-    let mut buffer = vec![0u8; CHUNK];
-    loop {
-        let n = match reader.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(read_error(e)),
-        };
-        for hasher in &mut hashers {
-            hasher.update(&buffer[..n]);
-        }
-    }
-    let digests: Vec<_> = hashers.into_iter().map(Hasher::finish_raw).collect();
+    let digests = digest_reader(reader, verifier.hashes()).map_err(read_error)?;
     Ok(if verifier.verifies_prehashed(&digests, signature) {
         Ok(())
     } else {

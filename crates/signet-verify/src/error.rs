@@ -20,9 +20,6 @@ pub enum Error {
         #[source]
         source: signet_core::Error,
     },
-    /// A signature was looked for somewhere it cannot be (e.g. `COSIGN_REPOSITORY` for a layout).
-    #[error("{0}")]
-    Unsupported(String),
     /// Reading the file to verify failed.
     #[error("reading {what}")]
     Read {

@@ -1,11 +1,9 @@
-use std::sync::Arc;
-
 use futures_util::StreamExt;
 use signet_core::cosign::{Attachment, attachment_tag};
 use signet_core::digest::Digest;
 use signet_core::manifest::{Descriptor, ImageManifest};
 use signet_core::reference::{ImageReference, Repository};
-use signet_oci::{ManifestRef, OciClient, OciRepository};
+use signet_oci::{ManifestRef, OciClient};
 
 use crate::judge::{CheckOptions, ImageReport, TlogPolicy, judge};
 use crate::{Error, KeyVerifier};
@@ -115,16 +113,11 @@ impl<'a> ImageVerifier<'a> {
                     .digest
             }
         };
-        let signature_repository: Arc<dyn OciRepository> = match (&self.signature_repository, image)
-        {
-            (None, _) => repository.clone(),
-            (Some(other), ImageReference::Registry(_)) => self.client.open_repository(other),
-            (Some(_), ImageReference::Layout(_)) => {
-                return Err(Error::Unsupported(
-                    "COSIGN_REPOSITORY applies to registry images, not to OCI layouts".to_owned(),
-                ));
-            }
-        };
+        let signature_repository = self.client.attachment_repository(
+            image,
+            &repository,
+            self.signature_repository.as_ref(),
+        )?;
         let tag = attachment_tag(&digest, Attachment::Signature);
         let signature_location = format!("{}:{tag}", signature_repository.name());
         let mut evidence = ImageEvidence {
