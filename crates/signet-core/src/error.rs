@@ -57,6 +57,12 @@ pub enum Error {
     /// A signature could not be decoded (bad base64 or empty).
     #[error("malformed signature: {0}")]
     MalformedSignature(&'static str),
+    /// A DSSE envelope could not be read.
+    #[error(transparent)]
+    Envelope(crate::dsse::EnvelopeError),
+    /// An in-toto statement could not be read or built.
+    #[error(transparent)]
+    Statement(crate::intoto::StatementError),
     /// The cryptographic backend failed while signing or generating a key.
     #[error("cryptographic operation failed: {0}")]
     Crypto(&'static str),

@@ -11,6 +11,8 @@
 //! * [`cosign`]: Cosign's tag scheme, media types and annotation names.
 //! * [`manifest`]: the OCI manifest and descriptor types signatures are stored in.
 //! * [`keys`]: Cosign's encrypted key file, private keys for signing, public keys for verifying.
+//! * [`dsse`]: DSSE envelopes and their pre-authentication encoding.
+//! * [`intoto`]: in-toto statements and the predicate types Cosign names.
 //!
 //! ```
 //! use signet_core::reference::ImageReference;
@@ -22,8 +24,10 @@
 
 pub mod cosign;
 pub mod digest;
+pub mod dsse;
 mod error;
 mod go_json;
+pub mod intoto;
 pub mod keys;
 pub mod limits;
 pub mod manifest;
