@@ -24,7 +24,7 @@ use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread;
@@ -68,9 +68,9 @@ pub struct Registry {
 impl Registry {
     /// Starts a registry and waits (at most 15 s) until `GET /v2/` answers 200.
     ///
-    /// The port is picked by binding a listener to `127.0.0.1:0` and dropping it; if another
-    /// process takes the port in between and the registry exits, a fresh port is tried (three
-    /// attempts in all).
+    /// The port is picked by binding a listener to `127.0.0.1:0` and dropping it; if the registry
+    /// exits at once (another process took the port in between), a fresh port is tried, three
+    /// attempts in all. A registry that runs but does not answer in time is not retried.
     ///
     /// # Panics
     ///
@@ -86,8 +86,12 @@ impl Registry {
         for attempt in 1..=3 {
             match Registry::try_start() {
                 Ok(registry) => return registry,
-                Err(why) => {
+                Err(StartFailure::Exited(why)) => {
                     let _ = writeln!(failures, "attempt {attempt}: {why}");
+                }
+                Err(StartFailure::Other(why)) => {
+                    let _ = writeln!(failures, "attempt {attempt}: {why}");
+                    break;
                 }
             }
         }
@@ -95,7 +99,7 @@ impl Registry {
     }
 
     /// One attempt of [`Registry::start`]: `Err` says why the registry is not serving.
-    fn try_start() -> Result<Registry, String> {
+    fn try_start() -> Result<Registry, StartFailure> {
         let dir = tempfile::Builder::new()
             .prefix("signet-registry-")
             .tempdir()
@@ -135,30 +139,30 @@ impl Registry {
         let deadline = Instant::now() + REGISTRY_START_TIMEOUT;
         loop {
             if let Ok(Some(status)) = registry.child.try_wait() {
-                return Err(format!(
+                return Err(StartFailure::Exited(format!(
                     "{DOCKER_REGISTRY} exited with {status} on {host}; its log:\n{}",
                     registry.log()
-                ));
+                )));
             }
-            match http_get(&host, "/v2/") {
+            match http_request_within(Duration::from_secs(2), "GET", &host, "/v2/", &[], None) {
                 Ok(response) if response.status == 200 => return Ok(registry),
                 Ok(_) | Err(_) if Instant::now() < deadline => {
                     thread::sleep(Duration::from_millis(50));
                 }
                 Ok(response) => {
-                    return Err(format!(
+                    return Err(StartFailure::Other(format!(
                         "GET http://{host}/v2/ still answers {} after {:?}; log:\n{}",
                         response.status,
                         REGISTRY_START_TIMEOUT,
                         registry.log()
-                    ));
+                    )));
                 }
                 Err(e) => {
-                    return Err(format!(
+                    return Err(StartFailure::Other(format!(
                         "GET http://{host}/v2/ still fails after {REGISTRY_START_TIMEOUT:?}: {e}; \
                          log:\n{}",
                         registry.log()
-                    ));
+                    )));
                 }
             }
         }
@@ -196,6 +200,21 @@ impl Drop for Registry {
         // The process may already have exited; either way reap it before the storage goes.
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Why one attempt of [`Registry::start`] failed.
+#[derive(Debug)]
+enum StartFailure {
+    /// The process exited, most likely because the port was taken meanwhile: worth a retry.
+    Exited(String),
+    /// Anything else: retrying would only repeat it.
+    Other(String),
+}
+
+impl From<String> for StartFailure {
+    fn from(why: String) -> StartFailure {
+        StartFailure::Other(why)
     }
 }
 
@@ -649,14 +668,28 @@ pub fn http_request(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> Result<HttpResponse, String> {
-    let addr: SocketAddr = host
-        .parse()
-        .map_err(|e| format!("{host:?} is not an IP address and port: {e}"))?;
-    let mut stream = TcpStream::connect_timeout(&addr, HTTP_TIMEOUT)
+    http_request_within(HTTP_TIMEOUT, method, host, path, headers, body)
+}
+
+/// [`http_request`] with `timeout` for connecting and for each read and write.
+fn http_request_within(
+    timeout: Duration,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<HttpResponse, String> {
+    let addr = host
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("{host:?} resolves to no address"))?;
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {host}: {e}"))?;
     stream
-        .set_read_timeout(Some(HTTP_TIMEOUT))
-        .and_then(|()| stream.set_write_timeout(Some(HTTP_TIMEOUT)))
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| stream.set_write_timeout(Some(timeout)))
         .map_err(|e| format!("cannot set timeouts on the connection to {host}: {e}"))?;
 
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
