@@ -31,6 +31,38 @@ pub(crate) enum Command {
     SignBlob(SignBlobArgs),
     /// Verify a file's signature against a public key.
     VerifyBlob(VerifyBlobArgs),
+    /// Attest images: an in-toto statement in a DSSE envelope, appended to sha256-<hex>.att.
+    Attest(AttestArgs),
+    /// Attest a file; writes the DSSE envelope.
+    AttestBlob(AttestBlobArgs),
+    /// Verify the attestations of images against a public key.
+    VerifyAttestation(VerifyAttestationArgs),
+    /// Verify a file's DSSE attestation against a public key.
+    VerifyBlobAttestation(VerifyBlobAttestationArgs),
+    /// Attach artifacts to an image (Cosign's legacy attachments).
+    #[command(subcommand)]
+    Attach(AttachCommand),
+    /// Print what is attached to an image, exactly as stored.
+    #[command(subcommand)]
+    Download(DownloadCommand),
+    /// Show everything attached to an image: signatures, attestations by type, SBOMs.
+    Tree(TreeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AttachCommand {
+    /// Attach an SBOM as the image's sha256-<hex>.sbom (replacing an earlier one).
+    Sbom(AttachSbomArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum DownloadCommand {
+    /// The attached SBOM's bytes.
+    Sbom(DownloadArgs),
+    /// One JSON line per signature, as `cosign download signature`.
+    Signature(DownloadArgs),
+    /// One DSSE envelope per line, as stored.
+    Attestation(DownloadAttestationArgs),
 }
 
 #[derive(Debug, Args)]
@@ -181,4 +213,160 @@ pub(crate) struct VerifyBlobArgs {
     /// The file to verify (- for stdin).
     #[arg(value_name = "FILE")]
     pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestArgs {
+    /// The encrypted private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The predicate: a file, or - for stdin.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) predicate: PathBuf,
+    /// custom, slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson, cyclonedx,
+    /// link, vuln, openvex, or a predicate type URI.
+    #[arg(long = "type", default_value = "custom")]
+    pub(crate) predicate_type: String,
+    /// Replace earlier attestations of the same predicate type.
+    #[arg(long)]
+    pub(crate) replace: bool,
+    /// Accepted for Cosign compatibility; attestations carry no payload annotations.
+    #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
+    pub(crate) annotations: Vec<String>,
+    /// Upload to the transparency log. Not available yet: pass --tlog-upload=false.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) tlog_upload: bool,
+    /// Skip confirmation prompts (accepted for Cosign compatibility).
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image to attest.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttestBlobArgs {
+    /// The encrypted private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The predicate file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) predicate: PathBuf,
+    /// The predicate type (as for attest).
+    #[arg(long = "type", default_value = "custom")]
+    pub(crate) predicate_type: String,
+    /// Write the envelope here instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) output_attestation: Option<PathBuf>,
+    /// Upload to the transparency log. Not available yet: pass --tlog-upload=false.
+    #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) tlog_upload: bool,
+    /// Skip confirmation prompts (accepted for Cosign compatibility).
+    #[arg(long, short = 'y')]
+    pub(crate) yes: bool,
+    /// The file the statement is about.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyAttestationArgs {
+    /// The public key (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The predicate type attestations must have (as for attest).
+    #[arg(long = "type", default_value = "custom")]
+    pub(crate) predicate_type: String,
+    /// Accept attestations without a transparency-log entry.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_tlog: bool,
+    /// json: the verified envelopes, one per line; text: one summary line each.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Json)]
+    pub(crate) output: OutputFormat,
+    /// Accept only this signature hash.
+    #[arg(long, value_enum)]
+    pub(crate) signature_digest_algorithm: Option<HashName>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Images to verify.
+    #[arg(required = true, value_name = "IMAGE")]
+    pub(crate) images: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyBlobAttestationArgs {
+    /// The public key (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The DSSE envelope file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) signature: PathBuf,
+    /// The predicate type the statement must have (as for attest).
+    #[arg(long = "type", default_value = "custom")]
+    pub(crate) predicate_type: String,
+    /// The artifact's digest instead of the file (hex).
+    #[arg(long, value_name = "HEX")]
+    pub(crate) digest: Option<String>,
+    /// The algorithm of --digest (sha256).
+    #[arg(long = "digestAlg", default_value = "sha256")]
+    pub(crate) digest_alg: String,
+    /// Accept an attestation without a transparency-log entry.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_tlog: bool,
+    /// Accept only this signature hash.
+    #[arg(long, value_enum)]
+    pub(crate) signature_digest_algorithm: Option<HashName>,
+    /// The file the attestation is about (not needed with --digest).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AttachSbomArgs {
+    /// The SBOM file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sbom: PathBuf,
+    /// spdx, cyclonedx or syft.
+    #[arg(long = "type", default_value = "spdx")]
+    pub(crate) sbom_type: String,
+    /// json, xml or text (default: json if the file name ends in .json).
+    #[arg(long)]
+    pub(crate) input_format: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DownloadArgs {
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DownloadAttestationArgs {
+    /// Only attestations of this predicate type (as for attest).
+    #[arg(long)]
+    pub(crate) predicate_type: Option<String>,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TreeArgs {
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
 }

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod attachments;
+mod attest;
 mod blob;
 mod image;
 mod keys;
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command};
+use crate::args::{AttachCommand, Cli, Command};
 
 /// Exit code when verification ran and denied.
 pub(crate) const EXIT_DENIED: u8 = 1;
@@ -32,6 +34,17 @@ fn main() -> ExitCode {
         Command::VerifyBlob(a) => blob::verify_blob(&a),
         Command::Sign(a) => runtime().and_then(|rt| rt.block_on(image::sign(&a))),
         Command::Verify(a) => runtime().and_then(|rt| rt.block_on(image::verify(&a))),
+        Command::Attest(a) => runtime().and_then(|rt| rt.block_on(attest::attest(&a))),
+        Command::AttestBlob(a) => attest::attest_blob(&a),
+        Command::VerifyAttestation(a) => {
+            runtime().and_then(|rt| rt.block_on(attest::verify_attestation(&a)))
+        }
+        Command::VerifyBlobAttestation(a) => attest::verify_blob_attestation(&a),
+        Command::Attach(AttachCommand::Sbom(a)) => {
+            runtime().and_then(|rt| rt.block_on(attachments::attach_sbom(&a)))
+        }
+        Command::Download(d) => runtime().and_then(|rt| rt.block_on(attachments::download(&d))),
+        Command::Tree(a) => runtime().and_then(|rt| rt.block_on(attachments::tree(&a))),
     };
     match result {
         Ok(code) => code,

@@ -65,6 +65,12 @@ pub enum StatementError {
     Malformed(String),
 }
 
+impl From<StatementError> for crate::Error {
+    fn from(value: StatementError) -> Self {
+        crate::Error::Statement(value)
+    }
+}
+
 /// How a predicate file becomes the statement's `predicate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PredicateShape {

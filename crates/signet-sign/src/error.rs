@@ -14,18 +14,19 @@ pub enum Error {
         /// The reference as given.
         image: String,
     },
-    /// The existing signature manifest cannot be read, so appending would lose signatures.
-    #[error("the existing signature manifest {location} is malformed; refusing to overwrite it")]
-    MalformedSignatureManifest {
+    /// The existing signature or attestation manifest cannot be read, so appending would
+    /// lose what it holds.
+    #[error("the existing manifest {location} is malformed; refusing to overwrite it")]
+    MalformedAttachmentManifest {
         /// Repository and tag.
         location: String,
         /// The parse error.
         #[source]
         source: signet_core::Error,
     },
-    /// The signature manifest already holds the maximum number of layers.
-    #[error("{location} already has {count} signatures, the limit is {limit}")]
-    TooManySignatures {
+    /// The manifest already holds the maximum number of layers.
+    #[error("{location} already has {count} layers, the limit is {limit}; nothing was pushed")]
+    TooManyLayers {
         /// Repository and tag.
         location: String,
         /// Layers present.

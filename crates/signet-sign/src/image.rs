@@ -4,20 +4,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use futures_util::StreamExt;
 use signet_core::cosign::{
-    Attachment, OCI_MANIFEST_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE,
-    attachment_tag,
+    Attachment, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE, attachment_tag,
 };
 use signet_core::digest::Digest;
-use signet_core::manifest::{Descriptor, ImageManifest, signature_manifest};
+use signet_core::manifest::Descriptor;
 use signet_core::payload::simple_signing_payload;
 use signet_core::reference::{ImageReference, Repository};
-use signet_oci::{ManifestRef, OciClient, OciRepository};
+use signet_oci::{ManifestRef, OciClient};
 
+use crate::attach::{AppendTarget, Appended, append_layer};
 use crate::{Error, SigningKey};
 
-/// How many times an append is merged and written again when another writer replaced the
-/// signature manifest in between.
-const MAX_APPEND_ATTEMPTS: usize = 5;
 /// Images signed at once by [`ImageSigner::sign_all`].
 const CONCURRENT_IMAGES: usize = 8;
 
@@ -117,15 +114,38 @@ impl<'a> ImageSigner<'a> {
             .insert(SIGNATURE_ANNOTATION.to_owned(), signature);
         signature_repository.push_blob(&payload).await?;
 
-        let (outcome, signature_count) = self
-            .append(
-                signature_repository.as_ref(),
-                &tag,
-                &location,
-                layer,
-                &payload,
-            )
-            .await?;
+        let public_key = self.key.public_key()?;
+        // Cosign's duplicate detection: the same payload (same layer digest), signed by the
+        // same key.
+        let is_duplicate = |existing: &Descriptor| {
+            existing.digest == layer.digest
+                && existing
+                    .annotations
+                    .get(SIGNATURE_ANNOTATION)
+                    .and_then(|s| STANDARD.decode(s).ok())
+                    .is_some_and(|sig| {
+                        public_key
+                            .default_hashes()
+                            .into_iter()
+                            .any(|h| public_key.verify(&payload, &sig, h).is_ok())
+                    })
+        };
+        let appended = append_layer(
+            AppendTarget {
+                repository: signature_repository.as_ref(),
+                tag: &tag,
+                location: &location,
+                max_layers: self.client.limits().max_signature_layers,
+            },
+            layer.clone(),
+            is_duplicate,
+            |_| false,
+        )
+        .await?;
+        let (outcome, signature_count) = match appended {
+            Appended::Added { count } => (SignOutcome::Appended, count),
+            Appended::AlreadyPresent { count } => (SignOutcome::AlreadySigned, count),
+        };
         Ok(SignedImage {
             repository: repository.name(),
             digest,
@@ -134,84 +154,5 @@ impl<'a> ImageSigner<'a> {
             outcome,
             signature_count,
         })
-    }
-
-    /// Appends `layer` to the signature manifest under `tag`, keeping every layer already
-    /// there. After writing, the manifest is read back; if a concurrent writer replaced it
-    /// without this layer, the layers are merged again and rewritten.
-    async fn append(
-        &self,
-        repository: &dyn OciRepository,
-        tag: &str,
-        location: &str,
-        layer: Descriptor,
-        payload: &[u8],
-    ) -> Result<(SignOutcome, usize), Error> {
-        let public_key = self.key.public_key()?;
-        let limit = self.client.limits().max_signature_layers;
-        for _ in 0..MAX_APPEND_ATTEMPTS {
-            let existing = self.read_layers(repository, tag, location).await?;
-            // Cosign's duplicate detection: the same payload, signed by the same key.
-            let duplicate = existing.iter().any(|l| {
-                l.digest == layer.digest
-                    && l.annotations
-                        .get(SIGNATURE_ANNOTATION)
-                        .and_then(|s| STANDARD.decode(s).ok())
-                        .is_some_and(|sig| {
-                            // Same layer digest, so the layer's bytes are our payload.
-                            public_key
-                                .default_hashes()
-                                .into_iter()
-                                .any(|h| public_key.verify(payload, &sig, h).is_ok())
-                        })
-            });
-            if duplicate {
-                return Ok((SignOutcome::AlreadySigned, existing.len()));
-            }
-            if existing.len() >= limit {
-                return Err(Error::TooManySignatures {
-                    location: location.to_owned(),
-                    count: existing.len(),
-                    limit,
-                });
-            }
-            let mut layers = existing;
-            layers.push(layer.clone());
-            let count = layers.len();
-            let (manifest, config) = signature_manifest(layers);
-            repository.push_blob(&config).await?;
-            repository
-                .push_manifest(tag, &manifest.to_bytes(), OCI_MANIFEST_MEDIA_TYPE)
-                .await?;
-            let written = self.read_layers(repository, tag, location).await?;
-            if written.iter().any(|l| l == &layer) {
-                return Ok((SignOutcome::Appended, count));
-            }
-        }
-        Err(Error::Contended {
-            location: location.to_owned(),
-            attempts: MAX_APPEND_ATTEMPTS,
-        })
-    }
-
-    async fn read_layers(
-        &self,
-        repository: &dyn OciRepository,
-        tag: &str,
-        location: &str,
-    ) -> Result<Vec<Descriptor>, Error> {
-        let Some(fetched) = repository
-            .manifest(&ManifestRef::Tag(tag.to_owned()))
-            .await?
-        else {
-            return Ok(Vec::new());
-        };
-        let manifest = ImageManifest::parse(&fetched.bytes).map_err(|source| {
-            Error::MalformedSignatureManifest {
-                location: location.to_owned(),
-                source,
-            }
-        })?;
-        Ok(manifest.layers)
     }
 }

@@ -22,13 +22,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attach;
+mod attest;
 mod blob;
 mod error;
 mod image;
 mod key;
 pub mod keyfile;
+mod sbom;
 
+pub use attest::{AttestedImage, ImageAttester, PREDICATE_TYPE_ANNOTATION, attest_blob, sign_dsse};
 pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use key::SigningKey;
+pub use sbom::{SbomFormat, attach_sbom};

@@ -11,9 +11,9 @@ pub enum Error {
         /// The reference as given.
         image: String,
     },
-    /// The signature manifest exists but cannot be parsed.
-    #[error("the signature manifest {location} is malformed")]
-    MalformedSignatureManifest {
+    /// The signature or attestation manifest exists but cannot be parsed.
+    #[error("the manifest {location} is malformed")]
+    MalformedAttachmentManifest {
         /// Repository and tag.
         location: String,
         /// The parse error.

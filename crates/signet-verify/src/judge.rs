@@ -8,7 +8,7 @@ use signet_core::digest::Digest;
 use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
-use crate::image::{ImageEvidence, SignatureEvidence};
+use crate::gather::{AttachmentEvidence, LayerEvidence};
 
 /// Whether signatures must be in a transparency log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -237,10 +237,14 @@ impl ImageReport {
 }
 
 /// Decides each signature in `evidence`. Pure: no I/O, no clock.
-pub fn judge(evidence: &ImageEvidence, key: &KeyVerifier, options: &CheckOptions) -> ImageReport {
+pub fn judge(
+    evidence: &AttachmentEvidence,
+    key: &KeyVerifier,
+    options: &CheckOptions,
+) -> ImageReport {
     let mut verified = Vec::new();
     let mut rejected = Vec::new();
-    for signature in &evidence.signatures {
+    for signature in &evidence.layers {
         match check_signature(signature, &evidence.digest, key, options) {
             Ok((payload, claims)) => verified.push(VerifiedSignature {
                 index: signature.index,
@@ -258,7 +262,7 @@ pub fn judge(evidence: &ImageEvidence, key: &KeyVerifier, options: &CheckOptions
     ImageReport {
         image: evidence.image.clone(),
         digest: evidence.digest.clone(),
-        signature_location: evidence.signature_location.clone(),
+        signature_location: evidence.location.clone(),
         verified,
         rejected,
         skipped_layers: evidence.skipped_layers,
@@ -266,7 +270,7 @@ pub fn judge(evidence: &ImageEvidence, key: &KeyVerifier, options: &CheckOptions
 }
 
 fn check_signature(
-    signature: &SignatureEvidence,
+    signature: &LayerEvidence,
     digest: &Digest,
     key: &KeyVerifier,
     options: &CheckOptions,
@@ -285,7 +289,7 @@ fn check_signature(
         .decode(encoded.trim())
         .map_err(|_| SignatureFailure::MalformedSignature)?;
     let payload = signature
-        .payload
+        .content
         .as_ref()
         .map_err(|why| SignatureFailure::PayloadUnavailable(why.clone()))?;
     if !key.verifies(payload, &raw_signature) {

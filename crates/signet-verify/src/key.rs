@@ -1,4 +1,6 @@
 use signet_core::digest::{DigestAlgorithm, MessageDigest};
+use signet_core::dsse::{pae, pae_digest};
+use signet_core::keys::KeyKind;
 use signet_core::keys::PublicKey;
 
 /// A public key and the hash algorithms a signature by it may use.
@@ -46,5 +48,19 @@ impl KeyVerifier {
         digests.iter().any(|d| {
             self.hashes.contains(&d.algorithm()) && self.key.verify_prehashed(d, signature).is_ok()
         })
+    }
+
+    /// Whether `signature` is a DSSE signature by this key over `payload` (its PAE). The PAE
+    /// is hashed incrementally, except for Ed25519, which signs it whole.
+    pub fn verifies_dsse(&self, payload_type: &str, payload: &[u8], signature: &[u8]) -> bool {
+        if self.key.kind() == KeyKind::Ed25519 {
+            return self.verifies(&pae(payload_type, payload), signature);
+        }
+        let digests: Vec<MessageDigest> = self
+            .hashes
+            .iter()
+            .map(|&h| pae_digest(h, payload_type, payload))
+            .collect();
+        self.verifies_prehashed(&digests, signature)
     }
 }

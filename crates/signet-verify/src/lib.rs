@@ -27,15 +27,22 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod attestation;
 mod blob;
 mod error;
+mod gather;
 mod image;
 mod judge;
 mod key;
 
+pub use attestation::{
+    AttestationFailure, AttestationOptions, AttestationReport, AttestationVerifier,
+    RejectedAttestation, VerifiedAttestation, judge_attestations, verify_blob_attestation,
+};
 pub use blob::{BlobFailure, decode_signature_file, verify_blob};
 pub use error::Error;
-pub use image::{ImageEvidence, ImageVerifier, SignatureEvidence};
+pub use gather::{AttachmentEvidence, LayerEvidence, gather_attachments};
+pub use image::ImageVerifier;
 pub use judge::{
     CheckOptions, ImageReport, RejectedSignature, SignatureFailure, TlogPolicy, VerifiedSignature,
     judge,

@@ -10,7 +10,7 @@ use signet_core::keys::PrivateKey;
 use signet_core::manifest::Descriptor;
 use signet_core::payload::simple_signing_payload;
 use signet_verify::{
-    CheckOptions, ImageEvidence, KeyVerifier, SignatureEvidence, SignatureFailure, TlogPolicy,
+    AttachmentEvidence, CheckOptions, KeyVerifier, LayerEvidence, SignatureFailure, TlogPolicy,
     judge,
 };
 
@@ -31,16 +31,16 @@ impl Fixture {
         KeyVerifier::new(self.key.public_key().unwrap_or_else(|e| panic!("{e}")))
     }
 
-    fn signature(&self, payload: &[u8], signer: &PrivateKey) -> SignatureEvidence {
+    fn signature(&self, payload: &[u8], signer: &PrivateKey) -> LayerEvidence {
         let mut layer = Descriptor::for_bytes(SIMPLE_SIGNING_MEDIA_TYPE, payload);
         let signature = signer.sign(payload).unwrap_or_else(|e| panic!("{e}"));
         layer
             .annotations
             .insert(SIGNATURE_ANNOTATION.to_owned(), STANDARD.encode(signature));
-        SignatureEvidence {
+        LayerEvidence {
             index: 0,
             layer,
-            payload: Ok(payload.to_vec()),
+            content: Ok(payload.to_vec()),
         }
     }
 
@@ -52,21 +52,21 @@ impl Fixture {
         simple_signing_payload("registry.example/app", digest, &annotations)
     }
 
-    fn evidence(&self, signatures: Vec<SignatureEvidence>) -> ImageEvidence {
-        ImageEvidence {
+    fn evidence(&self, signatures: Vec<LayerEvidence>) -> AttachmentEvidence {
+        AttachmentEvidence {
             image: format!("registry.example/app@{}", self.digest),
             repository: "registry.example/app".to_owned(),
             digest: self.digest.clone(),
             resolved_from_tag: false,
-            signature_location: "registry.example/app:sig".to_owned(),
-            signatures,
+            location: "registry.example/app:sig".to_owned(),
+            layers: signatures,
             skipped_layers: 0,
         }
     }
 
     fn first_failure(
         &self,
-        signature: SignatureEvidence,
+        signature: LayerEvidence,
         options: &CheckOptions,
     ) -> Option<SignatureFailure> {
         let report = judge(&self.evidence(vec![signature]), &self.verifier(), options);
@@ -124,7 +124,7 @@ fn a_tampered_payload_is_rejected() {
     let mut signature = f.signature(&payload, &f.key);
     let mut tampered = payload.clone();
     tampered.extend_from_slice(b" ");
-    signature.payload = Ok(tampered);
+    signature.content = Ok(tampered);
     assert_eq!(
         f.first_failure(signature, &ignore_tlog()),
         Some(SignatureFailure::SignatureMismatch)
@@ -207,7 +207,7 @@ fn malformed_layers_are_rejected_with_their_reason() {
     );
 
     let mut missing = f.signature(&payload, &f.key);
-    missing.payload = Err("blob missing".into());
+    missing.content = Err("blob missing".into());
     assert!(matches!(
         f.first_failure(missing, &ignore_tlog()),
         Some(SignatureFailure::PayloadUnavailable(_))

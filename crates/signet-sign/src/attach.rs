@@ -1,0 +1,95 @@
+//! Appending a layer to an attachment manifest (`.sig`, `.att`) without losing any other.
+
+use signet_core::cosign::OCI_MANIFEST_MEDIA_TYPE;
+use signet_core::manifest::{Descriptor, ImageManifest, signature_manifest};
+use signet_oci::{ManifestRef, OciRepository};
+
+use crate::Error;
+
+/// How many times an append is merged and written again when another writer replaced the
+/// manifest in between.
+const MAX_APPEND_ATTEMPTS: usize = 5;
+
+/// Where a layer is appended.
+pub(crate) struct AppendTarget<'a> {
+    pub(crate) repository: &'a dyn OciRepository,
+    pub(crate) tag: &'a str,
+    /// `repository:tag`, for messages.
+    pub(crate) location: &'a str,
+    pub(crate) max_layers: usize,
+}
+
+/// What an append did.
+pub(crate) enum Appended {
+    /// The layer was added; the manifest now has `count` layers.
+    Added { count: usize },
+    /// An equivalent layer was already there; nothing was written.
+    AlreadyPresent { count: usize },
+}
+
+/// Appends `layer` (whose blob is already stored) to the manifest under `target.tag`, keeping
+/// every existing layer except those `is_replaced` selects, and adding nothing if
+/// `is_duplicate` matches one. The manifest is only written after its config blob, and is
+/// read back: if a concurrent writer replaced it without `layer`, the layers are merged again
+/// and rewritten.
+pub(crate) async fn append_layer(
+    target: AppendTarget<'_>,
+    layer: Descriptor,
+    is_duplicate: impl Fn(&Descriptor) -> bool,
+    is_replaced: impl Fn(&Descriptor) -> bool,
+) -> Result<Appended, Error> {
+    for _ in 0..MAX_APPEND_ATTEMPTS {
+        let existing = read_layers(target.repository, target.tag, target.location).await?;
+        if existing.iter().any(&is_duplicate) {
+            return Ok(Appended::AlreadyPresent {
+                count: existing.len(),
+            });
+        }
+        let mut layers: Vec<Descriptor> =
+            existing.into_iter().filter(|l| !is_replaced(l)).collect();
+        if layers.len() >= target.max_layers {
+            return Err(Error::TooManyLayers {
+                location: target.location.to_owned(),
+                count: layers.len(),
+                limit: target.max_layers,
+            });
+        }
+        layers.push(layer.clone());
+        let count = layers.len();
+        let (manifest, config) = signature_manifest(layers);
+        target.repository.push_blob(&config).await?;
+        target
+            .repository
+            .push_manifest(target.tag, &manifest.to_bytes(), OCI_MANIFEST_MEDIA_TYPE)
+            .await?;
+        let written = read_layers(target.repository, target.tag, target.location).await?;
+        if written.iter().any(|l| l == &layer) {
+            return Ok(Appended::Added { count });
+        }
+    }
+    Err(Error::Contended {
+        location: target.location.to_owned(),
+        attempts: MAX_APPEND_ATTEMPTS,
+    })
+}
+
+/// The layers of the manifest under `tag`; none if there is no such manifest.
+pub(crate) async fn read_layers(
+    repository: &dyn OciRepository,
+    tag: &str,
+    location: &str,
+) -> Result<Vec<Descriptor>, Error> {
+    let Some(fetched) = repository
+        .manifest(&ManifestRef::Tag(tag.to_owned()))
+        .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let manifest = ImageManifest::parse(&fetched.bytes).map_err(|source| {
+        Error::MalformedAttachmentManifest {
+            location: location.to_owned(),
+            source,
+        }
+    })?;
+    Ok(manifest.layers)
+}

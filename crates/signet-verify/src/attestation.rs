@@ -1,0 +1,362 @@
+//! Verifying attestations: DSSE envelopes holding in-toto statements about an image or file.
+
+use std::fmt;
+
+use futures_util::StreamExt;
+use signet_core::cosign::{Attachment, BUNDLE_ANNOTATION};
+use signet_core::digest::Digest;
+use signet_core::dsse::{DSSE_MEDIA_TYPE, Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE};
+use signet_core::intoto::{Statement, StatementError, SubjectMatch};
+use signet_core::reference::{ImageReference, Repository};
+use signet_oci::OciClient;
+
+use crate::gather::{AttachmentEvidence, gather_attachments};
+use crate::image::CONCURRENT_IMAGES;
+use crate::judge::TlogPolicy;
+use crate::{Error, KeyVerifier};
+
+/// The first check an attestation failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttestationFailure {
+    /// The layer is not a DSSE envelope.
+    NotDsse {
+        /// Its media type.
+        media_type: String,
+    },
+    /// The envelope could not be read.
+    Unavailable(String),
+    /// The envelope is malformed.
+    Envelope(EnvelopeError),
+    /// The envelope does not hold an in-toto statement.
+    WrongPayloadType(String),
+    /// No signature of the envelope verifies over its PAE with the key.
+    SignatureMismatch,
+    /// The payload is not an in-toto statement.
+    Statement(StatementError),
+    /// No subject of the statement is the artifact.
+    Subject(SubjectMatch),
+    /// The statement's predicate type is not the one asked for.
+    WrongPredicateType {
+        /// What the statement has.
+        found: String,
+        /// What was asked for.
+        wanted: String,
+    },
+    /// A transparency-log entry is required and none was verified.
+    TlogRequired {
+        /// Whether the layer carries a (not yet verifiable) Rekor bundle.
+        has_bundle: bool,
+    },
+}
+
+impl fmt::Display for AttestationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotDsse { media_type } => {
+                write!(f, "layer media type is {media_type:?}, not {DSSE_MEDIA_TYPE}")
+            }
+            Self::Unavailable(why) => write!(f, "the envelope could not be read: {why}"),
+            Self::Envelope(e) => e.fmt(f),
+            Self::WrongPayloadType(t) => {
+                write!(f, "the envelope's payload type is {t:?}, not {IN_TOTO_PAYLOAD_TYPE:?}")
+            }
+            Self::SignatureMismatch => f.write_str(
+                "invalid signature: no signature of the envelope verifies over it with the given key",
+            ),
+            Self::Statement(e) => e.fmt(f),
+            Self::Subject(SubjectMatch::Empty) => f.write_str("the statement has no subjects"),
+            Self::Subject(SubjectMatch::NoSha256) => {
+                f.write_str("no subject of the statement has a sha256 digest")
+            }
+            Self::Subject(SubjectMatch::NullSubject) => {
+                f.write_str("the statement has a null subject")
+            }
+            Self::Subject(_) => f.write_str(
+                "no subject of the statement is this artifact: the attestation belongs to another image or file",
+            ),
+            Self::WrongPredicateType { found, wanted } => {
+                write!(f, "the predicate type is {found:?}, not {wanted:?}")
+            }
+            Self::TlogRequired { has_bundle: false } => f.write_str(
+                "no transparency-log entry (pass --insecure-ignore-tlog=true to accept key-only attestations)",
+            ),
+            Self::TlogRequired { has_bundle: true } => f.write_str(
+                "the attestation carries a Rekor bundle, which this version of signet cannot verify yet (pass --insecure-ignore-tlog=true to skip the log check)",
+            ),
+        }
+    }
+}
+
+/// An attestation that passed every check. Only the verifier constructs these.
+#[derive(Debug, Clone)]
+pub struct VerifiedAttestation {
+    index: usize,
+    layer_digest: Option<Digest>,
+    envelope: Vec<u8>,
+    predicate_type: String,
+}
+
+impl VerifiedAttestation {
+    /// The layer's position in the attestation manifest.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The layer's digest (none for a file's attestation).
+    pub fn layer_digest(&self) -> Option<&Digest> {
+        self.layer_digest.as_ref()
+    }
+
+    /// The envelope exactly as stored.
+    pub fn envelope(&self) -> &[u8] {
+        &self.envelope
+    }
+
+    /// The statement's predicate type.
+    pub fn predicate_type(&self) -> &str {
+        &self.predicate_type
+    }
+}
+
+/// An attestation that failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedAttestation {
+    /// The layer's position in the attestation manifest.
+    pub index: usize,
+    /// The layer's digest.
+    pub layer_digest: Digest,
+    /// The first check it failed.
+    pub failure: AttestationFailure,
+}
+
+impl fmt::Display for RejectedAttestation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "attestation {} (layer {}): {}",
+            self.index + 1,
+            self.layer_digest,
+            self.failure
+        )
+    }
+}
+
+/// The verdict on an image's attestations.
+#[derive(Debug, Clone)]
+pub struct AttestationReport {
+    image: String,
+    location: String,
+    verified: Vec<VerifiedAttestation>,
+    rejected: Vec<RejectedAttestation>,
+    skipped_layers: usize,
+}
+
+impl AttestationReport {
+    /// The image, pinned to its digest.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// Attestations that passed every check.
+    pub fn verified(&self) -> &[VerifiedAttestation] {
+        &self.verified
+    }
+
+    /// Attestations that failed, each with its reason.
+    pub fn rejected(&self) -> &[RejectedAttestation] {
+        &self.rejected
+    }
+
+    /// True when at least one attestation passed every check.
+    pub fn is_verified(&self) -> bool {
+        !self.verified.is_empty()
+    }
+
+    /// Layers over the per-image limit, not considered.
+    pub fn skipped_layers(&self) -> usize {
+        self.skipped_layers
+    }
+
+    /// One line: how many passed, or why none did.
+    pub fn summary(&self) -> String {
+        let total = self.verified.len() + self.rejected.len();
+        if self.is_verified() {
+            format!(
+                "{}: {} of {total} attestation(s) verified",
+                self.image,
+                self.verified.len()
+            )
+        } else if total == 0 {
+            format!(
+                "{}: no attestations found (looked in {})",
+                self.image, self.location
+            )
+        } else {
+            format!("{}: none of {total} attestation(s) qualified", self.image)
+        }
+    }
+}
+
+/// Checks one envelope against a key, an artifact digest and an optional predicate type. Pure.
+pub fn verify_blob_attestation(
+    envelope: &[u8],
+    key: &KeyVerifier,
+    sha256_hex: &str,
+    predicate_type: Option<&str>,
+) -> Result<String, AttestationFailure> {
+    let envelope = Envelope::parse(envelope).map_err(AttestationFailure::Envelope)?;
+    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return Err(AttestationFailure::WrongPayloadType(
+            envelope.payload_type.chars().take(100).collect(),
+        ));
+    }
+    if !envelope
+        .signatures
+        .iter()
+        .any(|s| key.verifies_dsse(&envelope.payload_type, &envelope.payload, &s.sig))
+    {
+        return Err(AttestationFailure::SignatureMismatch);
+    }
+    let statement = Statement::parse(&envelope.payload).map_err(AttestationFailure::Statement)?;
+    match statement.match_sha256(sha256_hex) {
+        SubjectMatch::Matches => {}
+        other => return Err(AttestationFailure::Subject(other)),
+    }
+    if let Some(wanted) = predicate_type
+        && statement.predicate_type != wanted
+    {
+        return Err(AttestationFailure::WrongPredicateType {
+            found: statement.predicate_type.chars().take(200).collect(),
+            wanted: wanted.to_owned(),
+        });
+    }
+    Ok(statement.predicate_type)
+}
+
+/// What the attestation judgement checks beyond signatures.
+#[derive(Debug, Clone, Default)]
+pub struct AttestationOptions {
+    /// The predicate type every accepted statement must have (`--type`), if any.
+    pub predicate_type: Option<String>,
+    /// Whether a transparency-log entry is required.
+    pub tlog: TlogPolicy,
+}
+
+/// Decides each attestation in `evidence`. Pure: no I/O, no clock.
+pub fn judge_attestations(
+    evidence: &AttachmentEvidence,
+    key: &KeyVerifier,
+    options: &AttestationOptions,
+) -> AttestationReport {
+    let mut verified = Vec::new();
+    let mut rejected = Vec::new();
+    for layer in &evidence.layers {
+        let outcome = (|| {
+            if layer.layer.media_type != DSSE_MEDIA_TYPE {
+                return Err(AttestationFailure::NotDsse {
+                    media_type: layer.layer.media_type.chars().take(100).collect(),
+                });
+            }
+            let content = layer
+                .content
+                .as_ref()
+                .map_err(|why| AttestationFailure::Unavailable(why.clone()))?;
+            let predicate_type = verify_blob_attestation(
+                content,
+                key,
+                evidence.digest.hex(),
+                options.predicate_type.as_deref(),
+            )?;
+            if options.tlog == TlogPolicy::Require {
+                return Err(AttestationFailure::TlogRequired {
+                    has_bundle: layer.layer.annotations.contains_key(BUNDLE_ANNOTATION),
+                });
+            }
+            Ok((content.clone(), predicate_type))
+        })();
+        match outcome {
+            Ok((envelope, predicate_type)) => verified.push(VerifiedAttestation {
+                index: layer.index,
+                layer_digest: Some(layer.layer.digest.clone()),
+                envelope,
+                predicate_type,
+            }),
+            Err(failure) => rejected.push(RejectedAttestation {
+                index: layer.index,
+                layer_digest: layer.layer.digest.clone(),
+                failure,
+            }),
+        }
+    }
+    AttestationReport {
+        image: evidence.image.clone(),
+        location: evidence.location.clone(),
+        verified,
+        rejected,
+        skipped_layers: evidence.skipped_layers,
+    }
+}
+
+/// Verifies images' attestations against one key.
+#[derive(Debug)]
+pub struct AttestationVerifier<'a> {
+    client: &'a OciClient,
+    key: &'a KeyVerifier,
+    options: AttestationOptions,
+    repository_override: Option<Repository>,
+}
+
+impl<'a> AttestationVerifier<'a> {
+    /// A verifier reading through `client`, checking envelopes against `key`; the log is
+    /// required by default.
+    pub fn new(client: &'a OciClient, key: &'a KeyVerifier) -> Self {
+        Self {
+            client,
+            key,
+            options: AttestationOptions::default(),
+            repository_override: None,
+        }
+    }
+
+    /// Only statements of this predicate type qualify.
+    pub fn with_predicate_type(mut self, uri: Option<String>) -> Self {
+        self.options.predicate_type = uri;
+        self
+    }
+
+    /// Whether a transparency-log entry is required.
+    pub fn with_tlog(mut self, tlog: TlogPolicy) -> Self {
+        self.options.tlog = tlog;
+        self
+    }
+
+    /// Reads attestations from another repository (`COSIGN_REPOSITORY`).
+    pub fn with_attachment_repository(mut self, repository: Option<Repository>) -> Self {
+        self.repository_override = repository;
+        self
+    }
+
+    /// Gathers and judges one image's attestations.
+    pub async fn verify(&self, image: &ImageReference) -> Result<AttestationReport, Error> {
+        let evidence = gather_attachments(
+            self.client,
+            image,
+            Attachment::Attestation,
+            self.repository_override.as_ref(),
+        )
+        .await?;
+        Ok(judge_attestations(&evidence, self.key, &self.options))
+    }
+
+    /// Verifies several images concurrently, in order.
+    pub async fn verify_all(
+        &self,
+        images: &[ImageReference],
+    ) -> Vec<Result<AttestationReport, Error>> {
+        futures_util::stream::iter(images.iter().map(|i| self.verify(i)))
+            .buffered(CONCURRENT_IMAGES)
+            .collect()
+            .await
+    }
+}
