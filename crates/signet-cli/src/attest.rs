@@ -200,6 +200,12 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
                 for rejected in report.rejected() {
                     eprintln!("  {rejected}");
                 }
+                if report.skipped_layers() > 0 {
+                    eprintln!(
+                        "  {} further attestation(s) were not considered (over the per-image limit)",
+                        report.skipped_layers()
+                    );
+                }
             }
             Err(error) => {
                 undecided = true;
