@@ -6,6 +6,8 @@ mod util;
 
 #[path = "e2e/attest.rs"]
 mod attest;
+#[path = "e2e/auth.rs"]
+mod auth;
 #[path = "e2e/blobs.rs"]
 mod blobs;
 #[path = "e2e/common.rs"]

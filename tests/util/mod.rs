@@ -63,6 +63,10 @@ pub struct Registry {
     port: u16,
     /// Holds `config.yml`, `registry.log` and `storage/`; removed after the process is gone.
     dir: TempDir,
+    /// Where the images are: `dir/storage`, or another registry's storage.
+    storage: PathBuf,
+    /// Whether `GET /v2/` answers 401 when the registry is up.
+    requires_auth: bool,
 }
 
 impl Registry {
@@ -76,6 +80,22 @@ impl Registry {
     ///
     /// If `/usr/bin/docker-registry` is not installed, or the registry does not come up.
     pub fn start() -> Registry {
+        Registry::start_with(None, None)
+    }
+
+    /// A second registry serving the same storage as `open`, but requiring HTTP basic
+    /// authentication with the bcrypt `htpasswd_line` (`user:$2y$…`). Images pushed to `open`
+    /// (without credentials) are then only readable here with credentials.
+    pub fn start_with_basic_auth(open: &Registry, htpasswd_line: &str) -> Registry {
+        Registry::start_with(Some(open.storage()), Some(htpasswd_line))
+    }
+
+    /// The registry's storage directory.
+    pub fn storage(&self) -> PathBuf {
+        self.storage.clone()
+    }
+
+    fn start_with(storage: Option<PathBuf>, htpasswd: Option<&str>) -> Registry {
         if !Path::new(DOCKER_REGISTRY).is_file() {
             panic!(
                 "docker-registry is not installed: run `apt-get install -y docker-registry` \
@@ -84,7 +104,7 @@ impl Registry {
         }
         let mut failures = String::new();
         for attempt in 1..=3 {
-            match Registry::try_start() {
+            match Registry::try_start(storage.clone(), htpasswd) {
                 Ok(registry) => return registry,
                 Err(StartFailure::Exited(why)) => {
                     let _ = writeln!(failures, "attempt {attempt}: {why}");
@@ -99,14 +119,33 @@ impl Registry {
     }
 
     /// One attempt of [`Registry::start`]: `Err` says why the registry is not serving.
-    fn try_start() -> Result<Registry, StartFailure> {
+    fn try_start(
+        shared_storage: Option<PathBuf>,
+        htpasswd: Option<&str>,
+    ) -> Result<Registry, StartFailure> {
         let dir = tempfile::Builder::new()
             .prefix("signet-registry-")
             .tempdir()
             .map_err(|e| format!("cannot create a temporary directory: {e}"))?;
         let port = free_loopback_port()?;
-        let storage = dir.path().join("storage");
-        fs::create_dir(&storage).map_err(|e| format!("cannot create {storage:?}: {e}"))?;
+        let storage = match shared_storage {
+            Some(shared) => shared,
+            None => {
+                let own = dir.path().join("storage");
+                fs::create_dir(&own).map_err(|e| format!("cannot create {own:?}: {e}"))?;
+                own
+            }
+        };
+        let auth_yaml = match htpasswd {
+            Some(line) => {
+                let path = dir.path().join("htpasswd");
+                fs::write(&path, format!("{line}\n"))
+                    .map_err(|e| format!("cannot write {path:?}: {e}"))?;
+                let path_yaml = Value::String(path.to_string_lossy().into_owned()).to_string();
+                format!("auth:\n  htpasswd:\n    realm: signet-test\n    path: {path_yaml}\n")
+            }
+            None => String::new(),
+        };
         let config = dir.path().join("config.yml");
         // A JSON string is a valid YAML double-quoted scalar, whatever the path holds.
         let storage_yaml = Value::String(storage.to_string_lossy().into_owned()).to_string();
@@ -114,7 +153,7 @@ impl Registry {
             "version: 0.1\n\
              log:\n  level: error\n  accesslog:\n    disabled: true\n\
              storage:\n  filesystem:\n    rootdirectory: {storage_yaml}\n  delete:\n    enabled: true\n\
-             http:\n  addr: 127.0.0.1:{port}\n"
+             http:\n  addr: 127.0.0.1:{port}\n{auth_yaml}"
         );
         fs::write(&config, config_text).map_err(|e| format!("cannot write {config:?}: {e}"))?;
         let log_path = dir.path().join("registry.log");
@@ -133,7 +172,14 @@ impl Registry {
             .spawn()
             .map_err(|e| format!("cannot run {DOCKER_REGISTRY}: {e}"))?;
         // From here on, dropping `registry` kills the process on every early return.
-        let mut registry = Registry { child, port, dir };
+        let requires_auth = htpasswd.is_some();
+        let mut registry = Registry {
+            child,
+            port,
+            dir,
+            storage,
+            requires_auth,
+        };
 
         let host = registry.host();
         let deadline = Instant::now() + REGISTRY_START_TIMEOUT;
@@ -145,7 +191,12 @@ impl Registry {
                 )));
             }
             match http_request_within(Duration::from_secs(2), "GET", &host, "/v2/", &[], None) {
-                Ok(response) if response.status == 200 => return Ok(registry),
+                Ok(response)
+                    if response.status == 200
+                        || (registry.requires_auth && response.status == 401) =>
+                {
+                    return Ok(registry);
+                }
                 Ok(_) | Err(_) if Instant::now() < deadline => {
                     thread::sleep(Duration::from_millis(50));
                 }
