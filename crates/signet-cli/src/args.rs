@@ -47,6 +47,36 @@ pub(crate) enum Command {
     Download(DownloadCommand),
     /// Show everything attached to an image: signatures, attestations by type, SBOMs.
     Tree(TreeArgs),
+    /// Work with trust policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum PolicyCommand {
+    /// Check a policy file: errors with line and column, warnings for rules that cannot pass.
+    Lint(PolicyLintArgs),
+    /// Show which policies match an image and each requirement's result, and why.
+    Explain(PolicyExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyLintArgs {
+    /// The policy file.
+    #[arg(value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PolicyExplainArgs {
+    /// The policy file.
+    #[arg(value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -153,8 +183,23 @@ pub(crate) enum HashName {
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// The public key (PEM or DER).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "policy",
+        conflicts_with = "policy"
+    )]
+    pub(crate) key: Option<PathBuf>,
+    /// Decide from a trust policy instead of one key: signet's YAML policy, or a
+    /// containers/image policy.json.
     #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    pub(crate) policy: Option<PathBuf>,
+    /// With a policy.json: the registries.d directory (use-sigstore-attachments).
+    #[arg(long = "registries.d", value_name = "DIR", requires = "policy")]
+    pub(crate) registries_d: Option<PathBuf>,
+    /// With --policy: print the number of registry requests per image on stderr.
+    #[arg(long, requires = "policy")]
+    pub(crate) stats: bool,
     /// Annotation every accepted signature must carry (key=value), repeatable.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,

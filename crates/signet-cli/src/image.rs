@@ -12,7 +12,7 @@ use signet_verify::{ImageReport, ImageVerifier, KeyVerifier, TlogPolicy};
 use crate::args::{OutputFormat, SignArgs, VerifyArgs};
 use crate::{EXIT_DENIED, EXIT_UNDECIDED, settings};
 
-fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReference>> {
+pub(crate) fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReference>> {
     images
         .iter()
         .map(|i| {
@@ -67,6 +67,9 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
+    let Some(key_path) = &args.key else {
+        return crate::policy::verify(args).await;
+    };
     let images = match parse_images(&args.images) {
         Ok(images) => images,
         Err(e) => {
@@ -76,9 +79,9 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
-    let key_bytes = settings::read_bounded(&args.key, limits.max_key_file_bytes, "public key")?;
+    let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
     let key = PublicKey::parse(&key_bytes)
-        .with_context(|| format!("loading the public key {}", args.key.display()))?;
+        .with_context(|| format!("loading the public key {}", key_path.display()))?;
     let key = match settings::hash(args.signature_digest_algorithm) {
         Some(h) => KeyVerifier::with_hash(key, h),
         None => KeyVerifier::new(key),

@@ -11,13 +11,14 @@ mod attest;
 mod blob;
 mod image;
 mod keys;
+mod policy;
 mod settings;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{AttachCommand, Cli, Command};
+use crate::args::{AttachCommand, Cli, Command, PolicyCommand};
 
 /// Exit code when verification ran and denied.
 pub(crate) const EXIT_DENIED: u8 = 1;
@@ -45,6 +46,10 @@ fn main() -> ExitCode {
         }
         Command::Download(d) => runtime().and_then(|rt| rt.block_on(attachments::download(&d))),
         Command::Tree(a) => runtime().and_then(|rt| rt.block_on(attachments::tree(&a))),
+        Command::Policy(PolicyCommand::Lint(a)) => policy::lint(&a),
+        Command::Policy(PolicyCommand::Explain(a)) => {
+            runtime().and_then(|rt| rt.block_on(policy::explain(&a)))
+        }
     };
     match result {
         Ok(code) => code,

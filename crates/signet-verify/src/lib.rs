@@ -34,6 +34,7 @@ mod gather;
 mod image;
 mod judge;
 mod key;
+pub mod policy;
 
 pub use attestation::{
     AttestationFailure, AttestationOptions, AttestationReport, AttestationVerifier,
