@@ -16,6 +16,10 @@ mod common;
 mod keys;
 #[path = "e2e/layout.rs"]
 mod layout;
+#[path = "e2e/policy.rs"]
+mod policy;
+#[path = "e2e/policy_json.rs"]
+mod policy_json;
 #[path = "e2e/registry.rs"]
 mod registry;
 #[path = "e2e/skopeo.rs"]

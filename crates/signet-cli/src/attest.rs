@@ -19,7 +19,7 @@ use crate::args::{
 };
 use crate::{EXIT_DENIED, EXIT_UNDECIDED, settings};
 
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))

@@ -1,8 +1,9 @@
 //! `signet`: sign container images and files, and verify them, wire-compatible with Cosign.
 //!
 //! The binary is thin: parse flags (`args`), resolve settings (passwords, environment,
-//! limits), call `signet-sign` / `signet-verify`, print. Exit codes: 0 success, 1 denied or
-//! failed, 2 could not find out (registry unreachable, bad usage).
+//! limits), call `signet-sign` / `signet-verify`, print. Exit codes: 0 success; 1 denied, or
+//! a non-verifying command failed; 2 a verification could not find out (registry unreachable,
+//! unreadable key or policy, bad usage).
 #![forbid(unsafe_code)]
 
 mod args;
@@ -27,6 +28,15 @@ pub(crate) const EXIT_UNDECIDED: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A verification that fails to run could not find out; it must not look like a denial.
+    let error_code = match &cli.command {
+        Command::Verify(_)
+        | Command::VerifyAttestation(_)
+        | Command::VerifyBlob(_)
+        | Command::VerifyBlobAttestation(_)
+        | Command::Policy(PolicyCommand::Explain(_)) => EXIT_UNDECIDED,
+        _ => EXIT_DENIED,
+    };
     let result = match cli.command {
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a),
         Command::ImportKeyPair(a) => keys::import_key_pair(&a),
@@ -55,7 +65,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("Error: {error:#}");
-            ExitCode::from(EXIT_DENIED)
+            ExitCode::from(error_code)
         }
     }
 }

@@ -6,6 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use signet_oci::OciClient;
 use signet_verify::policy::containers::ContainersPolicy;
+use signet_verify::policy::evaluate::PolicyEvaluator;
+use signet_verify::policy::lint::lint as lint_policy;
+use signet_verify::policy::model::TrustPolicy;
 use signet_verify::policy::report::{Decision, ImageVerdict, PolicyReport};
 
 use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs};
@@ -36,12 +39,21 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("loading {}", policy_path.display()))?;
         policy.evaluate(&client, &images).await
     } else {
-        anyhow::bail!(
-            "signet YAML policies are not supported yet; give a containers/image policy.json"
-        );
+        let policy = load_yaml(policy_path, &text)?;
+        PolicyEvaluator::new(&client, &policy)
+            .evaluate(&images, crate::attest::now_unix())
+            .await
     };
     let report = PolicyReport::new(verdicts);
     print_report(&report, args.output)?;
+    if args.stats {
+        let requests = client.request_count();
+        eprintln!(
+            "stats: {requests} registry requests for {} image(s), {:.2} per image",
+            images.len(),
+            requests as f64 / images.len().max(1) as f64
+        );
+    }
     Ok(ExitCode::from(report.exit_code()))
 }
 
@@ -113,16 +125,110 @@ fn print_verdict_text(out: &mut impl Write, verdict: &ImageVerdict) -> anyhow::R
     Ok(())
 }
 
+/// Parses a YAML policy; key paths in it are relative to the policy file's directory.
+fn load_yaml(path: &std::path::Path, text: &[u8]) -> anyhow::Result<TrustPolicy> {
+    let text = std::str::from_utf8(text)
+        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
+    let base = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let limits = settings::limits()?;
+    let read_key = |key: &str| -> std::io::Result<Vec<u8>> {
+        let key_path = base.join(key);
+        settings::read_bounded(&key_path, limits.max_key_file_bytes, "key file")
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
+    };
+    TrustPolicy::parse(text, &read_key)
+        .with_context(|| format!("loading the policy {}", path.display()))
+}
+
 pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "policy lint is not supported yet for {}",
-        args.policy.display()
-    )
+    let limits = settings::limits()?;
+    let text = settings::read_bounded(&args.policy, limits.max_manifest_bytes, "policy")?;
+    if is_containers_policy(&text) {
+        ContainersPolicy::load(&args.policy, None)
+            .with_context(|| format!("loading {}", args.policy.display()))?;
+        println!(
+            "{}: a valid containers/image policy.json",
+            args.policy.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let policy = match load_yaml(&args.policy, &text) {
+        Ok(policy) => policy,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return Ok(ExitCode::from(crate::EXIT_DENIED));
+        }
+    };
+    let warnings = lint_policy(&policy);
+    for w in &warnings {
+        println!("warning[{}]: {}: {}", w.code, w.location, w.message);
+    }
+    println!(
+        "{}: {} policies, {} authorities, {} warning(s)",
+        args.policy.display(),
+        policy.policies.len(),
+        policy.authorities.len(),
+        warnings.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn join_globs(globs: &[signet_verify::policy::glob::ScopeGlob]) -> String {
+    globs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "policy explain is not supported yet for {}",
-        args.policy.display()
-    )
+    let image: signet_core::reference::ImageReference = args
+        .image
+        .parse()
+        .with_context(|| format!("parsing image reference {:?}", args.image))?;
+    let limits = settings::limits()?;
+    let text = settings::read_bounded(&args.policy, limits.max_manifest_bytes, "policy")?;
+    let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let images = std::slice::from_ref(&image);
+    let verdicts = if is_containers_policy(&text) {
+        ContainersPolicy::load(&args.policy, None)?
+            .evaluate(&client, images)
+            .await
+    } else {
+        let policy = load_yaml(&args.policy, &text)?;
+        let repository = image.repository_name();
+        let matching = policy.matching(&repository);
+        println!(
+            "{repository} is covered by {} of {} policies:",
+            matching.len(),
+            policy.policies.len()
+        );
+        for p in &policy.policies {
+            let exclude = if p.exclude.is_empty() {
+                String::new()
+            } else {
+                format!(", exclude [{}]", join_globs(&p.exclude))
+            };
+            println!(
+                "  {} {} (line {}, {:?}): images [{}]{exclude}",
+                if p.covers(&repository) { "✓" } else { "·" },
+                p.name,
+                p.line,
+                p.mode,
+                join_globs(&p.images),
+            );
+        }
+        PolicyEvaluator::new(&client, &policy)
+            .evaluate(images, crate::attest::now_unix())
+            .await
+    };
+    let report = PolicyReport::new(verdicts);
+    let mut out = std::io::stdout().lock();
+    for verdict in &report.images {
+        print_verdict_text(&mut out, verdict)?;
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }

@@ -127,6 +127,12 @@ impl OciClient {
         }
     }
 
+    /// How many HTTP requests this client has made to registries so far (authentication
+    /// included; layouts make none).
+    pub fn request_count(&self) -> u64 {
+        self.registries.requests()
+    }
+
     /// The limits reads are bounded by.
     pub fn limits(&self) -> &Limits {
         self.registries.limits()

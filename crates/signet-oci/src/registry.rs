@@ -72,6 +72,8 @@ pub(crate) struct RegistryPool {
 struct PoolInner {
     options: ClientOptions,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
+    /// HTTP requests made, for `--stats`.
+    requests: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for PoolInner {
@@ -88,12 +90,19 @@ impl RegistryPool {
             inner: Arc::new(PoolInner {
                 options,
                 connections: Mutex::new(HashMap::new()),
+                requests: std::sync::atomic::AtomicU64::new(0),
             }),
         }
     }
 
     pub(crate) fn limits(&self) -> &Limits {
         &self.inner.options.limits
+    }
+
+    pub(crate) fn requests(&self) -> u64 {
+        self.inner
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn repository(&self, repository: Repository) -> RegistryRepository {
@@ -105,6 +114,12 @@ impl RegistryPool {
 }
 
 impl PoolInner {
+    /// Counts `n` HTTP requests.
+    fn count(&self, n: u64) {
+        self.requests
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn connection(&self, repository: &Repository) -> Result<Arc<Connection>, Error> {
         let registry = repository.registry();
         let mut connections = self
@@ -171,6 +186,7 @@ impl RegistryRepository {
             } else {
                 RegistryOperation::Pull
             };
+            self.pool.count(1);
             conn.client
                 .auth(reference, &conn.auth, operation)
                 .await
@@ -241,6 +257,7 @@ impl RegistryRepository {
     ) -> Result<Option<FetchedManifest>, Error> {
         let reference = self.reference(manifest);
         let conn = self.connect(&reference, false).await?;
+        self.pool.count(1);
         let (bytes, _) = match conn
             .client
             .pull_manifest_raw(&reference, &conn.auth, &ACCEPTED_MANIFEST_TYPES)
@@ -280,6 +297,7 @@ impl RegistryRepository {
         let conn = self.connect(&reference, false).await?;
         let what = || format!("blob {digest} in {}", self.repository.name());
         let digest_text = digest.to_string();
+        self.pool.count(1);
         let sized = match conn
             .client
             .pull_blob_stream(&reference, digest_text.as_str())
@@ -333,12 +351,15 @@ impl RegistryRepository {
         let reference = self.reference(&ManifestRef::Digest(digest.clone()));
         let conn = self.connect(&reference, true).await?;
         let digest_text = digest.to_string();
+        self.pool.count(1);
         let exists = conn
             .client
             .blob_exists(&reference, &digest_text)
             .await
             .map_err(|e| self.classify(e, "checking for a blob"))?;
         if !exists {
+            // A monolithic upload: POST for the session, PUT with the bytes.
+            self.pool.count(2);
             conn.client
                 .push_blob(&reference, bytes.to_vec(), &digest_text)
                 .await
@@ -360,6 +381,7 @@ impl RegistryRepository {
             operation: "uploading a manifest".to_owned(),
             message: format!("media type {media_type:?} is not a valid header value"),
         })?;
+        self.pool.count(1);
         conn.client
             .push_manifest_raw(&reference, bytes.to_vec(), content_type)
             .await

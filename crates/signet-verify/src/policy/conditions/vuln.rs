@@ -1,0 +1,432 @@
+//! Vulnerability-report conditions over Cosign's vuln predicate
+//! (`https://cosign.sigstore.dev/attestation/vuln/v1`), whose `scanner.result` holds the
+//! scanner's own output: Trivy JSON, Grype JSON or SARIF are read.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use signet_core::intoto;
+
+use super::Text;
+use super::time::{MaxAge, quote};
+
+/// A vulnerability severity, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Low.
+    Low,
+    /// Medium (Grype and GitHub also say "moderate").
+    Medium,
+    /// High.
+    High,
+    /// Critical.
+    Critical,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Critical => "critical",
+        })
+    }
+}
+
+/// Conditions on a Cosign vulnerability report.
+///
+/// ```yaml
+/// vulnerabilities:
+///   maxSeverity: medium   # a high or critical finding fails
+///   maxAge: 7d            # metadata.scanFinishedOn
+/// ```
+///
+/// Findings the scanner rates `unknown`, `negligible`, `none` or `info` count as below `low`
+/// (Trivy's own order); a severity that is none of these words fails closed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VulnCondition {
+    /// No finding may be more severe than this.
+    #[serde(default)]
+    pub max_severity: Option<Severity>,
+    /// The scan must have finished at most this long ago.
+    #[serde(default)]
+    pub max_age: Option<MaxAge>,
+}
+
+/// A finding's level: below `low`, a level, or a word we do not know (fails closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    BelowLow,
+    At(Severity),
+    Unrecognised,
+}
+
+impl Level {
+    fn from_word(word: &str) -> Self {
+        match word.trim().to_ascii_lowercase().as_str() {
+            "critical" => Self::At(Severity::Critical),
+            "high" => Self::At(Severity::High),
+            "medium" | "moderate" => Self::At(Severity::Medium),
+            "low" => Self::At(Severity::Low),
+            "negligible" | "unknown" | "none" | "info" | "informational" | "" => Self::BelowLow,
+            _ => Self::Unrecognised,
+        }
+    }
+
+    /// CVSS score bands (as GitHub reads SARIF `security-severity`).
+    fn from_score(score: f64) -> Self {
+        if score.is_nan() {
+            Self::Unrecognised
+        } else if score >= 9.0 {
+            Self::At(Severity::Critical)
+        } else if score >= 7.0 {
+            Self::At(Severity::High)
+        } else if score >= 4.0 {
+            Self::At(Severity::Medium)
+        } else if score > 0.0 {
+            Self::At(Severity::Low)
+        } else {
+            Self::BelowLow
+        }
+    }
+
+    fn exceeds(self, max: Severity) -> bool {
+        match self {
+            Self::BelowLow => false,
+            Self::At(s) => s > max,
+            Self::Unrecognised => true,
+        }
+    }
+}
+
+struct Finding<'a> {
+    id: Option<Text<'a>>,
+    /// The severity as the scanner wrote it.
+    severity: String,
+    level: Level,
+    package: Option<Text<'a>>,
+    version: Option<Text<'a>>,
+}
+
+impl Finding<'_> {
+    fn describe(&self) -> String {
+        let mut text = format!(
+            "{} ({})",
+            quote(self.id.as_deref().unwrap_or("(no id)")),
+            match self.level {
+                Level::Unrecognised => format!("unrecognised severity {}", quote(&self.severity)),
+                Level::At(s) => s.to_string(),
+                Level::BelowLow => quote(&self.severity),
+            }
+        );
+        if let Some(package) = &self.package {
+            text.push_str(&format!(" in {}", quote(package)));
+            if let Some(version) = &self.version {
+                text.push_str(&format!(" {}", quote(version)));
+            }
+        }
+        text
+    }
+}
+
+impl VulnCondition {
+    /// Checks the predicate; `Err` is the reason.
+    pub(super) fn check(
+        &self,
+        predicate_type: &str,
+        predicate: Option<&RawValue>,
+        now_unix: i64,
+    ) -> Result<(), String> {
+        if predicate_type != intoto::COSIGN_VULN {
+            return Err(format!(
+                "the statement is not a Cosign vulnerability report: its predicateType is {}",
+                quote(predicate_type)
+            ));
+        }
+        let raw = predicate
+            .map(RawValue::get)
+            .ok_or("the vulnerability report has no predicate")?;
+        let unreadable =
+            |e: serde_json::Error| format!("the vulnerability report cannot be read: {e}");
+        let report: Option<VulnPredicate<'_>> = serde_json::from_str(raw).map_err(unreadable)?;
+        let report = report.ok_or("the vulnerability report's predicate is null")?;
+        if let Some(max_age) = &self.max_age {
+            let finished = report
+                .metadata
+                .and_then(|m| m.scan_finished_on)
+                .ok_or_else(|| {
+                    format!("the vulnerability report has no metadata.scanFinishedOn, so its age (maxAge {max_age}) cannot be checked")
+                })?;
+            max_age.check(
+                "the vulnerability report's metadata.scanFinishedOn",
+                &finished,
+                now_unix,
+            )?;
+        }
+        let Some(max) = self.max_severity else {
+            return Ok(());
+        };
+        let result = report
+            .scanner
+            .and_then(|s| s.result)
+            .map(RawValue::get)
+            .filter(|r| *r != "null")
+            .ok_or("the vulnerability report has no scanner result (predicate.scanner.result is null), so its findings cannot be checked")?;
+        let findings = findings(result).map_err(unreadable)??;
+        let above: Vec<&Finding<'_>> = findings.iter().filter(|f| f.level.exceeds(max)).collect();
+        // The first of the most severe, in the scanner's order.
+        let Some(worst) = above.iter().rev().max_by_key(|f| f.level) else {
+            return Ok(());
+        };
+        Err(if above.len() == 1 {
+            format!(
+                "the vulnerability report has a finding above maxSeverity {max}: {}",
+                worst.describe()
+            )
+        } else {
+            format!(
+                "the vulnerability report has {} findings above maxSeverity {max}, the worst {}",
+                above.len(),
+                worst.describe()
+            )
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct VulnPredicate<'a> {
+    #[serde(borrow, default)]
+    scanner: Option<Scanner<'a>>,
+    #[serde(borrow, default)]
+    metadata: Option<VulnMetadata<'a>>,
+}
+
+#[derive(Deserialize)]
+struct Scanner<'a> {
+    #[serde(borrow, default)]
+    result: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct VulnMetadata<'a> {
+    #[serde(rename = "scanFinishedOn", borrow, default)]
+    scan_finished_on: Option<Text<'a>>,
+}
+
+/// The scanner output, recognised by its top-level keys: Trivy (`SchemaVersion`, `Results`),
+/// Grype (`matches`), SARIF (`runs`).
+#[derive(Deserialize)]
+struct ScanOutput<'a> {
+    #[serde(rename = "SchemaVersion", default)]
+    trivy_schema: Option<serde::de::IgnoredAny>,
+    #[serde(rename = "Results", borrow, default)]
+    trivy: Option<Vec<TrivyResult<'a>>>,
+    #[serde(borrow, default)]
+    matches: Option<Vec<GrypeMatch<'a>>>,
+    #[serde(borrow, default)]
+    runs: Option<Vec<SarifRun<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct TrivyResult<'a> {
+    #[serde(rename = "Vulnerabilities", borrow, default)]
+    vulnerabilities: Option<Vec<TrivyVulnerability<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct TrivyVulnerability<'a> {
+    #[serde(rename = "VulnerabilityID", borrow, default)]
+    id: Option<Text<'a>>,
+    #[serde(rename = "PkgName", borrow, default)]
+    package: Option<Text<'a>>,
+    #[serde(rename = "InstalledVersion", borrow, default)]
+    version: Option<Text<'a>>,
+    #[serde(rename = "Severity", borrow, default)]
+    severity: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct GrypeMatch<'a> {
+    #[serde(borrow, default)]
+    vulnerability: Option<GrypeVulnerability<'a>>,
+    #[serde(borrow, default)]
+    artifact: Option<GrypeArtifact<'a>>,
+}
+
+#[derive(Deserialize)]
+struct GrypeVulnerability<'a> {
+    #[serde(borrow, default)]
+    id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    severity: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct GrypeArtifact<'a> {
+    #[serde(borrow, default)]
+    name: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    version: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SarifRun<'a> {
+    #[serde(borrow, default)]
+    tool: Option<SarifTool<'a>>,
+    #[serde(borrow, default)]
+    results: Option<Vec<SarifResult<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct SarifTool<'a> {
+    #[serde(borrow, default)]
+    driver: Option<SarifDriver<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SarifDriver<'a> {
+    #[serde(borrow, default)]
+    rules: Option<Vec<SarifRule<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct SarifRule<'a> {
+    #[serde(borrow, default)]
+    id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    properties: Option<SarifProperties<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SarifResult<'a> {
+    #[serde(borrow, default)]
+    rule_id: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    level: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    properties: Option<SarifProperties<'a>>,
+}
+
+#[derive(Deserialize)]
+struct SarifProperties<'a> {
+    /// A CVSS score, as a string (GitHub's convention) or a number.
+    #[serde(rename = "security-severity", borrow, default)]
+    security_severity: Option<&'a RawValue>,
+}
+
+impl SarifProperties<'_> {
+    fn score(&self) -> Option<Level> {
+        let raw = self.security_severity?.get();
+        let text: Text<'_> = serde_json::from_str(raw).unwrap_or_else(|_| Text::from(raw));
+        Some(
+            text.trim()
+                .parse::<f64>()
+                .map_or(Level::Unrecognised, Level::from_score),
+        )
+    }
+}
+
+/// The findings of a scanner output; the outer `Result` is a JSON error, the inner a reason.
+fn findings(raw: &str) -> serde_json::Result<Result<Vec<Finding<'_>>, String>> {
+    if !raw.starts_with('{') {
+        return Ok(Err(
+            "the vulnerability report's scanner result is not a JSON object (Trivy, Grype or SARIF output)".to_owned(),
+        ));
+    }
+    let output: ScanOutput<'_> = serde_json::from_str(raw)?;
+    let mut out = Vec::new();
+    let recognised = output.trivy_schema.is_some()
+        || output.trivy.is_some()
+        || output.matches.is_some()
+        || output.runs.is_some();
+    if !recognised {
+        return Ok(Err(
+            "the vulnerability report's scanner result is neither Trivy, Grype nor SARIF JSON (no SchemaVersion, Results, matches or runs)".to_owned(),
+        ));
+    }
+    let word = |severity: Option<Text<'_>>| {
+        let severity = severity.map(|s| s.to_string()).unwrap_or_default();
+        (Level::from_word(&severity), severity)
+    };
+    for result in output.trivy.unwrap_or_default() {
+        for v in result.vulnerabilities.unwrap_or_default() {
+            let (level, severity) = word(v.severity);
+            out.push(Finding {
+                id: v.id,
+                severity,
+                level,
+                package: v.package,
+                version: v.version,
+            });
+        }
+    }
+    for m in output.matches.unwrap_or_default() {
+        let (id, severity) = match m.vulnerability {
+            Some(v) => (v.id, v.severity),
+            None => (None, None),
+        };
+        let (package, version) = match m.artifact {
+            Some(a) => (a.name, a.version),
+            None => (None, None),
+        };
+        let (level, severity) = word(severity);
+        out.push(Finding {
+            id,
+            severity,
+            level,
+            package,
+            version,
+        });
+    }
+    for run in output.runs.unwrap_or_default() {
+        let rules = run
+            .tool
+            .and_then(|t| t.driver)
+            .and_then(|d| d.rules)
+            .unwrap_or_default();
+        for result in run.results.unwrap_or_default() {
+            let rule_score = || {
+                rules
+                    .iter()
+                    .find(|r| {
+                        r.id.as_deref().is_some() && r.id.as_deref() == result.rule_id.as_deref()
+                    })
+                    .and_then(|r| r.properties.as_ref())
+                    .and_then(SarifProperties::score)
+            };
+            let scored = result
+                .properties
+                .as_ref()
+                .and_then(SarifProperties::score)
+                .or_else(rule_score);
+            let (level, severity) = match scored {
+                Some(level) => (level, "security-severity".to_owned()),
+                // SARIF's own levels when no score is given; `warning` is SARIF's default.
+                None => {
+                    let level = result.level.as_deref().unwrap_or("warning").to_owned();
+                    let mapped = match level.as_str() {
+                        "error" => Level::At(Severity::High),
+                        "warning" => Level::At(Severity::Medium),
+                        "note" => Level::At(Severity::Low),
+                        "none" => Level::BelowLow,
+                        _ => Level::Unrecognised,
+                    };
+                    (mapped, format!("level {level}"))
+                }
+            };
+            out.push(Finding {
+                id: result.rule_id,
+                severity,
+                level,
+                package: None,
+                version: None,
+            });
+        }
+    }
+    Ok(Ok(out))
+}

@@ -1,0 +1,454 @@
+//! Evaluating a [`TrustPolicy`]: gather each image's evidence once (async), then judge it
+//! (pure, deterministic, with the time as an argument).
+
+use std::collections::BTreeSet;
+
+use futures_util::StreamExt;
+use signet_core::cosign::Attachment;
+use signet_core::dsse::Envelope;
+use signet_core::reference::{ImageReference, RegistryReference};
+use signet_oci::OciClient;
+
+use super::model::{
+    AttestationRequirement, AuthorityKind, NoMatch, Policy, SignatureRequirement, SignedIdentity,
+    TrustPolicy,
+};
+use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
+use crate::attestation::{AttestationOptions, judge_attestations};
+use crate::gather::{AttachmentEvidence, gather_attachments};
+use crate::judge::{CheckOptions, SignatureFailure, judge};
+
+const CONCURRENT_IMAGES: usize = 16;
+
+/// The evidence a policy decision rests on, gathered once per image however many policies
+/// and authorities look at it.
+#[derive(Debug, Clone)]
+pub struct PolicyEvidence {
+    /// The image's signatures (absent when no matching policy asks for signatures).
+    pub signatures: Option<AttachmentEvidence>,
+    /// The image's attestations (absent when no matching policy asks for attestations).
+    pub attestations: Option<AttachmentEvidence>,
+}
+
+impl PolicyEvidence {
+    fn digest(&self) -> Option<String> {
+        self.signatures
+            .as_ref()
+            .or(self.attestations.as_ref())
+            .map(|e| e.digest.to_string())
+    }
+}
+
+/// Evaluates a trust policy over images, reading through one client (one connection pool).
+#[derive(Debug)]
+pub struct PolicyEvaluator<'a> {
+    client: &'a OciClient,
+    policy: &'a TrustPolicy,
+}
+
+impl<'a> PolicyEvaluator<'a> {
+    /// An evaluator of `policy` reading through `client`.
+    pub fn new(client: &'a OciClient, policy: &'a TrustPolicy) -> Self {
+        Self { client, policy }
+    }
+
+    /// Evaluates each image (concurrently; results in order) at time `now_unix`.
+    pub async fn evaluate(&self, images: &[ImageReference], now_unix: i64) -> Vec<ImageVerdict> {
+        futures_util::stream::iter(images.iter().map(|i| self.evaluate_one(i, now_unix)))
+            .buffered(CONCURRENT_IMAGES)
+            .collect()
+            .await
+    }
+
+    /// Gathers what the matching policies need for `image`.
+    pub async fn gather(&self, image: &ImageReference) -> Result<PolicyEvidence, crate::Error> {
+        let matching = self.policy.matching(&image.repository_name());
+        let needs_signatures = matching.iter().any(|p| p.signatures.is_some());
+        let needs_attestations = matching.iter().any(|p| !p.attestations.is_empty());
+        let signatures = async {
+            if needs_signatures {
+                gather_attachments(self.client, image, Attachment::Signature, None)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let attestations = async {
+            if needs_attestations {
+                gather_attachments(self.client, image, Attachment::Attestation, None)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (signatures, attestations) = futures_util::future::join(signatures, attestations).await;
+        Ok(PolicyEvidence {
+            signatures: signatures?,
+            attestations: attestations?,
+        })
+    }
+
+    async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
+        match self.gather(image).await {
+            Ok(evidence) => judge_policy(self.policy, image, &evidence, now_unix),
+            Err(error) => ImageVerdict {
+                image: image.to_string(),
+                digest: None,
+                decision: Decision::Undecided,
+                matched_policies: Vec::new(),
+                note: Some(format!(
+                    "could not gather the evidence: {}",
+                    error_chain(&error)
+                )),
+            },
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Decides `image` from `evidence`. Pure: no I/O, no clock.
+pub fn judge_policy(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: &PolicyEvidence,
+    now_unix: i64,
+) -> ImageVerdict {
+    let repository = image.repository_name();
+    let matching = policy.matching(&repository);
+    if matching.is_empty() {
+        let (decision, word) = match policy.no_match {
+            NoMatch::Deny => (Decision::Deny, "denied"),
+            NoMatch::Allow => (Decision::Allow, "allowed"),
+            NoMatch::Warn => (Decision::Warn, "allowed with a warning"),
+        };
+        return ImageVerdict {
+            image: image.to_string(),
+            digest: evidence.digest(),
+            decision,
+            matched_policies: Vec::new(),
+            note: Some(format!(
+                "no policy covers {repository}: {word} (noMatch: {:?})",
+                policy.no_match
+            )),
+        };
+    }
+    let results: Vec<PolicyResult> = matching
+        .iter()
+        .map(|p| judge_one_policy(policy, p, &repository, evidence, now_unix))
+        .collect();
+    ImageVerdict {
+        image: image.to_string(),
+        digest: evidence.digest(),
+        decision: ImageVerdict::decide(&results),
+        matched_policies: results,
+        note: None,
+    }
+}
+
+fn judge_one_policy(
+    trust: &TrustPolicy,
+    policy: &Policy,
+    repository: &str,
+    evidence: &PolicyEvidence,
+    now_unix: i64,
+) -> PolicyResult {
+    let mut requirements = Vec::new();
+    if let Some(req) = &policy.signatures {
+        requirements.push(judge_signatures(
+            trust,
+            req,
+            repository,
+            evidence.signatures.as_ref(),
+        ));
+    }
+    for req in &policy.attestations {
+        requirements.push(judge_attestation(
+            trust,
+            req,
+            evidence.attestations.as_ref(),
+            now_unix,
+        ));
+    }
+    PolicyResult {
+        name: policy.name.clone(),
+        mode: policy.mode,
+        passed: requirements.iter().all(|r| r.passed),
+        requirements,
+    }
+}
+
+/// Whether the payload's claimed `docker-reference` satisfies the identity rule.
+fn identity_ok(rule: Option<&SignedIdentity>, claimed: &str, repository: &str) -> bool {
+    let claimed_repository = |text: &str| -> String {
+        match text.parse::<RegistryReference>() {
+            Ok(r) => r.repository().name(),
+            Err(_) => text.to_owned(),
+        }
+    };
+    match rule {
+        None => true,
+        Some(SignedIdentity::MatchRepository) => {
+            claimed_repository(claimed) == claimed_repository(repository)
+        }
+        Some(SignedIdentity::ExactRepository { docker_repository }) => {
+            claimed_repository(claimed) == claimed_repository(docker_repository)
+        }
+    }
+}
+
+fn judge_signatures(
+    trust: &TrustPolicy,
+    req: &SignatureRequirement,
+    repository: &str,
+    evidence: Option<&AttachmentEvidence>,
+) -> RequirementResult {
+    let description = format!(
+        "signatures: {} of [{}]{}",
+        req.threshold,
+        req.authorities.join(", "),
+        if req.required.is_empty() {
+            String::new()
+        } else {
+            format!(", required [{}]", req.required.join(", "))
+        }
+    );
+    let mut signed = BTreeSet::new();
+    let mut evidence_list = Vec::new();
+    let mut missing_reasons = Vec::new();
+    for name in &req.authorities {
+        let Some(authority) = trust.authorities.get(name) else {
+            continue;
+        };
+        let outcome = match (&authority.kind, evidence) {
+            (AuthorityKind::Keyless(_), _) => Err(
+                "keyless (Fulcio) signatures cannot be verified by this version of signet yet"
+                    .to_owned(),
+            ),
+            (AuthorityKind::Key(_), None) => Err("no signatures were gathered".to_owned()),
+            (AuthorityKind::Key(key), Some(evidence)) => {
+                let options = CheckOptions {
+                    required_annotations: req.annotations.clone(),
+                    tlog: authority.tlog,
+                };
+                let report = judge(evidence, key, &options);
+                let accepted = report.verified().iter().find(|v| {
+                    identity_ok(
+                        req.signed_identity.as_ref(),
+                        &v.claims().critical.identity.docker_reference,
+                        repository,
+                    )
+                });
+                match accepted {
+                    Some(v) => Ok(v.layer_digest().to_string()),
+                    None if !report.verified().is_empty() => Err(format!(
+                        "its signature claims the identity {:?}, which the signedIdentity rule refuses",
+                        report.verified()[0]
+                            .claims()
+                            .critical
+                            .identity
+                            .docker_reference
+                    )),
+                    None => {
+                        // The most useful failure: one that is not merely another key's signature.
+                        let specific = report
+                            .rejected()
+                            .iter()
+                            .find(|r| r.failure != SignatureFailure::SignatureMismatch);
+                        Err(match specific {
+                            Some(r) => r.to_string(),
+                            None if evidence.layers.is_empty() => {
+                                format!("no signatures found (looked in {})", evidence.location)
+                            }
+                            None => format!(
+                                "none of the {} signature(s) verifies with this key",
+                                evidence.layers.len()
+                            ),
+                        })
+                    }
+                }
+            }
+        };
+        match outcome {
+            Ok(layer) => {
+                signed.insert(name.clone());
+                evidence_list.push(Evidence {
+                    kind: "signature",
+                    signer: Some(name.clone()),
+                    layer: Some(layer),
+                    predicate_type: None,
+                    log_index: None,
+                    failed_check: None,
+                });
+            }
+            Err(why) => {
+                missing_reasons.push(format!("{name}: {why}"));
+                evidence_list.push(Evidence {
+                    kind: "signature",
+                    signer: Some(name.clone()),
+                    layer: None,
+                    predicate_type: None,
+                    log_index: None,
+                    failed_check: Some(why),
+                });
+            }
+        }
+    }
+    let missing_required: Vec<&String> = req
+        .required
+        .iter()
+        .filter(|r| !signed.contains(*r))
+        .collect();
+    let passed = signed.len() >= req.threshold && missing_required.is_empty();
+    let signers = signed.iter().cloned().collect::<Vec<_>>().join(", ");
+    let reason = if passed {
+        format!(
+            "signed by {} of {} ({signers}), threshold {}",
+            signed.len(),
+            req.authorities.len(),
+            req.threshold
+        )
+    } else if !missing_required.is_empty() {
+        let names: Vec<&str> = missing_required.iter().map(|s| s.as_str()).collect();
+        format!(
+            "required signer(s) {} did not sign; signed by [{signers}]; {}",
+            names.join(", "),
+            missing_reasons.join("; ")
+        )
+    } else {
+        format!(
+            "signed by {} of {} ([{signers}]), threshold {} not met; {}",
+            signed.len(),
+            req.authorities.len(),
+            req.threshold,
+            missing_reasons.join("; ")
+        )
+    };
+    RequirementResult {
+        requirement: description,
+        passed,
+        reason,
+        evidence: evidence_list,
+    }
+}
+
+fn judge_attestation(
+    trust: &TrustPolicy,
+    req: &AttestationRequirement,
+    evidence: Option<&AttachmentEvidence>,
+    now_unix: i64,
+) -> RequirementResult {
+    let description = format!(
+        "attestation {} ({}) by [{}]",
+        req.name,
+        req.predicate_type,
+        req.authorities.join(", ")
+    );
+    let mut reasons = Vec::new();
+    let mut evidence_list = Vec::new();
+    for name in &req.authorities {
+        let Some(authority) = trust.authorities.get(name) else {
+            continue;
+        };
+        let key = match (&authority.kind, evidence) {
+            (AuthorityKind::Keyless(_), _) => {
+                reasons.push(format!(
+                    "{name}: keyless attestations cannot be verified by this version of signet yet"
+                ));
+                continue;
+            }
+            (AuthorityKind::Key(_), None) => {
+                reasons.push(format!("{name}: no attestations were gathered"));
+                continue;
+            }
+            (AuthorityKind::Key(key), Some(_)) => key,
+        };
+        let Some(evidence) = evidence else { continue };
+        let options = AttestationOptions {
+            predicate_type: Some(req.predicate_type.clone()),
+            tlog: authority.tlog,
+        };
+        let report = judge_attestations(evidence, key, &options);
+        if report.verified().is_empty() {
+            let specific = report.rejected().iter().find(|r| {
+                !matches!(
+                    r.failure,
+                    crate::AttestationFailure::SignatureMismatch
+                        | crate::AttestationFailure::WrongPredicateType { .. }
+                )
+            });
+            reasons.push(format!(
+                "{name}: {}",
+                match specific {
+                    Some(r) => r.to_string(),
+                    None => format!(
+                        "no {} attestation verifies with this key",
+                        req.predicate_type
+                    ),
+                }
+            ));
+            continue;
+        }
+        for verified in report.verified() {
+            let layer = verified.layer_digest().map(ToString::to_string);
+            let statement = Envelope::parse(verified.envelope()).map(|e| e.payload);
+            let checked = match &statement {
+                Ok(payload) => req.conditions.check(payload, now_unix),
+                Err(e) => Err(e.to_string()),
+            };
+            match checked {
+                Ok(()) => {
+                    evidence_list.push(Evidence {
+                        kind: "attestation",
+                        signer: Some(name.clone()),
+                        layer,
+                        predicate_type: Some(verified.predicate_type().to_owned()),
+                        log_index: None,
+                        failed_check: None,
+                    });
+                    return RequirementResult {
+                        requirement: description,
+                        passed: true,
+                        reason: format!(
+                            "a {} attestation by {name} meets every condition",
+                            req.predicate_type
+                        ),
+                        evidence: evidence_list,
+                    };
+                }
+                Err(why) => {
+                    reasons.push(format!("{name}: {why}"));
+                    evidence_list.push(Evidence {
+                        kind: "attestation",
+                        signer: Some(name.clone()),
+                        layer,
+                        predicate_type: Some(verified.predicate_type().to_owned()),
+                        log_index: None,
+                        failed_check: Some(why),
+                    });
+                }
+            }
+        }
+    }
+    RequirementResult {
+        requirement: description,
+        passed: false,
+        reason: if reasons.is_empty() {
+            "no attestation qualifies".to_owned()
+        } else {
+            reasons.join("; ")
+        },
+        evidence: evidence_list,
+    }
+}

@@ -1,0 +1,189 @@
+//! Image scopes: globs on the normalised repository name.
+//!
+//! `*` matches within one path segment (so `*.example.com` matches any host under
+//! example.com), a whole segment `**` matches any number of segments (including none).
+//! `docker.io` is normalised to `index.docker.io` as image references are.
+
+use std::fmt;
+
+use signet_core::reference::DOCKER_HUB_REGISTRY;
+
+/// A validated scope glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeGlob {
+    text: String,
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Segment {
+    /// `**`.
+    AnyDepth,
+    /// Literal pieces between `*`s: `a*b*c` is `["a", "b", "c"]`; a single piece is literal.
+    Pattern(Vec<String>),
+}
+
+impl ScopeGlob {
+    /// Parses a glob; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.is_empty() {
+            return Err("an empty image glob matches nothing".to_owned());
+        }
+        if text.contains(['@', ' '])
+            || text
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.contains(':') && !text.starts_with(last))
+        {
+            return Err(format!(
+                "image glob {text:?} must name repositories (registry/path), without tag or digest"
+            ));
+        }
+        let mut segments = Vec::new();
+        for (i, raw) in text.split('/').enumerate() {
+            if raw.is_empty() {
+                return Err(format!("image glob {text:?} has an empty path segment"));
+            }
+            if raw == "**" {
+                segments.push(Segment::AnyDepth);
+                continue;
+            }
+            if raw.contains("**") {
+                return Err(format!(
+                    "image glob {text:?}: `**` must be a whole segment (use `*` within a segment)"
+                ));
+            }
+            let valid = raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | ':'));
+            if !valid || (i > 0 && raw.chars().any(|c| c.is_ascii_uppercase() || c == ':')) {
+                return Err(format!(
+                    "image glob {text:?}: segment {raw:?} has characters a repository name cannot have"
+                ));
+            }
+            let raw = if i == 0 && raw == "docker.io" {
+                DOCKER_HUB_REGISTRY
+            } else {
+                raw
+            };
+            segments.push(Segment::Pattern(
+                raw.split('*').map(str::to_owned).collect(),
+            ));
+        }
+        Ok(Self {
+            text: text.to_owned(),
+            segments,
+        })
+    }
+
+    /// Whether `repository` (`registry/path`, normalised) is in scope.
+    pub fn matches(&self, repository: &str) -> bool {
+        let names: Vec<&str> = repository.split('/').collect();
+        match_segments(&self.segments, &names)
+    }
+
+    /// A repository name this glob matches (wildcards filled in), for lint checks.
+    pub fn example(&self) -> String {
+        let parts: Vec<String> = self
+            .segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::AnyDepth => None,
+                Segment::Pattern(pieces) => Some(pieces.join("x")),
+            })
+            .collect();
+        parts.join("/")
+    }
+
+    /// The glob as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for ScopeGlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+fn match_segments(globs: &[Segment], names: &[&str]) -> bool {
+    match globs.split_first() {
+        None => names.is_empty(),
+        Some((Segment::AnyDepth, rest)) => {
+            (0..=names.len()).any(|skip| match_segments(rest, &names[skip..]))
+        }
+        Some((Segment::Pattern(pieces), rest)) => match names.split_first() {
+            Some((name, names_rest)) => {
+                match_pieces(pieces, name) && match_segments(rest, names_rest)
+            }
+            None => false,
+        },
+    }
+}
+
+/// `pieces` joined by `*` (which matches any run of characters) matches `name` entirely.
+fn match_pieces(pieces: &[String], name: &str) -> bool {
+    let [first, middle @ .., last] = pieces else {
+        return pieces.first().is_some_and(|p| p == name);
+    };
+    let Some(mut rest) = name.strip_prefix(first.as_str()) else {
+        return false;
+    };
+    for piece in middle {
+        match rest.find(piece.as_str()) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glob(text: &str) -> ScopeGlob {
+        ScopeGlob::parse(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn star_stays_in_one_segment_and_double_star_spans_any() {
+        let g = glob("registry.example.com/prod/*");
+        assert!(g.matches("registry.example.com/prod/app"));
+        assert!(!g.matches("registry.example.com/prod/team/app"));
+        assert!(!g.matches("registry.example.com/prod"));
+        let g = glob("registry.example.com/prod/**");
+        assert!(g.matches("registry.example.com/prod/team/app"));
+        assert!(g.matches("registry.example.com/prod/app"));
+        assert!(!g.matches("registry.example.com/staging/app"));
+        let g = glob("**");
+        assert!(g.matches("anything/at/all"));
+    }
+
+    #[test]
+    fn host_wildcards_and_docker_hub_normalisation() {
+        let g = glob("*.example.com/**");
+        assert!(g.matches("registry.example.com/a/b"));
+        assert!(g.matches("eu.registry.example.com/a"));
+        assert!(!g.matches("example.com/a"));
+        assert!(!g.matches("registry.example.org/a"));
+        assert!(glob("docker.io/library/nginx").matches("index.docker.io/library/nginx"));
+        assert!(glob("127.0.0.1:5000/app-*").matches("127.0.0.1:5000/app-frontend"));
+    }
+
+    #[test]
+    fn bad_globs_say_why() {
+        for bad in [
+            "",
+            "a//b",
+            "reg/a**",
+            "reg/app:latest",
+            "reg/app@sha256:x",
+            "reg/UPPER",
+            "reg/a b",
+        ] {
+            assert!(ScopeGlob::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
