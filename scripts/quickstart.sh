@@ -39,6 +39,9 @@ for pub in "$work/release.pub" keys-example/cosign.pub; do
   "$signet" verify --key "$pub" --insecure-ignore-tlog=true "$image"
 done
 
+echo "== signet verify --policy keys-example/policy.yaml (a trust policy instead of a key)"
+"$signet" verify --policy keys-example/policy.yaml --output text "$image"
+
 echo "== a key that did not sign is refused"
 (cd "$work" && COSIGN_PASSWORD=x "$signet" generate-key-pair --output-key-prefix stranger)
 if "$signet" verify --key "$work/stranger.pub" --insecure-ignore-tlog=true "$image"; then

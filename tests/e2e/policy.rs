@@ -415,6 +415,13 @@ fn explain_and_stats() {
             .args(&images)
             .assert_success();
     let stats = stderr(&out);
+    println!(
+        "{}",
+        stats
+            .lines()
+            .find(|l| l.starts_with("stats:"))
+            .unwrap_or_default()
+    );
     let per_image: f64 = stats
         .split("registry requests for 3 image(s), ")
         .nth(1)

@@ -39,7 +39,7 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("loading {}", policy_path.display()))?;
         policy.evaluate(&client, &images).await
     } else {
-        let policy = load_yaml(policy_path, &text)?;
+        let policy = load_yaml(policy_path)?;
         PolicyEvaluator::new(&client, &policy)
             .evaluate(&images, crate::attest::now_unix())
             .await
@@ -65,28 +65,30 @@ fn print_report(report: &PolicyReport, format: OutputFormat) -> anyhow::Result<(
             writeln!(out)?;
         }
         OutputFormat::Text => {
-            for verdict in &report.images {
+            for verdict in report.images() {
                 print_verdict_text(&mut out, verdict)?;
             }
         }
     }
-    for verdict in &report.images {
-        let word = match verdict.decision {
+    for verdict in report.images() {
+        let word = match verdict.decision() {
             Decision::Allow => "allowed",
             Decision::Warn => "allowed with warnings",
             Decision::Deny => "DENIED",
             Decision::Undecided => "could not be decided",
         };
-        eprintln!("{}: {word}", verdict.image);
-        for policy in verdict.matched_policies.iter().filter(|p| !p.passed) {
-            for requirement in policy.requirements.iter().filter(|r| !r.passed) {
+        eprintln!("{}: {word}", verdict.image());
+        for policy in verdict.matched_policies().iter().filter(|p| !p.passed()) {
+            for requirement in policy.requirements().iter().filter(|r| !r.passed()) {
                 eprintln!(
                     "  {} / {}: {}",
-                    policy.name, requirement.requirement, requirement.reason
+                    policy.name(),
+                    requirement.requirement(),
+                    requirement.reason()
                 );
             }
         }
-        if let Some(note) = &verdict.note {
+        if let Some(note) = verdict.note() {
             eprintln!("  {note}");
         }
     }
@@ -97,50 +99,37 @@ fn print_verdict_text(out: &mut impl Write, verdict: &ImageVerdict) -> anyhow::R
     writeln!(
         out,
         "{} ({}): {:?}",
-        verdict.image,
-        verdict.digest.as_deref().unwrap_or("?"),
-        verdict.decision
+        verdict.image(),
+        verdict.digest().unwrap_or("?"),
+        verdict.decision()
     )?;
-    for policy in &verdict.matched_policies {
+    for policy in verdict.matched_policies() {
         writeln!(
             out,
             "  policy {} [{:?}]: {}",
-            policy.name,
-            policy.mode,
-            if policy.passed { "passed" } else { "failed" }
+            policy.name(),
+            policy.mode(),
+            if policy.passed() { "passed" } else { "failed" }
         )?;
-        for requirement in &policy.requirements {
+        for requirement in policy.requirements() {
             writeln!(
                 out,
                 "    {} {}: {}",
-                if requirement.passed { "✓" } else { "✗" },
-                requirement.requirement,
-                requirement.reason
+                if requirement.passed() { "✓" } else { "✗" },
+                requirement.requirement(),
+                requirement.reason()
             )?;
         }
     }
-    if let Some(note) = &verdict.note {
+    if let Some(note) = verdict.note() {
         writeln!(out, "  {note}")?;
     }
     Ok(())
 }
 
-/// Parses a YAML policy; key paths in it are relative to the policy file's directory.
-fn load_yaml(path: &std::path::Path, text: &[u8]) -> anyhow::Result<TrustPolicy> {
-    let text = std::str::from_utf8(text)
-        .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
-    let base = path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let limits = settings::limits()?;
-    let read_key = |key: &str| -> std::io::Result<Vec<u8>> {
-        let key_path = base.join(key);
-        settings::read_bounded(&key_path, limits.max_key_file_bytes, "key file")
-            .map_err(|e| std::io::Error::other(format!("{e:#}")))
-    };
-    TrustPolicy::parse(text, &read_key)
-        .with_context(|| format!("loading the policy {}", path.display()))
+/// Loads a YAML policy; key paths in it are relative to the policy file's directory.
+fn load_yaml(path: &std::path::Path) -> anyhow::Result<TrustPolicy> {
+    TrustPolicy::load(path).with_context(|| format!("loading the policy {}", path.display()))
 }
 
 pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
@@ -155,7 +144,7 @@ pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let policy = match load_yaml(&args.policy, &text) {
+    let policy = match load_yaml(&args.policy) {
         Ok(policy) => policy,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -198,7 +187,7 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
             .evaluate(&client, images)
             .await
     } else {
-        let policy = load_yaml(&args.policy, &text)?;
+        let policy = load_yaml(&args.policy)?;
         let repository = image.repository_name();
         let matching = policy.matching(&repository);
         println!(
@@ -227,7 +216,7 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
     };
     let report = PolicyReport::new(verdicts);
     let mut out = std::io::stdout().lock();
-    for verdict in &report.images {
+    for verdict in report.images() {
         print_verdict_text(&mut out, verdict)?;
     }
     Ok(ExitCode::from(report.exit_code()))

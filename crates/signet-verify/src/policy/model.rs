@@ -547,6 +547,38 @@ impl TrustPolicy {
         })
     }
 
+    /// Reads and parses the policy file at `path`; key paths in it are relative to the file's
+    /// directory. Files over 4 MiB (policy) or 64 KiB (keys) are refused.
+    pub fn load(path: &std::path::Path) -> Result<Self, PolicyError> {
+        const MAX_POLICY_BYTES: u64 = 4 << 20;
+        const MAX_KEY_BYTES: u64 = 64 << 10;
+        let read_bounded = |file: &std::path::Path, limit: u64| -> std::io::Result<Vec<u8>> {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            std::fs::File::open(file)?
+                .take(limit + 1)
+                .read_to_end(&mut bytes)?;
+            if bytes.len() as u64 > limit {
+                return Err(std::io::Error::other(format!("larger than {limit} bytes")));
+            }
+            Ok(bytes)
+        };
+        let location = || path.display().to_string();
+        let bytes = read_bounded(path, MAX_POLICY_BYTES).map_err(|e| PolicyError::Invalid {
+            location: location(),
+            reason: format!("cannot be read: {e}"),
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| PolicyError::Invalid {
+            location: location(),
+            reason: "is not UTF-8 text".to_owned(),
+        })?;
+        let base = path
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
+        Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))
+    }
+
     /// The policies covering `repository`.
     pub fn matching(&self, repository: &str) -> Vec<&Policy> {
         self.policies
