@@ -12,6 +12,8 @@ mod auth;
 mod blobs;
 #[path = "e2e/common.rs"]
 mod common;
+#[path = "e2e/concurrency.rs"]
+mod concurrency;
 #[path = "e2e/keys.rs"]
 mod keys;
 #[path = "e2e/layout.rs"]

@@ -19,6 +19,29 @@ use signet_core::reference::Repository;
 
 use crate::{BoxFuture, Error, FetchedManifest, ManifestRef, OciRepository, auth};
 
+/// Waits before retrying a transient failure (5xx, connection reset, timeout); after the last
+/// one the failure is reported.
+const RETRY_DELAYS: [Duration; 3] = [
+    Duration::from_millis(50),
+    Duration::from_millis(200),
+    Duration::from_millis(800),
+];
+
+/// Whether a failure may go away if the request is repeated.
+fn is_transient(error: &OciDistributionError) -> bool {
+    match error {
+        OciDistributionError::RequestError(e) => {
+            e.is_timeout()
+                || e.is_connect()
+                || e.is_body()
+                || e.status().is_some_and(|s| s.is_server_error())
+        }
+        OciDistributionError::ServerError { code, .. } => *code >= 500,
+        OciDistributionError::IoError(_) => true,
+        _ => false,
+    }
+}
+
 const ACCEPTED_MANIFEST_TYPES: [&str; 4] = [
     OCI_MANIFEST_MEDIA_TYPE,
     OCI_INDEX_MEDIA_TYPE,
@@ -186,9 +209,7 @@ impl RegistryRepository {
             } else {
                 RegistryOperation::Pull
             };
-            self.pool.count(1);
-            conn.client
-                .auth(reference, &conn.auth, operation)
+            self.retrying(1, || conn.client.auth(reference, &conn.auth, operation))
                 .await
                 .map_err(|e| self.classify(e, "authenticating"))?;
             conn.authenticated
@@ -199,9 +220,37 @@ impl RegistryRepository {
         Ok(conn)
     }
 
+    /// Runs `op` (which makes `requests` HTTP requests), repeating it after transient
+    /// failures with backoff.
+    async fn retrying<T, Fut>(
+        &self,
+        requests: u64,
+        mut op: impl FnMut() -> Fut,
+    ) -> Result<T, OciDistributionError>
+    where
+        Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+    {
+        let mut delays = RETRY_DELAYS.iter();
+        loop {
+            self.pool.count(requests);
+            match op().await {
+                Err(e) if is_transient(&e) => match delays.next() {
+                    Some(delay) => tokio::time::sleep(*delay).await,
+                    None => return Err(e),
+                },
+                other => return other,
+            }
+        }
+    }
+
     fn classify(&self, error: OciDistributionError, operation: &str) -> Error {
         let registry = self.repository.registry().to_owned();
         match error {
+            OciDistributionError::RequestError(e) if e.status().is_some() => Error::Registry {
+                registry,
+                operation: format!("{operation} in {}", self.repository.name()),
+                message: e.to_string(),
+            },
             OciDistributionError::RequestError(e) => Error::Unreachable {
                 registry,
                 source: Box::new(e),
@@ -233,6 +282,21 @@ impl RegistryRepository {
         }
     }
 
+    /// The registry refused a manifest because a blob it references is not (yet) there: a
+    /// concurrent upload of the same blob may still be in flight.
+    fn is_blob_unknown(error: &OciDistributionError) -> bool {
+        match error {
+            OciDistributionError::ServerError { message, .. } => {
+                message.contains("MANIFEST_BLOB_UNKNOWN")
+            }
+            OciDistributionError::RegistryError { envelope, .. } => envelope
+                .errors
+                .iter()
+                .any(|e| matches!(e.code, OciErrorCode::ManifestBlobUnknown)),
+            _ => false,
+        }
+    }
+
     fn is_not_found(error: &OciDistributionError) -> bool {
         match error {
             OciDistributionError::ImageManifestNotFoundError(_) => true,
@@ -257,12 +321,13 @@ impl RegistryRepository {
     ) -> Result<Option<FetchedManifest>, Error> {
         let reference = self.reference(manifest);
         let conn = self.connect(&reference, false).await?;
-        self.pool.count(1);
-        let (bytes, _) = match conn
-            .client
-            .pull_manifest_raw(&reference, &conn.auth, &ACCEPTED_MANIFEST_TYPES)
-            .await
-        {
+        let pulled = self
+            .retrying(1, || {
+                conn.client
+                    .pull_manifest_raw(&reference, &conn.auth, &ACCEPTED_MANIFEST_TYPES)
+            })
+            .await;
+        let (bytes, _) = match pulled {
             Ok(found) => found,
             Err(e) if Self::is_not_found(&e) => return Ok(None),
             Err(e) => return Err(self.classify(e, &format!("fetching manifest {manifest}"))),
@@ -297,12 +362,13 @@ impl RegistryRepository {
         let conn = self.connect(&reference, false).await?;
         let what = || format!("blob {digest} in {}", self.repository.name());
         let digest_text = digest.to_string();
-        self.pool.count(1);
-        let sized = match conn
-            .client
-            .pull_blob_stream(&reference, digest_text.as_str())
-            .await
-        {
+        let pulled = self
+            .retrying(1, || {
+                conn.client
+                    .pull_blob_stream(&reference, digest_text.as_str())
+            })
+            .await;
+        let sized = match pulled {
             Ok(s) => s,
             Err(e) if Self::is_not_found(&e) => {
                 return Err(Error::MissingBlob {
@@ -351,19 +417,18 @@ impl RegistryRepository {
         let reference = self.reference(&ManifestRef::Digest(digest.clone()));
         let conn = self.connect(&reference, true).await?;
         let digest_text = digest.to_string();
-        self.pool.count(1);
-        let exists = conn
-            .client
-            .blob_exists(&reference, &digest_text)
+        let exists = self
+            .retrying(1, || conn.client.blob_exists(&reference, &digest_text))
             .await
             .map_err(|e| self.classify(e, "checking for a blob"))?;
         if !exists {
             // A monolithic upload: POST for the session, PUT with the bytes.
-            self.pool.count(2);
-            conn.client
-                .push_blob(&reference, bytes.to_vec(), &digest_text)
-                .await
-                .map_err(|e| self.classify(e, &format!("uploading blob {digest}")))?;
+            self.retrying(2, || {
+                conn.client
+                    .push_blob(&reference, bytes.to_vec(), &digest_text)
+            })
+            .await
+            .map_err(|e| self.classify(e, &format!("uploading blob {digest}")))?;
         }
         Ok(digest)
     }
@@ -376,16 +441,26 @@ impl RegistryRepository {
     ) -> Result<Digest, Error> {
         let reference = self.reference(&ManifestRef::Tag(tag.to_owned()));
         let conn = self.connect(&reference, true).await?;
-        let content_type = media_type.parse().map_err(|_| Error::Registry {
+        let content_type: http::HeaderValue = media_type.parse().map_err(|_| Error::Registry {
             registry: self.repository.registry().to_owned(),
             operation: "uploading a manifest".to_owned(),
             message: format!("media type {media_type:?} is not a valid header value"),
         })?;
-        self.pool.count(1);
-        conn.client
-            .push_manifest_raw(&reference, bytes.to_vec(), content_type)
-            .await
-            .map_err(|e| self.classify(e, &format!("uploading manifest :{tag}")))?;
+        self.retrying(1, || {
+            conn.client
+                .push_manifest_raw(&reference, bytes.to_vec(), content_type.clone())
+        })
+        .await
+        .map_err(|e| {
+            if Self::is_blob_unknown(&e) {
+                Error::MissingBlob {
+                    what: format!("a blob manifest :{tag} references"),
+                    location: self.repository.name(),
+                }
+            } else {
+                self.classify(e, &format!("uploading manifest :{tag}"))
+            }
+        })?;
         Ok(Digest::sha256_of(bytes))
     }
 }

@@ -1,5 +1,7 @@
 //! Appending a layer to an attachment manifest (`.sig`, `.att`) without losing any other.
 
+use std::time::{Duration, Instant};
+
 use signet_core::cosign::OCI_MANIFEST_MEDIA_TYPE;
 use signet_core::manifest::{Descriptor, ImageManifest, signature_manifest};
 use signet_oci::{ManifestRef, OciRepository};
@@ -8,7 +10,10 @@ use crate::Error;
 
 /// How many times an append is merged and written again when another writer replaced the
 /// manifest in between.
-const MAX_APPEND_ATTEMPTS: usize = 5;
+const MAX_APPEND_ATTEMPTS: usize = 10;
+/// Bounds of the wait before the final re-check (see [`append_layer`]).
+const MIN_SETTLE: Duration = Duration::from_millis(100);
+const MAX_SETTLE: Duration = Duration::from_secs(2);
 
 /// Where a layer is appended.
 pub(crate) struct AppendTarget<'a> {
@@ -27,18 +32,24 @@ pub(crate) enum Appended {
     AlreadyPresent { count: usize },
 }
 
-/// Appends `layer` (whose blob is already stored) to the manifest under `target.tag`, keeping
+/// Appends `layer` (with its bytes, `layer_blob`) to the manifest under `target.tag`, keeping
 /// every existing layer except those `is_replaced` selects, and adding nothing if
-/// `is_duplicate` matches one. The manifest is only written after its config blob, and is
-/// read back: if a concurrent writer replaced it without `layer`, the layers are merged again
-/// and rewritten.
+/// `is_duplicate` matches one. The manifest is only written after its config blob.
+///
+/// Registries such as docker-registry have no conditional manifest writes, so a concurrent
+/// signer that read the manifest before this write can overwrite it with a stale copy. The
+/// append therefore reads the manifest back, and once more after a wait three times as long
+/// as its own read-merge-write took (another signer's window is about as long): if `layer`
+/// is missing either time, the layers are merged again and rewritten.
 pub(crate) async fn append_layer(
     target: AppendTarget<'_>,
     layer: Descriptor,
+    layer_blob: &[u8],
     is_duplicate: impl Fn(&Descriptor) -> bool,
     is_replaced: impl Fn(&Descriptor) -> bool,
 ) -> Result<Appended, Error> {
     for _ in 0..MAX_APPEND_ATTEMPTS {
+        let started = Instant::now();
         let existing = read_layers(target.repository, target.tag, target.location).await?;
         if existing.iter().any(&is_duplicate) {
             return Ok(Appended::AlreadyPresent {
@@ -57,14 +68,32 @@ pub(crate) async fn append_layer(
         layers.push(layer.clone());
         let count = layers.len();
         let (manifest, config) = signature_manifest(layers);
+        target.repository.push_blob(layer_blob).await?;
         target.repository.push_blob(&config).await?;
-        target
+        match target
             .repository
             .push_manifest(target.tag, &manifest.to_bytes(), OCI_MANIFEST_MEDIA_TYPE)
-            .await?;
+            .await
+        {
+            Ok(_) => {}
+            // Another signer's upload of the same blob was still being committed: try again.
+            Err(signet_oci::Error::MissingBlob { .. }) => {
+                tokio::time::sleep(MIN_SETTLE).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
         let written = read_layers(target.repository, target.tag, target.location).await?;
-        if written.iter().any(|l| l == &layer) {
-            return Ok(Appended::Added { count });
+        if !written.iter().any(|l| l == &layer) {
+            continue;
+        }
+        let settle = (started.elapsed() * 3).clamp(MIN_SETTLE, MAX_SETTLE);
+        tokio::time::sleep(settle).await;
+        let settled = read_layers(target.repository, target.tag, target.location).await?;
+        if settled.iter().any(|l| l == &layer) {
+            return Ok(Appended::Added {
+                count: count.max(settled.len()),
+            });
         }
     }
     Err(Error::Contended {

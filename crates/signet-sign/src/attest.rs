@@ -138,8 +138,6 @@ impl<'a> ImageAttester<'a> {
             PREDICATE_TYPE_ANNOTATION.to_owned(),
             predicate_type.uri().to_owned(),
         );
-        target_repository.push_blob(&envelope).await?;
-        drop(envelope);
         let replace = self.replace;
         let uri = predicate_type.uri().to_owned();
         let appended = append_layer(
@@ -150,6 +148,7 @@ impl<'a> ImageAttester<'a> {
                 max_layers: self.client.limits().max_signature_layers,
             },
             layer.clone(),
+            &envelope,
             |existing| existing.digest == layer.digest,
             |existing| {
                 replace

@@ -112,7 +112,6 @@ impl<'a> ImageSigner<'a> {
         layer
             .annotations
             .insert(SIGNATURE_ANNOTATION.to_owned(), signature);
-        signature_repository.push_blob(&payload).await?;
 
         let public_key = self.key.public_key()?;
         // Cosign's duplicate detection: the same payload (same layer digest), signed by the
@@ -138,6 +137,7 @@ impl<'a> ImageSigner<'a> {
                 max_layers: self.client.limits().max_signature_layers,
             },
             layer.clone(),
+            &payload,
             is_duplicate,
             |_| false,
         )
