@@ -191,7 +191,7 @@ echo
 echo "- date: $started (start of the measurements)"
 echo "- command: benches/sign-blob.sh $size_arg (BENCH_RUNS=$runs), $size bytes, sha256 $file_sha256"
 echo "- machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p'), $(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
-echo "- signet: $("$signet" --version) ($signet), $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo 'no git')"
+echo "- signet: $("$signet" --version) ($signet, built $(date -u -r "$signet" '+%Y-%m-%d %H:%M UTC')), repository at $(cd "$repo" && git describe --always --dirty 2>/dev/null || echo 'no git')"
 echo "- openssl: $(openssl version)"
 echo "- load average (1/5/15 min): before $load_before, after $load_after"
 echo "- test file resident in page cache after the runs: $cached of $size bytes"
