@@ -14,6 +14,8 @@ mod blobs;
 mod common;
 #[path = "e2e/concurrency.rs"]
 mod concurrency;
+#[path = "e2e/conformance.rs"]
+mod conformance;
 #[path = "e2e/keys.rs"]
 mod keys;
 #[path = "e2e/layout.rs"]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -50,6 +50,9 @@ pub(crate) enum Command {
     /// Work with trust policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The sigstore-conformance client protocol (verify-bundle), run by its test suite.
+    #[command(subcommand)]
+    Conformance(ConformanceCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -135,6 +138,10 @@ pub(crate) struct PublicKeyArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct RegistryArgs {
+    /// Give up after this long (e.g. 30s, 3m); a verification that times out could not
+    /// decide (exit 2).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub(crate) timeout: String,
     /// Skip TLS certificate verification for registries (and allow plain HTTP).
     #[arg(long)]
     pub(crate) allow_insecure_registry: bool,
@@ -242,13 +249,31 @@ pub(crate) struct SignBlobArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobArgs {
     /// The public key (PEM or DER).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "certificate_identity"
+    )]
+    pub(crate) key: Option<PathBuf>,
     /// The signature: a file holding it (base64 or raw), or the base64 itself.
     #[arg(long, value_name = "FILE|BASE64")]
-    pub(crate) signature: String,
+    pub(crate) signature: Option<String>,
+    /// A Sigstore bundle (v0.1-v0.3) with the signature and its log and timestamp evidence,
+    /// verified offline against --trusted-root.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: Option<PathBuf>,
+    /// With --bundle: the certificate identity (SAN) required, exactly.
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer", conflicts_with_all = ["key", "signature"])]
+    pub(crate) certificate_identity: Option<String>,
+    /// With --bundle: the OIDC issuer required, exactly.
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+    /// With --bundle: the Sigstore trusted_root.json (required: signet does not fetch it).
+    #[arg(long, value_name = "FILE", conflicts_with = "signature")]
+    pub(crate) trusted_root: Option<PathBuf>,
     /// Accept a signature without a transparency-log entry.
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
@@ -414,4 +439,34 @@ pub(crate) struct TreeArgs {
     /// The image.
     #[arg(value_name = "IMAGE")]
     pub(crate) image: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConformanceCommand {
+    /// Verify a Sigstore bundle offline: exit 0 if it verifies, non-zero with the failed
+    /// check on stderr if not.
+    VerifyBundle(ConformanceVerifyBundleArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("signer").required(true).args(["certificate_identity", "key"])))]
+pub(crate) struct ConformanceVerifyBundleArgs {
+    /// The Sigstore bundle.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: PathBuf,
+    /// The certificate identity (SAN) required, exactly.
+    #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer")]
+    pub(crate) certificate_identity: Option<String>,
+    /// The OIDC issuer required, exactly.
+    #[arg(long, value_name = "URL", requires = "certificate_identity")]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+    /// The public key of a key-signed bundle (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// The Sigstore trusted_root.json (required: signet does not fetch it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+    /// The artifact, or its digest as sha256:<hex>.
+    #[arg(value_name = "FILE_OR_DIGEST")]
+    pub(crate) input: String,
 }

@@ -50,20 +50,26 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
+    if let Some(bundle) = &args.bundle {
+        return crate::conformance::verify_blob_bundle(args, bundle);
+    }
+    let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
+        anyhow::bail!("verify-blob needs --key with --signature");
+    };
     let limits = settings::limits()?;
-    let key_bytes = settings::read_bounded(&args.key, limits.max_key_file_bytes, "public key")?;
+    let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
     let key = PublicKey::parse(&key_bytes)
-        .with_context(|| format!("loading the public key {}", args.key.display()))?;
+        .with_context(|| format!("loading the public key {}", key_path.display()))?;
     let verifier = match settings::hash(args.signature_digest_algorithm) {
         Some(h) => KeyVerifier::with_hash(key, h),
         None => KeyVerifier::new(key),
     };
     // As Cosign: a path if such a file exists, else the base64 signature itself.
-    let path = Path::new(&args.signature);
+    let path = Path::new(signature);
     let contents = if path.is_file() {
         settings::read_bounded(path, limits.max_signature_file_bytes, "signature file")?
     } else {
-        args.signature.as_bytes().to_vec()
+        signature.as_bytes().to_vec()
     };
     let signature = decode_signature_file(&contents);
     if !args.insecure_ignore_tlog {

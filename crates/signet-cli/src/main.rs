@@ -10,6 +10,7 @@ mod args;
 mod attachments;
 mod attest;
 mod blob;
+mod conformance;
 mod image;
 mod keys;
 mod policy;
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{AttachCommand, Cli, Command, PolicyCommand};
+use crate::args::{AttachCommand, Cli, Command, DownloadCommand, PolicyCommand};
 
 /// Exit code when verification ran and denied.
 pub(crate) const EXIT_DENIED: u8 = 1;
@@ -37,29 +38,45 @@ fn main() -> ExitCode {
         | Command::Policy(PolicyCommand::Explain(_)) => EXIT_UNDECIDED,
         _ => EXIT_DENIED,
     };
+    let timeout = match registry_args(&cli.command).map(|r| settings::parse_duration(&r.timeout)) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            eprintln!("Error: --timeout: {e:#}");
+            return ExitCode::from(EXIT_UNDECIDED);
+        }
+        None => None,
+    };
+    let block_on = |future: std::pin::Pin<
+        Box<dyn std::future::Future<Output = anyhow::Result<ExitCode>>>,
+    >| {
+        let rt = runtime()?;
+        match timeout {
+            Some(limit) => rt.block_on(async {
+                tokio::time::timeout(limit, future)
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("timed out after {limit:?} (--timeout); nothing was decided or left half-written")))
+            }),
+            None => rt.block_on(future),
+        }
+    };
     let result = match cli.command {
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a),
         Command::ImportKeyPair(a) => keys::import_key_pair(&a),
         Command::PublicKey(a) => keys::public_key(&a),
         Command::SignBlob(a) => blob::sign_blob(&a),
         Command::VerifyBlob(a) => blob::verify_blob(&a),
-        Command::Sign(a) => runtime().and_then(|rt| rt.block_on(image::sign(&a))),
-        Command::Verify(a) => runtime().and_then(|rt| rt.block_on(image::verify(&a))),
-        Command::Attest(a) => runtime().and_then(|rt| rt.block_on(attest::attest(&a))),
+        Command::Sign(a) => block_on(Box::pin(image::sign(&a))),
+        Command::Verify(a) => block_on(Box::pin(image::verify(&a))),
+        Command::Attest(a) => block_on(Box::pin(attest::attest(&a))),
         Command::AttestBlob(a) => attest::attest_blob(&a),
-        Command::VerifyAttestation(a) => {
-            runtime().and_then(|rt| rt.block_on(attest::verify_attestation(&a)))
-        }
+        Command::VerifyAttestation(a) => block_on(Box::pin(attest::verify_attestation(&a))),
         Command::VerifyBlobAttestation(a) => attest::verify_blob_attestation(&a),
-        Command::Attach(AttachCommand::Sbom(a)) => {
-            runtime().and_then(|rt| rt.block_on(attachments::attach_sbom(&a)))
-        }
-        Command::Download(d) => runtime().and_then(|rt| rt.block_on(attachments::download(&d))),
-        Command::Tree(a) => runtime().and_then(|rt| rt.block_on(attachments::tree(&a))),
+        Command::Attach(AttachCommand::Sbom(a)) => block_on(Box::pin(attachments::attach_sbom(&a))),
+        Command::Download(d) => block_on(Box::pin(attachments::download(&d))),
+        Command::Tree(a) => block_on(Box::pin(attachments::tree(&a))),
         Command::Policy(PolicyCommand::Lint(a)) => policy::lint(&a),
-        Command::Policy(PolicyCommand::Explain(a)) => {
-            runtime().and_then(|rt| rt.block_on(policy::explain(&a)))
-        }
+        Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
+        Command::Conformance(c) => conformance::run(&c),
     };
     match result {
         Ok(code) => code,
@@ -67,6 +84,24 @@ fn main() -> ExitCode {
             eprintln!("Error: {error:#}");
             ExitCode::from(error_code)
         }
+    }
+}
+
+/// The registry flags of a command that talks to registries.
+fn registry_args(command: &Command) -> Option<&args::RegistryArgs> {
+    match command {
+        Command::Sign(a) => Some(&a.registry),
+        Command::Verify(a) => Some(&a.registry),
+        Command::Attest(a) => Some(&a.registry),
+        Command::VerifyAttestation(a) => Some(&a.registry),
+        Command::Attach(AttachCommand::Sbom(a)) => Some(&a.registry),
+        Command::Download(DownloadCommand::Sbom(a) | DownloadCommand::Signature(a)) => {
+            Some(&a.registry)
+        }
+        Command::Download(DownloadCommand::Attestation(a)) => Some(&a.registry),
+        Command::Tree(a) => Some(&a.registry),
+        Command::Policy(PolicyCommand::Explain(a)) => Some(&a.registry),
+        _ => None,
     }
 }
 

@@ -107,6 +107,26 @@ fn parse_size(text: &str) -> anyhow::Result<u64> {
     number.checked_mul(multiplier).context("too large")
 }
 
+/// Parses `90s`, `3m`, `1h`, or plain seconds.
+pub(crate) fn parse_duration(text: &str) -> anyhow::Result<std::time::Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .with_context(|| format!("{text:?} is not a duration"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "ms" => return Ok(std::time::Duration::from_millis(number)),
+        other => bail!("unknown duration unit {other:?} in {text:?} (use ms, s, m or h)"),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
 /// Registry options from the flags.
 pub(crate) fn client_options(registry: &RegistryArgs, limits: Limits) -> ClientOptions {
     ClientOptions {

@@ -29,6 +29,7 @@
 
 mod attestation;
 mod blob;
+pub mod bundle;
 mod error;
 mod gather;
 mod image;

@@ -31,7 +31,7 @@
 //! let client = OciClient::new(ClientOptions::default());
 //! let images = ["quay.io/app@sha256:4aa3054270f7a70b4528f2064ee90961788e1e1518703592ae4463de3b889dec".parse()?];
 //! let report = PolicyReport::new(policy.evaluate(&client, &images).await);
-//! assert_eq!(report.images[0].decision, Decision::Allow);
+//! assert_eq!(report.images()[0].decision(), Decision::Allow);
 //! # Ok(()) }
 //! ```
 

@@ -1,0 +1,480 @@
+//! Sigstore bundles (v0.1, v0.2, v0.3), verified offline against a trusted root.
+//!
+//! A bundle carries a signature (over a file, or a DSSE envelope whose in-toto subject names
+//! the file) with what makes it checkable without a network: a Fulcio certificate or a key
+//! hint, Rekor log entries with their signed entry timestamps, inclusion proofs and
+//! checkpoints, and RFC 3161 timestamps. [`BundleVerifier`] checks all of it against a Sigstore
+//! `trusted_root.json` (Fulcio CAs, Rekor logs, CT logs and timestamp authorities, each with
+//! its validity window) and a [`BundlePolicy`]: an exact certificate identity and OIDC issuer,
+//! or a public key.
+//!
+//! The cryptography and the Sigstore rules are sigstore-rust's `sigstore-verify` crate (on
+//! aws-lc-rs, signet's one crypto backend), which passes all 70 cases of the
+//! sigstore-conformance suite here; this module keeps its types out of signet's API, bounds
+//! the input before parsing, adds two checks it lacks (a root certificate shipped inside the
+//! bundle, the bundle's material matching the kind of policy) and reports which check failed
+//! as a [`BundleCheck`]. A passing bundle yields a [`VerifiedBundle`], which only this module
+//! can construct.
+//!
+//! The clock is not an argument yet: the certificate is checked at the signing time (the
+//! log's integrated time or a timestamp, never "now"), but sigstore-verify reads the system
+//! clock to reject integrated times in the future.
+//!
+//! ```no_run
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
+//!
+//! let verifier = BundleVerifier::new(&std::fs::read("trusted_root.json")?, BundleLimits::default())?;
+//! let policy = BundlePolicy::identity("thomas@python.org", "https://accounts.google.com");
+//! let file = std::fs::read("Python-3.13.9.tgz")?;
+//! let verified = verifier.verify(
+//!     &std::fs::read("Python-3.13.9.tgz.sigstore.json")?,
+//!     Artifact::Bytes(&file),
+//!     &policy,
+//! )?;
+//! assert_eq!(verified.identity(), Some("thomas@python.org"));
+//! # Ok(()) }
+//! ```
+
+mod failure;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use signet_core::digest::{Digest, DigestAlgorithm};
+use signet_core::keys::PublicKey;
+use sigstore_verify::trust_root::TrustedRoot;
+use sigstore_verify::types::{
+    ArtifactDigest, Bundle, DerPublicKey, DigestBytes, HashAlgorithm, MediaType, SignatureContent,
+    VerificationMaterialContent,
+};
+use sigstore_verify::{Policy, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
+use x509_cert::der::Decode;
+
+pub use failure::{BundleCheck, BundleFailure};
+
+/// The trusted-root media types signet reads.
+const TRUSTED_ROOT_MEDIA_TYPES: [&str; 2] = [
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+    "application/vnd.dev.sigstore.trustedroot.v0.2+json",
+];
+
+/// Bounds on the untrusted input, checked before anything is parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleLimits {
+    /// Largest bundle accepted, in bytes (default 1 MiB; real bundles are 5–15 KiB).
+    pub max_bundle_bytes: u64,
+    /// Largest trusted root accepted, in bytes (default 1 MiB; the production root is
+    /// about 10 KiB).
+    pub max_trusted_root_bytes: u64,
+}
+
+impl Default for BundleLimits {
+    fn default() -> Self {
+        Self {
+            max_bundle_bytes: 1024 * 1024,
+            max_trusted_root_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// What the bundle must have been signed over.
+#[non_exhaustive]
+pub enum Artifact<'a> {
+    /// The artifact's bytes.
+    Bytes(&'a [u8]),
+    /// The artifact, read to its end and hashed as a stream (constant memory). Ed25519
+    /// signatures, which cover the whole message, cannot be checked this way.
+    Reader(&'a mut dyn Read),
+    /// The artifact's digest (`sha256:<hex>`), when the bytes are not at hand. A DSSE
+    /// bundle's in-toto subject must carry that digest.
+    Digest(&'a Digest),
+}
+
+impl fmt::Debug for Artifact<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bytes(bytes) => write!(f, "Artifact::Bytes({} bytes)", bytes.len()),
+            Self::Reader(_) => f.write_str("Artifact::Reader"),
+            Self::Digest(digest) => write!(f, "Artifact::Digest({digest})"),
+        }
+    }
+}
+
+/// Whom the bundle must be signed by.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BundlePolicy {
+    /// A Fulcio certificate whose identity (SAN: email or URI) and OIDC issuer equal these,
+    /// exactly.
+    Identity {
+        /// The certificate identity, e.g. `thomas@python.org` or a workflow URI.
+        identity: String,
+        /// The OIDC issuer, e.g. `https://token.actions.githubusercontent.com`.
+        issuer: String,
+    },
+    /// A bundle made with this key (its `verificationMaterial` is a key hint, not a
+    /// certificate).
+    Key(PublicKey),
+}
+
+impl BundlePolicy {
+    /// Requires this exact certificate identity and OIDC issuer.
+    pub fn identity(identity: impl Into<String>, issuer: impl Into<String>) -> Self {
+        Self::Identity {
+            identity: identity.into(),
+            issuer: issuer.into(),
+        }
+    }
+}
+
+/// The bundle format version, from its media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BundleVersion {
+    /// `application/vnd.dev.sigstore.bundle+json;version=0.1`
+    V0_1,
+    /// `application/vnd.dev.sigstore.bundle+json;version=0.2`
+    V0_2,
+    /// `application/vnd.dev.sigstore.bundle.v0.3+json` (or `…bundle+json;version=0.3`)
+    V0_3,
+}
+
+/// A bundle that passed every check. Only [`BundleVerifier::verify`] makes one.
+#[derive(Debug, Clone)]
+pub struct VerifiedBundle {
+    version: BundleVersion,
+    identity: Option<String>,
+    issuer: Option<String>,
+    signing_times: Vec<SystemTime>,
+    integrated_time: Option<SystemTime>,
+    dsse: Option<(String, Vec<u8>)>,
+}
+
+impl VerifiedBundle {
+    /// The bundle's format version.
+    pub fn version(&self) -> BundleVersion {
+        self.version
+    }
+
+    /// The verified certificate identity (SAN); `None` for a key-signed bundle.
+    pub fn identity(&self) -> Option<&str> {
+        self.identity.as_deref()
+    }
+
+    /// The verified certificate's OIDC issuer; `None` for a key-signed bundle.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// Every verified signing time (log integrated times, RFC 3161 timestamps) the
+    /// certificate was checked at.
+    pub fn signing_times(&self) -> &[SystemTime] {
+        &self.signing_times
+    }
+
+    /// The earliest Rekor v1 integrated time, if the bundle had one with a verified SET.
+    pub fn integrated_time(&self) -> Option<SystemTime> {
+        self.integrated_time
+    }
+
+    /// For a DSSE bundle, the payload type and the payload (an in-toto statement) whose
+    /// signature and subject were verified; `None` for a message signature.
+    pub fn dsse_payload(&self) -> Option<(&str, &[u8])> {
+        self.dsse
+            .as_ref()
+            .map(|(kind, payload)| (kind.as_str(), payload.as_slice()))
+    }
+}
+
+/// Verifies Sigstore bundles against one trusted root. Building it parses and checks the trust
+/// material once; [`Self::verify`] then takes any number of bundles.
+pub struct BundleVerifier {
+    verifier: Verifier,
+    limits: BundleLimits,
+}
+
+impl fmt::Debug for BundleVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BundleVerifier")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BundleVerifier {
+    /// Reads a Sigstore `trusted_root.json`. A root that is too large, malformed, of an unknown
+    /// media type, or whose keys, certificates or validity windows are unusable fails with
+    /// [`BundleCheck::TrustedRoot`].
+    pub fn new(trusted_root_json: &[u8], limits: BundleLimits) -> Result<Self, BundleFailure> {
+        let too_large = |size: usize| {
+            BundleFailure::new(
+                BundleCheck::TrustedRoot,
+                format!(
+                    "the trusted root is {size} bytes, more than the limit of {}",
+                    limits.max_trusted_root_bytes
+                ),
+            )
+        };
+        if exceeds(trusted_root_json.len(), limits.max_trusted_root_bytes) {
+            return Err(too_large(trusted_root_json.len()));
+        }
+        let text = std::str::from_utf8(trusted_root_json).map_err(BundleFailure::trusted_root)?;
+        match peek_media_type(text) {
+            Some(media_type) if TRUSTED_ROOT_MEDIA_TYPES.contains(&media_type.as_ref()) => {}
+            other => {
+                return Err(BundleFailure::new(
+                    BundleCheck::TrustedRoot,
+                    format!(
+                        "unknown trusted root media type {:?}",
+                        other.as_deref().unwrap_or("(none)")
+                    ),
+                ));
+            }
+        }
+        let root = TrustedRoot::from_json(text).map_err(BundleFailure::trusted_root)?;
+        let verifier = Verifier::new(&root).map_err(BundleFailure::trusted_root)?;
+        Ok(Self { verifier, limits })
+    }
+
+    /// Verifies `bundle_json` for `artifact` under `policy`.
+    pub fn verify(
+        &self,
+        bundle_json: &[u8],
+        artifact: Artifact<'_>,
+        policy: &BundlePolicy,
+    ) -> Result<VerifiedBundle, BundleFailure> {
+        if exceeds(bundle_json.len(), self.limits.max_bundle_bytes) {
+            return Err(BundleFailure::new(
+                BundleCheck::TooLarge,
+                format!(
+                    "the bundle is {} bytes, more than the limit of {}",
+                    bundle_json.len(),
+                    self.limits.max_bundle_bytes
+                ),
+            ));
+        }
+        let bundle = parse_bundle(bundle_json)?;
+        check_material(&bundle, policy)?;
+
+        let key_policy;
+        let identity_policy;
+        let sigstore_policy: &dyn Policy = match policy {
+            BundlePolicy::Identity { identity, issuer } => {
+                identity_policy = VerificationPolicy::new(identity.as_str(), issuer.as_str());
+                &identity_policy
+            }
+            BundlePolicy::Key(key) => {
+                key_policy =
+                    PublicKeyVerificationPolicy::new(DerPublicKey::new(key.spki_der().to_vec()));
+                &key_policy
+            }
+        };
+        let result = match artifact {
+            Artifact::Bytes(bytes) => self.verifier.verify(bytes, &bundle, sigstore_policy),
+            Artifact::Reader(reader) => {
+                self.verifier
+                    .verify_reader(reader, &bundle, sigstore_policy)
+            }
+            Artifact::Digest(digest) => {
+                let digest = artifact_digest(digest)?;
+                self.verifier.verify(digest, &bundle, sigstore_policy)
+            }
+        }?;
+
+        Ok(VerifiedBundle {
+            version: match bundle.media_type {
+                MediaType::Bundle0_1 => BundleVersion::V0_1,
+                MediaType::Bundle0_2 => BundleVersion::V0_2,
+                _ => BundleVersion::V0_3,
+            },
+            identity: result.identity().map(|san| san.as_str().to_owned()),
+            issuer: result.issuer().map(str::to_owned),
+            signing_times: result
+                .verified_timestamps()
+                .iter()
+                .map(|&t| SystemTime::from(t))
+                .collect(),
+            integrated_time: result.integrated_time().map(SystemTime::from),
+            dsse: match &bundle.content {
+                SignatureContent::DsseEnvelope(envelope) => Some((
+                    envelope.payload_type.clone(),
+                    envelope.payload.as_bytes().to_vec(),
+                )),
+                _ => None,
+            },
+        })
+    }
+}
+
+/// Verifies one bundle: [`BundleVerifier::new`] with the default limits, then
+/// [`BundleVerifier::verify`]. To verify several bundles against the same root, build the
+/// verifier once.
+pub fn verify_bundle(
+    bundle_json: &[u8],
+    artifact: Artifact<'_>,
+    policy: &BundlePolicy,
+    trusted_root_json: &[u8],
+) -> Result<VerifiedBundle, BundleFailure> {
+    BundleVerifier::new(trusted_root_json, BundleLimits::default())?.verify(
+        bundle_json,
+        artifact,
+        policy,
+    )
+}
+
+fn exceeds(len: usize, limit: u64) -> bool {
+    u64::try_from(len).map_or(true, |len| len > limit)
+}
+
+/// The top-level `mediaType` of a JSON document, if it has one (only that field is decoded).
+fn peek_media_type(text: &str) -> Option<Cow<'_, str>> {
+    #[derive(serde::Deserialize)]
+    struct Peek<'a> {
+        #[serde(rename = "mediaType", borrow)]
+        media_type: Option<Cow<'a, str>>,
+    }
+    serde_json::from_str::<Peek<'_>>(text)
+        .ok()
+        .and_then(|peek| peek.media_type)
+}
+
+fn parse_bundle(bundle_json: &[u8]) -> Result<Bundle, BundleFailure> {
+    let text = std::str::from_utf8(bundle_json)
+        .map_err(|e| BundleFailure::new(BundleCheck::Parse, format!("not UTF-8: {e}")))?;
+    Bundle::from_json(text).map_err(|error| match peek_media_type(text) {
+        Some(media_type) if MediaType::from_str(&media_type).is_err() => BundleFailure::new(
+            BundleCheck::UnknownVersion,
+            format!("media type {media_type:?}"),
+        ),
+        _ => BundleFailure::parse(error),
+    })
+}
+
+/// Checks made before sigstore-verify's, so that they are the ones reported: the material
+/// fits the policy, the certificate chain is not empty and ships no root of its own.
+fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFailure> {
+    let material = &bundle.verification_material.content;
+    match (policy, material) {
+        (BundlePolicy::Identity { .. }, VerificationMaterialContent::PublicKey(_)) => {
+            return Err(BundleFailure::new(
+                BundleCheck::Material,
+                "the bundle was signed with a key, not a certificate: verify it with the key",
+            ));
+        }
+        (BundlePolicy::Key(_), VerificationMaterialContent::PublicKey(_)) => return Ok(()),
+        (BundlePolicy::Key(_), _) => {
+            return Err(BundleFailure::new(
+                BundleCheck::Material,
+                "the bundle holds a certificate, not a key hint: verify it with an identity and issuer",
+            ));
+        }
+        _ => {}
+    }
+    if bundle.signing_certificate().is_none() {
+        return Err(BundleFailure::new(
+            BundleCheck::Material,
+            "the bundle's certificate chain is empty: there is no signing certificate",
+        ));
+    }
+    if let VerificationMaterialContent::X509CertificateChain { certificates } = material {
+        for (position, certificate) in certificates.iter().enumerate().skip(1) {
+            let parsed = x509_cert::Certificate::from_der(certificate.raw_bytes.as_bytes())
+                .map_err(|e| {
+                    BundleFailure::new(
+                        BundleCheck::CertificateChain,
+                        format!("certificate {position} of the bundle's chain does not parse: {e}"),
+                    )
+                })?;
+            if parsed.tbs_certificate.subject == parsed.tbs_certificate.issuer {
+                return Err(BundleFailure::new(
+                    BundleCheck::CertificateChain,
+                    format!(
+                        "certificate {position} of the bundle's chain is self-issued, a root: roots come from the trusted root only"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn artifact_digest(digest: &Digest) -> Result<ArtifactDigest, BundleFailure> {
+    let algorithm = match digest.algorithm() {
+        DigestAlgorithm::Sha256 => HashAlgorithm::Sha2256,
+        DigestAlgorithm::Sha384 => HashAlgorithm::Sha2384,
+        DigestAlgorithm::Sha512 => HashAlgorithm::Sha2512,
+    };
+    ArtifactDigest::new(algorithm, DigestBytes::new(digest.bytes()))
+        .map_err(|e| BundleFailure::new(BundleCheck::Unsupported, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A trusted root with no authorities: enough to reach the bundle checks.
+    const EMPTY_ROOT: &str = r#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": [], "certificateAuthorities": [], "ctlogs": [], "timestampAuthorities": []}"#;
+
+    fn check_of(result: Result<VerifiedBundle, BundleFailure>) -> BundleCheck {
+        match result {
+            Ok(_) => panic!("verified"),
+            Err(failure) => failure.check(),
+        }
+    }
+
+    fn verifier(limits: BundleLimits) -> BundleVerifier {
+        BundleVerifier::new(EMPTY_ROOT.as_bytes(), limits)
+            .unwrap_or_else(|e| panic!("empty root: {e}"))
+    }
+
+    #[test]
+    fn a_bundle_over_the_limit_is_refused_before_parsing() {
+        let limits = BundleLimits {
+            max_bundle_bytes: 10,
+            ..BundleLimits::default()
+        };
+        let policy = BundlePolicy::identity("a", "b");
+        let result =
+            verifier(limits).verify(b"not json, and 11+ bytes", Artifact::Bytes(b""), &policy);
+        assert_eq!(check_of(result), BundleCheck::TooLarge);
+    }
+
+    #[test]
+    fn an_unknown_media_type_is_unknown_version_and_broken_json_is_parse() {
+        let policy = BundlePolicy::identity("a", "b");
+        let verifier = verifier(BundleLimits::default());
+        let unknown = br#"{"mediaType": "application/vnd.dev.sigstore.bundle+json;version=99.9"}"#;
+        assert_eq!(
+            check_of(verifier.verify(unknown, Artifact::Bytes(b""), &policy)),
+            BundleCheck::UnknownVersion
+        );
+        assert_eq!(
+            check_of(verifier.verify(b"{\"mediaType\": ", Artifact::Bytes(b""), &policy)),
+            BundleCheck::Parse
+        );
+    }
+
+    #[test]
+    fn trusted_roots_of_another_media_type_or_too_large_are_refused() {
+        let other = EMPTY_ROOT.replace("trustedroot+json;version=0.1", "something-else");
+        let failure = BundleVerifier::new(other.as_bytes(), BundleLimits::default())
+            .map(|_| ())
+            .map_err(|e| e.check());
+        assert_eq!(failure, Err(BundleCheck::TrustedRoot));
+        let limits = BundleLimits {
+            max_trusted_root_bytes: 16,
+            ..BundleLimits::default()
+        };
+        let failure = BundleVerifier::new(EMPTY_ROOT.as_bytes(), limits)
+            .map(|_| ())
+            .map_err(|e| e.check());
+        assert_eq!(failure, Err(BundleCheck::TrustedRoot));
+        assert!(BundleCheck::TrustedRoot.is_operational());
+        assert!(!BundleCheck::TooLarge.is_operational());
+    }
+}
