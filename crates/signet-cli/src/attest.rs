@@ -196,16 +196,12 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
             }
             Ok(report) => {
                 denied = true;
-                eprintln!("Error: {}", report.summary());
-                for rejected in report.rejected() {
-                    eprintln!("  {rejected}");
-                }
-                if report.skipped_layers() > 0 {
-                    eprintln!(
-                        "  {} further attestation(s) were not considered (over the per-image limit)",
-                        report.skipped_layers()
-                    );
-                }
+                crate::image::print_rejections(
+                    &report.summary(),
+                    report.rejected(),
+                    report.skipped_layers(),
+                    "attestation",
+                );
             }
             Err(error) => {
                 undecided = true;

@@ -153,15 +153,28 @@ fn print_checks(image: &ImageReference, report: &ImageReport, tlog: TlogPolicy) 
 }
 
 fn print_denial(report: &ImageReport) {
-    eprintln!("Error: {}", report.summary());
-    for rejected in report.rejected() {
-        eprintln!("  {rejected}");
+    print_rejections(
+        &report.summary(),
+        report.rejected(),
+        report.skipped_layers(),
+        "signature",
+    );
+}
+
+/// Why an image was denied: the summary, each rejected signature or attestation with the
+/// check it failed, and how many were not looked at.
+pub(crate) fn print_rejections(
+    summary: &str,
+    rejected: &[impl std::fmt::Display],
+    skipped: usize,
+    noun: &str,
+) {
+    eprintln!("Error: {summary}");
+    for r in rejected {
+        eprintln!("  {r}");
     }
-    if report.skipped_layers() > 0 {
-        eprintln!(
-            "  {} further signature(s) were not considered (over the per-image limit)",
-            report.skipped_layers()
-        );
+    if skipped > 0 {
+        eprintln!("  {skipped} further {noun}(s) were not considered (over the per-image limit)");
     }
 }
 

@@ -4,7 +4,11 @@ use std::time::{Duration, Instant};
 
 use signet_core::cosign::OCI_MANIFEST_MEDIA_TYPE;
 use signet_core::manifest::{Descriptor, ImageManifest, signature_manifest};
-use signet_oci::{ManifestRef, OciRepository};
+use std::sync::Arc;
+
+use signet_core::digest::Digest;
+use signet_core::reference::ImageReference;
+use signet_oci::{ManifestRef, OciClient, OciRepository};
 
 use crate::Error;
 
@@ -14,6 +18,34 @@ const MAX_APPEND_ATTEMPTS: usize = 10;
 /// Bounds of the wait before the final re-check (see [`append_layer`]).
 const MIN_SETTLE: Duration = Duration::from_millis(100);
 const MAX_SETTLE: Duration = Duration::from_secs(2);
+
+/// An image resolved for attaching: its repository, how it was named, and its digest. A tag
+/// is resolved here, once.
+pub(crate) struct ResolvedImage {
+    pub(crate) repository: Arc<dyn OciRepository>,
+    pub(crate) reference: ManifestRef,
+    pub(crate) digest: Digest,
+}
+
+/// Reads `image`'s manifest to learn its digest.
+pub(crate) async fn resolve_image(
+    client: &OciClient,
+    image: &ImageReference,
+) -> Result<ResolvedImage, Error> {
+    let (repository, reference) = client.open(image)?;
+    let digest = repository
+        .manifest(&reference)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: image.to_string(),
+        })?
+        .digest;
+    Ok(ResolvedImage {
+        repository,
+        reference,
+        digest,
+    })
+}
 
 /// Where a layer is appended.
 pub(crate) struct AppendTarget<'a> {

@@ -12,7 +12,7 @@ use signet_core::manifest::Descriptor;
 use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
 
-use crate::attach::{AppendTarget, Appended, append_layer};
+use crate::attach::{AppendTarget, Appended, ResolvedImage, append_layer, resolve_image};
 use crate::{Error, SigningKey};
 
 /// The layer annotation Cosign puts the predicate type in.
@@ -98,14 +98,11 @@ impl<'a> ImageAttester<'a> {
         let shaped = predicate_type
             .shape_predicate(predicate, now_unix)
             .map_err(signet_core::Error::from)?;
-        let (repository, reference) = self.client.open(image)?;
-        let digest = repository
-            .manifest(&reference)
-            .await?
-            .ok_or_else(|| Error::ImageNotFound {
-                image: image.to_string(),
-            })?
-            .digest;
+        let ResolvedImage {
+            repository,
+            reference,
+            digest,
+        } = resolve_image(self.client, image).await?;
         let statement = build_statement(
             &repository.name(),
             digest.hex(),

@@ -12,7 +12,7 @@ use signet_core::payload::simple_signing_payload;
 use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
 
-use crate::attach::{AppendTarget, Appended, append_layer};
+use crate::attach::{AppendTarget, Appended, ResolvedImage, append_layer, resolve_image};
 use crate::{Error, SigningKey};
 
 /// Images signed at once by [`ImageSigner::sign_all`].
@@ -88,15 +88,11 @@ impl<'a> ImageSigner<'a> {
 
     /// Signs one image.
     pub async fn sign(&self, image: &ImageReference) -> Result<SignedImage, Error> {
-        let (repository, reference) = self.client.open(image)?;
-        let manifest =
-            repository
-                .manifest(&reference)
-                .await?
-                .ok_or_else(|| Error::ImageNotFound {
-                    image: image.to_string(),
-                })?;
-        let digest = manifest.digest;
+        let ResolvedImage {
+            repository,
+            reference,
+            digest,
+        } = resolve_image(self.client, image).await?;
         let payload = simple_signing_payload(&repository.name(), &digest, &self.annotations);
         let signature = STANDARD.encode(self.key.sign(&payload)?);
 

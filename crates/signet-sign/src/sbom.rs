@@ -7,6 +7,7 @@ use signet_core::reference::{ImageReference, Repository};
 use signet_oci::OciClient;
 
 use crate::Error;
+use crate::attach::{ResolvedImage, resolve_image};
 
 /// The SBOM formats Cosign attaches, with its media types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,14 +81,9 @@ pub async fn attach_sbom(
         }
         .into());
     }
-    let (repository, reference) = client.open(image)?;
-    let digest = repository
-        .manifest(&reference)
-        .await?
-        .ok_or_else(|| Error::ImageNotFound {
-            image: image.to_string(),
-        })?
-        .digest;
+    let ResolvedImage {
+        repository, digest, ..
+    } = resolve_image(client, image).await?;
     let target = client.attachment_repository(image, &repository, repository_override)?;
     let tag = attachment_tag(&digest, Attachment::Sbom);
     target.push_blob(sbom).await?;
