@@ -16,6 +16,8 @@ mod common;
 mod concurrency;
 #[path = "e2e/conformance.rs"]
 mod conformance;
+#[path = "e2e/faults.rs"]
+mod faults;
 #[path = "e2e/keys.rs"]
 mod keys;
 #[path = "e2e/layout.rs"]

@@ -20,6 +20,8 @@
 // Each test binary that declares `mod util;` uses only part of this module.
 #![allow(dead_code)]
 
+pub mod fault_proxy;
+
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::fs::{self, File};

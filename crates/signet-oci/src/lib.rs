@@ -25,6 +25,7 @@
 
 mod auth;
 mod error;
+mod fetch;
 pub mod layout;
 mod registry;
 

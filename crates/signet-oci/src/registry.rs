@@ -1,10 +1,12 @@
-//! Registry access through `oci-client`: one client (connection pool) per registry host.
+//! Registry access: one client (connection pool) per registry host. `oci-client` runs the
+//! authentication flows and the uploads; manifests and blobs are read by [`crate::fetch`],
+//! which bounds every body before it is buffered. Transient failures (5xx, 429, resets,
+//! timeouts, bodies that break off) are retried with backoff.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
@@ -13,10 +15,11 @@ use signet_core::cosign::{
     DOCKER_MANIFEST_LIST_MEDIA_TYPE, DOCKER_MANIFEST_MEDIA_TYPE, OCI_INDEX_MEDIA_TYPE,
     OCI_MANIFEST_MEDIA_TYPE,
 };
-use signet_core::digest::{Digest, DigestAlgorithm, Hasher};
+use signet_core::digest::{Digest, Hasher};
 use signet_core::limits::Limits;
 use signet_core::reference::Repository;
 
+use crate::fetch::{self, Credentials, FetchError, Fetched};
 use crate::{BoxFuture, Error, FetchedManifest, ManifestRef, OciRepository, auth};
 
 /// Waits before retrying a transient failure (5xx, connection reset, timeout); after the last
@@ -28,19 +31,48 @@ const RETRY_DELAYS: [Duration; 3] = [
 ];
 
 /// Whether a failure may go away if the request is repeated.
-fn is_transient(error: &OciDistributionError) -> bool {
-    match error {
-        OciDistributionError::RequestError(e) => {
-            e.is_timeout()
-                || e.is_connect()
-                || e.is_body()
-                || e.status().is_some_and(|s| s.is_server_error())
+trait Transient {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for OciDistributionError {
+    fn is_transient(&self) -> bool {
+        match self {
+            // `is_request`: sent, but the connection closed or was reset before the answer.
+            // Every request signet repeats is idempotent (GET, HEAD, a blob upload by digest,
+            // a manifest PUT of the same bytes), so repeating it is safe.
+            OciDistributionError::RequestError(e) => {
+                e.is_timeout()
+                    || e.is_connect()
+                    || e.is_request()
+                    || e.is_body()
+                    || e.status().is_some_and(|s| s.is_server_error())
+            }
+            OciDistributionError::ServerError { code, .. } => *code >= 500 || *code == 429,
+            // A 429 with an OCI error body.
+            OciDistributionError::RegistryError { envelope, .. } => envelope
+                .errors
+                .iter()
+                .any(|e| matches!(e.code, OciErrorCode::Toomanyrequests)),
+            OciDistributionError::IoError(_) => true,
+            _ => false,
         }
-        OciDistributionError::ServerError { code, .. } => *code >= 500,
-        OciDistributionError::IoError(_) => true,
-        _ => false,
     }
 }
+
+impl Transient for FetchError {
+    fn is_transient(&self) -> bool {
+        FetchError::is_transient(self)
+    }
+}
+
+/// Longest wait for a connection to a registry.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest wait for the next bytes of an answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+const USER_AGENT: &str = concat!("signet/", env!("CARGO_PKG_VERSION"));
 
 const ACCEPTED_MANIFEST_TYPES: [&str; 4] = [
     OCI_MANIFEST_MEDIA_TYPE,
@@ -81,10 +113,18 @@ pub struct ClientOptions {
     pub tls: TlsPolicy,
 }
 
+/// One registry: oci-client for authentication and uploads, a reqwest client of the same
+/// configuration for bounded reads (see [`fetch`]).
 struct Connection {
     client: Client,
+    /// For manifest and blob reads.
+    http: reqwest::Client,
+    /// `http` or `https`, as `client` reaches the registry.
+    scheme: &'static str,
     auth: RegistryAuth,
-    authenticated: Mutex<HashSet<(String, bool)>>,
+    /// Per (repository path, push): authenticated, with the bearer token oci-client obtained
+    /// if the registry uses the token flow.
+    tokens: Mutex<HashMap<(String, bool), Option<String>>>,
 }
 
 #[derive(Debug)]
@@ -152,25 +192,40 @@ impl PoolInner {
         if let Some(conn) = connections.get(registry) {
             return Ok(Arc::clone(conn));
         }
-        let protocol = if self.options.http == HttpPolicy::AnyRegistry || repository.is_loopback() {
-            ClientProtocol::Http
-        } else {
-            ClientProtocol::Https
-        };
+        let (protocol, scheme) =
+            if self.options.http == HttpPolicy::AnyRegistry || repository.is_loopback() {
+                (ClientProtocol::Http, "http")
+            } else {
+                (ClientProtocol::Https, "https")
+            };
+        let accept_invalid_certificates =
+            self.options.tls == TlsPolicy::DangerAcceptInvalidCertificates;
         let config = ClientConfig {
             protocol,
-            accept_invalid_certificates: self.options.tls
-                == TlsPolicy::DangerAcceptInvalidCertificates,
+            accept_invalid_certificates,
             use_monolithic_push: true,
-            connect_timeout: Some(Duration::from_secs(10)),
-            read_timeout: Some(Duration::from_secs(60)),
-            user_agent: concat!("signet/", env!("CARGO_PKG_VERSION")),
+            connect_timeout: Some(CONNECT_TIMEOUT),
+            read_timeout: Some(READ_TIMEOUT),
+            user_agent: USER_AGENT,
             ..ClientConfig::default()
         };
+        // The same settings oci-client gives its own reqwest client.
+        let http = reqwest::Client::builder()
+            .danger_accept_invalid_certs(accept_invalid_certificates)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .user_agent(USER_AGENT)
+            .build()
+            .map_err(|e| Error::Unreachable {
+                registry: registry.to_owned(),
+                source: Box::new(e),
+            })?;
         let conn = Arc::new(Connection {
             client: Client::new(config),
+            http,
+            scheme,
             auth: auth::credentials_for(registry)?,
-            authenticated: Mutex::new(HashSet::new()),
+            tokens: Mutex::new(HashMap::new()),
         });
         connections.insert(registry.to_owned(), Arc::clone(&conn));
         Ok(conn)
@@ -199,42 +254,144 @@ impl RegistryRepository {
         let conn = self.pool.connection(&self.repository)?;
         let key = (self.repository.path().to_owned(), push);
         let done = conn
-            .authenticated
+            .tokens
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&key);
+            .contains_key(&key);
         if !done {
             let operation = if push {
                 RegistryOperation::Push
             } else {
                 RegistryOperation::Pull
             };
-            self.retrying(1, || conn.client.auth(reference, &conn.auth, operation))
+            let token = self
+                .retrying(1, || conn.client.auth(reference, &conn.auth, operation))
                 .await
                 .map_err(|e| self.classify(e, "authenticating"))?;
-            conn.authenticated
+            conn.tokens
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(key);
+                .insert(key, token);
         }
         Ok(conn)
     }
 
+    /// Forgets the token for this repository and direction, so that the next `connect`
+    /// obtains a fresh one. Returns whether there was a bearer token to forget.
+    fn forget_token(&self, conn: &Connection, push: bool) -> bool {
+        let key = (self.repository.path().to_owned(), push);
+        conn.tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&key)
+            .is_some_and(|token| token.is_some())
+    }
+
+    /// What a read authenticates with: the bearer token of the token flow, else the Docker
+    /// config's basic credentials (oci-client's fallback when the registry does not use
+    /// tokens), else nothing.
+    fn credentials(&self, conn: &Connection) -> Credentials {
+        let key = (self.repository.path().to_owned(), false);
+        let token = conn
+            .tokens
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned()
+            .flatten();
+        match (token, &conn.auth) {
+            (Some(token), _) => Credentials::Bearer(token),
+            (None, RegistryAuth::Basic(user, password)) => {
+                Credentials::Basic(user.clone(), password.clone())
+            }
+            (None, _) => Credentials::Anonymous,
+        }
+    }
+
+    /// `GET /v2/<repository>/<path>` with at most `limit` bytes of body, repeated after
+    /// transient failures, and once with a fresh token after a 401. `Ok(None)` on 404.
+    async fn get_bounded(
+        &self,
+        reference: &Reference,
+        path: &str,
+        accept: Option<&str>,
+        limit: u64,
+        what: &str,
+    ) -> Result<Option<Fetched>, Error> {
+        let mut conn = self.connect(reference, false).await?;
+        let url = format!(
+            "{}://{}/v2/{}/{path}",
+            conn.scheme,
+            reference.resolve_registry(),
+            reference.repository()
+        );
+        let mut fresh_token = false;
+        loop {
+            let credentials = self.credentials(&conn);
+            let result = self
+                .retrying(1, || {
+                    fetch::get_bounded(&conn.http, &url, accept, &credentials, limit)
+                })
+                .await;
+            match result {
+                Ok(fetched) => return Ok(Some(fetched)),
+                Err(FetchError::NotFound) => return Ok(None),
+                // A token that expired since it was obtained: obtain another, once.
+                Err(FetchError::Unauthorized(status))
+                    if status == http::StatusCode::UNAUTHORIZED
+                        && !fresh_token
+                        && self.forget_token(&conn, false) =>
+                {
+                    fresh_token = true;
+                    conn = self.connect(reference, false).await?;
+                }
+                Err(e) => return Err(self.classify_fetch(e, what)),
+            }
+        }
+    }
+
+    /// The [`Error`] for a failed bounded read of `what`.
+    fn classify_fetch(&self, error: FetchError, what: &str) -> Error {
+        let registry = self.repository.registry().to_owned();
+        match error {
+            FetchError::Transport(e) => Error::Unreachable {
+                registry,
+                source: Box::new(e),
+            },
+            FetchError::Unauthorized(_) => Error::Unauthorized {
+                registry,
+                repository: self.repository.name(),
+            },
+            FetchError::TooLarge { limit } => Error::TooLarge {
+                what: what.to_owned(),
+                limit,
+            },
+            FetchError::NotFound => Error::MissingBlob {
+                what: what.to_owned(),
+                location: self.repository.name(),
+            },
+            other @ (FetchError::Body(_) | FetchError::Redirect(_) | FetchError::Status { .. }) => {
+                Error::Registry {
+                    registry,
+                    operation: format!("fetching {what}"),
+                    message: error_chain(&other),
+                }
+            }
+        }
+    }
+
     /// Runs `op` (which makes `requests` HTTP requests), repeating it after transient
     /// failures with backoff.
-    async fn retrying<T, Fut>(
-        &self,
-        requests: u64,
-        mut op: impl FnMut() -> Fut,
-    ) -> Result<T, OciDistributionError>
+    async fn retrying<T, E, Fut>(&self, requests: u64, mut op: impl FnMut() -> Fut) -> Result<T, E>
     where
-        Fut: std::future::Future<Output = Result<T, OciDistributionError>>,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: Transient,
     {
         let mut delays = RETRY_DELAYS.iter();
         loop {
             self.pool.count(requests);
             match op().await {
-                Err(e) if is_transient(&e) => match delays.next() {
+                Err(e) if e.is_transient() => match delays.next() {
                     Some(delay) => tokio::time::sleep(*delay).await,
                     None => return Err(e),
                 },
@@ -297,61 +454,55 @@ impl RegistryRepository {
         }
     }
 
-    fn is_not_found(error: &OciDistributionError) -> bool {
-        match error {
-            OciDistributionError::ImageManifestNotFoundError(_) => true,
-            OciDistributionError::ServerError { code, .. } => *code == 404,
-            OciDistributionError::RegistryError { envelope, .. } => {
-                envelope.errors.iter().any(|e| {
-                    matches!(
-                        e.code,
-                        OciErrorCode::ManifestUnknown
-                            | OciErrorCode::NameUnknown
-                            | OciErrorCode::BlobUnknown
-                    )
-                })
-            }
-            _ => false,
-        }
-    }
-
     async fn fetch_manifest(
         &self,
         manifest: &ManifestRef,
     ) -> Result<Option<FetchedManifest>, Error> {
         let reference = self.reference(manifest);
-        let conn = self.connect(&reference, false).await?;
-        let pulled = self
-            .retrying(1, || {
-                conn.client
-                    .pull_manifest_raw(&reference, &conn.auth, &ACCEPTED_MANIFEST_TYPES)
-            })
-            .await;
-        let (bytes, _) = match pulled {
-            Ok(found) => found,
-            Err(e) if Self::is_not_found(&e) => return Ok(None),
-            Err(e) => return Err(self.classify(e, &format!("fetching manifest {manifest}"))),
+        let what = format!("manifest {}{manifest}", self.repository.name());
+        let name = match manifest {
+            ManifestRef::Tag(t) => t.clone(),
+            ManifestRef::Digest(d) => d.to_string(),
         };
         let limit = self.pool.options.limits.max_manifest_bytes;
-        if bytes.len() as u64 > limit {
-            return Err(Error::TooLarge {
-                what: format!("manifest {}{manifest}", self.repository.name()),
+        let accept = ACCEPTED_MANIFEST_TYPES.join(", ");
+        let Some(fetched) = self
+            .get_bounded(
+                &reference,
+                &format!("manifests/{name}"),
+                Some(&accept),
                 limit,
-            });
-        }
+                &what,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let bytes = fetched.body;
         let digest = Digest::sha256_of(&bytes);
-        if let ManifestRef::Digest(expected) = manifest
-            && *expected != digest
-        {
-            return Err(Error::DigestMismatch {
-                what: format!("manifest {}{manifest}", self.repository.name()),
-                expected: expected.clone(),
-                actual: digest,
-            });
+        // By digest, the content must hash to it. By tag, to the digest the registry says it
+        // sent, when it says one: a body altered on the way is never taken for the manifest
+        // (a signer would otherwise write back altered signatures).
+        let expected = match manifest {
+            ManifestRef::Digest(d) => Some(d.clone()),
+            ManifestRef::Tag(_) => fetched
+                .digest_header
+                .as_deref()
+                .and_then(|h| h.parse::<Digest>().ok()),
+        };
+        if let Some(expected) = expected {
+            let actual = digest_with(&expected, &bytes);
+            if actual != expected {
+                return Err(Error::DigestMismatch {
+                    what,
+                    expected,
+                    actual,
+                });
+            }
         }
         let media_type = crate::declared_media_type(&bytes);
         Ok(Some(FetchedManifest {
-            bytes: bytes.to_vec(),
+            bytes,
             digest,
             media_type,
         }))
@@ -359,57 +510,31 @@ impl RegistryRepository {
 
     async fn fetch_blob(&self, digest: &Digest, max_bytes: u64) -> Result<Vec<u8>, Error> {
         let reference = self.reference(&ManifestRef::Digest(digest.clone()));
-        let conn = self.connect(&reference, false).await?;
-        let what = || format!("blob {digest} in {}", self.repository.name());
-        let digest_text = digest.to_string();
-        let pulled = self
-            .retrying(1, || {
-                conn.client
-                    .pull_blob_stream(&reference, digest_text.as_str())
-            })
-            .await;
-        let sized = match pulled {
-            Ok(s) => s,
-            Err(e) if Self::is_not_found(&e) => {
-                return Err(Error::MissingBlob {
-                    what: format!("blob {digest}"),
-                    location: self.repository.name(),
-                });
-            }
-            Err(e) => return Err(self.classify(e, &format!("fetching blob {digest}"))),
-        };
-        if sized.content_length.is_some_and(|len| len > max_bytes) {
-            return Err(Error::TooLarge {
-                what: what(),
-                limit: max_bytes,
+        let what = format!("blob {digest} in {}", self.repository.name());
+        let Some(fetched) = self
+            .get_bounded(
+                &reference,
+                &format!("blobs/{digest}"),
+                None,
+                max_bytes,
+                &what,
+            )
+            .await?
+        else {
+            return Err(Error::MissingBlob {
+                what: format!("blob {digest}"),
+                location: self.repository.name(),
             });
-        }
-        let mut stream = sized.stream;
-        let mut body = Vec::new();
-        let mut hasher = Hasher::new(DigestAlgorithm::Sha256);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| Error::Unreachable {
-                registry: self.repository.registry().to_owned(),
-                source: Box::new(e),
-            })?;
-            if (body.len() + chunk.len()) as u64 > max_bytes {
-                return Err(Error::TooLarge {
-                    what: what(),
-                    limit: max_bytes,
-                });
-            }
-            hasher.update(&chunk);
-            body.extend_from_slice(&chunk);
-        }
-        let actual = hasher.finish();
+        };
+        let actual = digest_with(digest, &fetched.body);
         if actual != *digest {
             return Err(Error::DigestMismatch {
-                what: what(),
+                what,
                 expected: digest.clone(),
                 actual,
             });
         }
-        Ok(body)
+        Ok(fetched.body)
     }
 
     async fn store_blob(&self, bytes: &[u8]) -> Result<Digest, Error> {
@@ -497,4 +622,23 @@ impl OciRepository for RegistryRepository {
     ) -> BoxFuture<'a, Result<Digest, Error>> {
         Box::pin(self.store_manifest(tag, bytes, media_type))
     }
+}
+
+/// The digest of `bytes` with the algorithm of `like`.
+fn digest_with(like: &Digest, bytes: &[u8]) -> Digest {
+    let mut hasher = Hasher::new(like.algorithm());
+    hasher.update(bytes);
+    hasher.finish()
+}
+
+/// `error: its source: …`, for messages that are strings rather than chained errors.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(e) = source {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        source = e.source();
+    }
+    text
 }
