@@ -10,6 +10,8 @@ mod attest;
 mod auth;
 #[path = "e2e/blobs.rs"]
 mod blobs;
+#[path = "e2e/bundles_oci.rs"]
+mod bundles_oci;
 #[path = "e2e/common.rs"]
 mod common;
 #[path = "e2e/concurrency.rs"]
@@ -18,6 +20,8 @@ mod concurrency;
 mod conformance;
 #[path = "e2e/faults.rs"]
 mod faults;
+#[path = "e2e/keyless.rs"]
+mod keyless;
 #[path = "e2e/keys.rs"]
 mod keys;
 #[path = "e2e/layout.rs"]

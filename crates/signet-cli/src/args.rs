@@ -193,8 +193,8 @@ pub(crate) struct VerifyArgs {
     #[arg(
         long,
         value_name = "FILE",
-        required_unless_present = "policy",
-        conflicts_with = "policy"
+        required_unless_present_any = ["policy", "certificate_identity", "certificate_identity_regexp"],
+        conflicts_with_all = ["policy", "certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
     /// Decide from a trust policy instead of one key: signet's YAML policy, or a
@@ -220,17 +220,72 @@ pub(crate) struct VerifyArgs {
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
     #[command(flatten)]
+    pub(crate) certificate: CertificateArgs,
+    #[command(flatten)]
     pub(crate) registry: RegistryArgs,
     /// Images to verify.
     #[arg(required = true, value_name = "IMAGE")]
     pub(crate) images: Vec<String>,
 }
 
+/// Who must have signed a Cosign v3 Sigstore bundle (OCI 1.1 referrers), and the trust
+/// material to check it with; shared by verify and verify-attestation.
+#[derive(Debug, Args)]
+pub(crate) struct CertificateArgs {
+    /// The certificate identity (SAN) required, exactly.
+    #[arg(
+        long,
+        value_name = "IDENTITY",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub(crate) certificate_identity: Option<String>,
+    /// A regex the whole certificate identity must match (anchored).
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) certificate_identity_regexp: Option<String>,
+    /// The OIDC issuer required, exactly.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "certificate_oidc_issuer_regexp"
+    )]
+    pub(crate) certificate_oidc_issuer: Option<String>,
+    /// A regex the whole OIDC issuer must match (anchored).
+    #[arg(long, value_name = "REGEX")]
+    pub(crate) certificate_oidc_issuer_regexp: Option<String>,
+    /// The GitHub workflow repository (owner/repo) the certificate must name (OID .1.5).
+    #[arg(long, value_name = "REPO")]
+    pub(crate) certificate_github_workflow_repository: Option<String>,
+    /// The GitHub workflow ref the certificate must name (OID .1.6).
+    #[arg(long, value_name = "REF")]
+    pub(crate) certificate_github_workflow_ref: Option<String>,
+    /// The GitHub workflow trigger the certificate must name (OID .1.2).
+    #[arg(long, value_name = "EVENT")]
+    pub(crate) certificate_github_workflow_trigger: Option<String>,
+    /// The GitHub workflow commit the certificate must name (OID .1.3).
+    #[arg(long, value_name = "SHA")]
+    pub(crate) certificate_github_workflow_sha: Option<String>,
+    /// The GitHub workflow name the certificate must name (OID .1.4).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) certificate_github_workflow_name: Option<String>,
+    /// The Sigstore trusted_root.json bundles are verified against (required for bundles:
+    /// signet does not fetch it). With --key and no --trusted-root, only the legacy format is
+    /// read.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct SignBlobArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    /// The encrypted private key file. Without it, signet signs keylessly with
+    /// --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+    /// Keyless: write the Sigstore bundle (v0.3: certificate, signature, Rekor entry,
+    /// timestamp) to this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub(crate) bundle: Option<PathBuf>,
     /// Write the signature to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub(crate) output_signature: Option<PathBuf>,
@@ -344,8 +399,13 @@ pub(crate) struct AttestBlobArgs {
 #[derive(Debug, Args)]
 pub(crate) struct VerifyAttestationArgs {
     /// The public key (PEM or DER).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
+        conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
+    )]
+    pub(crate) key: Option<PathBuf>,
     /// The predicate type attestations must have (as for attest).
     #[arg(long = "type", default_value = "custom")]
     pub(crate) predicate_type: String,
@@ -358,6 +418,8 @@ pub(crate) struct VerifyAttestationArgs {
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArgs,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
     /// Images to verify.
@@ -446,6 +508,57 @@ pub(crate) enum ConformanceCommand {
     /// Verify a Sigstore bundle offline: exit 0 if it verifies, non-zero with the failed
     /// check on stderr if not.
     VerifyBundle(ConformanceVerifyBundleArgs),
+    /// Sign a file keylessly into a Sigstore bundle (needs --trusted-root and
+    /// --signing-config: signet does not fetch Sigstore's TUF repository yet).
+    SignBundle(ConformanceSignBundleArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConformanceSignBundleArgs {
+    /// Sigstore's staging instance (needs its TUF repository: not supported yet).
+    #[arg(long)]
+    pub(crate) staging: bool,
+    /// The OIDC identity token.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) identity_token: String,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) bundle: PathBuf,
+    /// The Sigstore trusted_root.json the bundle must verify against.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+    /// The Sigstore signing_config (v0.2) naming Fulcio, Rekor and the TSA.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) signing_config: Option<PathBuf>,
+    /// The file to sign.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+}
+
+/// Keyless signing: an identity token and the services that turn it into a certificate,
+/// a log entry and a timestamp.
+#[derive(Debug, Args)]
+pub(crate) struct KeylessArgs {
+    /// Sign keylessly with this OIDC identity token (default: the SIGSTORE_ID_TOKEN
+    /// environment variable, when --key is not given).
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) identity_token: Option<String>,
+    /// Keyless: a Sigstore signing_config (v0.2) naming Fulcio, Rekor and the TSA.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fulcio_url", "rekor_url", "timestamp_server_url"])]
+    pub(crate) signing_config: Option<PathBuf>,
+    /// Keyless: the Fulcio URL (with --rekor-url).
+    #[arg(long, value_name = "URL", requires = "rekor_url")]
+    pub(crate) fulcio_url: Option<String>,
+    /// Keyless: the Rekor (v1) URL (with --fulcio-url).
+    #[arg(long, value_name = "URL", requires = "fulcio_url")]
+    pub(crate) rekor_url: Option<String>,
+    /// Keyless: an RFC 3161 timestamp authority URL (optional).
+    #[arg(long, value_name = "URL", requires = "fulcio_url")]
+    pub(crate) timestamp_server_url: Option<String>,
+    /// Keyless: the Sigstore trusted_root.json the new bundle is verified against before
+    /// signet reports success.
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -12,12 +12,12 @@ use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
-use signet_verify::{AttestationVerifier, KeyVerifier, TlogPolicy};
+use signet_verify::{AttestationVerifier, BundlePurpose, KeyVerifier, TlogPolicy};
 
 use crate::args::{
     AttestArgs, AttestBlobArgs, OutputFormat, VerifyAttestationArgs, VerifyBlobAttestationArgs,
 };
-use crate::{EXIT_DENIED, EXIT_UNDECIDED, settings};
+use crate::{EXIT_DENIED, EXIT_UNDECIDED, bundles, settings};
 
 pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
@@ -150,66 +150,130 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
         }
     };
     let limits = settings::limits()?;
-    let key = load_verifier(&args.key, args.signature_digest_algorithm, &limits)?;
+    let public = match &args.key {
+        Some(path) => {
+            let bytes = settings::read_bounded(path, limits.max_key_file_bytes, "public key")?;
+            Some(
+                PublicKey::parse(&bytes)
+                    .with_context(|| format!("loading the public key {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let bundle_settings = bundles::settings(&args.certificate, public.as_ref())?;
+    let purpose = BundlePurpose::Attestation(predicate_type.uri().to_owned());
     let tlog = if args.insecure_ignore_tlog {
         TlogPolicy::InsecureIgnore
     } else {
         TlogPolicy::Require
     };
+    let repository = settings::signature_repository()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let verifier = AttestationVerifier::new(&client, &key)
-        .with_predicate_type(Some(predicate_type.uri().to_owned()))
-        .with_tlog(tlog)
-        .with_attachment_repository(settings::signature_repository()?);
+    // The legacy format (`.att`), with a key only.
+    let legacy = match public {
+        Some(public) => {
+            let key = match settings::hash(args.signature_digest_algorithm) {
+                Some(h) => KeyVerifier::with_hash(public, h),
+                None => KeyVerifier::new(public),
+            };
+            let verifier = AttestationVerifier::new(&client, &key)
+                .with_predicate_type(Some(predicate_type.uri().to_owned()))
+                .with_tlog(tlog)
+                .with_attachment_repository(repository.clone());
+            verifier
+                .verify_all(&images)
+                .await
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        None => images.iter().map(|_| None).collect::<Vec<_>>(),
+    };
     let (mut denied, mut undecided) = (false, false);
     let mut out = std::io::stdout().lock();
-    for (image, result) in images.iter().zip(verifier.verify_all(&images).await) {
-        match result {
-            Ok(report) if report.is_verified() => {
-                eprintln!("\nVerification for {image} --");
-                eprintln!("The following checks were performed on each of these attestations:");
+    for (image, legacy) in images.iter().zip(legacy) {
+        // Cosign v3's format (referrer bundles).
+        let bundle_result = match &bundle_settings {
+            Some(s) => {
+                Some(bundles::verify(&client, image, repository.as_ref(), s, &purpose).await)
+            }
+            None => None,
+        };
+        let legacy_verified = matches!(&legacy, Some(Ok(r)) if r.is_verified());
+        let bundle_verified = matches!(&bundle_result, Some(Ok(r)) if r.is_verified());
+        if let Some(Ok(report)) = &legacy
+            && report.is_verified()
+        {
+            eprintln!("\nVerification for {image} --");
+            eprintln!("The following checks were performed on each of these attestations:");
+            eprintln!(
+                "  - The signature over the DSSE envelope was verified against the specified public key"
+            );
+            eprintln!("  - A subject of the in-toto statement is the image's digest");
+            eprintln!("  - The predicate type is {}", predicate_type.uri());
+            if tlog == TlogPolicy::InsecureIgnore {
                 eprintln!(
-                    "  - The signature over the DSSE envelope was verified against the specified public key"
+                    "  - Existence in the transparency log was NOT checked (--insecure-ignore-tlog)"
                 );
-                eprintln!("  - A subject of the in-toto statement is the image's digest");
-                eprintln!("  - The predicate type is {}", predicate_type.uri());
-                if tlog == TlogPolicy::InsecureIgnore {
-                    eprintln!(
-                        "  - Existence in the transparency log was NOT checked (--insecure-ignore-tlog)"
-                    );
-                }
-                for attestation in report.verified() {
-                    match args.output {
-                        OutputFormat::Json => {
-                            out.write_all(attestation.envelope())?;
-                            out.write_all(b"\n")?;
-                        }
-                        OutputFormat::Text => writeln!(
-                            out,
-                            "{} attested {} (attestation {})",
-                            report.image(),
-                            attestation.predicate_type(),
-                            attestation.index() + 1
-                        )?,
+            }
+            for attestation in report.verified() {
+                match args.output {
+                    OutputFormat::Json => {
+                        out.write_all(attestation.envelope())?;
+                        out.write_all(b"\n")?;
                     }
+                    OutputFormat::Text => writeln!(
+                        out,
+                        "{} attested {} (attestation {})",
+                        report.image(),
+                        attestation.predicate_type(),
+                        attestation.index() + 1
+                    )?,
                 }
             }
-            Ok(report) => {
-                denied = true;
-                crate::image::print_rejections(
-                    &report.summary(),
-                    report.rejected(),
-                    report.skipped_layers(),
-                    "attestation",
-                );
-            }
-            Err(error) => {
-                undecided = true;
+        }
+        if let (Some(Ok(report)), Some(s)) = (&bundle_result, &bundle_settings)
+            && report.is_verified()
+        {
+            bundles::print_checks(report, s);
+            eprintln!("  - The predicate type is {}", predicate_type.uri());
+            bundles::print_verified(report, args.output, &mut out)?;
+        }
+        if legacy_verified || bundle_verified {
+            continue;
+        }
+        let mut failed_to_run = false;
+        match legacy {
+            Some(Ok(report)) => crate::image::print_rejections(
+                &report.summary(),
+                report.rejected(),
+                report.skipped_layers(),
+                "attestation",
+            ),
+            Some(Err(error)) => {
+                failed_to_run = true;
                 eprintln!(
                     "Error: could not verify {image}: {:#}",
                     anyhow::Error::from(error)
                 );
             }
+            None => {}
+        }
+        match bundle_result {
+            Some(Ok(report)) => bundles::print_denial(&report),
+            Some(Err(error)) => {
+                failed_to_run = true;
+                eprintln!(
+                    "Error: could not read the Sigstore bundles of {image}: {:#}",
+                    anyhow::Error::from(error)
+                );
+            }
+            None => {}
+        }
+        if failed_to_run {
+            undecided = true;
+        } else {
+            denied = true;
         }
     }
     Ok(if undecided {

@@ -22,9 +22,26 @@ fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
 }
 
 pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
+    if crate::keyless::requested(&args.keyless, args.key.is_some()) {
+        anyhow::ensure!(
+            args.output_signature.is_none(),
+            "keyless signing writes the signature inside the bundle (--bundle); --output-signature is for --key"
+        );
+        return crate::keyless::sign_blob(
+            &args.keyless,
+            args.bundle.as_deref(),
+            args.tlog_upload,
+            &args.file,
+        );
+    }
+    let Some(key_path) = &args.key else {
+        anyhow::bail!(
+            "sign-blob needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to sign keylessly"
+        );
+    };
     settings::require_no_tlog_upload(args.tlog_upload)?;
     let limits = settings::limits()?;
-    let key = settings::load_private_key(&args.key, &limits)?;
+    let key = settings::load_private_key(key_path, &limits)?;
     eprintln!("Using payload from: {}", args.file.display());
     let input = open_input(&args.file)?;
     let signed = signet_sign::sign_blob(&key, input, limits.max_unhashed_blob_bytes)?;

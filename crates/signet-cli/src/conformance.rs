@@ -24,6 +24,7 @@ const NO_TRUSTED_ROOT: &str = "--trusted-root FILE is required: signet verifies 
 pub(crate) fn run(command: &ConformanceCommand) -> anyhow::Result<ExitCode> {
     let result = match command {
         ConformanceCommand::VerifyBundle(args) => verify_bundle(args),
+        ConformanceCommand::SignBundle(args) => crate::keyless::conformance_sign_bundle(args),
     };
     // Could not find out: exit 2, as the verify commands do, never 1 (denied).
     result.or_else(|error| {

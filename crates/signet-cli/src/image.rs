@@ -1,5 +1,6 @@
 //! sign and verify for images.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -7,10 +8,10 @@ use signet_core::keys::PublicKey;
 use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
 use signet_sign::{ImageSigner, SignOutcome};
-use signet_verify::{ImageReport, ImageVerifier, KeyVerifier, TlogPolicy};
+use signet_verify::{BundlePurpose, ImageReport, ImageVerifier, KeyVerifier, TlogPolicy};
 
 use crate::args::{OutputFormat, SignArgs, VerifyArgs};
-use crate::{EXIT_DENIED, EXIT_UNDECIDED, settings};
+use crate::{EXIT_DENIED, EXIT_UNDECIDED, bundles, settings};
 
 pub(crate) fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReference>> {
     images
@@ -67,9 +68,12 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
-    let Some(key_path) = &args.key else {
+    if args.key.is_none() && !args.certificate.has_identity() {
         return crate::policy::verify(args).await;
-    };
+    }
+    if args.policy.is_some() {
+        anyhow::bail!("--policy cannot be combined with --certificate-identity");
+    }
     let images = match parse_images(&args.images) {
         Ok(images) => images,
         Err(e) => {
@@ -79,44 +83,110 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
-    let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
-    let key = PublicKey::parse(&key_bytes)
-        .with_context(|| format!("loading the public key {}", key_path.display()))?;
-    let key = match settings::hash(args.signature_digest_algorithm) {
-        Some(h) => KeyVerifier::with_hash(key, h),
-        None => KeyVerifier::new(key),
+    let key = match &args.key {
+        Some(key_path) => {
+            let key_bytes =
+                settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
+            Some(
+                PublicKey::parse(&key_bytes)
+                    .with_context(|| format!("loading the public key {}", key_path.display()))?,
+            )
+        }
+        None => None,
     };
+    let bundle_settings = bundles::settings(&args.certificate, key.as_ref())?;
     let tlog = if args.insecure_ignore_tlog {
         TlogPolicy::InsecureIgnore
     } else {
         TlogPolicy::Require
     };
+    let repository = settings::signature_repository()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let verifier = ImageVerifier::new(&client, &key)
-        .with_annotations(annotations)
-        .with_tlog(tlog)
-        .with_signature_repository(settings::signature_repository()?);
+
+    // The legacy format (`.sig`), with a key only.
+    let legacy = match key {
+        Some(key) => {
+            let key = match settings::hash(args.signature_digest_algorithm) {
+                Some(h) => KeyVerifier::with_hash(key, h),
+                None => KeyVerifier::new(key),
+            };
+            let verifier = ImageVerifier::new(&client, &key)
+                .with_annotations(annotations)
+                .with_tlog(tlog)
+                .with_signature_repository(repository.clone());
+            verifier
+                .verify_all(&images)
+                .await
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        None => images.iter().map(|_| None).collect::<Vec<_>>(),
+    };
 
     let mut denied = false;
     let mut undecided = false;
     let mut payloads = Vec::new();
-    for (image, result) in images.iter().zip(verifier.verify_all(&images).await) {
-        match result {
-            Ok(report) if report.is_verified() => {
-                print_checks(image, &report, tlog);
-                collect_payloads(&report, args.output, &mut payloads);
-            }
-            Ok(report) => {
-                denied = true;
-                print_denial(&report);
-            }
-            Err(error) => {
-                undecided = true;
+    let mut bundle_lines = Vec::new();
+    for (image, legacy) in images.iter().zip(legacy) {
+        // Cosign v3's format (referrer bundles), with an identity or a key and trusted root.
+        let bundle_result = match &bundle_settings {
+            Some(s) => Some(
+                bundles::verify(
+                    &client,
+                    image,
+                    repository.as_ref(),
+                    s,
+                    &BundlePurpose::Signature,
+                )
+                .await,
+            ),
+            None => None,
+        };
+        let legacy_verified = matches!(&legacy, Some(Ok(r)) if r.is_verified());
+        let bundle_verified = matches!(&bundle_result, Some(Ok(r)) if r.is_verified());
+        if let Some(Ok(report)) = &legacy
+            && report.is_verified()
+        {
+            print_checks(image, report, tlog);
+            collect_payloads(report, args.output, &mut payloads);
+        }
+        if let (Some(Ok(report)), Some(s)) = (&bundle_result, &bundle_settings)
+            && report.is_verified()
+        {
+            bundles::print_checks(report, s);
+            bundles::print_verified(report, args.output, &mut bundle_lines)?;
+        }
+        if legacy_verified || bundle_verified {
+            continue;
+        }
+        let mut failed_to_run = false;
+        match legacy {
+            Some(Ok(report)) => print_denial(&report),
+            Some(Err(error)) => {
+                failed_to_run = true;
                 eprintln!(
                     "Error: could not verify {image}: {:#}",
                     anyhow::Error::from(error)
                 );
             }
+            None => {}
+        }
+        match bundle_result {
+            Some(Ok(report)) => bundles::print_denial(&report),
+            Some(Err(error)) => {
+                failed_to_run = true;
+                eprintln!(
+                    "Error: could not read the Sigstore bundles of {image}: {:#}",
+                    anyhow::Error::from(error)
+                );
+            }
+            None => {}
+        }
+        if failed_to_run {
+            undecided = true;
+        } else {
+            denied = true;
         }
     }
     match args.output {
@@ -125,6 +195,7 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
+    std::io::stdout().lock().write_all(&bundle_lines)?;
     Ok(if undecided {
         ExitCode::from(EXIT_UNDECIDED)
     } else if denied {

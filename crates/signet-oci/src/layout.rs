@@ -281,6 +281,14 @@ impl OciRepository for LayoutRepository {
         Box::pin(async move { self.get_blob(digest, max_bytes) })
     }
 
+    /// A layout has no referrers API; its referrers are under the tag schema.
+    fn referrers<'a>(
+        &'a self,
+        _subject: &'a Digest,
+    ) -> BoxFuture<'a, Result<Option<FetchedManifest>, Error>> {
+        Box::pin(async move { Ok(None) })
+    }
+
     fn push_blob<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<Digest, Error>> {
         Box::pin(async move { self.put_blob(bytes) })
     }

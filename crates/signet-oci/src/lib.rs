@@ -1,11 +1,11 @@
 //! Where images and their signatures are stored: OCI registries and OCI image layouts.
 //!
 //! Both stores sit behind one object-safe trait, [`OciRepository`], with the handful of
-//! operations signing and verifying need: read a manifest by tag or digest, read a blob with a
-//! size bound, write a blob, write a manifest under a tag. [`OciClient`] opens a repository for
-//! an [`ImageReference`]: registries go through `oci-client` (one connection pool per
-//! registry, Docker config credentials, bearer-token flows), `oci:` references through
-//! [`layout::LayoutRepository`], which needs no server.
+//! operations signing and verifying need: read a manifest by tag or digest, list the OCI 1.1
+//! referrers of a digest, read a blob with a size bound, write a blob, write a manifest under
+//! a tag. [`OciClient`] opens a repository for an [`ImageReference`]: registries go through
+//! `oci-client` (one connection pool per registry, Docker config credentials, bearer-token
+//! flows), `oci:` references through [`layout::LayoutRepository`], which needs no server.
 //!
 //! Every read is bounded by [`Limits`]; every error says which registry or layout failed and is
 //! an operational failure ("could not find out"), never a verdict. A missing manifest is not an
@@ -101,6 +101,16 @@ pub trait OciRepository: Send + Sync + fmt::Debug {
         digest: &'a Digest,
         max_bytes: u64,
     ) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
+
+    /// Reads the OCI 1.1 referrers of `subject` (`GET /v2/<name>/referrers/<digest>`): an
+    /// image index listing the manifests whose `subject` is that digest, bounded like a
+    /// manifest. `Ok(None)` when the store has no referrers API (a registry answering 404,
+    /// such as docker-registry 2.8, or a layout): look under the referrers tag schema
+    /// (`sha256-<hex>`) instead.
+    fn referrers<'a>(
+        &'a self,
+        subject: &'a Digest,
+    ) -> BoxFuture<'a, Result<Option<FetchedManifest>, Error>>;
 
     /// Stores a blob (a no-op if it is already there) and returns its digest.
     fn push_blob<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<Digest, Error>>;

@@ -53,4 +53,44 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The identity token cannot be used. The token itself is never part of the message.
+    #[error("the identity token cannot be used: {reason}")]
+    IdentityToken {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The keyless signing services (URLs or a signing config) cannot be used; nothing was
+    /// sent.
+    #[error("the signing services cannot be used: {reason}")]
+    SigningConfig {
+        /// Why.
+        reason: String,
+    },
+    /// The trusted root that keyless bundles are checked against cannot be read.
+    #[error("the trusted root cannot be used")]
+    TrustedRoot {
+        /// Which check failed.
+        #[source]
+        source: signet_verify::bundle::BundleFailure,
+    },
+    /// A keyless signing service refused or failed, or its answer was unusable. Nothing was
+    /// written; a Rekor entry may already exist.
+    #[error("keyless signing failed at {service}: {message}")]
+    Keyless {
+        /// The step that failed.
+        service: crate::keyless::KeylessService,
+        /// What it said, with the identity token removed.
+        message: String,
+    },
+    /// The bundle signet just made does not verify against the trusted root: the services
+    /// and the trusted root do not belong together. The bundle was not written.
+    #[error(
+        "the bundle just made does not verify against the trusted root (do the services and \
+         the trusted root belong to the same Sigstore instance?)"
+    )]
+    SelfVerification {
+        /// Which check failed.
+        #[source]
+        source: signet_verify::bundle::BundleFailure,
+    },
 }

@@ -29,6 +29,7 @@ mod error;
 mod image;
 mod key;
 pub mod keyfile;
+pub mod keyless;
 mod sbom;
 
 pub use attest::{AttestedImage, ImageAttester, PREDICATE_TYPE_ANNOTATION, attest_blob, sign_dsse};

@@ -47,20 +47,7 @@ pub async fn gather_attachments(
     kind: Attachment,
     repository_override: Option<&Repository>,
 ) -> Result<AttachmentEvidence, Error> {
-    let (repository, reference) = client.open(image)?;
-    let digest = match &reference {
-        // A digest reference needs no manifest read: the digest is what is verified.
-        ManifestRef::Digest(d) => d.clone(),
-        ManifestRef::Tag(_) => {
-            repository
-                .manifest(&reference)
-                .await?
-                .ok_or_else(|| Error::ImageNotFound {
-                    image: image.to_string(),
-                })?
-                .digest
-        }
-    };
+    let (repository, digest, resolved_from_tag) = resolve(client, image).await?;
     let attachments = client.attachment_repository(image, &repository, repository_override)?;
     let tag = attachment_tag(&digest, kind);
     let location = format!("{}:{tag}", attachments.name());
@@ -68,7 +55,7 @@ pub async fn gather_attachments(
         image: image.pinned(digest.clone()).to_string(),
         repository: repository.name(),
         digest,
-        resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        resolved_from_tag,
         location: location.clone(),
         layers: Vec::new(),
         skipped_layers: 0,
@@ -108,4 +95,27 @@ pub async fn gather_attachments(
         });
     }
     Ok(evidence)
+}
+
+/// Opens `image`'s repository and the digest it names (reading the manifest for a tag), and
+/// whether a tag was resolved.
+pub(crate) async fn resolve(
+    client: &OciClient,
+    image: &ImageReference,
+) -> Result<(std::sync::Arc<dyn signet_oci::OciRepository>, Digest, bool), Error> {
+    let (repository, reference) = client.open(image)?;
+    let digest = match &reference {
+        // A digest reference needs no manifest read: the digest is what is verified.
+        ManifestRef::Digest(d) => d.clone(),
+        ManifestRef::Tag(_) => {
+            repository
+                .manifest(&reference)
+                .await?
+                .ok_or_else(|| Error::ImageNotFound {
+                    image: image.to_string(),
+                })?
+                .digest
+        }
+    };
+    Ok((repository, digest, matches!(reference, ManifestRef::Tag(_))))
 }

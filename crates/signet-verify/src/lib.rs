@@ -36,6 +36,7 @@ mod image;
 mod judge;
 mod key;
 pub mod policy;
+mod referrers;
 
 pub use attestation::{
     AttestationFailure, AttestationOptions, AttestationReport, AttestationVerifier,
@@ -50,3 +51,8 @@ pub use judge::{
     judge,
 };
 pub use key::KeyVerifier;
+pub use referrers::{
+    BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, PREDICATE_TYPE_ANNOTATION,
+    ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport, ReferrersSource,
+    RejectedReferrer, VerifiedReferrer, gather_referrer_bundles, judge_referrer_bundles,
+};

@@ -32,6 +32,11 @@ pub enum BundleCheck {
     Identity,
     /// The certificate's OIDC issuer is not the one required.
     Issuer,
+    /// A Fulcio certificate extension (a GitHub workflow claim) is not the one required.
+    CertificateExtension,
+    /// The policy itself cannot be used (an identity regex that does not compile). An
+    /// operational failure, not a verdict.
+    Policy,
     /// The log entry names a transparency log that is not in the trusted root.
     TlogUnknownLog,
     /// The log entry is malformed, or records another signature, key, certificate or artifact
@@ -76,6 +81,8 @@ impl BundleCheck {
             Self::Sct => "sct",
             Self::Identity => "identity",
             Self::Issuer => "issuer",
+            Self::CertificateExtension => "certificate-extension",
+            Self::Policy => "policy",
             Self::TlogUnknownLog => "tlog-unknown-log",
             Self::TlogEntry => "tlog-entry",
             Self::TlogSet => "tlog-set",
@@ -94,7 +101,7 @@ impl BundleCheck {
     /// Whether this is "could not find out" (the trusted root or the artifact could not be
     /// read) rather than a verdict on the bundle.
     pub fn is_operational(self) -> bool {
-        matches!(self, Self::TrustedRoot | Self::ArtifactRead)
+        matches!(self, Self::TrustedRoot | Self::ArtifactRead | Self::Policy)
     }
 }
 
@@ -117,6 +124,10 @@ impl fmt::Display for BundleCheck {
             Self::Sct => "the certificate's signed certificate timestamp (SCT) does not verify",
             Self::Identity => "the certificate identity is not the one required",
             Self::Issuer => "the certificate's OIDC issuer is not the one required",
+            Self::CertificateExtension => {
+                "a certificate extension (GitHub workflow claim) is not the one required"
+            }
+            Self::Policy => "the verification policy cannot be used",
             Self::TlogUnknownLog => "the log entry is from a log the trusted root does not know",
             Self::TlogEntry => "the transparency-log entry does not match the bundle",
             Self::TlogSet => "the log's signed entry timestamp (SET) does not verify",

@@ -37,6 +37,7 @@
 //! ```
 
 mod failure;
+mod identity;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -55,6 +56,7 @@ use sigstore_verify::{Policy, PublicKeyVerificationPolicy, VerificationPolicy, V
 use x509_cert::der::Decode;
 
 pub use failure::{BundleCheck, BundleFailure};
+pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow};
 
 /// The trusted-root media types signet reads.
 const TRUSTED_ROOT_MEDIA_TYPES: [&str; 2] = [
@@ -119,6 +121,11 @@ pub enum BundlePolicy {
     /// A bundle made with this key (its `verificationMaterial` is a key hint, not a
     /// certificate).
     Key(PublicKey),
+    /// A Fulcio certificate whose identity and OIDC issuer match, exactly or by anchored
+    /// regex, and which carries the GitHub workflow claims required. The certificate chain,
+    /// SCT, log and timestamps are checked as for [`Self::Identity`]; the claims are checked
+    /// on the verified certificate afterwards.
+    Certificate(CertificateIdentity),
 }
 
 impl BundlePolicy {
@@ -152,6 +159,7 @@ pub struct VerifiedBundle {
     signing_times: Vec<SystemTime>,
     integrated_time: Option<SystemTime>,
     dsse: Option<(String, Vec<u8>)>,
+    github: GithubWorkflow,
 }
 
 impl VerifiedBundle {
@@ -179,6 +187,12 @@ impl VerifiedBundle {
     /// The earliest Rekor v1 integrated time, if the bundle had one with a verified SET.
     pub fn integrated_time(&self) -> Option<SystemTime> {
         self.integrated_time
+    }
+
+    /// The verified certificate's GitHub workflow claims (Fulcio extensions `.1.2` to `.1.6`);
+    /// all `None` for a key-signed bundle or a certificate not issued to a GitHub workflow.
+    pub fn github_workflow(&self) -> &GithubWorkflow {
+        &self.github
     }
 
     /// For a DSSE bundle, the payload type and the payload (an in-toto statement) whose
@@ -267,6 +281,11 @@ impl BundleVerifier {
                 identity_policy = VerificationPolicy::new(identity.as_str(), issuer.as_str());
                 &identity_policy
             }
+            // The chain, SCT, log and timestamps are checked here; the claims below.
+            BundlePolicy::Certificate(_) => {
+                identity_policy = VerificationPolicy::any_identity();
+                &identity_policy
+            }
             BundlePolicy::Key(key) => {
                 key_policy =
                     PublicKeyVerificationPolicy::new(DerPublicKey::new(key.spki_der().to_vec()));
@@ -284,6 +303,32 @@ impl BundleVerifier {
                 self.verifier.verify(digest, &bundle, sigstore_policy)
             }
         }?;
+        let github = result
+            .certificate()
+            .map(|certificate| {
+                let claims = &certificate.ci_claims.deprecated_github;
+                GithubWorkflow {
+                    trigger: claims.workflow_trigger.clone(),
+                    sha: claims.workflow_sha.clone(),
+                    name: claims.workflow_name.clone(),
+                    repository: claims.workflow_repository.clone(),
+                    git_ref: claims.workflow_ref.clone(),
+                }
+            })
+            .unwrap_or_default();
+        if let BundlePolicy::Certificate(required) = policy {
+            if !result.certificate_verified() {
+                return Err(BundleFailure::new(
+                    BundleCheck::CertificateChain,
+                    "the signing certificate was not verified",
+                ));
+            }
+            required.check(
+                result.identity().map(|san| san.as_str()),
+                result.issuer(),
+                &github,
+            )?;
+        }
 
         Ok(VerifiedBundle {
             version: match bundle.media_type {
@@ -306,6 +351,7 @@ impl BundleVerifier {
                 )),
                 _ => None,
             },
+            github,
         })
     }
 }
@@ -359,7 +405,10 @@ fn parse_bundle(bundle_json: &[u8]) -> Result<Bundle, BundleFailure> {
 fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFailure> {
     let material = &bundle.verification_material.content;
     match (policy, material) {
-        (BundlePolicy::Identity { .. }, VerificationMaterialContent::PublicKey(_)) => {
+        (
+            BundlePolicy::Identity { .. } | BundlePolicy::Certificate(_),
+            VerificationMaterialContent::PublicKey(_),
+        ) => {
             return Err(BundleFailure::new(
                 BundleCheck::Material,
                 "the bundle was signed with a key, not a certificate: verify it with the key",

@@ -1,0 +1,195 @@
+//! Cosign v3's format on the verify side: the Sigstore bundles attached to an image as OCI 1.1
+//! referrers, read by `verify` and `verify-attestation` next to the legacy `.sig`/`.att`.
+
+use std::io::Write;
+
+use anyhow::{Context, bail};
+use signet_core::keys::PublicKey;
+use signet_core::reference::{ImageReference, Repository};
+use signet_oci::OciClient;
+use signet_verify::bundle::{
+    BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
+};
+use signet_verify::{
+    BundlePurpose, ReferrerReport, gather_referrer_bundles, judge_referrer_bundles,
+};
+
+use crate::args::{CertificateArgs, OutputFormat};
+use crate::settings;
+
+/// How bundles are verified: the trusted root, once parsed, and whom they must be signed by.
+pub(crate) struct BundleSettings {
+    verifier: BundleVerifier,
+    policy: BundlePolicy,
+}
+
+impl CertificateArgs {
+    /// Whether an identity was given (then bundles are verified by certificate, not by key).
+    pub(crate) fn has_identity(&self) -> bool {
+        self.certificate_identity.is_some() || self.certificate_identity_regexp.is_some()
+    }
+
+    fn github_workflow(&self) -> GithubWorkflow {
+        let mut github = GithubWorkflow::default();
+        github.repository = self.certificate_github_workflow_repository.clone();
+        github.git_ref = self.certificate_github_workflow_ref.clone();
+        github.trigger = self.certificate_github_workflow_trigger.clone();
+        github.sha = self.certificate_github_workflow_sha.clone();
+        github.name = self.certificate_github_workflow_name.clone();
+        github
+    }
+}
+
+/// The bundle settings from the flags: with an identity, a certificate policy (the trusted
+/// root is required); with a key and a trusted root, the key; with a key alone, `None` (only
+/// the legacy format is read, as before).
+pub(crate) fn settings(
+    args: &CertificateArgs,
+    key: Option<&PublicKey>,
+) -> anyhow::Result<Option<BundleSettings>> {
+    let policy = if args.has_identity() {
+        let identity = match (
+            &args.certificate_identity,
+            &args.certificate_identity_regexp,
+        ) {
+            (Some(exact), _) => ClaimMatcher::exact(exact),
+            (None, Some(regex)) => {
+                ClaimMatcher::regex(regex).context("--certificate-identity-regexp")?
+            }
+            (None, None) => {
+                bail!("--certificate-identity or --certificate-identity-regexp is required")
+            }
+        };
+        let issuer = match (
+            &args.certificate_oidc_issuer,
+            &args.certificate_oidc_issuer_regexp,
+        ) {
+            (Some(exact), _) => ClaimMatcher::exact(exact),
+            (None, Some(regex)) => {
+                ClaimMatcher::regex(regex).context("--certificate-oidc-issuer-regexp")?
+            }
+            (None, None) => bail!(
+                "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required with a certificate identity"
+            ),
+        };
+        BundlePolicy::Certificate(
+            CertificateIdentity::new(identity, issuer).with_github_workflow(args.github_workflow()),
+        )
+    } else if args.certificate_oidc_issuer.is_some()
+        || args.certificate_oidc_issuer_regexp.is_some()
+        || !args.github_workflow().is_empty()
+    {
+        bail!(
+            "--certificate-oidc-issuer and --certificate-github-workflow-* need --certificate-identity or --certificate-identity-regexp"
+        );
+    } else if let (Some(key), Some(_)) = (key, &args.trusted_root) {
+        BundlePolicy::Key(key.clone())
+    } else {
+        return Ok(None);
+    };
+    let Some(root_path) = &args.trusted_root else {
+        bail!(
+            "--trusted-root FILE is required to verify Sigstore bundles: signet does not fetch the Sigstore trusted root yet; pass a trusted_root.json"
+        );
+    };
+    let limits = BundleLimits::default();
+    let root = settings::read_bounded(root_path, limits.max_trusted_root_bytes, "trusted root")?;
+    let verifier = BundleVerifier::new(&root, limits)
+        .with_context(|| format!("loading the trusted root {}", root_path.display()))?;
+    Ok(Some(BundleSettings { verifier, policy }))
+}
+
+/// Reads and judges the bundles referring to `image`.
+pub(crate) async fn verify(
+    client: &OciClient,
+    image: &ImageReference,
+    repository: Option<&Repository>,
+    settings: &BundleSettings,
+    purpose: &BundlePurpose,
+) -> Result<ReferrerReport, signet_verify::Error> {
+    let evidence =
+        gather_referrer_bundles(client, image, repository, Some(purpose.predicate_type())).await?;
+    Ok(judge_referrer_bundles(
+        &evidence,
+        &settings.verifier,
+        &settings.policy,
+        purpose,
+    ))
+}
+
+/// What was checked, on stderr, for a verified image.
+pub(crate) fn print_checks(report: &ReferrerReport, settings: &BundleSettings) {
+    eprintln!(
+        "\nVerification for {} (Sigstore bundles, {}) --",
+        report.image(),
+        report.source()
+    );
+    eprintln!("The following checks were performed on each of these bundles:");
+    match &settings.policy {
+        BundlePolicy::Key(_) => {
+            eprintln!("  - The signature was verified against the specified public key");
+        }
+        BundlePolicy::Certificate(required) => {
+            eprintln!(
+                "  - The certificate chains to a Fulcio CA of the trusted root, with a verified SCT"
+            );
+            eprintln!(
+                "  - The certificate identity is {} and its OIDC issuer {}",
+                required.identity(),
+                required.issuer()
+            );
+        }
+        _ => {}
+    }
+    eprintln!("  - The transparency log entry and timestamps were verified offline");
+    eprintln!("  - A subject of the signed in-toto statement is the image's digest");
+    if !report.rejected().is_empty() {
+        eprintln!(
+            "  ({} other bundle(s) did not verify and were ignored)",
+            report.rejected().len()
+        );
+    }
+}
+
+/// Each verified bundle on stdout: JSON, one object a line
+/// (`{"image", "referrer", "identity", "issuer", "statement"}`), or one text line.
+pub(crate) fn print_verified(
+    report: &ReferrerReport,
+    format: OutputFormat,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    for verified in report.verified() {
+        let bundle = verified.bundle();
+        match format {
+            OutputFormat::Json => {
+                let line = serde_json::json!({
+                    "image": report.image(),
+                    "referrer": verified.manifest().to_string(),
+                    "identity": bundle.identity(),
+                    "issuer": bundle.issuer(),
+                    "statement": verified.statement(),
+                });
+                writeln!(out, "{line}")?;
+            }
+            OutputFormat::Text => writeln!(
+                out,
+                "{} signed by {} ({}) in bundle {}",
+                report.image(),
+                bundle.identity().unwrap_or("the key"),
+                bundle.issuer().unwrap_or("-"),
+                verified.manifest()
+            )?,
+        }
+    }
+    Ok(())
+}
+
+/// Why no bundle verified, on stderr.
+pub(crate) fn print_denial(report: &ReferrerReport) {
+    crate::image::print_rejections(
+        &report.summary(),
+        report.rejected(),
+        report.skipped(),
+        "bundle",
+    );
+}

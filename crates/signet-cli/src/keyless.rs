@@ -1,0 +1,132 @@
+//! Keyless signing of files: `signet sign-blob --identity-token …` and
+//! `signet conformance sign-bundle` (the sigstore-conformance client protocol).
+//!
+//! Both resolve the services (a signing config, or Fulcio/Rekor/TSA URLs) and the trusted
+//! root, then call `signet_sign::keyless`, which verifies the bundle it made before this
+//! module writes it.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use signet_sign::keyfile::{Overwrite, write_key_file};
+use signet_sign::keyless::{IdentityToken, KeylessServices, KeylessSigner};
+use signet_verify::bundle::BundleLimits;
+
+use crate::args::{ConformanceSignBundleArgs, KeylessArgs};
+use crate::settings;
+
+/// The environment variable Cosign reads the identity token from.
+const TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
+
+const NO_TRUSTED_ROOT: &str = "keyless signing needs --trusted-root FILE: signet verifies the bundle it makes before reporting success, and does not fetch the Sigstore trusted root yet";
+
+/// Whether `sign-blob` was asked to sign keylessly: `--identity-token`, or no `--key` and
+/// `SIGSTORE_ID_TOKEN` set.
+pub(crate) fn requested(args: &KeylessArgs, key_given: bool) -> bool {
+    args.identity_token.is_some() || (!key_given && std::env::var_os(TOKEN_ENV).is_some())
+}
+
+/// `signet sign-blob --identity-token T (--signing-config F | --fulcio-url U --rekor-url U
+/// [--timestamp-server-url U]) --trusted-root R --bundle OUT FILE`.
+pub(crate) fn sign_blob(
+    args: &KeylessArgs,
+    bundle: Option<&Path>,
+    tlog_upload: bool,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        tlog_upload,
+        "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
+    );
+    let bundle = bundle.context("keyless signing writes a Sigstore bundle: pass --bundle FILE")?;
+    let token = match &args.identity_token {
+        Some(token) => token.clone(),
+        None => std::env::var(TOKEN_ENV).with_context(|| {
+            format!("sign keylessly with --identity-token TOKEN or {TOKEN_ENV}, or sign with --key")
+        })?,
+    };
+    let services = match (&args.signing_config, &args.fulcio_url, &args.rekor_url) {
+        (Some(path), None, None) => services_from_file(path)?,
+        (None, Some(fulcio), Some(rekor)) => {
+            KeylessServices::from_urls(fulcio, rekor, args.timestamp_server_url.as_deref())?
+        }
+        _ => anyhow::bail!(
+            "keyless signing needs --signing-config FILE, or --fulcio-url and --rekor-url (and optionally --timestamp-server-url)"
+        ),
+    };
+    let root = args.trusted_root.as_deref().context(NO_TRUSTED_ROOT)?;
+    sign(&token, services, root, bundle, file)
+}
+
+/// `signet conformance sign-bundle [--staging] --identity-token T --bundle B
+/// [--trusted-root R] [--signing-config S] FILE`.
+pub(crate) fn conformance_sign_bundle(
+    args: &ConformanceSignBundleArgs,
+) -> anyhow::Result<ExitCode> {
+    let (Some(root), Some(config)) = (&args.trusted_root, &args.signing_config) else {
+        anyhow::bail!(
+            "sign-bundle needs --trusted-root and --signing-config{}: signet does not fetch Sigstore's TUF repository yet",
+            if args.staging {
+                " (also with --staging)"
+            } else {
+                ""
+            }
+        );
+    };
+    sign(
+        &args.identity_token,
+        services_from_file(config)?,
+        root,
+        &args.bundle,
+        &args.file,
+    )
+}
+
+fn services_from_file(path: &Path) -> anyhow::Result<KeylessServices> {
+    let bytes = settings::read_bounded(path, 1024 * 1024, "signing config")?;
+    KeylessServices::from_signing_config(&bytes)
+        .with_context(|| format!("reading the signing config {}", path.display()))
+}
+
+fn sign(
+    token: &str,
+    services: KeylessServices,
+    trusted_root: &Path,
+    bundle_path: &Path,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    let token = IdentityToken::new(token)?;
+    let root = settings::read_bounded(
+        trusted_root,
+        BundleLimits::default().max_trusted_root_bytes,
+        "trusted root",
+    )?;
+    let signer = KeylessSigner::new(services, &root)
+        .with_context(|| format!("using the trusted root {}", trusted_root.display()))?;
+    eprintln!("Using payload from: {}", file.display());
+    let input = open_input(file)?;
+    let signed = crate::runtime()?
+        .block_on(signer.sign_blob(&token, input))
+        .with_context(|| format!("signing {} keylessly", file.display()))?;
+    write_key_file(bundle_path, signed.bundle_json(), 0o644, Overwrite::Replace)?;
+    eprintln!(
+        "Signed {} as {} (issuer {}); the bundle verifies against {}",
+        signed.digest(),
+        signed.identity(),
+        signed.issuer(),
+        trusted_root.display()
+    );
+    eprintln!("Wrote bundle to file {}", bundle_path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}

@@ -1,0 +1,429 @@
+//! Keyless signing round trips with real peers: `../shared/tools/sigstore-mock` (sigstore-js's
+//! `@sigstore/mock` Fulcio, Rekor v1 and TSA on 127.0.0.1) and PyPI `sigstore` 4.5.1
+//! (sigstore-python). signet signs and both verify; sigstore-python signs and signet verifies;
+//! a wrong identity or issuer is rejected by both.
+//!
+//! The mock runs with `NO_TSA=1`. Known divergence: the mock's TSA writes `genTime` with
+//! fractional seconds (`20261128013809.054Z`, allowed by RFC 3161), which sigstore-rust 0.15.1
+//! (its `der` GeneralizedTime) cannot parse, so signet can neither sign with that TSA nor
+//! verify sigstore-python's timestamps from it. Sigstore's own TSA writes whole seconds.
+//!
+//! Needs node 20 with npm and PyPI sigstore: a missing one is a failure naming its install
+//! command (`.ci/run` installs both), never a skip. The mock's `node_modules` is installed once
+//! into `$HOME/.cache/signet-sigstore-mock` and shared by every test.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+
+use crate::common::{Scratch, stderr};
+
+const IDENTITY: &str = "tester@example.com";
+const ISSUER: &str = "https://oidc.mock.example";
+const SIGSTORE_PYTHON: &str = "4.5.1";
+const INSTALL_SIGSTORE: &str = "pip install sigstore==4.5.1";
+
+fn mock_source() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/sigstore-mock");
+    assert!(dir.join("server.js").is_file(), "missing {}", dir.display());
+    dir
+}
+
+/// `$HOME/.cache/signet-sigstore-mock`, with `npm install` done once.
+fn mock_cache() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let home = std::env::var_os("HOME").expect("HOME is not set");
+    let cache = Path::new(&home).join(".cache/signet-sigstore-mock");
+    if cache
+        .join("node_modules/@sigstore/mock/package.json")
+        .is_file()
+    {
+        return cache;
+    }
+    std::fs::create_dir_all(&cache).unwrap_or_else(|e| panic!("creating {}: {e}", cache.display()));
+    std::fs::copy(
+        mock_source().join("package.json"),
+        cache.join("package.json"),
+    )
+    .unwrap_or_else(|e| panic!("copying package.json: {e}"));
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(&cache)
+        .stdin(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| {
+            panic!(
+                "npm is missing ({e}): install node 20 and npm (`apt-get install -y nodejs npm`)"
+            )
+        });
+    assert!(
+        status.success(),
+        "`npm install --no-audit --no-fund` in {} failed: {status}",
+        cache.display()
+    );
+    cache
+}
+
+/// The mock services on a free loopback port, killed when dropped.
+struct SigstoreMock {
+    child: Child,
+    url: String,
+    dir: tempfile::TempDir,
+}
+
+impl SigstoreMock {
+    fn start() -> Self {
+        let cache = mock_cache();
+        let dir = tempfile::Builder::new()
+            .prefix("signet-sigstore-mock-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("tempdir: {e}"));
+        std::fs::copy(
+            mock_source().join("server.js"),
+            dir.path().join("server.js"),
+        )
+        .unwrap_or_else(|e| panic!("copying server.js: {e}"));
+        std::os::unix::fs::symlink(cache.join("node_modules"), dir.path().join("node_modules"))
+            .unwrap_or_else(|e| panic!("linking node_modules: {e}"));
+        std::fs::create_dir(dir.path().join("out")).unwrap_or_else(|e| panic!("mkdir out: {e}"));
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap_or_else(|e| panic!("free port: {e}"))
+            .port();
+        let log = std::fs::File::create(dir.path().join("mock.log"))
+            .unwrap_or_else(|e| panic!("mock.log: {e}"));
+        let child = Command::new("node")
+            .arg("server.js")
+            .current_dir(dir.path())
+            .env("OUTDIR", "out")
+            .env("PORT", port.to_string())
+            .env("NO_TSA", "1")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap_or_else(|e| panic!("log: {e}")))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("node is missing ({e}): install node 20 and npm"));
+        let mut mock = SigstoreMock {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !(mock.out("trust_config.json").is_file()
+            && TcpStream::connect(("127.0.0.1", port)).is_ok())
+        {
+            if let Ok(Some(status)) = mock.child.try_wait() {
+                panic!("the sigstore mock exited with {status}: {}", mock.log());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the sigstore mock did not start: {}",
+                mock.log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        mock
+    }
+
+    fn out(&self, name: &str) -> PathBuf {
+        self.dir.path().join("out").join(name)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("mock.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for SigstoreMock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A token the mock accepts (it does not check the signature).
+fn token() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    let claims = format!(
+        r#"{{"iss":"{ISSUER}","sub":"{IDENTITY}","email":"{IDENTITY}","email_verified":true,"aud":"sigstore","iat":{now},"nbf":{now},"exp":{}}}"#,
+        now + 3600
+    );
+    format!(
+        "{}.{}.c2ln",
+        b64(r#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(&claims)
+    )
+}
+
+/// `python3 -m sigstore ARGS` (PyPI sigstore 4.5.1), failing with the install command when
+/// it is missing or another version.
+fn sigstore_python(cwd: &Path, args: &[&str]) -> Output {
+    let version = Command::new("python3")
+        .args(["-m", "sigstore", "--version"])
+        .output()
+        .unwrap_or_else(|e| panic!("python3: {e}; then run `{INSTALL_SIGSTORE}` (see .ci/run)"));
+    let text = String::from_utf8_lossy(&version.stdout).into_owned()
+        + &String::from_utf8_lossy(&version.stderr);
+    assert!(
+        version.status.success() && text.contains(SIGSTORE_PYTHON),
+        "PyPI sigstore {SIGSTORE_PYTHON} is missing ({text}): run `{INSTALL_SIGSTORE}` (see .ci/run)"
+    );
+    Command::new("python3")
+        .arg("-m")
+        .arg("sigstore")
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("python3 -m sigstore: {e}"))
+}
+
+fn python_verify(
+    s: &Scratch,
+    mock: &SigstoreMock,
+    bundle: &Path,
+    identity: &str,
+    issuer: &str,
+) -> Output {
+    let trust = mock.out("trust_config.json");
+    sigstore_python(
+        s.dir.path(),
+        &[
+            "--trust-config",
+            &trust.to_string_lossy(),
+            "verify",
+            "identity",
+            "--bundle",
+            &bundle.to_string_lossy(),
+            "--cert-identity",
+            identity,
+            "--cert-oidc-issuer",
+            issuer,
+            "file.txt",
+        ],
+    )
+}
+
+fn signet_verify(
+    s: &Scratch,
+    mock: &SigstoreMock,
+    bundle: &Path,
+    identity: &str,
+    issuer: &str,
+    code: i32,
+) -> Output {
+    s.signet()
+        .args(["verify-blob", "--bundle"])
+        .arg(bundle)
+        .args([
+            "--certificate-identity",
+            identity,
+            "--certificate-oidc-issuer",
+            issuer,
+        ])
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .arg("file.txt")
+        .assert_exit(code)
+}
+
+fn assert_python(out: &Output, ok: bool, what: &str) {
+    assert_eq!(
+        out.status.success(),
+        ok,
+        "sigstore-python {what}: status {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        stderr(out)
+    );
+}
+
+#[test]
+fn signet_keyless_bundle_verifies_with_signet_and_sigstore_python() {
+    let mock = SigstoreMock::start();
+    let s = Scratch::new();
+    s.write("file.txt", b"signed keylessly by signet\n");
+    let token = token();
+    let out = s
+        .signet()
+        .args(["sign-blob", "--identity-token", &token, "--signing-config"])
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .args(["--bundle", "file.sigstore.json", "file.txt"])
+        .assert_success();
+    let err = stderr(&out);
+    assert!(
+        err.contains(IDENTITY) && err.contains("verifies against"),
+        "{err}"
+    );
+    assert!(!err.contains(&token), "the token leaked: {err}");
+    let bundle = s.path("file.sigstore.json");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("bundle JSON");
+    assert_eq!(
+        json["mediaType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+
+    signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 0);
+    assert_python(
+        &python_verify(&s, &mock, &bundle, IDENTITY, ISSUER),
+        true,
+        "verify",
+    );
+
+    for (identity, issuer) in [
+        ("other@example.com", ISSUER),
+        (IDENTITY, "https://other.example"),
+    ] {
+        signet_verify(&s, &mock, &bundle, identity, issuer, 1);
+        assert_python(
+            &python_verify(&s, &mock, &bundle, identity, issuer),
+            false,
+            "verify (wrong signer)",
+        );
+    }
+}
+
+#[test]
+fn sigstore_python_bundle_verifies_with_signet() {
+    let mock = SigstoreMock::start();
+    let s = Scratch::new();
+    s.write("file.txt", b"signed keylessly by sigstore-python\n");
+    let out = sigstore_python(
+        s.dir.path(),
+        &[
+            "--trust-config",
+            &mock.out("trust_config.json").to_string_lossy(),
+            "sign",
+            "--identity-token",
+            &token(),
+            "--bundle",
+            "py.sigstore.json",
+            "file.txt",
+        ],
+    );
+    assert_python(&out, true, "sign");
+    let bundle = s.path("py.sigstore.json");
+    signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 0);
+    signet_verify(&s, &mock, &bundle, "other@example.com", ISSUER, 1);
+    signet_verify(&s, &mock, &bundle, IDENTITY, "https://other.example", 1);
+    // Another file: the signature does not cover it.
+    s.write("file.txt", b"something else\n");
+    signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 1);
+}
+
+#[test]
+fn keyless_from_urls_env_token_and_conformance_sign_bundle() {
+    let mock = SigstoreMock::start();
+    let s = Scratch::new();
+    s.write("file.txt", b"urls and the conformance protocol\n");
+    let token = token();
+    s.signet()
+        .env("SIGSTORE_ID_TOKEN", &token)
+        .args([
+            "sign-blob",
+            "--fulcio-url",
+            &mock.url,
+            "--rekor-url",
+            &mock.url,
+        ])
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .args(["--bundle", "urls.json", "file.txt"])
+        .assert_success();
+    signet_verify(&s, &mock, &s.path("urls.json"), IDENTITY, ISSUER, 0);
+
+    s.signet()
+        .args([
+            "conformance",
+            "sign-bundle",
+            "--identity-token",
+            &token,
+            "--bundle",
+            "conf.json",
+        ])
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .arg("--signing-config")
+        .arg(mock.out("signing_config.json"))
+        .arg("file.txt")
+        .assert_success();
+    s.signet()
+        .args(["conformance", "verify-bundle", "--bundle", "conf.json"])
+        .args([
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ])
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .arg("file.txt")
+        .assert_success();
+
+    // --identity-token and --key are exclusive.
+    s.signet()
+        .args([
+            "sign-blob",
+            "--identity-token",
+            &token,
+            "--key",
+            "cosign.key",
+            "file.txt",
+        ])
+        .assert_exit(2);
+}
+
+#[test]
+fn keyless_failure_names_the_service_and_never_the_token() {
+    let mock = SigstoreMock::start();
+    let s = Scratch::new();
+    s.write("file.txt", b"x\n");
+    let token = token();
+    let closed = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let out = s
+        .signet()
+        .args(["sign-blob", "--identity-token", &token])
+        .args([
+            "--fulcio-url",
+            &format!("http://127.0.0.1:{closed}"),
+            "--rekor-url",
+            &mock.url,
+        ])
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .args(["--bundle", "never.json", "file.txt"])
+        .assert_exit(1);
+    let err = stderr(&out);
+    assert!(err.contains("Fulcio"), "{err}");
+    assert!(!err.contains(&token), "the token leaked: {err}");
+    assert!(!s.path("never.json").exists());
+
+    // A trusted root of another instance: the bundle is made but does not verify, so it is
+    // not written.
+    let other = SigstoreMock::start();
+    let out = s
+        .signet()
+        .args(["sign-blob", "--identity-token", &token, "--signing-config"])
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(other.out("trusted_root.json"))
+        .args(["--bundle", "never.json", "file.txt"])
+        .assert_exit(1);
+    assert!(stderr(&out).contains("does not verify"), "{}", stderr(&out));
+    assert!(!s.path("never.json").exists());
+}
