@@ -234,9 +234,6 @@ impl FromStr for RegistryReference {
         if let Some(tag) = tag {
             validate_tag(s, tag)?;
         }
-        if name.len() > MAX_NAME_LEN {
-            return Err(invalid("repository name longer than 255 characters"));
-        }
         let (registry, path) = match name.split_once('/') {
             Some((first, remainder))
                 if first.contains('.') || first.contains(':') || first == "localhost" =>
@@ -263,6 +260,13 @@ impl FromStr for RegistryReference {
         } else {
             path
         };
+        // The limit applies to the normalised name, as Docker applies it, so that every
+        // reference signet prints (always normalised) parses again.
+        if registry.len() + 1 + path.len() > MAX_NAME_LEN {
+            return Err(invalid(
+                "repository name longer than 255 characters once normalised (registry/path)",
+            ));
+        }
         Ok(Self {
             repository: Repository { registry, path },
             tag: tag.map(str::to_owned),
@@ -501,6 +505,21 @@ mod tests {
             assert!(bad.parse::<RegistryReference>().is_err(), "{bad:?}");
         }
         assert!("a/b__c/d-e.f/g---h".parse::<RegistryReference>().is_ok());
+    }
+
+    #[test]
+    fn long_names_print_as_references_that_parse_again() {
+        // Found by fuzz/fuzz_targets/image_reference.rs: a 240-character Docker Hub name was
+        // accepted, then printed as `index.docker.io/library/…:latest`, over the limit.
+        let name = "a".repeat(240);
+        assert!(name.parse::<RegistryReference>().is_err());
+        let name = "a".repeat(255 - "index.docker.io/library/".len());
+        let printed = parse(&name).to_string();
+        assert_eq!(parse(&printed).to_string(), printed);
+        assert!(format!("{name}a").parse::<RegistryReference>().is_err());
+        let explicit = format!("reg.example.com/{}", "b".repeat(255 - 16));
+        assert_eq!(parse(&explicit).repository().name(), explicit);
+        assert!(format!("{explicit}b").parse::<RegistryReference>().is_err());
     }
 
     #[test]
