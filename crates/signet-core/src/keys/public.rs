@@ -112,11 +112,13 @@ impl PublicKey {
         let spki_der = info
             .to_der()
             .map_err(|_| KeyFormatError::BadDer("RSA public key"))?;
-        Ok(Self {
+        let key = Self {
             kind: KeyKind::Rsa { bits },
             spki_der,
             raw: der.to_vec(),
-        })
+        };
+        key.check_point()?;
+        Ok(key)
     }
 
     fn check_point(&self) -> Result<(), Error> {

@@ -107,19 +107,33 @@ impl fmt::Display for ScopeGlob {
     }
 }
 
+/// Wildcard matching with `**` as the star: on a mismatch, only the last `**` seen takes one
+/// more name, so the work is at most globs × names (trying every split for every `**` was
+/// exponential in their number).
 fn match_segments(globs: &[Segment], names: &[&str]) -> bool {
-    match globs.split_first() {
-        None => names.is_empty(),
-        Some((Segment::AnyDepth, rest)) => {
-            (0..=names.len()).any(|skip| match_segments(rest, &names[skip..]))
-        }
-        Some((Segment::Pattern(pieces), rest)) => match names.split_first() {
-            Some((name, names_rest)) => {
-                match_pieces(pieces, name) && match_segments(rest, names_rest)
+    let (mut g, mut n) = (0, 0);
+    // After the last `**`: the glob index that follows it, and where its names end.
+    let mut retry: Option<(usize, usize)> = None;
+    while n < names.len() {
+        match globs.get(g) {
+            Some(Segment::AnyDepth) => {
+                g += 1;
+                retry = Some((g, n));
             }
-            None => false,
-        },
+            Some(Segment::Pattern(pieces)) if match_pieces(pieces, names[n]) => {
+                g += 1;
+                n += 1;
+            }
+            _ => match retry {
+                Some((after, end)) => {
+                    retry = Some((after, end + 1));
+                    (g, n) = (after, end + 1);
+                }
+                None => return false,
+            },
+        }
     }
+    globs[g..].iter().all(|s| *s == Segment::AnyDepth)
 }
 
 /// `pieces` joined by `*` (which matches any run of characters) matches `name` entirely.
@@ -170,6 +184,27 @@ mod tests {
         assert!(!g.matches("registry.example.org/a"));
         assert!(glob("docker.io/library/nginx").matches("index.docker.io/library/nginx"));
         assert!(glob("127.0.0.1:5000/app-*").matches("127.0.0.1:5000/app-frontend"));
+    }
+
+    #[test]
+    fn many_double_stars_match_in_time_proportional_to_the_input() {
+        // Found by fuzz/fuzz_targets/scope_glob.rs: eight `**` segments against a repository
+        // of a few dozen segments took over 20 s (every split tried for every `**`).
+        let many = format!("{}*mma-*g", "**/".repeat(40));
+        let repository = "a/".repeat(120) + "b";
+        assert!(!glob(&many).matches(&repository));
+        assert!(glob(&many).matches(&(repository.clone() + "/mma-xg")));
+        let alternating = "**/*/".repeat(30) + "**/c";
+        assert!(!glob(&alternating).matches(&repository));
+        assert!(glob(&alternating).matches(&(repository + "/c")));
+        // The meaning is unchanged.
+        let g = glob("**/team/**/app");
+        assert!(g.matches("team/app"));
+        assert!(g.matches("reg.example.com/x/team/y/z/app"));
+        assert!(!g.matches("reg.example.com/team/app/x"));
+        assert!(!g.matches("reg.example.com/x/app"));
+        assert!(glob("a/**/**").matches("a"));
+        assert!(!glob("a/*/**").matches("a"));
     }
 
     #[test]
