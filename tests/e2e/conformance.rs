@@ -424,3 +424,31 @@ fn oversized_bundle_is_refused_before_parsing() {
         stderr(&output)
     );
 }
+
+/// CVE-2022-36056: Cosign's verify-blob accepted a valid bundle for another file. A valid
+/// bundle, valid identity and trusted root, but a file it does not sign, must be refused.
+#[test]
+fn regression_cve_2022_36056_a_valid_bundle_for_another_file_is_refused() {
+    let scratch = Scratch::new();
+    let dir = conformance_dir().join("bundle-verify");
+    let other = scratch.write("other.txt", b"not the signed artifact\n");
+    let denied = scratch
+        .signet()
+        .args(["verify-blob", "--bundle"])
+        .arg(dir.join("happy-path-v0.3").join("bundle.sigstore.json"))
+        .args([
+            "--certificate-identity",
+            "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main",
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+            "--trusted-root",
+        ])
+        .arg(conformance_dir().join("_trust/production/trusted_root.json"))
+        .arg(&other)
+        .assert_exit(1);
+    assert!(
+        stderr(&denied).contains("[artifact-digest]"),
+        "{}",
+        stderr(&denied)
+    );
+}
