@@ -242,35 +242,15 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
         if legacy_verified || bundle_verified {
             continue;
         }
-        let mut failed_to_run = false;
-        match legacy {
-            Some(Ok(report)) => crate::image::print_rejections(
+        let print_legacy_denial = |report: &signet_verify::AttestationReport| {
+            crate::image::print_rejections(
                 &report.summary(),
                 report.rejected(),
                 report.skipped_layers(),
                 "attestation",
-            ),
-            Some(Err(error)) => {
-                failed_to_run = true;
-                eprintln!(
-                    "Error: could not verify {image}: {:#}",
-                    anyhow::Error::from(error)
-                );
-            }
-            None => {}
-        }
-        match bundle_result {
-            Some(Ok(report)) => bundles::print_denial(&report),
-            Some(Err(error)) => {
-                failed_to_run = true;
-                eprintln!(
-                    "Error: could not read the Sigstore bundles of {image}: {:#}",
-                    anyhow::Error::from(error)
-                );
-            }
-            None => {}
-        }
-        if failed_to_run {
+            )
+        };
+        if crate::image::explain_failure(image, legacy, print_legacy_denial, bundle_result) {
             undecided = true;
         } else {
             denied = true;

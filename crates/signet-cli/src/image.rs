@@ -160,30 +160,7 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         if legacy_verified || bundle_verified {
             continue;
         }
-        let mut failed_to_run = false;
-        match legacy {
-            Some(Ok(report)) => print_denial(&report),
-            Some(Err(error)) => {
-                failed_to_run = true;
-                eprintln!(
-                    "Error: could not verify {image}: {:#}",
-                    anyhow::Error::from(error)
-                );
-            }
-            None => {}
-        }
-        match bundle_result {
-            Some(Ok(report)) => bundles::print_denial(&report),
-            Some(Err(error)) => {
-                failed_to_run = true;
-                eprintln!(
-                    "Error: could not read the Sigstore bundles of {image}: {:#}",
-                    anyhow::Error::from(error)
-                );
-            }
-            None => {}
-        }
-        if failed_to_run {
+        if explain_failure(image, legacy, print_denial, bundle_result) {
             undecided = true;
         } else {
             denied = true;
@@ -221,6 +198,40 @@ fn print_checks(image: &ImageReference, report: &ImageReport, tlog: TlogPolicy) 
             report.rejected().len()
         );
     }
+}
+
+/// Says why neither the legacy format nor the referrer bundles verified `image`, and whether
+/// that was a failure to find out (true: undecided) rather than a denial (false).
+pub(crate) fn explain_failure<R>(
+    image: &ImageReference,
+    legacy: Option<Result<R, signet_verify::Error>>,
+    print_legacy_denial: impl Fn(&R),
+    bundle_result: Option<Result<signet_verify::ReferrerReport, signet_verify::Error>>,
+) -> bool {
+    let mut failed_to_run = false;
+    match legacy {
+        Some(Ok(report)) => print_legacy_denial(&report),
+        Some(Err(error)) => {
+            failed_to_run = true;
+            eprintln!(
+                "Error: could not verify {image}: {:#}",
+                anyhow::Error::from(error)
+            );
+        }
+        None => {}
+    }
+    match bundle_result {
+        Some(Ok(report)) => bundles::print_denial(&report),
+        Some(Err(error)) => {
+            failed_to_run = true;
+            eprintln!(
+                "Error: could not read the Sigstore bundles of {image}: {:#}",
+                anyhow::Error::from(error)
+            );
+        }
+        None => {}
+    }
+    failed_to_run
 }
 
 fn print_denial(report: &ImageReport) {
