@@ -53,6 +53,19 @@ pub(crate) enum Command {
     /// The sigstore-conformance client protocol (verify-bundle), run by its test suite.
     #[command(subcommand)]
     Conformance(ConformanceCommand),
+    /// Fetch and verify the Sigstore trusted root and signing config through TUF into the
+    /// local cache; commands without --trusted-root then use them.
+    Initialize(InitializeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitializeArgs {
+    /// The TUF repository (default: Sigstore's, https://tuf-repo-cdn.sigstore.dev).
+    #[arg(long, value_name = "URL")]
+    pub(crate) mirror: Option<String>,
+    /// The TUF root.json trust starts from (default: Sigstore's, embedded in signet).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) root: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -267,9 +280,9 @@ pub(crate) struct CertificateArgs {
     /// The GitHub workflow name the certificate must name (OID .1.4).
     #[arg(long, value_name = "NAME")]
     pub(crate) certificate_github_workflow_name: Option<String>,
-    /// The Sigstore trusted_root.json bundles are verified against (required for bundles:
-    /// signet does not fetch it). With --key and no --trusted-root, only the legacy format is
-    /// read.
+    /// The Sigstore trusted_root.json bundles are verified against (default: the one
+    /// `signet initialize` fetched through TUF). With --key and no --trusted-root, only the
+    /// legacy format is read.
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
 }
@@ -326,7 +339,7 @@ pub(crate) struct VerifyBlobArgs {
     /// With --bundle: the OIDC issuer required, exactly.
     #[arg(long, value_name = "URL", requires = "certificate_identity")]
     pub(crate) certificate_oidc_issuer: Option<String>,
-    /// With --bundle: the Sigstore trusted_root.json (required: signet does not fetch it).
+    /// With --bundle: the Sigstore trusted_root.json (default: from `signet initialize`).
     #[arg(long, value_name = "FILE", conflicts_with = "signature")]
     pub(crate) trusted_root: Option<PathBuf>,
     /// Accept a signature without a transparency-log entry.
@@ -508,8 +521,8 @@ pub(crate) enum ConformanceCommand {
     /// Verify a Sigstore bundle offline: exit 0 if it verifies, non-zero with the failed
     /// check on stderr if not.
     VerifyBundle(ConformanceVerifyBundleArgs),
-    /// Sign a file keylessly into a Sigstore bundle (needs --trusted-root and
-    /// --signing-config: signet does not fetch Sigstore's TUF repository yet).
+    /// Sign a file keylessly into a Sigstore bundle (--trusted-root and --signing-config
+    /// default to those `signet initialize` fetched).
     SignBundle(ConformanceSignBundleArgs),
 }
 
@@ -543,7 +556,8 @@ pub(crate) struct KeylessArgs {
     /// environment variable, when --key is not given).
     #[arg(long, value_name = "TOKEN")]
     pub(crate) identity_token: Option<String>,
-    /// Keyless: a Sigstore signing_config (v0.2) naming Fulcio, Rekor and the TSA.
+    /// Keyless: a Sigstore signing_config (v0.2) naming Fulcio, Rekor and the TSA (default,
+    /// without the URL flags: the one `signet initialize` fetched).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["fulcio_url", "rekor_url", "timestamp_server_url"])]
     pub(crate) signing_config: Option<PathBuf>,
     /// Keyless: the Fulcio URL (with --rekor-url).
@@ -556,7 +570,7 @@ pub(crate) struct KeylessArgs {
     #[arg(long, value_name = "URL", requires = "fulcio_url")]
     pub(crate) timestamp_server_url: Option<String>,
     /// Keyless: the Sigstore trusted_root.json the new bundle is verified against before
-    /// signet reports success.
+    /// signet reports success (default: from `signet initialize`).
     #[arg(long = "trusted-root", value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
 }
@@ -576,7 +590,7 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     /// The public key of a key-signed bundle (PEM or DER).
     #[arg(long, value_name = "FILE")]
     pub(crate) key: Option<PathBuf>,
-    /// The Sigstore trusted_root.json (required: signet does not fetch it).
+    /// The Sigstore trusted_root.json (default: from `signet initialize`).
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
     /// The artifact, or its digest as sha256:<hex>.

@@ -41,8 +41,8 @@ impl CertificateArgs {
 }
 
 /// The bundle settings from the flags: with an identity, a certificate policy (the trusted
-/// root is required); with a key and a trusted root, the key; with a key alone, `None` (only
-/// the legacy format is read, as before).
+/// root from --trusted-root or the TUF cache); with a key and a trusted root, the key; with a
+/// key alone, `None` (only the legacy format is read, as before).
 pub(crate) fn settings(
     args: &CertificateArgs,
     key: Option<&PublicKey>,
@@ -87,15 +87,9 @@ pub(crate) fn settings(
     } else {
         return Ok(None);
     };
-    let Some(root_path) = &args.trusted_root else {
-        bail!(
-            "--trusted-root FILE is required to verify Sigstore bundles: signet does not fetch the Sigstore trusted root yet; pass a trusted_root.json"
-        );
-    };
-    let limits = BundleLimits::default();
-    let root = settings::read_bounded(root_path, limits.max_trusted_root_bytes, "trusted root")?;
-    let verifier = BundleVerifier::new(&root, limits)
-        .with_context(|| format!("loading the trusted root {}", root_path.display()))?;
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
+        .with_context(|| format!("loading the trusted root {}", root.origin))?;
     Ok(Some(BundleSettings { verifier, policy }))
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Both verify offline with `signet_verify::bundle`. Exit 0: verified; 1: denied, with the
 //! failed check on stderr as `Error: BUNDLE: <check> [<code>]: <detail>`; 2: could not find
-//! out (no or unreadable trusted root, key or artifact).
+//! out (no or unreadable trusted root, key or artifact). Without `--trusted-root`, the trusted
+//! root comes from the TUF cache `signet initialize` set up.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -17,8 +18,6 @@ use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier
 
 use crate::args::{ConformanceCommand, ConformanceVerifyBundleArgs, VerifyBlobArgs};
 use crate::settings;
-
-const NO_TRUSTED_ROOT: &str = "--trusted-root FILE is required: signet verifies bundles offline and does not fetch the Sigstore trusted root yet; pass a trusted_root.json (the production one is a target of the Sigstore TUF repository)";
 
 /// Runs a `signet conformance` subcommand.
 pub(crate) fn run(command: &ConformanceCommand) -> anyhow::Result<ExitCode> {
@@ -101,10 +100,9 @@ fn check(
     trusted_root: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let limits = BundleLimits::default();
-    let root_path = trusted_root.context(NO_TRUSTED_ROOT)?;
-    let root = settings::read_bounded(root_path, limits.max_trusted_root_bytes, "trusted root")?;
-    let verifier = BundleVerifier::new(&root, limits)
-        .with_context(|| format!("reading the trusted root {}", root_path.display()))?;
+    let root = settings::trusted_root(trusted_root)?;
+    let verifier = BundleVerifier::new(&root.bytes, limits)
+        .with_context(|| format!("reading the trusted root {}", root.origin))?;
     // One byte past the limit, so that the verifier, not the reader, rejects a large bundle.
     let bundle = read_at_most(bundle_path, limits.max_bundle_bytes.saturating_add(1))?;
 

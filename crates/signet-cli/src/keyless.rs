@@ -13,15 +13,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_sign::keyless::{IdentityToken, KeylessServices, KeylessSigner};
-use signet_verify::bundle::BundleLimits;
 
 use crate::args::{ConformanceSignBundleArgs, KeylessArgs};
 use crate::settings;
 
 /// The environment variable Cosign reads the identity token from.
 const TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
-
-const NO_TRUSTED_ROOT: &str = "keyless signing needs --trusted-root FILE: signet verifies the bundle it makes before reporting success, and does not fetch the Sigstore trusted root yet";
 
 /// Whether `sign-blob` was asked to sign keylessly: `--identity-token`, or no `--key` and
 /// `SIGSTORE_ID_TOKEN` set.
@@ -50,6 +47,7 @@ pub(crate) fn sign_blob(
     };
     let services = match (&args.signing_config, &args.fulcio_url, &args.rekor_url) {
         (Some(path), None, None) => services_from_file(path)?,
+        (None, None, None) => services_from_tuf()?,
         (None, Some(fulcio), Some(rekor)) => {
             KeylessServices::from_urls(fulcio, rekor, args.timestamp_server_url.as_deref())?
         }
@@ -57,8 +55,8 @@ pub(crate) fn sign_blob(
             "keyless signing needs --signing-config FILE, or --fulcio-url and --rekor-url (and optionally --timestamp-server-url)"
         ),
     };
-    let root = args.trusted_root.as_deref().context(NO_TRUSTED_ROOT)?;
-    sign(&token, services, root, bundle, file)
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    sign(&token, services, &root, bundle, file)
 }
 
 /// `signet conformance sign-bundle [--staging] --identity-token T --bundle B
@@ -66,23 +64,28 @@ pub(crate) fn sign_blob(
 pub(crate) fn conformance_sign_bundle(
     args: &ConformanceSignBundleArgs,
 ) -> anyhow::Result<ExitCode> {
-    let (Some(root), Some(config)) = (&args.trusted_root, &args.signing_config) else {
-        anyhow::bail!(
-            "sign-bundle needs --trusted-root and --signing-config{}: signet does not fetch Sigstore's TUF repository yet",
-            if args.staging {
-                " (also with --staging)"
-            } else {
-                ""
-            }
-        );
+    anyhow::ensure!(
+        !args.staging || (args.trusted_root.is_some() && args.signing_config.is_some()),
+        "sign-bundle --staging needs --trusted-root and --signing-config (run `signet initialize --mirror https://tuf-repo-cdn.sigstage.dev --root STAGING-ROOT` to use the cache instead)"
+    );
+    let services = match &args.signing_config {
+        Some(path) => services_from_file(path)?,
+        None => services_from_tuf()?,
     };
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
     sign(
         &args.identity_token,
-        services_from_file(config)?,
-        root,
+        services,
+        &root,
         &args.bundle,
         &args.file,
     )
+}
+
+fn services_from_tuf() -> anyhow::Result<KeylessServices> {
+    let bytes = settings::tuf_signing_config()?;
+    KeylessServices::from_signing_config(&bytes)
+        .context("reading the signing config from the TUF cache")
 }
 
 fn services_from_file(path: &Path) -> anyhow::Result<KeylessServices> {
@@ -94,18 +97,13 @@ fn services_from_file(path: &Path) -> anyhow::Result<KeylessServices> {
 fn sign(
     token: &str,
     services: KeylessServices,
-    trusted_root: &Path,
+    trusted_root: &settings::TrustedRoot,
     bundle_path: &Path,
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
     let token = IdentityToken::new(token)?;
-    let root = settings::read_bounded(
-        trusted_root,
-        BundleLimits::default().max_trusted_root_bytes,
-        "trusted root",
-    )?;
-    let signer = KeylessSigner::new(services, &root)
-        .with_context(|| format!("using the trusted root {}", trusted_root.display()))?;
+    let signer = KeylessSigner::new(services, &trusted_root.bytes)
+        .with_context(|| format!("using the trusted root {}", trusted_root.origin))?;
     eprintln!("Using payload from: {}", file.display());
     let input = open_input(file)?;
     let signed = crate::runtime()?
@@ -117,7 +115,7 @@ fn sign(
         signed.digest(),
         signed.identity(),
         signed.issuer(),
-        trusted_root.display()
+        trusted_root.origin
     );
     eprintln!("Wrote bundle to file {}", bundle_path.display());
     Ok(ExitCode::SUCCESS)

@@ -17,6 +17,7 @@ mod keyless;
 mod keys;
 mod policy;
 mod settings;
+mod trust;
 
 use std::process::ExitCode;
 
@@ -79,6 +80,7 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Lint(a)) => policy::lint(&a),
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
         Command::Conformance(c) => conformance::run(&c),
+        Command::Initialize(a) => trust::initialize(&a),
     };
     match result {
         Ok(code) => code,

@@ -175,6 +175,70 @@ pub(crate) fn hash(name: Option<HashName>) -> Option<DigestAlgorithm> {
     })
 }
 
+/// A Sigstore trusted root and where it came from (for messages).
+pub(crate) struct TrustedRoot {
+    /// The bytes of `trusted_root.json`.
+    pub(crate) bytes: Vec<u8>,
+    /// `FILE`, or the TUF mirror and cached path.
+    pub(crate) origin: String,
+}
+
+/// The one place that decides where a trusted root comes from: `--trusted-root FILE`, else
+/// the TUF cache of the mirror `signet initialize` set up last (re-verified offline, refreshed
+/// from the mirror when its metadata expired).
+pub(crate) fn trusted_root(flag: Option<&Path>) -> anyhow::Result<TrustedRoot> {
+    let limit = signet_verify::bundle::BundleLimits::default().max_trusted_root_bytes;
+    if let Some(path) = flag {
+        return Ok(TrustedRoot {
+            bytes: read_bounded(path, limit, "trusted root")?,
+            origin: path.display().to_string(),
+        });
+    }
+    let material = tuf_material()?;
+    if material.trusted_root().len() as u64 > limit {
+        bail!(
+            "the trusted root of {} is larger than {limit} bytes",
+            material.mirror()
+        );
+    }
+    Ok(TrustedRoot {
+        bytes: material.trusted_root().to_vec(),
+        origin: format!(
+            "{} (TUF {}, cached in {})",
+            signet_trust::TRUSTED_ROOT_TARGET,
+            material.mirror(),
+            material.trusted_root_path().display()
+        ),
+    })
+}
+
+/// The signing config of the mirror `signet initialize` set up last, for keyless signing
+/// without `--signing-config` or service URLs.
+pub(crate) fn tuf_signing_config() -> anyhow::Result<Vec<u8>> {
+    let material = tuf_material()?;
+    match material.signing_config() {
+        Some(bytes) => Ok(bytes.to_vec()),
+        None => bail!(
+            "the TUF repository {} has no {}: pass --signing-config FILE, or --fulcio-url and --rekor-url",
+            material.mirror(),
+            signet_trust::SIGNING_CONFIG_TARGET
+        ),
+    }
+}
+
+fn tuf_material() -> anyhow::Result<signet_trust::TrustMaterial> {
+    let cache = signet_trust::TufCache::from_env()?;
+    match signet_trust::load_blocking(&cache, std::time::SystemTime::now()) {
+        Ok(material) => Ok(material),
+        Err(signet_trust::TrustError::NotInitialized { dir }) => bail!(
+            "no trusted root: pass --trusted-root FILE, or run `signet initialize` once to fetch Sigstore's through TUF (there is no TUF cache in {})",
+            dir.display()
+        ),
+        Err(error) => Err(anyhow::Error::new(error)
+            .context("loading the trusted root from the TUF cache set up by `signet initialize`")),
+    }
+}
+
 /// Refuses a transparency-log upload signet cannot make yet, rather than pretending.
 pub(crate) fn require_no_tlog_upload(tlog_upload: bool) -> anyhow::Result<()> {
     if tlog_upload {
