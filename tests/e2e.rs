@@ -34,3 +34,5 @@ mod policy_json;
 mod registry;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
+#[path = "e2e/tuf.rs"]
+mod tuf;

@@ -194,7 +194,7 @@ pub(crate) fn trusted_root(flag: Option<&Path>) -> anyhow::Result<TrustedRoot> {
             origin: path.display().to_string(),
         });
     }
-    let material = tuf_material()?;
+    let material = tuf_material("trusted root", "--trusted-root FILE")?;
     if material.trusted_root().len() as u64 > limit {
         bail!(
             "the trusted root of {} is larger than {limit} bytes",
@@ -215,7 +215,10 @@ pub(crate) fn trusted_root(flag: Option<&Path>) -> anyhow::Result<TrustedRoot> {
 /// The signing config of the mirror `signet initialize` set up last, for keyless signing
 /// without `--signing-config` or service URLs.
 pub(crate) fn tuf_signing_config() -> anyhow::Result<Vec<u8>> {
-    let material = tuf_material()?;
+    let material = tuf_material(
+        "signing config",
+        "--signing-config FILE (or --fulcio-url and --rekor-url)",
+    )?;
     match material.signing_config() {
         Some(bytes) => Ok(bytes.to_vec()),
         None => bail!(
@@ -226,16 +229,18 @@ pub(crate) fn tuf_signing_config() -> anyhow::Result<Vec<u8>> {
     }
 }
 
-fn tuf_material() -> anyhow::Result<signet_trust::TrustMaterial> {
+/// The TUF cache's trust material; without one, an error naming `flag` and `signet initialize`.
+fn tuf_material(what: &str, flag: &str) -> anyhow::Result<signet_trust::TrustMaterial> {
     let cache = signet_trust::TufCache::from_env()?;
     match signet_trust::load_blocking(&cache, std::time::SystemTime::now()) {
         Ok(material) => Ok(material),
         Err(signet_trust::TrustError::NotInitialized { dir }) => bail!(
-            "no trusted root: pass --trusted-root FILE, or run `signet initialize` once to fetch Sigstore's through TUF (there is no TUF cache in {})",
+            "no {what}: pass {flag}, or run `signet initialize` once to fetch Sigstore's through TUF (there is no TUF cache in {})",
             dir.display()
         ),
-        Err(error) => Err(anyhow::Error::new(error)
-            .context("loading the trusted root from the TUF cache set up by `signet initialize`")),
+        Err(error) => Err(anyhow::Error::new(error).context(format!(
+            "loading the {what} from the TUF cache set up by `signet initialize`"
+        ))),
     }
 }
 
