@@ -22,6 +22,8 @@ mod conformance;
 mod faults;
 #[path = "e2e/keyless.rs"]
 mod keyless;
+#[path = "e2e/keyless_images.rs"]
+mod keyless_images;
 #[path = "e2e/keys.rs"]
 mod keys;
 #[path = "e2e/layout.rs"]

@@ -22,8 +22,8 @@ use base64::Engine;
 
 use crate::common::{Scratch, stderr};
 
-const IDENTITY: &str = "tester@example.com";
-const ISSUER: &str = "https://oidc.mock.example";
+pub(crate) const IDENTITY: &str = "tester@example.com";
+pub(crate) const ISSUER: &str = "https://oidc.mock.example";
 const SIGSTORE_PYTHON: &str = "4.5.1";
 const INSTALL_SIGSTORE: &str = "pip install sigstore==4.5.1";
 
@@ -70,14 +70,14 @@ fn mock_cache() -> PathBuf {
 }
 
 /// The mock services on a free loopback port, killed when dropped.
-struct SigstoreMock {
+pub(crate) struct SigstoreMock {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     dir: tempfile::TempDir,
 }
 
 impl SigstoreMock {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let cache = mock_cache();
         let dir = tempfile::Builder::new()
             .prefix("signet-sigstore-mock-")
@@ -130,7 +130,7 @@ impl SigstoreMock {
         mock
     }
 
-    fn out(&self, name: &str) -> PathBuf {
+    pub(crate) fn out(&self, name: &str) -> PathBuf {
         self.dir.path().join("out").join(name)
     }
 
@@ -147,7 +147,7 @@ impl Drop for SigstoreMock {
 }
 
 /// A token the mock accepts (it does not check the signature).
-fn token() -> String {
+pub(crate) fn token() -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())

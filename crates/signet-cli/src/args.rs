@@ -165,14 +165,18 @@ pub(crate) struct RegistryArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    /// The encrypted private key file. Without it, signet signs keylessly with
+    /// --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
     /// Annotation for the payload's optional section (key=value), repeatable.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,
-    /// Upload the signature to the transparency log (Rekor). Not available yet: pass
-    /// --tlog-upload=false.
+    /// Record each signature in the transparency log (Rekor v1 at --rekor-url, checked
+    /// against --trusted-root) and store the log's proof with it. With --key, pass
+    /// --tlog-upload=false to sign without a log entry.
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) tlog_upload: bool,
     /// Skip confirmation prompts (accepted for Cosign compatibility; signet does not prompt).
@@ -563,8 +567,9 @@ pub(crate) struct KeylessArgs {
     /// Keyless: the Fulcio URL (with --rekor-url).
     #[arg(long, value_name = "URL", requires = "rekor_url")]
     pub(crate) fulcio_url: Option<String>,
-    /// Keyless: the Rekor (v1) URL (with --fulcio-url).
-    #[arg(long, value_name = "URL", requires = "fulcio_url")]
+    /// The Rekor (v1) URL: keyless with --fulcio-url; with --key, the log --tlog-upload
+    /// records the signature in.
+    #[arg(long, value_name = "URL")]
     pub(crate) rekor_url: Option<String>,
     /// Keyless: an RFC 3161 timestamp authority URL (optional).
     #[arg(long, value_name = "URL", requires = "fulcio_url")]

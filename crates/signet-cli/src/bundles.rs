@@ -93,6 +93,18 @@ pub(crate) fn settings(
     Ok(Some(BundleSettings { verifier, policy }))
 }
 
+impl BundleSettings {
+    /// The trusted root, parsed.
+    pub(crate) fn verifier(&self) -> &BundleVerifier {
+        &self.verifier
+    }
+
+    /// Whom signatures must be made by.
+    pub(crate) fn policy(&self) -> &BundlePolicy {
+        &self.policy
+    }
+}
+
 /// Reads and judges the bundles referring to `image`.
 pub(crate) async fn verify(
     client: &OciClient,

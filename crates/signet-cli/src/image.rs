@@ -24,13 +24,37 @@ pub(crate) fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReferen
 }
 
 pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
-    settings::require_no_tlog_upload(args.tlog_upload)?;
     let images = parse_images(&args.images)?;
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
-    let key = settings::load_private_key(&args.key, &limits)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let signer = ImageSigner::new(&client, &key)
+    let key;
+    let rekor;
+    let keyless;
+    let signer = match &args.key {
+        Some(key_path) => {
+            key = settings::load_private_key(key_path, &limits)?;
+            let signer = ImageSigner::new(&client, &key);
+            if args.tlog_upload {
+                rekor = crate::keyless::rekor_uploader(&args.keyless)?;
+                signer.with_transparency_log(&rekor)
+            } else {
+                signer
+            }
+        }
+        None if crate::keyless::requested(&args.keyless, false) => {
+            anyhow::ensure!(
+                args.tlog_upload,
+                "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
+            );
+            keyless = crate::keyless::image_signer(&args.keyless)?;
+            ImageSigner::keyless(&client, &keyless.1, &keyless.0)
+        }
+        None => anyhow::bail!(
+            "sign with --key FILE, or keylessly with --identity-token TOKEN (or SIGSTORE_ID_TOKEN)"
+        ),
+    };
+    let signer = signer
         .with_annotations(annotations)
         .with_signature_repository(settings::signature_repository()?);
     let mut failed = false;
@@ -103,26 +127,30 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let repository = settings::signature_repository()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
 
-    // The legacy format (`.sig`), with a key only.
-    let legacy = match key {
-        Some(key) => {
-            let key = match settings::hash(args.signature_digest_algorithm) {
-                Some(h) => KeyVerifier::with_hash(key, h),
-                None => KeyVerifier::new(key),
-            };
-            let verifier = ImageVerifier::new(&client, &key)
-                .with_annotations(annotations)
-                .with_tlog(tlog)
-                .with_signature_repository(repository.clone());
-            verifier
-                .verify_all(&images)
-                .await
-                .into_iter()
-                .map(Some)
-                .collect()
-        }
-        None => images.iter().map(|_| None).collect::<Vec<_>>(),
+    // The legacy format (`.sig`): with a key (its Rekor entries checked against the trusted
+    // root when one is given), or keylessly with an identity and the trusted root.
+    let key = key.map(
+        |key| match settings::hash(args.signature_digest_algorithm) {
+            Some(h) => KeyVerifier::with_hash(key, h),
+            None => KeyVerifier::new(key),
+        },
+    );
+    let verifier = match (&key, &bundle_settings) {
+        (Some(key), Some(s)) => ImageVerifier::new(&client, key).with_trusted_root(s.verifier()),
+        (Some(key), None) => ImageVerifier::new(&client, key),
+        (None, Some(s)) => ImageVerifier::keyless(&client, s.verifier(), s.policy()),
+        (None, None) => anyhow::bail!("verify needs --key, --certificate-identity or --policy"),
     };
+    let verifier = verifier
+        .with_annotations(annotations)
+        .with_tlog(tlog)
+        .with_signature_repository(repository.clone());
+    let legacy: Vec<_> = verifier
+        .verify_all(&images)
+        .await
+        .into_iter()
+        .map(Some)
+        .collect();
 
     let mut denied = false;
     let mut undecided = false;
@@ -148,7 +176,7 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         if let Some(Ok(report)) = &legacy
             && report.is_verified()
         {
-            print_checks(image, report, tlog);
+            print_checks(image, report, tlog, key.is_none());
             collect_payloads(report, args.output, &mut payloads);
         }
         if let (Some(Ok(report)), Some(s)) = (&bundle_result, &bundle_settings)
@@ -182,16 +210,32 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_checks(image: &ImageReference, report: &ImageReport, tlog: TlogPolicy) {
+fn print_checks(image: &ImageReference, report: &ImageReport, tlog: TlogPolicy, keyless: bool) {
     eprintln!("\nVerification for {image} --");
     eprintln!("The following checks were performed on each of these signatures:");
     eprintln!("  - The cosign claims were validated");
-    if tlog == TlogPolicy::InsecureIgnore {
+    if keyless || tlog == TlogPolicy::Require {
+        eprintln!("  - Existence of the claims in the transparency log was verified offline");
+    } else {
         eprintln!(
             "  - Existence of the claims in the transparency log was NOT checked (--insecure-ignore-tlog)"
         );
     }
-    eprintln!("  - The signatures were verified against the specified public key");
+    if keyless {
+        eprintln!(
+            "  - The code-signing certificate was verified using trusted certificate authority certificates"
+        );
+        for signature in report.verified() {
+            eprintln!(
+                "  - Signature {} was made by {} (issuer {})",
+                signature.index() + 1,
+                signature.identity().unwrap_or("?"),
+                signature.issuer().unwrap_or("?")
+            );
+        }
+    } else {
+        eprintln!("  - The signatures were verified against the specified public key");
+    }
     if !report.rejected().is_empty() {
         eprintln!(
             "  ({} other signature(s) did not verify and were ignored)",
@@ -264,14 +308,24 @@ fn collect_payloads(report: &ImageReport, format: OutputFormat, out: &mut Vec<se
     for signature in report.verified() {
         let claims = signature.claims();
         match format {
-            OutputFormat::Json => out.push(serde_json::json!({
-                "critical": {
-                    "identity": {"docker-reference": claims.critical.identity.docker_reference},
-                    "image": {"docker-manifest-digest": claims.critical.image.docker_manifest_digest},
-                    "type": claims.critical.kind,
-                },
-                "optional": claims.optional,
-            })),
+            OutputFormat::Json => {
+                // Cosign adds the certificate's subject and issuer to a keyless signature's
+                // optional section.
+                let mut optional = claims.optional.clone();
+                if let (Some(identity), Some(issuer)) = (signature.identity(), signature.issuer()) {
+                    let map = optional.get_or_insert_with(Default::default);
+                    map.insert("Subject".to_owned(), identity.into());
+                    map.insert("Issuer".to_owned(), issuer.into());
+                }
+                out.push(serde_json::json!({
+                    "critical": {
+                        "identity": {"docker-reference": claims.critical.identity.docker_reference},
+                        "image": {"docker-manifest-digest": claims.critical.image.docker_manifest_digest},
+                        "type": claims.critical.kind,
+                    },
+                    "optional": optional,
+                }))
+            }
             OutputFormat::Text => println!(
                 "{} signed as {} (signature {}, layer {})",
                 report.image(),

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use signet_sign::RekorUploader;
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_sign::keyless::{IdentityToken, KeylessServices, KeylessSigner};
 
@@ -39,24 +40,66 @@ pub(crate) fn sign_blob(
         "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
     );
     let bundle = bundle.context("keyless signing writes a Sigstore bundle: pass --bundle FILE")?;
-    let token = match &args.identity_token {
-        Some(token) => token.clone(),
+    let token = token(args)?;
+    let services = services(args)?;
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    sign(&token, services, &root, bundle, file)
+}
+
+/// The identity token: `--identity-token`, else `SIGSTORE_ID_TOKEN`.
+fn token(args: &KeylessArgs) -> anyhow::Result<String> {
+    match &args.identity_token {
+        Some(token) => Ok(token.clone()),
         None => std::env::var(TOKEN_ENV).with_context(|| {
             format!("sign keylessly with --identity-token TOKEN or {TOKEN_ENV}, or sign with --key")
-        })?,
-    };
-    let services = match (&args.signing_config, &args.fulcio_url, &args.rekor_url) {
-        (Some(path), None, None) => services_from_file(path)?,
-        (None, None, None) => services_from_tuf()?,
-        (None, Some(fulcio), Some(rekor)) => {
-            KeylessServices::from_urls(fulcio, rekor, args.timestamp_server_url.as_deref())?
-        }
+        }),
+    }
+}
+
+/// The services: `--signing-config`, else `--fulcio-url` and `--rekor-url`, else the signing
+/// config `signet initialize` fetched.
+fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
+    match (&args.signing_config, &args.fulcio_url, &args.rekor_url) {
+        (Some(path), None, None) => services_from_file(path),
+        (None, None, None) => services_from_tuf(),
+        (None, Some(fulcio), Some(rekor)) => Ok(KeylessServices::from_urls(
+            fulcio,
+            rekor,
+            args.timestamp_server_url.as_deref(),
+        )?),
         _ => anyhow::bail!(
             "keyless signing needs --signing-config FILE, or --fulcio-url and --rekor-url (and optionally --timestamp-server-url)"
         ),
+    }
+}
+
+/// A keyless signer for images: the token, the services and the trusted root from the flags
+/// (or the TUF cache).
+pub(crate) fn image_signer(args: &KeylessArgs) -> anyhow::Result<(IdentityToken, KeylessSigner)> {
+    let token = IdentityToken::new(token(args)?)?;
+    let services = services(args)?;
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    let signer = KeylessSigner::new(services, &root.bytes)
+        .with_context(|| format!("using the trusted root {}", root.origin))?;
+    Ok((token, signer))
+}
+
+/// The Rekor log key signatures are recorded in (`--tlog-upload` with `--key`): `--rekor-url`,
+/// else the one the signing config names (`--signing-config`, or the TUF cache), checked
+/// against the trusted root.
+pub(crate) fn rekor_uploader(args: &KeylessArgs) -> anyhow::Result<RekorUploader> {
+    let url = match &args.rekor_url {
+        Some(url) => url.clone(),
+        None => services(args)
+            .context(
+                "--tlog-upload needs a Rekor log: pass --rekor-url URL (or --signing-config FILE), or sign without a log entry with --tlog-upload=false",
+            )?
+            .rekor_url()
+            .to_owned(),
     };
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
-    sign(&token, services, &root, bundle, file)
+    RekorUploader::new(&url, &root.bytes)
+        .with_context(|| format!("using the trusted root {}", root.origin))
 }
 
 /// `signet conformance sign-bundle [--staging] --identity-token T --bundle B

@@ -42,6 +42,14 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A Cosign annotation (Rekor bundle, RFC 3161 timestamp) has a field that does not decode.
+    #[error("malformed {what}: {reason}")]
+    MalformedAnnotation {
+        /// Which annotation.
+        what: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// A key file is not in any format signet reads.
     #[error("{0}")]
     KeyFormat(KeyFormatError),

@@ -33,5 +33,6 @@ pub mod limits;
 pub mod manifest;
 pub mod payload;
 pub mod reference;
+pub mod rekor_annotations;
 
 pub use error::Error;

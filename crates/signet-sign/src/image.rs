@@ -13,7 +13,8 @@ use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
 
 use crate::attach::{AppendTarget, Appended, ResolvedImage, append_layer, resolve_image};
-use crate::{Error, SigningKey};
+use crate::keyless::{IdentityToken, KeylessSigner};
+use crate::{Error, RekorUploader, SigningKey};
 
 /// Images signed at once by [`ImageSigner::sign_all`].
 const CONCURRENT_IMAGES: usize = 8;
@@ -45,13 +46,26 @@ pub struct SignedImage {
     pub signature_count: usize,
 }
 
-/// Signs images with one key, appending to Cosign's signature manifests.
+/// Signs images with one key or keylessly, appending to Cosign's signature manifests.
 #[derive(Debug)]
 pub struct ImageSigner<'a> {
     client: &'a OciClient,
-    key: &'a dyn SigningKey,
+    credential: Credential<'a>,
     annotations: BTreeMap<String, String>,
     signature_repository: Option<Repository>,
+}
+
+/// What makes the signature.
+#[derive(Debug, Clone, Copy)]
+enum Credential<'a> {
+    Key {
+        key: &'a dyn SigningKey,
+        log: Option<&'a RekorUploader>,
+    },
+    Keyless {
+        signer: &'a KeylessSigner,
+        token: &'a IdentityToken,
+    },
 }
 
 impl<'a> ImageSigner<'a> {
@@ -59,10 +73,38 @@ impl<'a> ImageSigner<'a> {
     pub fn new(client: &'a OciClient, key: &'a dyn SigningKey) -> Self {
         Self {
             client,
-            key,
+            credential: Credential::Key { key, log: None },
             annotations: BTreeMap::new(),
             signature_repository: None,
         }
+    }
+
+    /// A signer that signs each image keylessly (a Fulcio certificate for `token`'s identity
+    /// and a Rekor v1 entry), in Cosign's legacy format: the certificate and the log's signed
+    /// entry timestamp ride in the signature layer's annotations.
+    pub fn keyless(
+        client: &'a OciClient,
+        signer: &'a KeylessSigner,
+        token: &'a IdentityToken,
+    ) -> Self {
+        Self {
+            client,
+            credential: Credential::Keyless { signer, token },
+            annotations: BTreeMap::new(),
+            signature_repository: None,
+        }
+    }
+
+    /// For a key signer: records every signature in this Rekor log (`--tlog-upload`) and
+    /// stores the log's proof in the layer's `dev.sigstore.cosign/bundle` annotation.
+    pub fn with_transparency_log(mut self, log: &'a RekorUploader) -> Self {
+        if let Credential::Key { key, .. } = self.credential {
+            self.credential = Credential::Key {
+                key,
+                log: Some(log),
+            };
+        }
+        self
     }
 
     /// Annotations to put in the payload's `optional` section (`-a key=value`).
@@ -94,7 +136,21 @@ impl<'a> ImageSigner<'a> {
             digest,
         } = resolve_image(self.client, image).await?;
         let payload = simple_signing_payload(&repository.name(), &digest, &self.annotations);
-        let signature = STANDARD.encode(self.key.sign(&payload)?);
+        let (signature, sigstore_annotations, public_key) = match self.credential {
+            Credential::Key { key, log } => {
+                let signature = key.sign(&payload)?;
+                let public_key = key.public_key()?;
+                let annotations = match log {
+                    Some(log) => log.record(&payload, &signature, &public_key).await?,
+                    None => BTreeMap::new(),
+                };
+                (signature, annotations, Some(public_key))
+            }
+            Credential::Keyless { signer, token } => {
+                let signed = signer.sign_legacy(token, &payload).await?;
+                (signed.signature, signed.annotations, None)
+            }
+        };
 
         let signature_repository = self.client.attachment_repository(
             image,
@@ -105,14 +161,17 @@ impl<'a> ImageSigner<'a> {
         let location = format!("{}:{tag}", signature_repository.name());
 
         let mut layer = Descriptor::for_bytes(SIMPLE_SIGNING_MEDIA_TYPE, &payload);
+        layer.annotations = sigstore_annotations;
         layer
             .annotations
-            .insert(SIGNATURE_ANNOTATION.to_owned(), signature);
+            .insert(SIGNATURE_ANNOTATION.to_owned(), STANDARD.encode(&signature));
 
-        let public_key = self.key.public_key()?;
         // Cosign's duplicate detection: the same payload (same layer digest), signed by the
-        // same key.
+        // same key. A keyless signature's key is new every time, so it is never a duplicate.
         let is_duplicate = |existing: &Descriptor| {
+            let Some(public_key) = &public_key else {
+                return false;
+            };
             existing.digest == layer.digest
                 && existing
                     .annotations

@@ -22,8 +22,16 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use signet_core::cosign::{
+    BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION,
+};
+use signet_core::rekor_annotations::{RekorBundle, Rfc3161Timestamp};
 
 use signet_core::digest::{Digest, DigestAlgorithm, Hasher};
 use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
@@ -434,6 +442,114 @@ impl KeylessBundle {
     pub fn signing_time_count(&self) -> usize {
         self.signing_times
     }
+}
+
+/// A keyless signature in Cosign's legacy format: the raw signature over a payload, and the
+/// layer annotations carrying its certificate, Rekor entry and timestamp.
+#[derive(Debug, Clone)]
+pub struct LegacyKeylessSignature {
+    /// The raw signature over the payload.
+    pub signature: Vec<u8>,
+    /// `dev.sigstore.cosign/certificate`, `…/bundle` and, with a TSA, `…/rfc3161timestamp`.
+    pub annotations: BTreeMap<String, String>,
+    /// The identity Fulcio certified.
+    pub identity: String,
+    /// The OIDC issuer Fulcio certified.
+    pub issuer: String,
+}
+
+impl KeylessSigner {
+    /// Signs `payload` (a simple-signing document) keylessly and returns it in Cosign's legacy
+    /// form. The service must be a Rekor v1 log (its signed entry timestamp is what the legacy
+    /// format carries). The annotations are verified against the trusted root, as a verifier
+    /// will read them, before they are returned.
+    pub async fn sign_legacy(
+        &self,
+        token: &IdentityToken,
+        payload: &[u8],
+    ) -> Result<LegacyKeylessSignature, Error> {
+        let bundle = self.sign_blob(token, payload).await?;
+        let (signature, annotations) = legacy_annotations(bundle.bundle_json())?;
+        let policy = BundlePolicy::identity(bundle.identity(), bundle.issuer());
+        self.verifier
+            .verify_legacy(&annotations, &signature, payload, &policy)
+            .map_err(|source| Error::SelfVerification { source })?;
+        Ok(LegacyKeylessSignature {
+            signature,
+            annotations,
+            identity: bundle.identity,
+            issuer: bundle.issuer,
+        })
+    }
+}
+
+/// The signature and Cosign's legacy annotations equivalent to a message-signature bundle
+/// with a certificate and a Rekor v1 entry.
+fn legacy_annotations(bundle_json: &[u8]) -> Result<(Vec<u8>, BTreeMap<String, String>), Error> {
+    let fail = |message: &str| Error::Keyless {
+        service: KeylessService::Bundle,
+        message: format!("the bundle cannot be written in Cosign's legacy format: {message}"),
+    };
+    let bundle: serde_json::Value =
+        serde_json::from_slice(bundle_json).map_err(|_| fail("it is not JSON"))?;
+    let text = |pointer: &str| bundle.pointer(pointer).and_then(serde_json::Value::as_str);
+    let bytes = |pointer: &str| -> Result<Vec<u8>, Error> {
+        let value = text(pointer).ok_or_else(|| fail(&format!("{pointer} is missing")))?;
+        STANDARD
+            .decode(value)
+            .map_err(|_| fail(&format!("{pointer} is not base64")))
+    };
+    let integer = |pointer: &str| -> Result<i64, Error> {
+        text(pointer)
+            .and_then(|t| t.parse().ok())
+            .or_else(|| bundle.pointer(pointer).and_then(serde_json::Value::as_i64))
+            .ok_or_else(|| fail(&format!("{pointer} is not an integer")))
+    };
+    let signature = bytes("/messageSignature/signature")?;
+    let certificate = bytes("/verificationMaterial/certificate/rawBytes")?;
+    let entry = "/verificationMaterial/tlogEntries/0";
+    let log_id: String = bytes(&format!("{entry}/logId/keyId"))?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let rekor = RekorBundle {
+        signed_entry_timestamp: bytes(&format!("{entry}/inclusionPromise/signedEntryTimestamp"))
+            .map_err(|_| fail("the log entry has no signed entry timestamp (a Rekor v2 log?)"))?,
+        body: bytes(&format!("{entry}/canonicalizedBody"))?,
+        integrated_time: integer(&format!("{entry}/integratedTime"))?,
+        log_index: integer(&format!("{entry}/logIndex"))?,
+        log_id,
+    };
+    let mut annotations = BTreeMap::from([
+        (
+            CERTIFICATE_ANNOTATION.to_owned(),
+            pem_certificate(&certificate),
+        ),
+        (BUNDLE_ANNOTATION.to_owned(), rekor.to_json()),
+    ]);
+    if text("/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp")
+        .is_some()
+    {
+        let timestamp = Rfc3161Timestamp {
+            signed_timestamp: bytes(
+                "/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp",
+            )?,
+        };
+        annotations.insert(RFC3161_TIMESTAMP_ANNOTATION.to_owned(), timestamp.to_json());
+    }
+    Ok((signature, annotations))
+}
+
+/// PEM with 64-column lines and LF endings, as Go's `pem.Encode` (and Cosign) writes it.
+fn pem_certificate(der: &[u8]) -> String {
+    let encoded = STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in encoded.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).unwrap_or_default());
+        pem.push('\n');
+    }
+    pem.push_str("-----END CERTIFICATE-----\n");
+    pem
 }
 
 /// Which step of keyless signing failed.

@@ -30,6 +30,7 @@ mod image;
 mod key;
 pub mod keyfile;
 pub mod keyless;
+mod rekor;
 mod sbom;
 
 pub use attest::{AttestedImage, ImageAttester, PREDICATE_TYPE_ANNOTATION, attest_blob, sign_dsse};
@@ -37,4 +38,5 @@ pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use key::SigningKey;
+pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, attach_sbom};

@@ -5,17 +5,18 @@ use signet_core::cosign::Attachment;
 use signet_core::reference::{ImageReference, Repository};
 use signet_oci::OciClient;
 
+use crate::bundle::{BundlePolicy, BundleVerifier};
 use crate::gather::{AttachmentEvidence, gather_attachments};
-use crate::judge::{CheckOptions, ImageReport, TlogPolicy, judge};
+use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
 use crate::{Error, KeyVerifier};
 
 pub(crate) const CONCURRENT_IMAGES: usize = 8;
 
-/// Verifies images' signatures against one key.
+/// Verifies images' legacy (`.sig`) signatures against one key or one certificate identity.
 #[derive(Debug)]
 pub struct ImageVerifier<'a> {
     client: &'a OciClient,
-    key: &'a KeyVerifier,
+    authority: SignatureAuthority<'a>,
     options: CheckOptions,
     signature_repository: Option<Repository>,
 }
@@ -26,10 +27,38 @@ impl<'a> ImageVerifier<'a> {
     pub fn new(client: &'a OciClient, key: &'a KeyVerifier) -> Self {
         Self {
             client,
-            key,
+            authority: SignatureAuthority::Key { key, log: None },
             options: CheckOptions::default(),
             signature_repository: None,
         }
+    }
+
+    /// A verifier for keyless signatures: each must carry a Fulcio certificate for the identity
+    /// `policy` names (not a key policy), chaining to `verifier`'s trusted root, with a Rekor
+    /// entry (and any RFC 3161 timestamp) that verifies against it.
+    pub fn keyless(
+        client: &'a OciClient,
+        verifier: &'a BundleVerifier,
+        policy: &'a BundlePolicy,
+    ) -> Self {
+        Self {
+            client,
+            authority: SignatureAuthority::Certificate { verifier, policy },
+            options: CheckOptions::default(),
+            signature_repository: None,
+        }
+    }
+
+    /// For a key verifier: the trusted root whose Rekor keys check each signature's log entry
+    /// (`dev.sigstore.cosign/bundle`) when the log is required.
+    pub fn with_trusted_root(mut self, trusted_root: &'a BundleVerifier) -> Self {
+        if let SignatureAuthority::Key { key, .. } = self.authority {
+            self.authority = SignatureAuthority::Key {
+                key,
+                log: Some(trusted_root),
+            };
+        }
+        self
     }
 
     /// Annotations every accepted signature's payload must carry (`-a key=value`).
@@ -53,7 +82,7 @@ impl<'a> ImageVerifier<'a> {
     /// Gathers evidence and judges it.
     pub async fn verify(&self, image: &ImageReference) -> Result<ImageReport, Error> {
         let evidence = self.gather(image).await?;
-        Ok(judge(&evidence, self.key, &self.options))
+        Ok(judge_with(&evidence, self.authority, &self.options))
     }
 
     /// Verifies several images concurrently over the shared connections, in order.

@@ -3,18 +3,20 @@ use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use signet_core::cosign::{BUNDLE_ANNOTATION, SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
+use signet_core::cosign::{SIGNATURE_ANNOTATION, SIMPLE_SIGNING_MEDIA_TYPE};
 use signet_core::digest::Digest;
 use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
+use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, has_rekor_bundle};
 use crate::gather::{AttachmentEvidence, LayerEvidence};
 
 /// Whether signatures must be in a transparency log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TlogPolicy {
-    /// Every accepted signature needs a verified transparency-log entry, as Cosign requires by
-    /// default. signet cannot verify log entries yet, so under this policy no signature passes.
+    /// Every accepted signature needs a verified transparency-log entry (its
+    /// `dev.sigstore.cosign/bundle` annotation, checked against a trusted root), as Cosign
+    /// requires by default.
     #[default]
     Require,
     /// Accept signatures without a log entry (`--insecure-ignore-tlog=true`): nothing then
@@ -70,8 +72,15 @@ pub enum SignatureFailure {
     },
     /// A transparency-log entry is required and none was verified.
     TlogRequired {
-        /// Whether the signature carries a (not yet verifiable) Rekor bundle.
+        /// Whether the signature carries a Rekor bundle (then a trusted root was missing).
         has_bundle: bool,
+    },
+    /// The signature's Sigstore material (certificate, Rekor entry, timestamps) failed a check.
+    Sigstore {
+        /// The check that failed.
+        check: BundleCheck,
+        /// What exactly failed.
+        detail: String,
     },
 }
 
@@ -105,8 +114,9 @@ impl fmt::Display for SignatureFailure {
                 "no transparency-log entry: the signature was not uploaded to Rekor (pass --insecure-ignore-tlog=true to accept key-only signatures)",
             ),
             Self::TlogRequired { has_bundle: true } => f.write_str(
-                "the signature carries a Rekor bundle, which this version of signet cannot verify yet (pass --insecure-ignore-tlog=true to skip the log check)",
+                "the signature carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
             ),
+            Self::Sigstore { check, detail } => write!(f, "[{}] {check}: {detail}", check.code()),
         }
     }
 }
@@ -118,6 +128,15 @@ pub struct VerifiedSignature {
     layer_digest: Digest,
     payload: Vec<u8>,
     claims: SimpleSigning,
+    sigstore: SigstoreEvidence,
+}
+
+/// What a signature's verified Sigstore material established.
+#[derive(Debug, Clone, Default)]
+struct SigstoreEvidence {
+    identity: Option<String>,
+    issuer: Option<String>,
+    integrated_time: Option<std::time::SystemTime>,
 }
 
 impl VerifiedSignature {
@@ -139,6 +158,21 @@ impl VerifiedSignature {
     /// The parsed claims.
     pub fn claims(&self) -> &SimpleSigning {
         &self.claims
+    }
+
+    /// The verified certificate identity (SAN) of a keyless signature; `None` for a key.
+    pub fn identity(&self) -> Option<&str> {
+        self.sigstore.identity.as_deref()
+    }
+
+    /// The verified certificate's OIDC issuer of a keyless signature; `None` for a key.
+    pub fn issuer(&self) -> Option<&str> {
+        self.sigstore.issuer.as_deref()
+    }
+
+    /// When the transparency log integrated the signature, if its entry was verified.
+    pub fn integrated_time(&self) -> Option<std::time::SystemTime> {
+        self.sigstore.integrated_time
     }
 }
 
@@ -236,21 +270,58 @@ impl ImageReport {
     }
 }
 
-/// Decides each signature in `evidence`. Pure: no I/O, no clock.
+/// Who must have made a legacy (`.sig`) signature.
+#[derive(Debug, Clone, Copy)]
+pub enum SignatureAuthority<'a> {
+    /// A public key. With `log`, a required transparency-log entry (the layer's
+    /// `dev.sigstore.cosign/bundle` annotation) is verified against that trusted root.
+    Key {
+        /// The key.
+        key: &'a KeyVerifier,
+        /// The trusted root Rekor entries are checked against, if any.
+        log: Option<&'a BundleVerifier>,
+    },
+    /// A Fulcio certificate carried in the layer's annotations: its chain, SCT, Rekor entry
+    /// and timestamps are checked against `verifier`'s trusted root, and its identity against
+    /// `policy` (an identity policy, not a key).
+    Certificate {
+        /// The trusted root.
+        verifier: &'a BundleVerifier,
+        /// The identity and issuer required.
+        policy: &'a BundlePolicy,
+    },
+}
+
+/// Decides each signature in `evidence` against a key. Pure: no I/O, no clock.
 pub fn judge(
     evidence: &AttachmentEvidence,
     key: &KeyVerifier,
     options: &CheckOptions,
 ) -> ImageReport {
+    judge_with(
+        evidence,
+        SignatureAuthority::Key { key, log: None },
+        options,
+    )
+}
+
+/// Decides each signature in `evidence` against `authority`. No I/O; the clock is read only
+/// to refuse log entries integrated in the future.
+pub fn judge_with(
+    evidence: &AttachmentEvidence,
+    authority: SignatureAuthority<'_>,
+    options: &CheckOptions,
+) -> ImageReport {
     let mut verified = Vec::new();
     let mut rejected = Vec::new();
     for signature in &evidence.layers {
-        match check_signature(signature, &evidence.digest, key, options) {
-            Ok((payload, claims)) => verified.push(VerifiedSignature {
+        match check_signature(signature, &evidence.digest, authority, options) {
+            Ok((payload, claims, sigstore)) => verified.push(VerifiedSignature {
                 index: signature.index,
                 layer_digest: signature.layer.digest.clone(),
                 payload,
                 claims,
+                sigstore,
             }),
             Err(failure) => rejected.push(RejectedSignature {
                 index: signature.index,
@@ -269,12 +340,30 @@ pub fn judge(
     }
 }
 
+fn sigstore_failure(failure: &crate::bundle::BundleFailure) -> SignatureFailure {
+    let detail = std::error::Error::source(failure)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    SignatureFailure::Sigstore {
+        check: failure.check(),
+        detail,
+    }
+}
+
+fn evidence_of(verified: &crate::bundle::VerifiedBundle) -> SigstoreEvidence {
+    SigstoreEvidence {
+        identity: verified.identity().map(str::to_owned),
+        issuer: verified.issuer().map(str::to_owned),
+        integrated_time: verified.integrated_time(),
+    }
+}
+
 fn check_signature(
     signature: &LayerEvidence,
     digest: &Digest,
-    key: &KeyVerifier,
+    authority: SignatureAuthority<'_>,
     options: &CheckOptions,
-) -> Result<(Vec<u8>, SimpleSigning), SignatureFailure> {
+) -> Result<(Vec<u8>, SimpleSigning, SigstoreEvidence), SignatureFailure> {
     let layer = &signature.layer;
     if layer.media_type != SIMPLE_SIGNING_MEDIA_TYPE {
         return Err(SignatureFailure::NotSimpleSigning {
@@ -292,8 +381,20 @@ fn check_signature(
         .content
         .as_ref()
         .map_err(|why| SignatureFailure::PayloadUnavailable(why.clone()))?;
-    if !key.verifies(payload, &raw_signature) {
-        return Err(SignatureFailure::SignatureMismatch);
+    let mut sigstore = SigstoreEvidence::default();
+    match authority {
+        SignatureAuthority::Key { key, .. } => {
+            if !key.verifies(payload, &raw_signature) {
+                return Err(SignatureFailure::SignatureMismatch);
+            }
+        }
+        // The certificate, its identity, the log entry and the signature are all checked here.
+        SignatureAuthority::Certificate { verifier, policy } => {
+            let verified = verifier
+                .verify_legacy(&layer.annotations, &raw_signature, payload, policy)
+                .map_err(|e| sigstore_failure(&e))?;
+            sigstore = evidence_of(&verified);
+        }
     }
     let claims = SimpleSigning::parse(payload).map_err(|e| {
         let detail = std::error::Error::source(&e)
@@ -324,10 +425,18 @@ fn check_signature(
             });
         }
     }
-    if options.tlog == TlogPolicy::Require {
-        return Err(SignatureFailure::TlogRequired {
-            has_bundle: layer.annotations.contains_key(BUNDLE_ANNOTATION),
-        });
+    if let SignatureAuthority::Key { key, log } = authority
+        && options.tlog == TlogPolicy::Require
+    {
+        let has_bundle = has_rekor_bundle(&layer.annotations);
+        let Some(log) = log.filter(|_| has_bundle) else {
+            return Err(SignatureFailure::TlogRequired { has_bundle });
+        };
+        let policy = BundlePolicy::Key(key.key().clone());
+        let verified = log
+            .verify_legacy(&layer.annotations, &raw_signature, payload, &policy)
+            .map_err(|e| sigstore_failure(&e))?;
+        sigstore = evidence_of(&verified);
     }
-    Ok((payload.clone(), claims))
+    Ok((payload.clone(), claims, sigstore))
 }

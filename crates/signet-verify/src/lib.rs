@@ -47,8 +47,8 @@ pub use error::Error;
 pub use gather::{AttachmentEvidence, LayerEvidence, gather_attachments};
 pub use image::ImageVerifier;
 pub use judge::{
-    CheckOptions, ImageReport, RejectedSignature, SignatureFailure, TlogPolicy, VerifiedSignature,
-    judge,
+    CheckOptions, ImageReport, RejectedSignature, SignatureAuthority, SignatureFailure, TlogPolicy,
+    VerifiedSignature, judge, judge_with,
 };
 pub use key::KeyVerifier;
 pub use referrers::{

@@ -38,6 +38,7 @@
 
 mod failure;
 mod identity;
+mod legacy;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -57,6 +58,7 @@ use x509_cert::der::Decode;
 
 pub use failure::{BundleCheck, BundleFailure};
 pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow};
+pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
 
 /// The trusted-root media types signet reads.
 const TRUSTED_ROOT_MEDIA_TYPES: [&str; 2] = [
@@ -353,6 +355,29 @@ impl BundleVerifier {
             },
             github,
         })
+    }
+}
+
+impl BundleVerifier {
+    /// Verifies a legacy Cosign signature (`signature`, raw bytes, over `payload`) through the
+    /// Sigstore material in its layer `annotations` (`dev.sigstore.cosign/certificate`,
+    /// `…/chain`, `…/bundle`, `…/rfc3161timestamp`), as the bundle v0.1 they amount to. With a
+    /// [`BundlePolicy::Key`], the Rekor entry must record that key; otherwise the certificate
+    /// must chain to the trusted root and carry the identity required. Self-issued
+    /// certificates in the chain annotation are ignored: roots come from the trusted root.
+    pub fn verify_legacy(
+        &self,
+        annotations: &std::collections::BTreeMap<String, String>,
+        signature: &[u8],
+        payload: &[u8],
+        policy: &BundlePolicy,
+    ) -> Result<VerifiedBundle, BundleFailure> {
+        let material = match policy {
+            BundlePolicy::Key(_) => LegacyMaterial::Key,
+            _ => LegacyMaterial::Certificate,
+        };
+        let bundle = legacy::bundle_from_annotations(annotations, signature, payload, material)?;
+        self.verify(&bundle, Artifact::Bytes(payload), policy)
     }
 }
 

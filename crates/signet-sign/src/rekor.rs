@@ -1,0 +1,128 @@
+//! Recording key signatures in a Rekor v1 transparency log (`--tlog-upload`), as Cosign does:
+//! a `hashedrekord` entry naming the payload's SHA-256, the signature and the public key, whose
+//! signed entry timestamp becomes the layer's `dev.sigstore.cosign/bundle` annotation.
+//!
+//! The entry is checked against the trusted root before it is used: a log that answers with
+//! an entry for something else, or a SET that its key did not make, fails the signing.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use signet_core::cosign::BUNDLE_ANNOTATION;
+use signet_core::digest::{DigestAlgorithm, MessageDigest};
+use signet_core::keys::PublicKey;
+use signet_core::rekor_annotations::RekorBundle;
+use signet_verify::bundle::{BundleLimits, BundlePolicy, BundleVerifier};
+use sigstore_sign::rekor::{HashedRekord, RekorClient};
+
+use crate::Error;
+use crate::keyless::KeylessService;
+
+/// Uploads key signatures to one Rekor v1 log and checks what it returns against a trusted
+/// root naming that log.
+pub struct RekorUploader {
+    url: String,
+    verifier: BundleVerifier,
+}
+
+impl fmt::Debug for RekorUploader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RekorUploader")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RekorUploader {
+    /// An uploader to the Rekor v1 API at `url`, whose entries must verify against
+    /// `trusted_root_json`.
+    pub fn new(url: &str, trusted_root_json: &[u8]) -> Result<Self, Error> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(Error::SigningConfig {
+                reason: format!("the Rekor URL {url:?} is not an http(s) URL"),
+            });
+        }
+        let verifier = BundleVerifier::new(trusted_root_json, BundleLimits::default())
+            .map_err(|source| Error::TrustedRoot { source })?;
+        Ok(Self {
+            url: url.trim_end_matches('/').to_owned(),
+            verifier,
+        })
+    }
+
+    /// The log's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Records `signature` (made by `key` over `payload`) in the log and returns the
+    /// annotations that carry the proof: `dev.sigstore.cosign/bundle`. The returned entry is
+    /// verified first (its SET against the trusted root, its body against the signature, key
+    /// and payload digest).
+    pub async fn record(
+        &self,
+        payload: &[u8],
+        signature: &[u8],
+        key: &PublicKey,
+    ) -> Result<BTreeMap<String, String>, Error> {
+        let fail = |message: String| Error::Keyless {
+            service: KeylessService::Rekor,
+            message,
+        };
+        let digest = MessageDigest::of(DigestAlgorithm::Sha256, payload);
+        let hex: String = digest
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        // Rekor v1's hashedrekord with a public key rather than a certificate: the same
+        // document, the key's PEM (LF line endings, as Go writes it) in `publicKey.content`.
+        let entry = serde_json::json!({
+            "apiVersion": "0.0.1",
+            "kind": "hashedrekord",
+            "spec": {
+                "data": {"hash": {"algorithm": "sha256", "value": hex}},
+                "signature": {
+                    "content": STANDARD.encode(signature),
+                    "publicKey": {"content": STANDARD.encode(key.to_pem())},
+                },
+            },
+        });
+        let entry: HashedRekord = serde_json::from_value(entry)
+            .map_err(|e| fail(format!("building the hashedrekord entry: {e}")))?;
+        let client = RekorClient::builder(&self.url)
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        let logged = client
+            .create_entry(entry)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let set = logged
+            .verification
+            .as_ref()
+            .and_then(|v| v.signed_entry_timestamp.as_ref())
+            .ok_or_else(|| fail("the log returned no signed entry timestamp (SET)".to_owned()))?;
+        let integrated_time = logged
+            .integrated_time
+            .ok_or_else(|| fail("the log returned no integrated time".to_owned()))?;
+        let rekor_bundle = RekorBundle {
+            signed_entry_timestamp: set.as_bytes().to_vec(),
+            body: logged.body.as_bytes().to_vec(),
+            integrated_time: integrated_time.as_second(),
+            log_index: logged.log_index.as_i64(),
+            log_id: logged.log_id.to_string().to_ascii_lowercase(),
+        };
+        let annotations = BTreeMap::from([(BUNDLE_ANNOTATION.to_owned(), rekor_bundle.to_json())]);
+        self.verifier
+            .verify_legacy(
+                &annotations,
+                signature,
+                payload,
+                &BundlePolicy::Key(key.clone()),
+            )
+            .map_err(|source| Error::SelfVerification { source })?;
+        Ok(annotations)
+    }
+}

@@ -1,0 +1,291 @@
+//! Images signed with Sigstore material in Cosign's legacy format, on a real docker-registry
+//! with `../shared/tools/sigstore-mock`'s Fulcio and Rekor v1:
+//!
+//! - `sign --key --tlog-upload`: the signature is recorded in Rekor and its signed entry
+//!   timestamp stored as `dev.sigstore.cosign/bundle`. skopeo 1.18 (containers/image, which
+//!   checks the SET with `rekorPublicKeyPath`) accepts it; `signet verify --key` checks it
+//!   against the trusted root unless `--insecure-ignore-tlog=true`.
+//! - `sign --identity-token`: a Fulcio certificate (`dev.sigstore.cosign/certificate`) and the
+//!   Rekor entry; `signet verify --certificate-identity … --trusted-root` checks the chain,
+//!   the SCT, the SET, the entry against the signature, and the identity.
+//!
+//! skopeo cannot check the keyless signatures here: containers/image matches only e-mail SANs
+//! (`subjectEmail`), and the mock's Fulcio always issues a URI SAN.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::common::{Scratch, sha256, stderr};
+use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, token};
+use crate::util::{Registry, Skopeo, fetch_manifest, make_sample_image, push_manifest};
+
+/// The mock Rekor's public key as PEM, from its trusted root (what skopeo's
+/// `rekorPublicKeyPath` takes).
+fn rekor_public_key_pem(mock: &SigstoreMock) -> String {
+    let root: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(mock.out("trusted_root.json")).expect("trusted root"),
+    )
+    .expect("trusted root JSON");
+    let der = root["tlogs"][0]["publicKey"]["rawBytes"]
+        .as_str()
+        .expect("tlogs[0].publicKey.rawBytes");
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in der.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64"));
+        pem.push('\n');
+    }
+    pem + "-----END PUBLIC KEY-----\n"
+}
+
+/// The annotations of the first layer of the image's `.sig` manifest.
+fn signature_annotations(registry: &Registry, repo: &str, digest: &str) -> serde_json::Value {
+    let tag = format!("{}.sig", digest.replace(':', "-"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fetch_manifest(&registry.host(), repo, &tag).text())
+            .expect("signature manifest JSON");
+    manifest["layers"][0]["annotations"].clone()
+}
+
+fn skopeo_policy(host: &str, key: &Path, rekor_key: &Path) -> serde_json::Value {
+    json!({
+        "default": [{"type": "reject"}],
+        "transports": {"docker": {host: [{
+            "type": "sigstoreSigned",
+            "keyPath": key.to_str().expect("utf-8"),
+            "rekorPublicKeyPath": rekor_key.to_str().expect("utf-8"),
+            "signedIdentity": {"type": "matchRepository"},
+        }]}, "dir": {"": [{"type": "insecureAcceptAnything"}]}},
+    })
+}
+
+#[test]
+fn key_signatures_recorded_in_rekor_verify_with_signet_and_skopeo() {
+    let mock = SigstoreMock::start();
+    let other = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let (key, public) = s.key_pair("cosign");
+    let digest = make_sample_image(&registry.host(), "app", "v1", sha256);
+    let image = format!("{}/app@{digest}", registry.host());
+    let root = mock.out("trusted_root.json");
+
+    s.signet()
+        .args(["sign", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    let annotations = signature_annotations(&registry, "app", &digest);
+    let rekor: serde_json::Value = serde_json::from_str(
+        annotations["dev.sigstore.cosign/bundle"]
+            .as_str()
+            .expect("a dev.sigstore.cosign/bundle annotation"),
+    )
+    .expect("bundle annotation JSON");
+    assert!(
+        rekor["Payload"]["integratedTime"].as_i64().is_some(),
+        "{rekor}"
+    );
+    assert!(rekor["SignedEntryTimestamp"].is_string(), "{rekor}");
+
+    // signet: the log entry is required and checked by default.
+    s.signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    let out = s
+        .signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg(&image)
+        .assert_exit(1);
+    assert!(stderr(&out).contains("--trusted-root"), "{}", stderr(&out));
+    let out = s
+        .signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg("--trusted-root")
+        .arg(other.out("trusted_root.json"))
+        .arg(&image)
+        .assert_exit(1);
+    assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
+
+    // skopeo checks the same SET with the log's public key, and refuses another log's key.
+    let rekor_key = s.write("rekor.pub", rekor_public_key_pem(&mock).as_bytes());
+    let other_rekor_key = s.write("other-rekor.pub", rekor_public_key_pem(&other).as_bytes());
+    let skopeo = Skopeo::new(
+        &registry.host(),
+        skopeo_policy(&registry.host(), &public, &rekor_key),
+    );
+    let dest = format!("dir:{}", skopeo.dir().join("ok").display());
+    let out = skopeo.copy(&[&format!("docker://{image}"), &dest]);
+    assert!(out.status.success(), "skopeo refused: {}", stderr(&out));
+    skopeo.set_policy(&skopeo_policy(&registry.host(), &public, &other_rekor_key));
+    let dest = format!("dir:{}", skopeo.dir().join("no").display());
+    let out = skopeo.copy(&[&format!("docker://{image}"), &dest]);
+    assert!(!out.status.success(), "skopeo accepted another log's SET");
+
+    // A signature made without the log: refused unless the log check is waived.
+    let unlogged = make_sample_image(&registry.host(), "unlogged", "v1", sha256);
+    let unlogged = format!("{}/unlogged@{unlogged}", registry.host());
+    s.signet()
+        .args(["sign", "--tlog-upload=false", "--key"])
+        .arg(&key)
+        .arg(&unlogged)
+        .assert_success();
+    let out = s
+        .signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&unlogged)
+        .assert_exit(1);
+    assert!(
+        stderr(&out).contains("no transparency-log entry"),
+        "{}",
+        stderr(&out)
+    );
+    s.signet()
+        .args(["verify", "--insecure-ignore-tlog=true", "--key"])
+        .arg(&public)
+        .arg(&unlogged)
+        .assert_success();
+
+    // --tlog-upload without a log to upload to is refused before anything is pushed.
+    let out = s
+        .signet()
+        .args(["sign", "--key"])
+        .arg(&key)
+        .arg(&unlogged)
+        .assert_exit(1);
+    assert!(stderr(&out).contains("--rekor-url"), "{}", stderr(&out));
+}
+
+#[test]
+fn keyless_image_signatures_in_the_legacy_format() {
+    let mock = SigstoreMock::start();
+    let other = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let digest = make_sample_image(&registry.host(), "keyless", "v1", sha256);
+    let image = format!("{}/keyless@{digest}", registry.host());
+    let root = mock.out("trusted_root.json");
+    let token = token();
+
+    let out = s
+        .signet()
+        .args(["sign", "--identity-token", &token, "--signing-config"])
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    assert!(!stderr(&out).contains(&token), "the token leaked");
+    let annotations = signature_annotations(&registry, "keyless", &digest);
+    let certificate = annotations["dev.sigstore.cosign/certificate"]
+        .as_str()
+        .expect("a certificate annotation");
+    assert!(certificate.starts_with("-----BEGIN CERTIFICATE-----\n"));
+    assert!(annotations["dev.sigstore.cosign/bundle"].is_string());
+
+    let verify = |identity: &str, issuer: &str, root: &Path, code: i32| {
+        s.signet()
+            .args(["verify", "--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", issuer, "--trusted-root"])
+            .arg(root)
+            .args(["--output", "json"])
+            .arg(&image)
+            .assert_exit(code)
+    };
+    let out = verify(IDENTITY, ISSUER, &root, 0);
+    let payloads: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("verify --output json");
+    assert_eq!(payloads[0]["optional"]["Subject"], IDENTITY);
+    assert_eq!(payloads[0]["optional"]["Issuer"], ISSUER);
+    assert_eq!(
+        payloads[0]["critical"]["image"]["docker-manifest-digest"],
+        digest.as_str()
+    );
+    assert!(
+        stderr(&out).contains("verified using trusted certificate authority"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = verify("other@example.com", ISSUER, &root, 1);
+    assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    let out = verify(IDENTITY, "https://other.example", &root, 1);
+    assert!(stderr(&out).contains("[issuer]"), "{}", stderr(&out));
+    let out = verify(IDENTITY, ISSUER, &other.out("trusted_root.json"), 1);
+    assert!(
+        stderr(&out).contains("[certificate-chain]") || stderr(&out).contains("[tlog-"),
+        "{}",
+        stderr(&out)
+    );
+    s.signet()
+        .args(["verify", "--certificate-identity-regexp", "tester@.*"])
+        .args([
+            "--certificate-oidc-issuer-regexp",
+            "https://.*mock\\.example",
+            "--trusted-root",
+        ])
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+
+    // A key does not verify a keyless signature.
+    let (_, public) = s.key_pair("cosign");
+    s.signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_exit(1);
+
+    // The certificate of another keyless signature put on this one's layer: the log entry
+    // and the signature no longer match it, and the signature is refused.
+    let second = make_sample_image(&registry.host(), "keyless", "v2", sha256);
+    let second_image = format!("{}/keyless@{second}", registry.host());
+    s.signet()
+        .args(["sign", "--identity-token", &token, "--signing-config"])
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&second_image)
+        .assert_success();
+    let second_annotations = signature_annotations(&registry, "keyless", &second);
+    let swapped_certificate = second_annotations["dev.sigstore.cosign/certificate"].clone();
+    assert_ne!(
+        swapped_certificate, annotations["dev.sigstore.cosign/certificate"],
+        "each keyless signature has its own certificate"
+    );
+    let tag = format!("{}.sig", digest.replace(':', "-"));
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&fetch_manifest(&registry.host(), "keyless", &tag).text())
+            .expect("signature manifest JSON");
+    manifest["layers"][0]["annotations"]["dev.sigstore.cosign/certificate"] = swapped_certificate;
+    push_manifest(
+        &registry.host(),
+        "keyless",
+        &tag,
+        "application/vnd.oci.image.manifest.v1+json",
+        &serde_json::to_vec(&manifest).expect("manifest"),
+    );
+    let out = verify(IDENTITY, ISSUER, &root, 1);
+    let err = stderr(&out);
+    // Which check fails first depends on timing: the entry's integrated time can precede the
+    // swapped certificate's validity, or the entry no longer records this certificate.
+    assert!(
+        ["[tlog-entry]", "[signature]", "[certificate-validity]"]
+            .iter()
+            .any(|check| err.contains(check)),
+        "{err}"
+    );
+}
