@@ -81,7 +81,7 @@ pub enum TrustError {
         url: String,
     },
     /// The bootstrap root given is not a TUF root signed by its own keys.
-    #[error("the TUF root {what} cannot be trusted ({check})")]
+    #[error("{what} is not a TUF root signed by its own keys ({check})")]
     BadBootstrapRoot {
         /// Where it came from.
         what: String,

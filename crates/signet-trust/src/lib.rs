@@ -342,3 +342,47 @@ fn chain(error: &dyn std::error::Error) -> String {
 fn timestamp(now: SystemTime) -> jiff::Timestamp {
     jiff::Timestamp::try_from(now).unwrap_or(jiff::Timestamp::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirror_urls_must_be_http_with_a_host() {
+        assert!(Mirror::new("https://tuf.example/", None).is_ok());
+        assert_eq!(
+            Mirror::new("http://127.0.0.1:8080/", None)
+                .map(|m| m.url().to_owned())
+                .ok()
+                .as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        for bad in ["", "tuf.example", "file:///etc", "https://", "ftp://x"] {
+            assert!(
+                matches!(
+                    Mirror::new(bad, None),
+                    Err(TrustError::InvalidMirror { .. })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_root_that_is_not_self_signed_is_refused_before_any_request() {
+        let cache = TufCache::new("/nonexistent/signet-trust-test");
+        let mirror = Mirror::new("http://127.0.0.1:9", Some(b"{}".to_vec()));
+        let error = mirror
+            .map_err(|e| e.to_string())
+            .and_then(|m| {
+                initialize_blocking(&cache, &m, SystemTime::now()).map_err(|e| e.to_string())
+            })
+            .err();
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("the bootstrap root is not a TUF root")),
+            "{error:?}"
+        );
+    }
+}
