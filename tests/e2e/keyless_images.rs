@@ -289,3 +289,103 @@ fn keyless_image_signatures_in_the_legacy_format() {
         "{err}"
     );
 }
+
+#[test]
+fn policies_count_keyless_and_logged_key_signatures() {
+    let mock = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let (key, public) = s.key_pair("release");
+    let root = mock.out("trusted_root.json");
+    let digest = make_sample_image(&registry.host(), "both", "v1", sha256);
+    let image = format!("{}/both@{digest}", registry.host());
+    s.signet()
+        .args(["sign", "--identity-token", &token(), "--signing-config"])
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    s.signet()
+        .args(["sign", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+
+    let policy = |subject: &str, trusted_root_line: &str| {
+        format!(
+            r#"apiVersion: signet.dev/v1
+kind: TrustPolicy
+authorities:
+  release:
+    key: {{ path: {public} }}
+  ci:
+    keyless:
+      issuer: {{ exact: "{ISSUER}" }}
+      subject: {subject}
+{trusted_root_line}
+policies:
+  - name: both
+    images: ["{host}/**"]
+    signatures:
+      authorities: [release, ci]
+      threshold: 2
+"#,
+            public = public.display(),
+            host = registry.host(),
+        )
+    };
+    let verify = |name: &str, text: String, extra: &[&str], code: i32| {
+        let path = s.write(name, text.as_bytes());
+        s.signet()
+            .arg("verify")
+            .arg("--policy")
+            .arg(path)
+            .args(extra)
+            .args(["--output", "json"])
+            .arg(&image)
+            .assert_exit(code)
+    };
+    let own_root = format!("      trustedRoot: {}", root.display());
+    // The keyless authority with its own trusted root; the key's log entry checked against
+    // --trusted-root.
+    let root_arg = root.to_str().expect("utf-8");
+    let out = verify(
+        "ok.yaml",
+        policy(&format!("{{ exact: \"{IDENTITY}\" }}"), &own_root),
+        &["--trusted-root", root_arg],
+        0,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report JSON");
+    assert_eq!(report["images"][0]["decision"], "allow", "{report}");
+    // A prefix and no trustedRoot: the keyless authority uses --trusted-root.
+    verify(
+        "prefix.yaml",
+        policy("{ prefix: \"tester@\" }", ""),
+        &["--trusted-root", root_arg],
+        0,
+    );
+    // Another identity: the keyless authority does not count, 1 of 2.
+    let out = verify(
+        "other.yaml",
+        policy("{ exact: \"other@example.com\" }", &own_root),
+        &["--trusted-root", root_arg],
+        1,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ci:"), "{text}");
+    // Without any trusted root for the key's log entry, the key does not count either.
+    let empty_cache = s.path("no-tuf-cache");
+    let out = s
+        .signet()
+        .env("SIGNET_TUF_CACHE", &empty_cache)
+        .arg("verify")
+        .arg("--policy")
+        .arg(s.path("ok.yaml"))
+        .arg(&image)
+        .assert_exit(1);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+    assert!(text.contains("release:"), "{text}");
+}

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use signet_oci::OciClient;
+use signet_verify::bundle::{BundleLimits, BundleVerifier};
 use signet_verify::policy::containers::ContainersPolicy;
 use signet_verify::policy::evaluate::PolicyEvaluator;
 use signet_verify::policy::lint::lint as lint_policy;
@@ -39,7 +40,7 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("loading {}", policy_path.display()))?;
         policy.evaluate(&client, &images).await
     } else {
-        let policy = load_yaml(policy_path)?;
+        let policy = load_yaml(policy_path, args.certificate.trusted_root.as_deref())?;
         PolicyEvaluator::new(&client, &policy)
             .evaluate(&images, crate::attest::now_unix())
             .await
@@ -127,9 +128,27 @@ fn print_verdict_text(out: &mut impl Write, verdict: &ImageVerdict) -> anyhow::R
     Ok(())
 }
 
-/// Loads a YAML policy; key paths in it are relative to the policy file's directory.
-fn load_yaml(path: &std::path::Path) -> anyhow::Result<TrustPolicy> {
-    TrustPolicy::load(path).with_context(|| format!("loading the policy {}", path.display()))
+/// Loads a YAML policy; key paths in it are relative to the policy file's directory. When an
+/// authority wants a trusted root the policy does not name (keyless authorities without
+/// `trustedRoot`, key authorities requiring the log), it is `--trusted-root`, else the TUF
+/// cache; without either, those authorities say so in the verdict.
+fn load_yaml(
+    path: &std::path::Path,
+    trusted_root: Option<&std::path::Path>,
+) -> anyhow::Result<TrustPolicy> {
+    let policy = TrustPolicy::load(path)
+        .with_context(|| format!("loading the policy {}", path.display()))?;
+    if trusted_root.is_none() && !policy.wants_default_trusted_root() {
+        return Ok(policy);
+    }
+    let root = match settings::trusted_root(trusted_root) {
+        Ok(root) => root,
+        Err(error) if trusted_root.is_some() => return Err(error),
+        Err(_) => return Ok(policy),
+    };
+    let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
+        .with_context(|| format!("loading the trusted root {}", root.origin))?;
+    Ok(policy.with_default_trusted_root(verifier))
 }
 
 pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
@@ -144,7 +163,9 @@ pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let policy = match load_yaml(&args.policy) {
+    let policy = match TrustPolicy::load(&args.policy)
+        .with_context(|| format!("loading the policy {}", args.policy.display()))
+    {
         Ok(policy) => policy,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -187,7 +208,7 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
             .evaluate(&client, images)
             .await
     } else {
-        let policy = load_yaml(&args.policy)?;
+        let policy = load_yaml(&args.policy, None)?;
         let repository = image.repository_name();
         let matching = policy.matching(&repository);
         println!(

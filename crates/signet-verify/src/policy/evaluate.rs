@@ -15,8 +15,9 @@ use super::model::{
 };
 use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
 use crate::attestation::{AttestationOptions, judge_attestations};
+use crate::bundle::BundleCheck;
 use crate::gather::{AttachmentEvidence, gather_attachments};
-use crate::judge::{CheckOptions, SignatureFailure, judge};
+use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, judge_with};
 
 const CONCURRENT_IMAGES: usize = 16;
 
@@ -231,55 +232,92 @@ fn judge_signatures(
         let Some(authority) = trust.authorities.get(name) else {
             continue;
         };
-        let outcome = match (&authority.kind, evidence) {
-            (AuthorityKind::Keyless(_), _) => Err(
-                "keyless (Fulcio) signatures cannot be verified by this version of signet yet"
-                    .to_owned(),
-            ),
-            (AuthorityKind::Key(_), None) => Err("no signatures were gathered".to_owned()),
-            (AuthorityKind::Key(key), Some(evidence)) => {
-                let options = CheckOptions {
-                    required_annotations: req.annotations.clone(),
-                    tlog: authority.tlog,
-                };
-                let report = judge(evidence, key, &options);
-                let accepted = report.verified().iter().find(|v| {
-                    identity_ok(
-                        req.signed_identity.as_ref(),
-                        &v.claims().critical.identity.docker_reference,
-                        repository,
-                    )
-                });
-                match accepted {
-                    Some(v) => Ok(v.layer_digest().to_string()),
-                    None if !report.verified().is_empty() => Err(format!(
-                        "its signature claims the identity {:?}, which the signedIdentity rule refuses",
-                        report.verified()[0]
-                            .claims()
-                            .critical
-                            .identity
-                            .docker_reference
+        let options = CheckOptions {
+            required_annotations: req.annotations.clone(),
+            tlog: authority.tlog,
+        };
+        let default_root = trust.default_trusted_root.as_deref();
+        let report = match (&authority.kind, evidence) {
+            (_, None) => Err("no signatures were gathered".to_owned()),
+            (AuthorityKind::Key(key), Some(evidence)) => Ok(judge_with(
+                evidence,
+                SignatureAuthority::Key {
+                    key,
+                    log: default_root,
+                },
+                &options,
+            )),
+            (AuthorityKind::Keyless(keyless), Some(evidence)) => {
+                match keyless.trusted_root.as_deref().or(default_root) {
+                    Some(verifier) => Ok(judge_with(
+                        evidence,
+                        SignatureAuthority::Certificate {
+                            verifier,
+                            policy: &keyless.identity,
+                        },
+                        &options,
                     )),
-                    None => {
-                        // The most useful failure: one that is not merely another key's signature.
-                        let specific = report
-                            .rejected()
-                            .iter()
-                            .find(|r| r.failure != SignatureFailure::SignatureMismatch);
-                        Err(match specific {
-                            Some(r) => r.to_string(),
-                            None if evidence.layers.is_empty() => {
-                                format!("no signatures found (looked in {})", evidence.location)
-                            }
-                            None => format!(
-                                "none of the {} signature(s) verifies with this key",
-                                evidence.layers.len()
-                            ),
-                        })
-                    }
+                    None => Err(
+                        "no trusted root to check keyless signatures against: give the authority a trustedRoot, pass --trusted-root, or run `signet initialize`"
+                            .to_owned(),
+                    ),
                 }
             }
         };
+        let keyless = matches!(authority.kind, AuthorityKind::Keyless(_));
+        let outcome = report.and_then(|report| {
+            let accepted = report.verified().iter().find(|v| {
+                identity_ok(
+                    req.signed_identity.as_ref(),
+                    &v.claims().critical.identity.docker_reference,
+                    repository,
+                )
+            });
+            match accepted {
+                Some(v) => Ok(v.layer_digest().to_string()),
+                None if !report.verified().is_empty() => Err(format!(
+                    "its signature claims the identity {:?}, which the signedIdentity rule refuses",
+                    report.verified()[0]
+                        .claims()
+                        .critical
+                        .identity
+                        .docker_reference
+                )),
+                None => {
+                    // The most useful failure: one that is not merely another signer's
+                    // signature (another key, another certificate identity).
+                    let specific = report.rejected().iter().find(|r| {
+                        !matches!(
+                            r.failure,
+                            SignatureFailure::SignatureMismatch
+                                | SignatureFailure::Sigstore {
+                                    check: BundleCheck::Identity
+                                        | BundleCheck::Issuer
+                                        | BundleCheck::Material,
+                                    ..
+                                }
+                        )
+                    });
+                    Err(match specific {
+                        Some(r) => r.to_string(),
+                        None if evidence.is_none_or(|e| e.layers.is_empty()) => {
+                            format!(
+                                "no signatures found (looked in {})",
+                                evidence.map(|e| e.location.as_str()).unwrap_or("?")
+                            )
+                        }
+                        None if keyless => format!(
+                            "none of the {} signature(s) carries a certificate for this identity",
+                            report.rejected().len()
+                        ),
+                        None => format!(
+                            "none of the {} signature(s) verifies with this key",
+                            report.rejected().len()
+                        ),
+                    })
+                }
+            }
+        });
         match outcome {
             Ok(layer) => {
                 signed.insert(name.clone());

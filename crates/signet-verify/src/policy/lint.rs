@@ -1,7 +1,6 @@
 //! `signet policy lint`: warnings about a loaded policy that parsing alone cannot reject.
 
 use super::model::{AuthorityKind, TrustPolicy};
-use crate::judge::TlogPolicy;
 
 /// A lint finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,32 +34,27 @@ pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
                 });
             }
         }
-        let mut authority_lists: Vec<(String, &Vec<String>, usize)> = Vec::new();
+        let mut authority_lists: Vec<(String, &Vec<String>, usize, bool)> = Vec::new();
         if let Some(s) = &p.signatures {
-            authority_lists.push(("signatures".to_owned(), &s.authorities, s.threshold));
+            authority_lists.push(("signatures".to_owned(), &s.authorities, s.threshold, false));
         }
         for a in &p.attestations {
-            authority_lists.push((format!("attestation {}", a.name), &a.authorities, 1));
+            authority_lists.push((format!("attestation {}", a.name), &a.authorities, 1, true));
         }
-        for (what, names, needed) in authority_lists {
+        for (what, names, needed, attestation) in authority_lists {
             let mut usable = 0;
             for name in names {
                 used.insert(name.clone());
                 match policy.authorities.get(name) {
-                    Some(a) if matches!(a.kind, AuthorityKind::Keyless(_)) => warnings.push(Warning {
-                        code: "W002",
-                        location: location.clone(),
-                        message: format!(
-                            "{what}: authority {name:?} is keyless, which this version of signet cannot verify yet; it never counts"
-                        ),
-                    }),
-                    Some(a) if a.tlog == TlogPolicy::Require => warnings.push(Warning {
-                        code: "W003",
-                        location: location.clone(),
-                        message: format!(
-                            "{what}: authority {name:?} requires a transparency-log entry, which this version of signet cannot verify yet; it never counts (set transparencyLog: ignore to accept key-only signatures)"
-                        ),
-                    }),
+                    Some(a) if attestation && matches!(a.kind, AuthorityKind::Keyless(_)) => {
+                        warnings.push(Warning {
+                            code: "W002",
+                            location: location.clone(),
+                            message: format!(
+                                "{what}: authority {name:?} is keyless; keyless attestations are not verified by this version of signet yet, so it never counts here"
+                            ),
+                        })
+                    }
                     Some(_) => usable += 1,
                     None => {}
                 }

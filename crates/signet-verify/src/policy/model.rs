@@ -40,7 +40,12 @@ use signet_core::keys::PublicKey;
 use super::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
 use super::glob::ScopeGlob;
 use super::report::Mode;
+use std::sync::Arc;
+
 use crate::KeyVerifier;
+use crate::bundle::{
+    BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
+};
 use crate::judge::TlogPolicy;
 
 /// The `apiVersion` this version of signet reads.
@@ -144,9 +149,64 @@ pub struct KeylessSpec {
     /// Fulcio extension: the GitHub workflow trigger (`push`).
     #[serde(default)]
     pub github_workflow_trigger: Option<String>,
-    /// The trusted root file to verify against (default: the Sigstore public-good root).
+    /// The Sigstore `trusted_root.json` to verify against, relative to the policy file
+    /// (default: the one the caller supplies with [`TrustPolicy::with_default_trusted_root`],
+    /// e.g. from `signet initialize`).
     #[serde(default)]
     pub trusted_root: Option<String>,
+}
+
+/// A keyless authority, ready to check certificates: the identity as a bundle policy and its
+/// own trusted root, if the policy names one.
+#[derive(Debug, Clone)]
+pub struct KeylessAuthority {
+    /// What the policy file says.
+    pub spec: KeylessSpec,
+    /// The certificate identity, issuer and workflow claims required.
+    pub identity: BundlePolicy,
+    /// The trusted root named by `trustedRoot`, parsed.
+    pub trusted_root: Option<Arc<BundleVerifier>>,
+}
+
+impl KeylessAuthority {
+    fn new(
+        spec: KeylessSpec,
+        read_file: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
+    ) -> Result<Self, String> {
+        let matcher = |m: &IdentityMatch| -> Result<ClaimMatcher, String> {
+            match m {
+                IdentityMatch::Exact(e) => Ok(ClaimMatcher::exact(e)),
+                IdentityMatch::Regex(r) => {
+                    ClaimMatcher::regex(r.source()).map_err(|e| e.to_string())
+                }
+                IdentityMatch::Prefix(p) => ClaimMatcher::regex(&format!("{}.*", regex::escape(p)))
+                    .map_err(|e| e.to_string()),
+            }
+        };
+        let mut github = GithubWorkflow::default();
+        github.repository = spec.github_workflow_repository.clone();
+        github.git_ref = spec.github_workflow_ref.clone();
+        github.trigger = spec.github_workflow_trigger.clone();
+        let identity = BundlePolicy::Certificate(
+            CertificateIdentity::new(matcher(&spec.subject)?, matcher(&spec.issuer)?)
+                .with_github_workflow(github),
+        );
+        let trusted_root = match &spec.trusted_root {
+            Some(path) => {
+                let bytes = read_file(path)
+                    .map_err(|e| format!("the trusted root {path:?} cannot be read: {e}"))?;
+                let verifier = BundleVerifier::new(&bytes, BundleLimits::default())
+                    .map_err(|e| format!("the trusted root {path:?} cannot be used: {e}"))?;
+                Some(Arc::new(verifier))
+            }
+            None => None,
+        };
+        Ok(Self {
+            spec,
+            identity,
+            trusted_root,
+        })
+    }
 }
 
 /// How an identity string is matched: exactly, by an anchored regex, or by prefix.
@@ -175,7 +235,14 @@ impl IdentityMatch {
 /// A regex compiled at load and anchored at both ends, as Cosign anchors identity regexes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
-pub struct AnchoredRegex(regex::Regex);
+pub struct AnchoredRegex(regex::Regex, String);
+
+impl AnchoredRegex {
+    /// The regex as written in the policy (without the anchors signet adds).
+    pub fn source(&self) -> &str {
+        &self.1
+    }
+}
 
 impl TryFrom<String> for AnchoredRegex {
     type Error = String;
@@ -184,7 +251,7 @@ impl TryFrom<String> for AnchoredRegex {
         regex::RegexBuilder::new(&format!("^(?:{source})$"))
             .size_limit(1 << 20)
             .build()
-            .map(Self)
+            .map(|compiled| Self(compiled, source.clone()))
             .map_err(|e| format!("regex {source:?} does not compile: {e}"))
     }
 }
@@ -315,8 +382,8 @@ struct AttestationSpec {
 pub enum AuthorityKind {
     /// A public key.
     Key(KeyVerifier),
-    /// A keyless identity; checkable once Sigstore verification lands (issue 5).
-    Keyless(Box<KeylessSpec>),
+    /// A keyless identity: a Fulcio certificate chaining to a trusted root.
+    Keyless(Box<KeylessAuthority>),
 }
 
 /// A named source of trust.
@@ -394,6 +461,9 @@ pub struct TrustPolicy {
     pub authorities: BTreeMap<String, Authority>,
     /// The policies, in file order.
     pub policies: Vec<Policy>,
+    /// The trusted root for keyless authorities without their own and for checking key
+    /// signatures' transparency-log entries.
+    pub default_trusted_root: Option<Arc<BundleVerifier>>,
 }
 
 impl TrustPolicy {
@@ -451,7 +521,9 @@ impl TrustPolicy {
                         .map_err(|e| invalid(format!("the key cannot be read: {e}")))?;
                     AuthorityKind::Key(KeyVerifier::new(public))
                 }
-                (None, Some(keyless)) => AuthorityKind::Keyless(Box::new(keyless)),
+                (None, Some(keyless)) => AuthorityKind::Keyless(Box::new(
+                    KeylessAuthority::new(keyless, read_key).map_err(invalid)?,
+                )),
                 _ => {
                     return Err(invalid(
                         "an authority is exactly one of key or keyless".to_owned(),
@@ -544,14 +616,16 @@ impl TrustPolicy {
             no_match: spec.no_match,
             authorities,
             policies,
+            default_trusted_root: None,
         })
     }
 
-    /// Reads and parses the policy file at `path`; key paths in it are relative to the file's
-    /// directory. Files over 4 MiB (policy) or 64 KiB (keys) are refused.
+    /// Reads and parses the policy file at `path`; key and trusted-root paths in it are
+    /// relative to the file's directory. Files over 4 MiB (policy) or 1 MiB (keys, trusted
+    /// roots) are refused.
     pub fn load(path: &std::path::Path) -> Result<Self, PolicyError> {
         const MAX_POLICY_BYTES: u64 = 4 << 20;
-        const MAX_KEY_BYTES: u64 = 64 << 10;
+        const MAX_KEY_BYTES: u64 = 1 << 20;
         let read_bounded = |file: &std::path::Path, limit: u64| -> std::io::Result<Vec<u8>> {
             use std::io::Read;
             let mut bytes = Vec::new();
@@ -577,6 +651,22 @@ impl TrustPolicy {
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
         Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))
+    }
+
+    /// Sets the trusted root used by keyless authorities that name none and by key
+    /// authorities whose signatures need a transparency-log entry.
+    pub fn with_default_trusted_root(mut self, verifier: BundleVerifier) -> Self {
+        self.default_trusted_root = Some(Arc::new(verifier));
+        self
+    }
+
+    /// Whether some authority would use [`Self::with_default_trusted_root`]'s root: a keyless
+    /// authority without `trustedRoot`, or a key authority requiring the transparency log.
+    pub fn wants_default_trusted_root(&self) -> bool {
+        self.authorities.values().any(|a| match &a.kind {
+            AuthorityKind::Keyless(k) => k.trusted_root.is_none(),
+            AuthorityKind::Key(_) => a.tlog == TlogPolicy::Require,
+        })
     }
 
     /// The policies covering `repository`.
