@@ -183,10 +183,12 @@ impl KeylessAuthority {
                     .map_err(|e| e.to_string()),
             }
         };
-        let mut github = GithubWorkflow::default();
-        github.repository = spec.github_workflow_repository.clone();
-        github.git_ref = spec.github_workflow_ref.clone();
-        github.trigger = spec.github_workflow_trigger.clone();
+        let github = GithubWorkflow {
+            repository: spec.github_workflow_repository.clone(),
+            git_ref: spec.github_workflow_ref.clone(),
+            trigger: spec.github_workflow_trigger.clone(),
+            ..GithubWorkflow::default()
+        };
         let identity = BundlePolicy::Certificate(
             CertificateIdentity::new(matcher(&spec.subject)?, matcher(&spec.issuer)?)
                 .with_github_workflow(github),
