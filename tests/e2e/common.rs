@@ -30,11 +30,12 @@ impl Scratch {
     }
 
     /// `signet ARGS` in the scratch directory with `COSIGN_PASSWORD` set, and no Docker
-    /// config or COSIGN_REPOSITORY leaking in from the machine.
+    /// config, TUF cache or COSIGN_REPOSITORY leaking in from the machine.
     pub(crate) fn signet(&self) -> TestCommand {
         let mut cmd = TestCommand::new(Path::new(env!("CARGO_BIN_EXE_signet")), self.dir.path());
         cmd.env("COSIGN_PASSWORD", PASSWORD)
             .env("DOCKER_CONFIG", self.dir.path().join("no-docker-config"))
+            .env("SIGNET_TUF_CACHE", self.dir.path().join("no-tuf-cache"))
             .env_remove("COSIGN_REPOSITORY");
         cmd
     }

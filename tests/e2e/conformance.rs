@@ -375,7 +375,8 @@ fn verify_blob_with_a_bundle_checks_identity_and_needs_a_trusted_root() {
         .arg(dir.join("a.txt"))
         .assert_success();
 
-    // No network: without --trusted-root signet says what to pass, and could not decide.
+    // Without --trusted-root and without a TUF cache, signet says what to pass or run, and
+    // could not decide.
     let undecided = scratch
         .signet()
         .args(["verify-blob", "--bundle"])
@@ -385,7 +386,7 @@ fn verify_blob_with_a_bundle_checks_identity_and_needs_a_trusted_root() {
         .arg(dir.join("a.txt"))
         .assert_exit(2);
     assert!(
-        stderr(&undecided).contains("--trusted-root FILE is required"),
+        stderr(&undecided).contains("pass --trusted-root FILE, or run `signet initialize`"),
         "{}",
         stderr(&undecided)
     );
