@@ -115,22 +115,7 @@ fn key_signatures_recorded_in_rekor_verify_with_signet_and_skopeo() {
         .assert_exit(1);
     assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
 
-    // skopeo checks the same SET with the log's public key, and refuses another log's key.
-    let rekor_key = s.write("rekor.pub", rekor_public_key_pem(&mock).as_bytes());
-    let other_rekor_key = s.write("other-rekor.pub", rekor_public_key_pem(&other).as_bytes());
-    let skopeo = Skopeo::new(
-        &registry.host(),
-        skopeo_policy(&registry.host(), &public, &rekor_key),
-    );
-    let dest = format!("dir:{}", skopeo.dir().join("ok").display());
-    let out = skopeo.copy(&[&format!("docker://{image}"), &dest]);
-    assert!(out.status.success(), "skopeo refused: {}", stderr(&out));
-    skopeo.set_policy(&skopeo_policy(&registry.host(), &public, &other_rekor_key));
-    let dest = format!("dir:{}", skopeo.dir().join("no").display());
-    let out = skopeo.copy(&[&format!("docker://{image}"), &dest]);
-    assert!(!out.status.success(), "skopeo accepted another log's SET");
-
-    // A signature made without the log: refused unless the log check is waived.
+    // A signature made without the log.
     let unlogged = make_sample_image(&registry.host(), "unlogged", "v1", sha256);
     let unlogged = format!("{}/unlogged@{unlogged}", registry.host());
     s.signet()
@@ -138,6 +123,41 @@ fn key_signatures_recorded_in_rekor_verify_with_signet_and_skopeo() {
         .arg(&key)
         .arg(&unlogged)
         .assert_success();
+
+    // skopeo checks the same SET with the log's public key (`rekorPublicKeyPath`), and
+    // signet reading the same policy.json decides as skopeo does: the logged signature under
+    // the right log key passes; under another log's key, or without a log entry, it fails.
+    let rekor_key = s.write("rekor.pub", rekor_public_key_pem(&mock).as_bytes());
+    let other_rekor_key = s.write("other-rekor.pub", rekor_public_key_pem(&other).as_bytes());
+    let skopeo = Skopeo::new(
+        &registry.host(),
+        skopeo_policy(&registry.host(), &public, &rekor_key),
+    );
+    let cases = [
+        (&image, &rekor_key, true),
+        (&image, &other_rekor_key, false),
+        (&unlogged, &rekor_key, false),
+    ];
+    for (n, (target, log_key, accepted)) in cases.into_iter().enumerate() {
+        skopeo.set_policy(&skopeo_policy(&registry.host(), &public, log_key));
+        let dest = format!("dir:{}", skopeo.dir().join(format!("copy-{n}")).display());
+        let out = skopeo.copy(&[&format!("docker://{target}"), &dest]);
+        assert_eq!(
+            out.status.success(),
+            accepted,
+            "skopeo on {target} with {}: {}",
+            log_key.display(),
+            stderr(&out)
+        );
+        s.signet()
+            .arg("verify")
+            .arg("--policy")
+            .arg(skopeo.policy_path())
+            .arg("--registries.d")
+            .arg(skopeo.registries_d())
+            .arg(target)
+            .assert_exit(if accepted { 0 } else { 1 });
+    }
     let out = s
         .signet()
         .args(["verify", "--key"])

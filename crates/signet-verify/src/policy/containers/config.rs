@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use signet_core::digest::DigestAlgorithm;
-use signet_core::keys::PublicKey;
+use signet_core::keys::{KeyKind, PublicKey};
 
 use super::json::{Json, JsonPath, truncate};
 use super::reference::{DockerRef, IdentityRule, is_remap_prefix};
@@ -89,6 +89,9 @@ pub(crate) struct SigstoreSigned {
     /// `keyPath /etc/pki/a.pub`, `keyPaths [a, b]`, `keyData`, `keyDatas (2)`.
     pub(crate) key_source: String,
     pub(crate) identity: IdentityRule,
+    /// With `rekorPublicKey*`: a trusted root holding only those Rekor keys, against which
+    /// every signature's `dev.sigstore.cosign/bundle` must verify.
+    pub(crate) rekor: Option<std::sync::Arc<crate::bundle::BundleVerifier>>,
 }
 
 type Result<T> = std::result::Result<T, ContainersPolicyError>;
@@ -288,20 +291,13 @@ fn requirement(value: &Json, at: &JsonPath) -> Result<Requirement> {
 
 fn sigstore_signed(value: &Json, at: &JsonPath) -> Result<SigstoreSigned> {
     let members = fields(value, at, SIGSTORE_FIELDS)?;
-    for (key, _) in members {
-        let feature = match key.as_str() {
-            "fulcio" => Unsupported::Fulcio,
-            "rekorPublicKeyPath"
-            | "rekorPublicKeyPaths"
-            | "rekorPublicKeyData"
-            | "rekorPublicKeyDatas" => Unsupported::Rekor,
-            _ => continue,
-        };
+    if members.iter().any(|(key, _)| key == "fulcio") {
         return Err(ContainersPolicyError::Unsupported {
-            at: at.key(key).to_string(),
-            feature,
+            at: at.key("fulcio").to_string(),
+            feature: Unsupported::Fulcio,
         });
     }
+    let rekor = rekor_keys(value, at)?;
     let key_fields: Vec<&str> = ["keyPath", "keyPaths", "keyData", "keyDatas"]
         .into_iter()
         .filter(|f| value.get(f).is_some())
@@ -357,7 +353,85 @@ fn sigstore_signed(value: &Json, at: &JsonPath) -> Result<SigstoreSigned> {
         keys,
         key_source,
         identity,
+        rekor,
     })
+}
+
+/// `rekorPublicKeyPath`, `…Paths`, `…Data` or `…Datas` (at most one of them): the Rekor keys,
+/// as a Sigstore trusted root with only those logs, valid since the epoch (containers/image
+/// puts no validity window on them).
+fn rekor_keys(
+    value: &Json,
+    at: &JsonPath,
+) -> Result<Option<std::sync::Arc<crate::bundle::BundleVerifier>>> {
+    let present: Vec<&str> = [
+        "rekorPublicKeyPath",
+        "rekorPublicKeyPaths",
+        "rekorPublicKeyData",
+        "rekorPublicKeyDatas",
+    ]
+    .into_iter()
+    .filter(|f| value.get(f).is_some())
+    .collect();
+    let field = match present.as_slice() {
+        [] => return Ok(None),
+        [one] => *one,
+        _ => return Err(invalid(at, PolicyProblem::RekorKeySources)),
+    };
+    let field_at = at.key(field);
+    let field_value = required(value, at, field)?;
+    let keys: Vec<PublicKey> = match field {
+        "rekorPublicKeyPath" => vec![key_from_file(string(field_value, &field_at)?, &field_at)?],
+        "rekorPublicKeyData" => vec![key_from_base64(string(field_value, &field_at)?, &field_at)?],
+        "rekorPublicKeyPaths" => string_list(field_value, &field_at)?
+            .iter()
+            .enumerate()
+            .map(|(i, path)| key_from_file(path, &field_at.index(i)))
+            .collect::<Result<Vec<_>>>()?,
+        _ => string_list(field_value, &field_at)?
+            .iter()
+            .enumerate()
+            .map(|(i, data)| key_from_base64(data, &field_at.index(i)))
+            .collect::<Result<Vec<_>>>()?,
+    }
+    .into_iter()
+    .map(|verifier| verifier.key().clone())
+    .collect();
+    let mut tlogs = Vec::new();
+    for key in &keys {
+        let key_details = match key.kind() {
+            KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
+            KeyKind::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384",
+            KeyKind::EcdsaP521 => "PKIX_ECDSA_P521_SHA_512",
+            KeyKind::Ed25519 => "PKIX_ED25519",
+            _ => return Err(invalid(&field_at, PolicyProblem::RekorKeyType)),
+        };
+        let log_id =
+            signet_core::digest::MessageDigest::of(DigestAlgorithm::Sha256, key.spki_der());
+        tlogs.push(serde_json::json!({
+            "baseUrl": "",
+            "hashAlgorithm": "SHA2_256",
+            "publicKey": {
+                "rawBytes": STANDARD.encode(key.spki_der()),
+                "keyDetails": key_details,
+                "validFor": {"start": "1970-01-01T00:00:00Z"},
+            },
+            "logId": {"keyId": STANDARD.encode(log_id.as_bytes())},
+        }));
+    }
+    let root = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
+        "tlogs": tlogs,
+        "certificateAuthorities": [],
+        "ctlogs": [],
+        "timestampAuthorities": [],
+    });
+    let verifier = crate::bundle::BundleVerifier::new(
+        root.to_string().as_bytes(),
+        crate::bundle::BundleLimits::default(),
+    )
+    .map_err(|_| invalid(&field_at, PolicyProblem::RekorKeyType))?;
+    Ok(Some(std::sync::Arc::new(verifier)))
 }
 
 fn string_list<'a>(value: &'a Json, at: &JsonPath) -> Result<Vec<&'a str>> {

@@ -11,7 +11,7 @@ use super::config::{PolicyConfig, Requirement, SigstoreSigned};
 use super::json::{Json, truncate};
 use super::reference::{DockerRef, check_digest};
 use crate::gather::AttachmentEvidence;
-use crate::judge::{CheckOptions, SignatureFailure, TlogPolicy, judge};
+use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
 use crate::policy::report::{
     Decision, Evidence, ImageVerdict, Mode, PolicyResult, RequirementResult,
 };
@@ -322,14 +322,25 @@ fn sigstore_signed(
         );
     }
 
+    // With Rekor keys, containers/image requires and checks every signature's SET.
     let options = CheckOptions {
-        tlog: TlogPolicy::InsecureIgnore,
+        tlog: if req.rekor.is_some() {
+            TlogPolicy::Require
+        } else {
+            TlogPolicy::InsecureIgnore
+        },
         ..CheckOptions::default()
     };
     let reports: Vec<_> = req
         .keys
         .iter()
-        .map(|(name, key)| (name, judge(evidence, key, &options)))
+        .map(|(name, key)| {
+            let authority = SignatureAuthority::Key {
+                key,
+                log: req.rekor.as_deref(),
+            };
+            (name, judge_with(evidence, authority, &options))
+        })
         .collect();
     let key_names: Vec<&str> = req.keys.iter().map(|(n, _)| n.as_str()).collect();
 

@@ -12,10 +12,11 @@
 //!
 //! Supported: `insecureAcceptAnything`, `reject`, `signedBaseLayer` (which containers/image
 //! never implemented: it denies), and `sigstoreSigned` with `keyPath`, `keyPaths`, `keyData`
-//! or `keyDatas` and every `signedIdentity` rule. Refused at load, with an error saying so:
-//! `signedBy` (GPG) and the keyless and Rekor fields of `sigstoreSigned` (`fulcio`,
-//! `rekorPublicKey*`), which signet cannot check yet — a policy that cannot be enforced as
-//! written is not silently weakened or reported as a transient failure.
+//! or `keyDatas`, optionally `rekorPublicKeyPath`, `…Paths`, `…Data` or `…Datas` (every
+//! signature's `dev.sigstore.cosign/bundle` must then verify against one of those log keys and
+//! record that signature), and every `signedIdentity` rule. Refused at load, with an error
+//! saying so: `signedBy` (GPG) and `fulcio` — a policy that cannot be enforced as written is
+//! not silently weakened or reported as a transient failure.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -198,6 +199,15 @@ pub enum PolicyProblem {
     /// Not exactly one key source in `sigstoreSigned`.
     #[error("exactly one of keyPath, keyPaths, keyData and keyDatas must be given")]
     KeySources,
+    /// More than one of the Rekor key sources in `sigstoreSigned`.
+    #[error(
+        "at most one of rekorPublicKeyPath, rekorPublicKeyPaths, rekorPublicKeyData and \
+         rekorPublicKeyDatas may be given"
+    )]
+    RekorKeySources,
+    /// A Rekor public key that is not ECDSA or Ed25519.
+    #[error("a Rekor public key must be an ECDSA (P-256, P-384, P-521) or Ed25519 key")]
+    RekorKeyType,
     /// `keyPaths` or `keyDatas` is empty.
     #[error("the list of keys must not be empty")]
     EmptyKeyList,
@@ -246,16 +256,11 @@ pub enum Unsupported {
     SignedBy,
     /// `sigstoreSigned` with `fulcio`.
     #[error(
-        "sigstoreSigned with fulcio (keyless) is not supported by signet yet: keyless and Rekor \
-         checks arrive with issue 5"
+        "sigstoreSigned with fulcio is not supported by signet: containers/image checks a CA \
+         file, an issuer and an e-mail SAN without the SCT; verify keyless images with a signet \
+         policy (keyless authorities) or skopeo"
     )]
     Fulcio,
-    /// `sigstoreSigned` with a Rekor public key.
-    #[error(
-        "sigstoreSigned with a Rekor public key is not supported by signet yet: keyless and \
-         Rekor checks arrive with issue 5"
-    )]
-    Rekor,
 }
 
 /// A validated `policy.json` with its registries.d settings.

@@ -382,11 +382,15 @@ fn load_refuses_what_containers_image_refuses_and_says_where() {
         ),
         (
             host(json!([{ "type": "sigstoreSigned", "fulcio": {}, "rekorPublicKeyPath": "/r" }])),
-            format!("{at}.fulcio: sigstoreSigned with fulcio (keyless) is not supported by signet yet: keyless and Rekor checks arrive with issue 5"),
+            format!("{at}.fulcio: sigstoreSigned with fulcio is not supported by signet"),
         ),
         (
-            host(json!([{ "type": "sigstoreSigned", "keyPath": a, "rekorPublicKeyPath": "/r" }])),
-            format!("{at}.rekorPublicKeyPath: sigstoreSigned with a Rekor public key is not supported"),
+            host(json!([{ "type": "sigstoreSigned", "keyPath": a, "rekorPublicKeyPath": "/nonexistent/rekor.pub" }])),
+            format!("{at}.rekorPublicKeyPath: "),
+        ),
+        (
+            host(json!([{ "type": "sigstoreSigned", "keyPath": a, "rekorPublicKeyPath": a, "rekorPublicKeyData": "x" }])),
+            format!("{at}: at most one of rekorPublicKeyPath"),
         ),
         (
             host(json!([{ "type": "sigstoreSigned", "keyPath": a, "signedIdentity": { "type": "matchExact", "extra": 1 } }])),
