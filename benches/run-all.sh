@@ -56,14 +56,17 @@ run() { # NAME SCRIPT ARGS...: runs a bench, its report to $logs/NAME.txt; 0 if 
 if run sign-blob "$repo/benches/sign-blob.sh" "$size"; then
     awk -F'|' -v size="$size" '
         function trim(s) { gsub(/^ +| +$/, "", s); return s }
-        trim($2) == "openssl dgst -sha256" { base = trim($6) }
-        trim($2) == "signet sign-blob" { s_mibs = trim($6); s_ratio = trim($8); s_rss = trim($9) }
-        trim($2) == "signet verify-blob" { v_mibs = trim($6); v_ratio = trim($8); v_rss = trim($9) }
+        trim($2) == "openssl dgst -sha256" { base = trim($6) + 0 }
+        trim($2) == "signet sign-blob" { s_mibs = trim($6) + 0; s_ratio = trim($8) + 0; s_rss = trim($9) + 0 }
+        trim($2) == "signet verify-blob" { v_mibs = trim($6) + 0; v_ratio = trim($8) + 0; v_rss = trim($9) + 0 }
+        # "sign-blob   throughput: 711 MiB/s including ... (ratio 0.75 ...), 1320 MiB/s excluding it (... ratio 1.39)"
+        /^sign-blob +throughput:/ { x = $0; sub(/.*, /, "", x); split(x, w, " "); sx_mibs = w[1] + 0; r = $0; sub(/.*ratio /, "", r); sx_ratio = r + 0 }
         END {
-            printf "TABLE|sign-blob %s (MiB/s, whole process)|%s MiB/s|%s MiB/s (openssl dgst -sha256)|%s|>= 0.9|%s\n", size, s_mibs, base, s_ratio, (s_ratio >= 0.9 ? "yes" : "NO")
-            printf "TABLE|verify-blob %s (MiB/s, whole process)|%s MiB/s|%s MiB/s (openssl dgst -sha256)|%s|>= 0.9|%s\n", size, v_mibs, base, v_ratio, (v_ratio >= 0.9 ? "yes" : "NO")
-            printf "TABLE|sign-blob peak RSS|%s MiB|-|-|<= 32 MiB|%s\n", s_rss, (s_rss <= 32 ? "yes" : "NO")
-            printf "TABLE|verify-blob peak RSS|%s MiB|-|-|<= 32 MiB|%s\n", v_rss, (v_rss <= 32 ? "yes" : "NO")
+            printf "TABLE|sign-blob %s (MiB/s, whole process)|%.0f MiB/s|%.0f MiB/s (openssl dgst -sha256)|%.2f|>= 0.9|%s\n", size, s_mibs, base, s_ratio, (s_ratio >= 0.9 ? "yes" : "NO")
+            printf "TABLE|sign-blob %s, excluding the 0.17 s key decryption|%.0f MiB/s|%.0f MiB/s (openssl dgst -sha256)|%.2f|(>= 0.9)|%s\n", size, sx_mibs, base, sx_ratio, (sx_ratio >= 0.9 ? "yes" : "NO")
+            printf "TABLE|verify-blob %s (MiB/s, whole process)|%.0f MiB/s|%.0f MiB/s (openssl dgst -sha256)|%.2f|>= 0.9|%s\n", size, v_mibs, base, v_ratio, (v_ratio >= 0.9 ? "yes" : "NO")
+            printf "TABLE|sign-blob peak RSS|%.1f MiB|-|-|<= 32 MiB|%s\n", s_rss, (s_rss <= 32 ? "yes" : "NO")
+            printf "TABLE|verify-blob peak RSS|%.1f MiB|-|-|<= 32 MiB|%s\n", v_rss, (v_rss <= 32 ? "yes" : "NO")
         }' "$logs/sign-blob.txt" >>"$logs/table"
 else
     echo "TABLE|sign-blob / verify-blob $size|failed|-|-|-|-" >>"$logs/table"

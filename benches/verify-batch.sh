@@ -40,9 +40,8 @@ grep -q "CONCURRENT_IMAGES: usize = $conc;" "$repo/crates/signet-verify/src/poli
 
 work=
 cleanup() {
-    [ -n "${REGISTRY_PID_reg:-}" ] && kill "$REGISTRY_PID_reg" 2>/dev/null && wait "$REGISTRY_PID_reg" 2>/dev/null
-    [ -n "$work" ] && rm -rf -- "$work"
-    return 0
+    if [ -n "${REGISTRY_PID_reg:-}" ]; then kill "$REGISTRY_PID_reg" 2>/dev/null || true; wait "$REGISTRY_PID_reg" 2>/dev/null || true; fi
+    if [ -n "$work" ]; then rm -rf -- "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT

@@ -34,10 +34,9 @@ require_docker_registry
 work=
 cleanup() {
     for pid in "${REGISTRY_PID_reg:-}" "${REGISTRY_PID_logged:-}"; do
-        [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
     done
-    [ -n "$work" ] && rm -rf -- "$work"
-    return 0
+    if [ -n "$work" ]; then rm -rf -- "$work"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
