@@ -409,3 +409,109 @@ policies:
     let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
     assert!(text.contains("release:"), "{text}");
 }
+
+#[test]
+fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
+    let mock = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let digest = make_sample_image(&registry.host(), "v3", "v1", sha256);
+    let image = format!("{}/v3@{digest}", registry.host());
+    let root = mock.out("trusted_root.json");
+    let sign = || {
+        let mut cmd = s.signet();
+        cmd.args(["sign", "--new-bundle-format", "--identity-token", &token()])
+            .arg("--signing-config")
+            .arg(mock.out("signing_config.json"))
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(&image);
+        cmd
+    };
+    let out = sign().assert_success();
+    assert!(
+        stderr(&out).contains("referrers tag schema"),
+        "{}",
+        stderr(&out)
+    );
+
+    // docker-registry 2.8 has no referrers API: the referrer is listed in the tag schema
+    // index, with Cosign v3's artifact type and predicate type annotation.
+    let tag = digest.replace(':', "-");
+    let index: serde_json::Value =
+        serde_json::from_str(&fetch_manifest(&registry.host(), "v3", &tag).text())
+            .expect("referrers index");
+    let entry = &index["manifests"][0];
+    assert_eq!(
+        entry["artifactType"],
+        "application/vnd.dev.sigstore.bundle.v0.3+json"
+    );
+    assert_eq!(
+        entry["annotations"]["dev.sigstore.bundle.predicateType"],
+        "https://sigstore.dev/cosign/sign/v1"
+    );
+    let referrer: serde_json::Value = serde_json::from_str(
+        &fetch_manifest(
+            &registry.host(),
+            "v3",
+            entry["digest"].as_str().expect("digest"),
+        )
+        .text(),
+    )
+    .expect("referrer manifest");
+    assert_eq!(referrer["subject"]["digest"], digest.as_str());
+    assert_eq!(
+        referrer["config"]["mediaType"],
+        "application/vnd.oci.empty.v1+json"
+    );
+    // No legacy signature was written.
+    assert_eq!(
+        fetch_manifest(&registry.host(), "v3", &format!("{tag}.sig")).status,
+        404
+    );
+
+    let verify = |identity: &str, code: i32| {
+        s.signet()
+            .args(["verify", "--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", ISSUER, "--trusted-root"])
+            .arg(&root)
+            .arg(&image)
+            .assert_exit(code)
+    };
+    verify(IDENTITY, 0);
+    let out = verify("other@example.com", 1);
+    assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+
+    // Signers running at once keep every referrer in the index.
+    std::thread::scope(|scope| {
+        let signers: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| sign().assert_success()))
+            .collect();
+        for signer in signers {
+            signer.join().expect("a signer thread panicked");
+        }
+    });
+    let index: serde_json::Value =
+        serde_json::from_str(&fetch_manifest(&registry.host(), "v3", &tag).text())
+            .expect("referrers index");
+    assert_eq!(
+        index["manifests"].as_array().map(Vec::len),
+        Some(5),
+        "{index}"
+    );
+    verify(IDENTITY, 0);
+
+    // --new-bundle-format with a key is refused before anything is pushed.
+    let (key, _) = s.key_pair("cosign");
+    let out = s
+        .signet()
+        .args(["sign", "--new-bundle-format", "--key"])
+        .arg(&key)
+        .arg(&image)
+        .assert_exit(1);
+    assert!(
+        stderr(&out).contains("--new-bundle-format"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -179,6 +179,11 @@ pub(crate) struct SignArgs {
     /// --tlog-upload=false to sign without a log entry.
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) tlog_upload: bool,
+    /// Keyless: store the signature as Cosign v3 does, a Sigstore bundle in an OCI 1.1
+    /// referrer of the image (DSSE statement of type https://sigstore.dev/cosign/sign/v1),
+    /// instead of a layer of the sha256-<hex>.sig manifest.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) new_bundle_format: bool,
     /// Skip confirmation prompts (accepted for Cosign compatibility; signet does not prompt).
     #[arg(long, short = 'y')]
     pub(crate) yes: bool,

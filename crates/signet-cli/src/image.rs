@@ -7,7 +7,8 @@ use anyhow::Context;
 use signet_core::keys::PublicKey;
 use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
-use signet_sign::{ImageSigner, SignOutcome};
+use signet_sign::keyless::{IdentityToken, KeylessSigner};
+use signet_sign::{ImageSigner, SignOutcome, sign_image_referrer};
 use signet_verify::{BundlePurpose, ImageReport, ImageVerifier, KeyVerifier, TlogPolicy};
 
 use crate::args::{OutputFormat, SignArgs, VerifyArgs};
@@ -31,6 +32,10 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     let key;
     let rekor;
     let keyless;
+    anyhow::ensure!(
+        !(args.new_bundle_format && args.key.is_some()),
+        "--new-bundle-format is implemented for keyless signing; with --key signet writes the legacy format (drop --new-bundle-format)"
+    );
     let signer = match &args.key {
         Some(key_path) => {
             key = settings::load_private_key(key_path, &limits)?;
@@ -48,6 +53,10 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
                 "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
             );
             keyless = crate::keyless::image_signer(&args.keyless)?;
+            if args.new_bundle_format {
+                return sign_referrers(&client, &images, &keyless.1, &keyless.0, &annotations)
+                    .await;
+            }
             ImageSigner::keyless(&client, &keyless.1, &keyless.0)
         }
         None => anyhow::bail!(
@@ -77,6 +86,57 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
                         signed.repository, signed.digest
                     ),
                 }
+            }
+            Err(error) => {
+                failed = true;
+                eprintln!("Error: signing {image}: {:#}", anyhow::Error::from(error));
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_DENIED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `sign --identity-token … --new-bundle-format`: one referrer bundle per image.
+async fn sign_referrers(
+    client: &OciClient,
+    images: &[ImageReference],
+    signer: &KeylessSigner,
+    token: &IdentityToken,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> anyhow::Result<ExitCode> {
+    let repository = settings::signature_repository()?;
+    let mut failed = false;
+    for image in images {
+        match sign_image_referrer(
+            client,
+            image,
+            signer,
+            token,
+            annotations,
+            repository.as_ref(),
+        )
+        .await
+        {
+            Ok(signed) => {
+                if signed.resolved_from_tag {
+                    eprintln!(
+                        "WARNING: {image} names a tag, not a digest; signed {}@{}, what the tag pointed to just now. Sign by digest to be sure of what you sign.",
+                        signed.repository, signed.digest
+                    );
+                }
+                eprintln!(
+                    "Signed {}@{} as {} (issuer {}); bundle {} listed at {}",
+                    signed.repository,
+                    signed.digest,
+                    signed.identity,
+                    signed.issuer,
+                    signed.referrer,
+                    signed.location
+                );
             }
             Err(error) => {
                 failed = true;

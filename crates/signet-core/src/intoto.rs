@@ -226,6 +226,37 @@ fn is_absolute_uri(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
+/// The predicate type of Cosign v3's image signatures (`cosign sign` with the bundle format).
+pub const COSIGN_SIGN_V1: &str = "https://sigstore.dev/cosign/sign/v1";
+
+/// The statement Cosign v3 signs for an image: Statement v1, one subject with the image's
+/// digest (no name) and `annotations` (the `-a key=value` pairs, `{}` when none), predicate
+/// type [`COSIGN_SIGN_V1`] and no predicate, in the field order Cosign writes.
+pub fn cosign_sign_statement(
+    digest: &crate::digest::Digest,
+    annotations: &std::collections::BTreeMap<String, String>,
+) -> Vec<u8> {
+    let mut subject_digest = serde_json::Map::new();
+    subject_digest.insert(
+        digest.algorithm().name().to_owned(),
+        serde_json::Value::String(digest.hex().to_owned()),
+    );
+    let annotations: serde_json::Map<String, serde_json::Value> = annotations
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    // Written by hand to keep Cosign's field order (`_type`, `subject` with `digest` then
+    // `annotations`, `predicateType`); serde_json's maps would sort the keys.
+    format!(
+        "{{\"_type\":{},\"subject\":[{{\"digest\":{},\"annotations\":{}}}],\"predicateType\":{}}}",
+        serde_json::Value::String(STATEMENT_V1.to_owned()),
+        serde_json::Value::Object(subject_digest),
+        serde_json::Value::Object(annotations),
+        serde_json::Value::String(COSIGN_SIGN_V1.to_owned())
+    )
+    .into_bytes()
+}
+
 /// Formats a Unix time as RFC 3339 UTC (`2022-04-07T19:22:25Z`), as Go's `time.RFC3339`.
 pub fn rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
@@ -360,6 +391,20 @@ impl<'a> Statement<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cosign_sign_statement_is_byte_identical_to_cosign_v3() {
+        // The statement of the real kubewarden-controller v1.34.0 signature (cosign v3).
+        let digest: crate::digest::Digest =
+            "sha256:c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}"));
+        let statement = cosign_sign_statement(&digest, &Default::default());
+        assert_eq!(
+            String::from_utf8_lossy(&statement),
+            r#"{"_type":"https://in-toto.io/Statement/v1","subject":[{"digest":{"sha256":"c811d58de79c92f03214e63aa339484e488d694ae8a6283b5f3f17a9faf50172"},"annotations":{}}],"predicateType":"https://sigstore.dev/cosign/sign/v1"}"#
+        );
+    }
 
     #[test]
     fn type_names_resolve_as_cosign_resolves_them() {

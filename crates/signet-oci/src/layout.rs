@@ -248,13 +248,24 @@ impl LayoutRepository {
         let digest = self.put_blob(bytes)?;
         let _lock = self.lock_index()?;
         let mut index = self.read_index()?;
-        index
-            .manifests
-            .retain(|m| m.annotations.get(REF_NAME_ANNOTATION).map(String::as_str) != Some(tag));
         let mut descriptor = Descriptor::for_bytes(media_type, bytes);
-        descriptor
-            .annotations
-            .insert(REF_NAME_ANNOTATION.to_owned(), tag.to_owned());
+        if tag.parse::<Digest>().is_ok() {
+            // An untagged manifest (an OCI 1.1 referrer): listed once, without a name.
+            if index
+                .manifests
+                .iter()
+                .any(|m| m.digest == descriptor.digest)
+            {
+                return Ok(digest);
+            }
+        } else {
+            index.manifests.retain(|m| {
+                m.annotations.get(REF_NAME_ANNOTATION).map(String::as_str) != Some(tag)
+            });
+            descriptor
+                .annotations
+                .insert(REF_NAME_ANNOTATION.to_owned(), tag.to_owned());
+        }
         index.manifests.push(descriptor);
         self.write_index(&index)?;
         Ok(digest)

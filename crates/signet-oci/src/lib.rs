@@ -115,7 +115,8 @@ pub trait OciRepository: Send + Sync + fmt::Debug {
     /// Stores a blob (a no-op if it is already there) and returns its digest.
     fn push_blob<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<Digest, Error>>;
 
-    /// Stores a manifest under `tag` and returns its digest.
+    /// Stores a manifest under `tag` and returns its digest. A `tag` that is a digest
+    /// (`sha256:…`) stores the manifest untagged, as OCI 1.1 referrers are pushed.
     fn push_manifest<'a>(
         &'a self,
         tag: &'a str,

@@ -591,7 +591,13 @@ impl RegistryRepository {
         bytes: &[u8],
         media_type: &str,
     ) -> Result<Digest, Error> {
-        let reference = self.reference(&ManifestRef::Tag(tag.to_owned()));
+        // A digest pushes an untagged manifest (an OCI 1.1 referrer), as `PUT
+        // /manifests/<digest>`.
+        let manifest_ref = match tag.parse::<Digest>() {
+            Ok(digest) => ManifestRef::Digest(digest),
+            Err(_) => ManifestRef::Tag(tag.to_owned()),
+        };
+        let reference = self.reference(&manifest_ref);
         let conn = self.connect(&reference, true).await?;
         let content_type: http::HeaderValue = media_type.parse().map_err(|_| Error::Registry {
             registry: self.repository.registry().to_owned(),

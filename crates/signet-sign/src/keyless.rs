@@ -287,6 +287,38 @@ impl KeylessSigner {
                 .map_err(|e| service_error(e, token))?
         };
 
+        self.finish(bundle, token, digest)
+    }
+
+    /// Signs an in-toto statement (its exact bytes) keylessly: a DSSE envelope, a Fulcio
+    /// certificate, a Rekor `dsse` entry (v1) and a timestamp when a TSA is configured, in a
+    /// bundle v0.3. `subject` is the digest the statement's subject must carry; the bundle is
+    /// verified against it, the trusted root and the certified identity before it is returned.
+    pub async fn sign_statement(
+        &self,
+        token: &IdentityToken,
+        statement: &[u8],
+        subject: &Digest,
+    ) -> Result<KeylessBundle, Error> {
+        let bundle = if self.context.services().rekor_api_version() == RekorApiVersion::V1 {
+            self.sign_statement_rekor_v1(token, statement).await?
+        } else {
+            self.context
+                .signer(token.inner.clone())
+                .sign_raw_statement(statement)
+                .await
+                .map_err(|e| service_error(e, token))?
+        };
+        self.finish(bundle, token, subject)
+    }
+
+    /// Serializes `bundle` and verifies it for `digest` and the identity its certificate names.
+    fn finish(
+        &self,
+        bundle: sigstore_sign::types::Bundle,
+        token: &IdentityToken,
+        digest: &Digest,
+    ) -> Result<KeylessBundle, Error> {
         let json = bundle.to_json_pretty().map_err(|e| Error::Keyless {
             service: KeylessService::Bundle,
             message: redact(&e.to_string(), token),
@@ -385,6 +417,155 @@ impl KeylessSigner {
         }
         Ok(bundle.into_bundle())
     }
+}
+
+impl KeylessSigner {
+    /// A DSSE statement signed with Rekor v1: recorded as an `intoto` v0.0.2 entry whose
+    /// proposed content carries the envelope, its hash and the payload hash, as sigstore-js and
+    /// Cosign's attestations propose it. (sigstore-rust proposes a `dsse` entry, whose
+    /// canonical body only the real Rekor computes; a log that records what it is sent, such
+    /// as sigstore-js's test log, would then hold an entry no verifier can check.)
+    async fn sign_statement_rekor_v1(
+        &self,
+        token: &IdentityToken,
+        statement: &[u8],
+    ) -> Result<sigstore_sign::types::Bundle, Error> {
+        use sigstore_sign::bundle::BundleV03;
+        use sigstore_sign::crypto::KeyPair;
+        use sigstore_sign::fulcio::FulcioClient;
+        use sigstore_sign::rekor::LogEntry;
+        use sigstore_sign::tsa::TimestampClient;
+        use sigstore_sign::types::{DsseEnvelope, DsseSignature, KeyId, KindVersion, PayloadBytes};
+
+        const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+        let services = self.context.services();
+        let fail = |service: KeylessService, message: String| Error::Keyless {
+            service,
+            message: redact(&message, token),
+        };
+        let key = KeyPair::generate_ecdsa_p256()
+            .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
+        let fulcio = FulcioClient::builder(services.fulcio_url())
+            .build()
+            .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?;
+        let certificate = fulcio
+            .create_signing_certificate(&token.inner, &key)
+            .await
+            .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?
+            .leaf_certificate()
+            .clone();
+        let pae = signet_core::dsse::pae(PAYLOAD_TYPE, statement);
+        let pae_hash = Sha256Hash::try_from(
+            signet_core::digest::MessageDigest::of(DigestAlgorithm::Sha256, &pae).as_bytes(),
+        )
+        .map_err(|_| signet_core::Error::Crypto("a SHA-256 digest is not 32 bytes"))?;
+        let signature = key
+            .sign_digest(&pae_hash)
+            .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
+
+        let certificate_pem = pem_certificate(certificate.as_bytes());
+        let payload_b64 = STANDARD.encode(statement);
+        let sig_b64 = STANDARD.encode(signature.as_bytes());
+        let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+        // The envelope hash covers the envelope with the verifier, in canonical JSON (sorted
+        // keys, no whitespace: serde_json's map order).
+        let hashed_envelope = serde_json::json!({
+            "payloadType": PAYLOAD_TYPE,
+            "payload": payload_b64,
+            "signatures": [{"sig": sig_b64, "publicKey": certificate_pem}],
+        });
+        let envelope_hash = signet_core::digest::MessageDigest::of(
+            DigestAlgorithm::Sha256,
+            hashed_envelope.to_string().as_bytes(),
+        );
+        let payload_hash =
+            signet_core::digest::MessageDigest::of(DigestAlgorithm::Sha256, statement);
+        let proposed = serde_json::json!({
+            "apiVersion": "0.0.2",
+            "kind": "intoto",
+            "spec": {"content": {
+                "envelope": {
+                    "payloadType": PAYLOAD_TYPE,
+                    "payload": STANDARD.encode(&payload_b64),
+                    "signatures": [{
+                        "sig": STANDARD.encode(&sig_b64),
+                        "publicKey": STANDARD.encode(&certificate_pem),
+                    }],
+                },
+                "hash": {"algorithm": "sha256", "value": hex(envelope_hash.as_bytes())},
+                "payloadHash": {"algorithm": "sha256", "value": hex(payload_hash.as_bytes())},
+            }},
+        });
+        let url = format!("{}/api/v1/log/entries", services.rekor_url());
+        let response = reqwest::Client::new()
+            .post(&url)
+            .json(&proposed)
+            .send()
+            .await
+            .map_err(|e| fail(KeylessService::Rekor, format!("POST {url}: {e}")))?;
+        let status = response.status();
+        let body = read_bounded(response, MAX_REKOR_RESPONSE_BYTES)
+            .await
+            .map_err(|e| fail(KeylessService::Rekor, e))?;
+        if !status.is_success() {
+            return Err(fail(
+                KeylessService::Rekor,
+                format!(
+                    "POST {url} answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                        .chars()
+                        .take(300)
+                        .collect::<String>()
+                ),
+            ));
+        }
+        let entries: std::collections::HashMap<String, LogEntry> = serde_json::from_slice(&body)
+            .map_err(|e| fail(KeylessService::Rekor, format!("unreadable log entry: {e}")))?;
+        let logged = entries
+            .into_values()
+            .next()
+            .ok_or_else(|| {
+                fail(
+                    KeylessService::Rekor,
+                    "the log returned no entry".to_owned(),
+                )
+            })?
+            .to_bundle_entry(KindVersion::IntotoV002)
+            .map_err(|e| fail(KeylessService::Rekor, format!("unusable log entry: {e}")))?;
+
+        let envelope = DsseEnvelope::new(
+            PAYLOAD_TYPE,
+            PayloadBytes::from(statement.to_vec()),
+            DsseSignature::new(signature.clone(), KeyId::default()),
+        );
+        let mut bundle =
+            BundleV03::with_certificate_and_dsse(certificate, envelope).with_tlog_entry(logged);
+        if let Some(url) = services.tsa_url() {
+            let timestamp = TimestampClient::builder(url)
+                .build()
+                .map_err(|e| fail(KeylessService::Timestamp, e.to_string()))?
+                .timestamp_signature(&signature)
+                .await
+                .map_err(|e| fail(KeylessService::Timestamp, e.to_string()))?;
+            bundle = bundle.with_rfc3161_timestamp(timestamp);
+        }
+        Ok(bundle.into_bundle())
+    }
+}
+
+/// The largest Rekor response read (an entry with its proof is a few KiB).
+const MAX_REKOR_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Reads a response body up to `limit` bytes, refusing more.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        if body.len() + chunk.len() > limit {
+            return Err(format!("the response is larger than {limit} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The same hashedrekord entry with the certificate PEM's CRLF line endings turned into LF,

@@ -30,6 +30,7 @@ mod image;
 mod key;
 pub mod keyfile;
 pub mod keyless;
+mod referrer;
 mod rekor;
 mod sbom;
 
@@ -38,5 +39,6 @@ pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use key::SigningKey;
+pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, sign_image_referrer};
 pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, attach_sbom};

@@ -1,0 +1,228 @@
+//! Cosign v3's image signature format (`--new-bundle-format`): a Sigstore bundle v0.3 holding
+//! a DSSE in-toto statement (predicate type `https://sigstore.dev/cosign/sign/v1`, subject =
+//! the image digest), stored as an OCI 1.1 referrer of the image: a manifest with
+//! `artifactType` = the bundle media type, an empty config, one layer (the bundle) and
+//! `subject` = the image's descriptor.
+//!
+//! Registries with the referrers API index the manifest themselves. On registries without it
+//! (docker-registry 2.8), the referrer is also listed in the referrers tag schema index
+//! `sha256-<hex>`, as go-containerregistry (and so Cosign) does: read, add, write, read back,
+//! and retry when another writer's index replaced ours, so concurrent signers keep every entry.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use signet_core::cosign::{OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE};
+use signet_core::digest::Digest;
+use signet_core::intoto::{COSIGN_SIGN_V1, cosign_sign_statement};
+use signet_core::manifest::{Descriptor, ImageIndex};
+use signet_core::reference::{ImageReference, Repository};
+use signet_oci::{ManifestRef, OciClient, OciRepository};
+
+use crate::Error;
+use crate::keyless::{IdentityToken, KeylessSigner};
+
+/// The bundle media type, also the referrer manifest's `artifactType`.
+pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+/// The media type of the empty config (`{}`) of a referrer manifest.
+const EMPTY_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+/// Annotation naming the statement's predicate type, on the manifest and its index entry.
+const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
+/// Annotation saying what the bundle holds.
+const CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content";
+
+const MAX_INDEX_ATTEMPTS: usize = 10;
+const MIN_SETTLE: Duration = Duration::from_millis(100);
+const MAX_SETTLE: Duration = Duration::from_secs(2);
+
+/// What signing an image in the bundle format did.
+#[derive(Debug, Clone)]
+pub struct SignedReferrer {
+    /// The repository that was signed.
+    pub repository: String,
+    /// The image digest that was signed.
+    pub digest: Digest,
+    /// True when the image was named by tag and the tag was resolved here.
+    pub resolved_from_tag: bool,
+    /// The referrer manifest's digest.
+    pub referrer: Digest,
+    /// Where it is listed: `repository@digest` (referrers API) or `repository:sha256-<hex>`.
+    pub location: String,
+    /// The identity Fulcio certified.
+    pub identity: String,
+    /// The OIDC issuer Fulcio certified.
+    pub issuer: String,
+}
+
+/// Signs `image` keylessly in Cosign v3's bundle format. `annotations` go into the
+/// statement's subject. The bundle is verified against the signer's trusted root for the image
+/// digest before anything is pushed.
+pub async fn sign_image_referrer(
+    client: &OciClient,
+    image: &ImageReference,
+    signer: &KeylessSigner,
+    token: &IdentityToken,
+    annotations: &BTreeMap<String, String>,
+    repository_override: Option<&Repository>,
+) -> Result<SignedReferrer, Error> {
+    let (repository, reference) = client.open(image)?;
+    let fetched = repository
+        .manifest(&reference)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: image.to_string(),
+        })?;
+    let digest = fetched.digest.clone();
+    let subject = Descriptor {
+        media_type: fetched
+            .media_type
+            .clone()
+            .unwrap_or_else(|| OCI_MANIFEST_MEDIA_TYPE.to_owned()),
+        size: fetched.bytes.len() as u64,
+        digest: digest.clone(),
+        annotations: BTreeMap::new(),
+        extra: serde_json::Map::new(),
+    };
+
+    let statement = cosign_sign_statement(&digest, annotations);
+    let signed = signer.sign_statement(token, &statement, &digest).await?;
+
+    let store = client.attachment_repository(image, &repository, repository_override)?;
+    let config = store.push_blob(b"{}").await?;
+    let bundle = signed.bundle_json();
+    let layer_digest = store.push_blob(bundle).await?;
+    let manifest_annotations = BTreeMap::from([
+        (CONTENT_ANNOTATION.to_owned(), "dsse-envelope".to_owned()),
+        (
+            PREDICATE_TYPE_ANNOTATION.to_owned(),
+            COSIGN_SIGN_V1.to_owned(),
+        ),
+        (
+            "org.opencontainers.image.created".to_owned(),
+            signet_core::intoto::rfc3339(unix_now()),
+        ),
+    ]);
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST_MEDIA_TYPE,
+        "artifactType": BUNDLE_MEDIA_TYPE,
+        "config": {"mediaType": EMPTY_CONFIG_MEDIA_TYPE, "digest": config.to_string(), "size": 2},
+        "layers": [{
+            "mediaType": BUNDLE_MEDIA_TYPE,
+            "digest": layer_digest.to_string(),
+            "size": bundle.len(),
+        }],
+        "subject": subject,
+        "annotations": manifest_annotations,
+    });
+    let manifest_bytes = serde_json::to_vec(&manifest).map_err(|e| Error::Keyless {
+        service: crate::keyless::KeylessService::Bundle,
+        message: format!("writing the referrer manifest: {e}"),
+    })?;
+    let referrer = Digest::sha256_of(&manifest_bytes);
+    store
+        .push_manifest(
+            &referrer.to_string(),
+            &manifest_bytes,
+            OCI_MANIFEST_MEDIA_TYPE,
+        )
+        .await?;
+
+    let location = if store.referrers(&digest).await?.is_some() {
+        format!("{}@{digest} (referrers API)", store.name())
+    } else {
+        let mut entry = Descriptor::for_bytes(OCI_MANIFEST_MEDIA_TYPE, &manifest_bytes);
+        entry.extra.insert(
+            "artifactType".to_owned(),
+            serde_json::Value::String(BUNDLE_MEDIA_TYPE.to_owned()),
+        );
+        entry.annotations.insert(
+            PREDICATE_TYPE_ANNOTATION.to_owned(),
+            COSIGN_SIGN_V1.to_owned(),
+        );
+        let tag = format!("{}-{}", digest.algorithm().name(), digest.hex());
+        add_to_tag_schema_index(store.as_ref(), &tag, entry).await?;
+        format!("{}:{tag} (referrers tag schema)", store.name())
+    };
+    Ok(SignedReferrer {
+        repository: repository.name(),
+        digest,
+        resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        referrer,
+        location,
+        identity: signed.identity().to_owned(),
+        issuer: signed.issuer().to_owned(),
+    })
+}
+
+/// Adds `entry` to the index at `tag` (creating it), keeping every entry already there.
+///
+/// As for signature manifests (see `attach::append_layer`), docker-registry has no conditional
+/// writes: a concurrent signer that read the index before our write can overwrite it with a
+/// stale copy. So the index is read back, and once more after a wait three times as long as
+/// our own read-merge-write took; if `entry` is missing either time, it is merged again.
+async fn add_to_tag_schema_index(
+    store: &dyn OciRepository,
+    tag: &str,
+    entry: Descriptor,
+) -> Result<(), Error> {
+    let location = format!("{}:{tag}", store.name());
+    for _ in 0..MAX_INDEX_ATTEMPTS {
+        let started = Instant::now();
+        let mut index = read_index(store, tag, &location)
+            .await?
+            .unwrap_or(ImageIndex {
+                schema_version: 2,
+                media_type: Some(OCI_INDEX_MEDIA_TYPE.to_owned()),
+                manifests: Vec::new(),
+                extra: serde_json::Map::new(),
+            });
+        if !index.manifests.iter().any(|m| m.digest == entry.digest) {
+            index.manifests.push(entry.clone());
+            let bytes = serde_json::to_vec(&index).map_err(|e| Error::Keyless {
+                service: crate::keyless::KeylessService::Bundle,
+                message: format!("writing the referrers index: {e}"),
+            })?;
+            store
+                .push_manifest(tag, &bytes, OCI_INDEX_MEDIA_TYPE)
+                .await?;
+        }
+        let listed = |index: Option<ImageIndex>| {
+            index.is_some_and(|i| i.manifests.iter().any(|m| m.digest == entry.digest))
+        };
+        if !listed(read_index(store, tag, &location).await?) {
+            continue;
+        }
+        let settle = (started.elapsed() * 3).clamp(MIN_SETTLE, MAX_SETTLE);
+        tokio::time::sleep(settle).await;
+        if listed(read_index(store, tag, &location).await?) {
+            return Ok(());
+        }
+    }
+    Err(Error::Contended {
+        location,
+        attempts: MAX_INDEX_ATTEMPTS,
+    })
+}
+
+async fn read_index(
+    store: &dyn OciRepository,
+    tag: &str,
+    location: &str,
+) -> Result<Option<ImageIndex>, Error> {
+    match store.manifest(&ManifestRef::Tag(tag.to_owned())).await? {
+        Some(fetched) => ImageIndex::parse(&fetched.bytes)
+            .map(Some)
+            .map_err(|source| Error::MalformedAttachmentManifest {
+                location: location.to_owned(),
+                source,
+            }),
+        None => Ok(None),
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
