@@ -3,7 +3,7 @@
 //! errors, each naming where it is.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -571,10 +571,4 @@ fn identity_rule(value: &Json, at: &JsonPath) -> Result<IdentityRule> {
             },
         )),
     }
-}
-
-/// Reads the policy file itself.
-pub(crate) fn read_policy(path: &Path, limit: u64) -> Result<Json> {
-    let bytes = read_bounded(path, limit)?;
-    Json::parse(&bytes).map_err(|source| ContainersPolicyError::Syntax { source })
 }

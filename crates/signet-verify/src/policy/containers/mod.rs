@@ -279,7 +279,20 @@ impl ContainersPolicy {
         policy_path: &Path,
         registries_d: Option<&Path>,
     ) -> Result<Self, ContainersPolicyError> {
-        let document = config::read_policy(policy_path, MAX_POLICY_BYTES)?;
+        let bytes = read_bounded(policy_path, MAX_POLICY_BYTES)?;
+        Self::parse(&bytes, registries_d)
+    }
+
+    /// Validates `policy_json`, the contents of a `policy.json`, exactly as [`Self::load`]
+    /// validates the file (reading the key files it names and the `registries_d` directory
+    /// the same way). The caller bounds the size: [`Self::load`] refuses files over
+    /// [`MAX_POLICY_BYTES`].
+    pub fn parse(
+        policy_json: &[u8],
+        registries_d: Option<&Path>,
+    ) -> Result<Self, ContainersPolicyError> {
+        let document = json::Json::parse(policy_json)
+            .map_err(|source| ContainersPolicyError::Syntax { source })?;
         let config = PolicyConfig::from_json(&document)?;
         let registries = RegistriesD::load(registries_d)?;
         Ok(Self { config, registries })

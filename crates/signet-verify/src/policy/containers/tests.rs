@@ -806,3 +806,23 @@ fn pathdiff(target: &Path, base: &Path) -> String {
     }
     out.to_string_lossy().into_owned()
 }
+
+#[test]
+fn parse_takes_the_bytes_load_reads() {
+    let f = Fixture::new();
+    let policy = json!({
+        "default": [{ "type": "reject" }],
+        "transports": { "docker": { REGISTRY: sigstore(&f.key("a.pub"), json!({ "type": "matchRepository" })) } },
+    });
+    let img = format!("{REGISTRY}/app:v1");
+    let loaded = f.load(&policy);
+    let parsed =
+        ContainersPolicy::parse(policy.to_string().as_bytes(), Some(&f.path("registries.d")))
+            .unwrap_or_else(|e| panic!("{}", error_chain(&e)));
+    assert_eq!(scope(&parsed, &img), scope(&loaded, &img));
+    assert_eq!(scope(&parsed, &img), format!("docker:{REGISTRY}"));
+    assert!(matches!(
+        ContainersPolicy::parse(b"{\"default\": [", None),
+        Err(ContainersPolicyError::Syntax { .. })
+    ));
+}
