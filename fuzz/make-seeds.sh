@@ -18,7 +18,8 @@ test -d "$keys" || { echo "error: Cosign test data not found under $testdata" >&
 corpus=$here/corpus
 targets=(image_reference digest encrypted_key unencrypted_key_pem pkcs8_der public_key
   simple_signing dsse_envelope intoto_statement predicate oci_manifest trust_policy scope_glob
-  policy_conditions)
+  policy_conditions sigstore_bundle trusted_root checkpoint cosign_legacy_annotations
+  containers_policy_json)
 for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t"
   rm -f "$corpus/$t"/seed-*
@@ -272,5 +273,116 @@ write("cyclonedx", statement("https://cyclonedx.org/bom", {
 text = open(spdx_tv).read(1500)
 write("spdx-tag-value", statement("https://spdx.dev/Document", text[:text.rfind("\n") + 1]))
 EOF
+
+# --- sigstore_bundle, trusted_root, checkpoint, cosign_legacy_annotations --------------------
+# Real Sigstore material: sigstore-conformance's bundles (the cases against the production root,
+# which the targets load), a few real-world bundles, every distinct trusted root, every distinct
+# checkpoint, and the legacy Cosign annotations equivalent to the message-signature bundles.
+python3 - "$corpus" "$testdata" <<'EOF2'
+import base64, hashlib, json, os, sys
+out, testdata = sys.argv[1:]
+conformance = f"{testdata}/conformance"
+realworld = f"{testdata}/realworld"
+cases = json.load(open(f"{conformance}/cases.json"))["cases"]
+
+def write(target, name, data):
+    if isinstance(data, str):
+        data = data.encode()
+    open(f"{out}/{target}/seed-{name}", "wb").write(data)
+
+# sigstore_bundle: ≤ 40 bundles.
+production = [c for c in cases if c["trusted_root"] == "_trust/production/trusted_root.json"]
+for c in production:
+    write("sigstore_bundle", c["name"] + ".json", open(f"{conformance}/{c['bundle']}", "rb").read())
+for path in ["sigstore-python/bundle_v3.txt.sigstore", "sigstore-python/bundle_v3_github.whl.sigstore",
+             "sigstore-python/bundle_no_cert_v1.txt.sigstore",
+             "sigstore-python/a.dsse.staging-rekor-v2.txt.sigstore.json",
+             "cpython/3.14.0/python-3.14.0-embed-win32.zip.sigstore.json",
+             "cpython/3.9.14/Python-3.9.14.tgz.sigstore.json"]:
+    if os.path.exists(f"{realworld}/{path}"):
+        write("sigstore_bundle", "realworld-" + os.path.basename(path),
+              open(f"{realworld}/{path}", "rb").read())
+
+# trusted_root: every distinct root.
+roots = [f"{conformance}/_trust/production/trusted_root.json",
+         f"{conformance}/_trust/staging/trusted_root.json",
+         f"{realworld}/sigstore-rs/trust_root/prod/trusted_root.json",
+         f"{testdata}/cosign/pkg/cosign/testdata/trusted_root_pgi.json"]
+roots += sorted(f"{conformance}/{c['trusted_root']}" for c in cases)
+roots += sorted(f"{realworld}/sigstore-python/trusted_root/{f}"
+                for f in os.listdir(f"{realworld}/sigstore-python/trusted_root"))
+seen = set()
+for path in roots:
+    data = open(path, "rb").read()
+    if hashlib.sha256(data).digest() in seen:
+        continue
+    seen.add(hashlib.sha256(data).digest())
+    name = os.path.relpath(path, testdata).replace("/", "_")
+    write("trusted_root", name, data)
+
+# checkpoint: every distinct checkpoint envelope in the conformance bundles.
+seen = set()
+for c in cases:
+    try:
+        bundle = json.load(open(f"{conformance}/{c['bundle']}"))
+        entries = bundle["verificationMaterial"]["tlogEntries"]
+    except (ValueError, KeyError):
+        continue
+    for entry in entries:
+        envelope = entry.get("inclusionProof", {}).get("checkpoint", {}).get("envelope")
+        if envelope and envelope not in seen:
+            seen.add(envelope)
+            write("checkpoint", c["name"], envelope)
+
+# cosign_legacy_annotations: certificate, chain, Rekor bundle, timestamp and signature
+# separated by 0xFF, as Cosign would have written them for each message-signature bundle.
+def pem(der):
+    b64 = base64.b64encode(der).decode()
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(
+        b64[i:i + 64] for i in range(0, len(b64), 64)) + "\n-----END CERTIFICATE-----\n"
+root = json.load(open(f"{conformance}/_trust/production/trusted_root.json"))
+fulcio_chain = "".join(pem(base64.b64decode(c["rawBytes"]))
+                       for c in root["certificateAuthorities"][-1]["certChain"]["certificates"])
+for name in ["happy-path-v0.1", "happy-path-v0.2", "happy-path-v0.3", "managed-key-happy-path",
+             "set-invalid-signature_fail", "signature-mismatch_fail"]:
+    bundle = json.load(open(f"{conformance}/bundle-verify/{name}/bundle.sigstore.json"))
+    material = bundle["verificationMaterial"]
+    if "certificate" in material:
+        certificates = [material["certificate"]["rawBytes"]]
+    else:
+        certificates = [c["rawBytes"] for c in material.get("x509CertificateChain", {}).get("certificates", [])]
+    certificate = pem(base64.b64decode(certificates[0])) if certificates else ""
+    chain = "".join(pem(base64.b64decode(c)) for c in certificates[1:]) or fulcio_chain
+    entry = material["tlogEntries"][0]
+    rekor = json.dumps({"SignedEntryTimestamp": entry["inclusionPromise"]["signedEntryTimestamp"],
+                        "Payload": {"body": entry["canonicalizedBody"],
+                                    "integratedTime": int(entry["integratedTime"]),
+                                    "logIndex": int(entry["logIndex"]),
+                                    "logID": base64.b64decode(entry["logId"]["keyId"]).hex()}},
+                       separators=(",", ":"))
+    stamps = material.get("timestampVerificationData", {}).get("rfc3161Timestamps", [])
+    stamp = json.dumps({"SignedRFC3161Timestamp": stamps[0]["signedTimestamp"]},
+                       separators=(",", ":")) if stamps else ""
+    signature = base64.b64decode(bundle["messageSignature"]["signature"])
+    fields = [certificate.encode(), chain.encode() if certificate else b"", rekor.encode(),
+              stamp.encode(), signature]
+    write("cosign_legacy_annotations", name, b"\xff".join(fields))
+# An RFC 3161 timestamp from a Rekor v2 bundle (the Rekor v1 bundles above have none).
+bundle = json.load(open(f"{conformance}/bundle-verify/rekor2-happy-path/bundle.sigstore.json"))
+stamp = bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0]
+write("cosign_legacy_annotations", "timestamp-only",
+      b"\xff\xff\xff" + json.dumps({"SignedRFC3161Timestamp": stamp["signedTimestamp"]}).encode()
+      + b"\xff")
+EOF2
+
+# --- containers_policy_json ------------------------------------------------------------------
+# The shapes of containers-policy.json(5), every requirement type and signedIdentity rule.
+keydata=$(base64 -w0 "$here/../keys-example/cosign.pub")
+seed containers_policy_json default-accept '{"default":[{"type":"insecureAcceptAnything"}]}'
+seed containers_policy_json scopes '{"default":[{"type":"reject"}],"transports":{"docker":{"quay.io/app:v1":[{"type":"insecureAcceptAnything"}],"registry.example.com:5000/team":[{"type":"reject"}],"*.example.com":[{"type":"signedBaseLayer","baseLayerIdentity":{"type":"matchRepository"}}],"docker.io/library/ubuntu":[{"type":"insecureAcceptAnything"}],"":[{"type":"reject"}]},"oci":{"/tmp":[{"type":"insecureAcceptAnything"}]},"docker-daemon":{"":[{"type":"insecureAcceptAnything"}]}}}'
+seed containers_policy_json sigstore-keydata '{"default":[{"type":"sigstoreSigned","keyData":"'"$keydata"'","signedIdentity":{"type":"matchRepoDigestOrExact"}}],"transports":{"docker":{"quay.io":[{"type":"sigstoreSigned","keyDatas":["'"$keydata"'","'"$keydata"'"],"rekorPublicKeyData":"'"$keydata"'","signedIdentity":{"type":"matchRepository"}}]}}}'
+seed containers_policy_json sigstore-keypath '{"default":[{"type":"sigstoreSigned","keyPath":"../keys-example/cosign.pub","signedIdentity":{"type":"exactReference","dockerReference":"quay.io/app:v1"}}],"transports":{"docker":{"a.b.example.com/x":[{"type":"sigstoreSigned","keyPaths":["../keys-example/cosign.pub"],"rekorPublicKeyPaths":["../keys-example/cosign.pub"],"signedIdentity":{"type":"exactRepository","dockerRepository":"a.b.example.com/x/y"}}]}}}'
+seed containers_policy_json remap '{"default":[{"type":"reject"}],"transports":{"docker":{"registry.example.com:5000":[{"type":"sigstoreSigned","keyData":"'"$keydata"'","rekorPublicKeyDatas":["'"$keydata"'"],"signedIdentity":{"type":"remapIdentity","prefix":"registry.example.com:5000","signedPrefix":"quay.io/mirror"}}],"docker.io":[{"type":"sigstoreSigned","keyData":"'"$keydata"'","signedIdentity":{"type":"matchExact"}}]}}}'
+seed containers_policy_json refused '{"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"/etc/pki/key.gpg"}],"transports":{"docker":{"quay.io":[{"type":"sigstoreSigned","fulcio":{"caData":"AA==","oidcIssuer":"https://issuer","subjectEmail":"a@b.c"}}]}}}'
 
 printf "seed corpus: %s bytes in %s files\n" "$(cat "$corpus"/*/seed-* | wc -c)" "$(ls "$corpus"/*/seed-* | wc -l)"

@@ -3,6 +3,8 @@
 //! Every check here is a property that must hold for *any* value a parser accepted, so a
 //! failing assertion is a finding, never noise.
 
+pub mod sigstore;
+
 use signet_core::digest::DigestAlgorithm;
 use signet_core::keys::{PrivateKey, PublicKey};
 
