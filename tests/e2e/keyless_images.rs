@@ -17,8 +17,8 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::common::{Scratch, sha256, stderr};
-use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, token};
-use crate::util::{Registry, Skopeo, fetch_manifest, make_sample_image, push_manifest};
+use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, sigstore_js_verify, token};
+use crate::util::{Registry, Skopeo, fetch_manifest, http_get, make_sample_image, push_manifest};
 
 /// The mock Rekor's public key as PEM, from its trusted root (what skopeo's
 /// `rekorPublicKeyPath` takes).
@@ -481,6 +481,18 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
     verify(IDENTITY, 0);
     let out = verify("other@example.com", 1);
     assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+
+    // sigstore-js verifies the bundle layer, its statement naming the image manifest's digest.
+    let layer = referrer["layers"][0]["digest"]
+        .as_str()
+        .expect("layer digest");
+    let blob = http_get(&registry.host(), &format!("/v2/v3/blobs/{layer}")).expect("bundle blob");
+    let bundle_path = s.write("referrer.sigstore.json", &blob.body);
+    let manifest = fetch_manifest(&registry.host(), "v3", &digest);
+    let manifest_path = s.write("image-manifest.json", &manifest.body);
+    assert_eq!(sha256(&manifest.body), digest);
+    let (ok, text) = sigstore_js_verify(&root, &bundle_path, IDENTITY, ISSUER, &manifest_path);
+    assert!(ok, "sigstore-js refused signet's referrer bundle: {text}");
 
     // Signers running at once keep every referrer in the index.
     std::thread::scope(|scope| {

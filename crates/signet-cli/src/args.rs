@@ -395,9 +395,16 @@ pub(crate) struct AttestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AttestBlobArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    /// The encrypted private key file. Without it, signet attests keylessly with
+    /// --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore bundle (--bundle).
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
+    /// Keyless: write the Sigstore bundle (v0.3: DSSE envelope, certificate, Rekor entry,
+    /// timestamp) to this file.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub(crate) bundle: Option<PathBuf>,
     /// The predicate file.
     #[arg(long, value_name = "FILE")]
     pub(crate) predicate: PathBuf,
@@ -450,13 +457,25 @@ pub(crate) struct VerifyAttestationArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobAttestationArgs {
     /// The public key (PEM or DER).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
+        conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
+    )]
+    pub(crate) key: Option<PathBuf>,
     /// The DSSE envelope file.
     #[arg(long, value_name = "FILE")]
-    pub(crate) signature: PathBuf,
+    pub(crate) signature: Option<PathBuf>,
+    /// A Sigstore bundle holding the DSSE envelope with its log and timestamp evidence,
+    /// verified offline against the trusted root.
+    #[arg(long, value_name = "FILE", conflicts_with = "signature")]
+    pub(crate) bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) certificate: CertificateArgs,
     /// The predicate type the statement must have (as for attest).
     #[arg(long = "type", default_value = "custom")]
     pub(crate) predicate_type: String,

@@ -12,6 +12,7 @@ use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
+use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
 use signet_verify::{AttestationVerifier, BundlePurpose, KeyVerifier, TlogPolicy};
 
 use crate::args::{
@@ -98,11 +99,19 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
+    let Some(key_path) = &args.key else {
+        if crate::keyless::requested(&args.keyless, false) {
+            return attest_blob_keyless(args);
+        }
+        bail!(
+            "attest-blob needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to attest keylessly"
+        );
+    };
     settings::require_no_tlog_upload(args.tlog_upload)?;
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let key = settings::load_private_key(&args.key, &limits)?;
+    let key = settings::load_private_key(key_path, &limits)?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
     let name = args
@@ -129,6 +138,50 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
             out.write_all(b"\n")?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `attest-blob --identity-token T … --bundle OUT FILE`: the statement signed keylessly into
+/// a Sigstore bundle v0.3, verified for the file's digest before it is written.
+fn attest_blob_keyless(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.tlog_upload,
+        "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
+    );
+    let bundle_path = args
+        .bundle
+        .as_deref()
+        .context("keyless attestations are written as a Sigstore bundle: pass --bundle FILE")?;
+    let predicate_type = PredicateType::from_name(&args.predicate_type)?;
+    let limits = settings::limits()?;
+    let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
+    let (token, signer) = crate::keyless::image_signer(&args.keyless)?;
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("opening {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| args.file.display().to_string());
+    let (statement, digest) = signet_sign::blob_statement(
+        std::io::BufReader::with_capacity(1 << 20, file),
+        &name,
+        &predicate_type,
+        predicate,
+        now_unix(),
+    )?;
+    let signed = crate::runtime()?
+        .block_on(signer.sign_statement(&token, &statement, &digest))
+        .with_context(|| format!("attesting {} keylessly", args.file.display()))?;
+    write_key_file(bundle_path, signed.bundle_json(), 0o644, Overwrite::Replace)?;
+    eprintln!(
+        "Attested {} ({}) as {} (issuer {}); wrote bundle to file {}",
+        args.file.display(),
+        digest,
+        signed.identity(),
+        signed.issuer(),
+        bundle_path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -270,9 +323,6 @@ pub(crate) fn verify_blob_attestation(
 ) -> anyhow::Result<ExitCode> {
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
-    let key = load_verifier(&args.key, args.signature_digest_algorithm, &limits)?;
-    let envelope =
-        settings::read_bounded(&args.signature, limits.max_attachment_bytes, "attestation")?;
     let hex = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             if args.digest_alg != "sha256" {
@@ -303,6 +353,14 @@ pub(crate) fn verify_blob_attestation(
         }
         (None, None) => bail!("give the file the attestation is about, or --digest"),
     };
+    if let Some(bundle) = &args.bundle {
+        return verify_blob_attestation_bundle(args, bundle, &hex, &predicate_type);
+    }
+    let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
+        bail!("verify-blob-attestation needs --key with --signature, or --bundle");
+    };
+    let key = load_verifier(key_path, args.signature_digest_algorithm, &limits)?;
+    let envelope = settings::read_bounded(signature, limits.max_attachment_bytes, "attestation")?;
     if !args.insecure_ignore_tlog {
         eprintln!(
             "Error: no transparency-log entry was given and signet cannot verify one yet; pass --insecure-ignore-tlog=true to verify the attestation with the key alone"
@@ -316,8 +374,97 @@ pub(crate) fn verify_blob_attestation(
             Ok(ExitCode::SUCCESS)
         }
         Err(failure) => {
-            eprintln!("Error: {}: {failure}", args.signature.display());
+            eprintln!("Error: {}: {failure}", signature.display());
             Ok(ExitCode::from(EXIT_DENIED))
         }
     }
+}
+
+/// `verify-blob-attestation --bundle B (--key K | --certificate-identity …) FILE`: the bundle
+/// verified for the file's digest (its statement must name it as a subject), then the
+/// statement's predicate type checked.
+fn verify_blob_attestation_bundle(
+    args: &VerifyBlobAttestationArgs,
+    bundle_path: &std::path::Path,
+    hex: &str,
+    predicate_type: &PredicateType,
+) -> anyhow::Result<ExitCode> {
+    let limits = settings::limits()?;
+    let key = match &args.key {
+        Some(path) => {
+            let bytes = settings::read_bounded(path, limits.max_key_file_bytes, "public key")?;
+            Some(
+                signet_core::keys::PublicKey::parse(&bytes)
+                    .with_context(|| format!("loading the public key {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let (verifier, policy) = match crate::bundles::settings(&args.certificate, key.as_ref())? {
+        Some(settings) => settings.into_parts(),
+        None => {
+            // A key without --trusted-root: the trusted root from the TUF cache.
+            let key = key.context("give --key or --certificate-identity")?;
+            let root = settings::trusted_root(None)?;
+            let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
+                .with_context(|| format!("reading the trusted root {}", root.origin))?;
+            (verifier, BundlePolicy::Key(key))
+        }
+    };
+    let bundle = settings::read_bounded(
+        bundle_path,
+        BundleLimits::default().max_bundle_bytes,
+        "bundle",
+    )?;
+    let digest: signet_core::digest::Digest = format!("sha256:{hex}").parse()?;
+    let verified = match verifier.verify(&bundle, Artifact::Digest(&digest), &policy) {
+        Ok(verified) => verified,
+        Err(failure) => {
+            eprintln!(
+                "Error: {}: {} [{}]: {}",
+                bundle_path.display(),
+                failure.check(),
+                failure.check().code(),
+                std::error::Error::source(&failure)
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            );
+            return Ok(ExitCode::from(if failure.check().is_operational() {
+                crate::EXIT_UNDECIDED
+            } else {
+                EXIT_DENIED
+            }));
+        }
+    };
+    let Some((_, payload)) = verified.dsse_payload() else {
+        eprintln!(
+            "Error: {}: the bundle holds a message signature, not an attestation (DSSE envelope)",
+            bundle_path.display()
+        );
+        return Ok(ExitCode::from(EXIT_DENIED));
+    };
+    let statement = match signet_core::intoto::Statement::parse(payload) {
+        Ok(statement) => statement,
+        Err(e) => {
+            eprintln!(
+                "Error: {}: the statement cannot be read: {e}",
+                bundle_path.display()
+            );
+            return Ok(ExitCode::from(EXIT_DENIED));
+        }
+    };
+    if statement.predicate_type != predicate_type.uri() {
+        eprintln!(
+            "Error: {}: the predicate type is {:?}, not {:?}",
+            bundle_path.display(),
+            statement.predicate_type,
+            predicate_type.uri()
+        );
+        return Ok(ExitCode::from(EXIT_DENIED));
+    }
+    if let (Some(identity), Some(issuer)) = (verified.identity(), verified.issuer()) {
+        eprintln!("Attested by {identity} (issuer {issuer})");
+    }
+    eprintln!("Verified OK");
+    Ok(ExitCode::SUCCESS)
 }

@@ -94,6 +94,11 @@ pub(crate) fn settings(
 }
 
 impl BundleSettings {
+    /// The trusted root and the policy, for one-off verification.
+    pub(crate) fn into_parts(self) -> (BundleVerifier, BundlePolicy) {
+        (self.verifier, self.policy)
+    }
+
     /// The trusted root, parsed.
     pub(crate) fn verifier(&self) -> &BundleVerifier {
         &self.verifier

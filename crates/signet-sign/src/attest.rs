@@ -170,16 +170,16 @@ impl<'a> ImageAttester<'a> {
     }
 }
 
-/// Attests a file, as `cosign attest-blob`: the subject is `subject_name` with the sha256 of
-/// everything `reader` yields (streamed). Returns the envelope JSON.
-pub fn attest_blob(
-    key: &dyn SigningKey,
+/// The in-toto statement (v1) about a file: its sha256 as the subject named `subject_name`,
+/// and `predicate` shaped for `predicate_type`. The file is hashed as a stream. Returns the
+/// statement's bytes and the file's digest.
+pub fn blob_statement(
     reader: impl Read,
     subject_name: &str,
     predicate_type: &PredicateType,
     predicate: Vec<u8>,
     now_unix: i64,
-) -> Result<Vec<u8>, Error> {
+) -> Result<(Vec<u8>, Digest), Error> {
     let shaped = predicate_type
         .shape_predicate(predicate, now_unix)
         .map_err(signet_core::Error::from)?;
@@ -197,5 +197,20 @@ pub fn attest_blob(
         .collect();
     let statement = build_statement(subject_name, &hex, predicate_type.uri(), &shaped);
     drop(shaped);
+    let digest: Digest = format!("sha256:{hex}").parse()?;
+    Ok((statement, digest))
+}
+
+/// Attests a file, as `cosign attest-blob`: the subject is `subject_name` with the sha256 of
+/// everything `reader` yields (streamed). Returns the envelope JSON.
+pub fn attest_blob(
+    key: &dyn SigningKey,
+    reader: impl Read,
+    subject_name: &str,
+    predicate_type: &PredicateType,
+    predicate: Vec<u8>,
+    now_unix: i64,
+) -> Result<Vec<u8>, Error> {
+    let (statement, _) = blob_statement(reader, subject_name, predicate_type, predicate, now_unix)?;
     Ok(sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)?.to_json())
 }

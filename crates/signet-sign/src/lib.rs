@@ -34,7 +34,9 @@ mod referrer;
 mod rekor;
 mod sbom;
 
-pub use attest::{AttestedImage, ImageAttester, PREDICATE_TYPE_ANNOTATION, attest_blob, sign_dsse};
+pub use attest::{
+    AttestedImage, ImageAttester, PREDICATE_TYPE_ANNOTATION, attest_blob, blob_statement, sign_dsse,
+};
 pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
