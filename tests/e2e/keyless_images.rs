@@ -513,6 +513,47 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
     );
     verify(IDENTITY, 0);
 
+    // A keyless attestation goes the same way, found by its predicate type.
+    let predicate = s.write(
+        "provenance.json",
+        br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
+    );
+    s.signet()
+        .args([
+            "attest",
+            "--identity-token",
+            &token(),
+            "--type",
+            "slsaprovenance1",
+        ])
+        .arg("--predicate")
+        .arg(&predicate)
+        .arg("--signing-config")
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    let verify_attestation = |predicate_type: &str, identity: &str, code: i32| {
+        s.signet()
+            .args(["verify-attestation", "--type", predicate_type])
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", ISSUER, "--trusted-root"])
+            .arg(&root)
+            .arg(&image)
+            .assert_exit(code)
+    };
+    let out = verify_attestation("slsaprovenance1", IDENTITY, 0);
+    let line: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("verify-attestation prints a JSON line");
+    assert_eq!(
+        line["statement"]["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    assert_eq!(line["identity"], IDENTITY);
+    verify_attestation("slsaprovenance1", "other@example.com", 1);
+    verify_attestation("spdxjson", IDENTITY, 1);
+
     // --new-bundle-format with a key is refused before anything is pushed.
     let (key, _) = s.key_pair("cosign");
     let out = s

@@ -364,9 +364,13 @@ pub(crate) struct VerifyBlobArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AttestArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) key: PathBuf,
+    /// The encrypted private key file. Without it, signet attests keylessly with
+    /// --identity-token (or SIGSTORE_ID_TOKEN), in Cosign v3's bundle format (an OCI 1.1
+    /// referrer of the image).
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    pub(crate) key: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) keyless: KeylessArgs,
     /// The predicate: a file, or - for stdin.
     #[arg(long, value_name = "FILE")]
     pub(crate) predicate: PathBuf,

@@ -66,15 +66,23 @@ fn load_verifier(
 }
 
 pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
-    settings::require_no_tlog_upload(args.tlog_upload)?;
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let image = args
         .image
         .parse()
         .with_context(|| format!("parsing image reference {:?}", args.image))?;
     let limits = settings::limits()?;
+    let Some(key_path) = &args.key else {
+        if crate::keyless::requested(&args.keyless, false) {
+            return attest_keyless(args, &image, &predicate_type).await;
+        }
+        bail!(
+            "attest needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to attest keylessly"
+        );
+    };
+    settings::require_no_tlog_upload(args.tlog_upload)?;
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let key = settings::load_private_key(&args.key, &limits)?;
+    let key = settings::load_private_key(key_path, &limits)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let attester = ImageAttester::new(&client, &key)
         .replacing(args.replace)
@@ -138,6 +146,63 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
             out.write_all(b"\n")?;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `attest --identity-token T … IMAGE`: the statement about the image signed keylessly into
+/// a DSSE bundle and pushed as a referrer of the image, as Cosign v3 attests.
+async fn attest_keyless(
+    args: &AttestArgs,
+    image: &signet_core::reference::ImageReference,
+    predicate_type: &PredicateType,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.tlog_upload,
+        "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
+    );
+    anyhow::ensure!(
+        !args.replace,
+        "--replace is not supported for keyless attestations (referrers are never removed)"
+    );
+    let limits = settings::limits()?;
+    let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
+    let shaped = predicate_type.shape_predicate(predicate, now_unix())?;
+    let (token, signer) = crate::keyless::image_signer(&args.keyless)?;
+    let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let attested = signet_sign::push_referrer_bundle(
+        &client,
+        image,
+        &signer,
+        &token,
+        predicate_type.uri(),
+        |repository, digest| {
+            Ok(signet_core::intoto::build_statement(
+                repository,
+                digest.hex(),
+                predicate_type.uri(),
+                &shaped,
+            ))
+        },
+        settings::signature_repository()?.as_ref(),
+    )
+    .await
+    .with_context(|| format!("attesting {}", args.image))?;
+    if attested.resolved_from_tag {
+        eprintln!(
+            "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
+            args.image, attested.repository, attested.digest
+        );
+    }
+    eprintln!(
+        "Attested {}@{} ({}) as {} (issuer {}); bundle {} listed at {}",
+        attested.repository,
+        attested.digest,
+        predicate_type.uri(),
+        attested.identity,
+        attested.issuer,
+        attested.referrer,
+        attested.location
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,6 +41,6 @@ pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use key::SigningKey;
-pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, sign_image_referrer};
+pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
 pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, attach_sbom};

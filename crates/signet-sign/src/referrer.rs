@@ -65,6 +65,30 @@ pub async fn sign_image_referrer(
     annotations: &BTreeMap<String, String>,
     repository_override: Option<&Repository>,
 ) -> Result<SignedReferrer, Error> {
+    push_referrer_bundle(
+        client,
+        image,
+        signer,
+        token,
+        COSIGN_SIGN_V1,
+        |_, digest| Ok(cosign_sign_statement(digest, annotations)),
+        repository_override,
+    )
+    .await
+}
+
+/// Attests `image` keylessly in Cosign v3's bundle format: `statement` (given the repository
+/// name and the image digest) signed into a DSSE bundle, verified for the image digest, and
+/// pushed as a referrer whose `dev.sigstore.bundle.predicateType` is `predicate_type`.
+pub async fn push_referrer_bundle(
+    client: &OciClient,
+    image: &ImageReference,
+    signer: &KeylessSigner,
+    token: &IdentityToken,
+    predicate_type: &str,
+    statement: impl FnOnce(&str, &Digest) -> Result<Vec<u8>, Error>,
+    repository_override: Option<&Repository>,
+) -> Result<SignedReferrer, Error> {
     let (repository, reference) = client.open(image)?;
     let fetched = repository
         .manifest(&reference)
@@ -84,7 +108,7 @@ pub async fn sign_image_referrer(
         extra: serde_json::Map::new(),
     };
 
-    let statement = cosign_sign_statement(&digest, annotations);
+    let statement = statement(&repository.name(), &digest)?;
     let signed = signer.sign_statement(token, &statement, &digest).await?;
 
     let store = client.attachment_repository(image, &repository, repository_override)?;
@@ -95,7 +119,7 @@ pub async fn sign_image_referrer(
         (CONTENT_ANNOTATION.to_owned(), "dsse-envelope".to_owned()),
         (
             PREDICATE_TYPE_ANNOTATION.to_owned(),
-            COSIGN_SIGN_V1.to_owned(),
+            predicate_type.to_owned(),
         ),
         (
             "org.opencontainers.image.created".to_owned(),
@@ -138,7 +162,7 @@ pub async fn sign_image_referrer(
         );
         entry.annotations.insert(
             PREDICATE_TYPE_ANNOTATION.to_owned(),
-            COSIGN_SIGN_V1.to_owned(),
+            predicate_type.to_owned(),
         );
         let tag = format!("{}-{}", digest.algorithm().name(), digest.hex());
         add_to_tag_schema_index(store.as_ref(), &tag, entry).await?;
