@@ -637,3 +637,84 @@ fn keyless_attestations_of_files_verify_with_sigstore_js() {
     );
     assert!(stderr(&out).contains("[tlog-entry]"), "{}", stderr(&out));
 }
+
+/// A stand-in for GitHub Actions' OIDC token endpoint on loopback: answers
+/// `GET /token?...&audience=sigstore` carrying `Authorization: Bearer <request_token>` with
+/// `{"value": <id_token>}`, anything else with 403. Serves `requests` requests, then stops.
+fn github_token_endpoint(request_token: &'static str, id_token: String, requests: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut authorized = false;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:")
+                    && line
+                        .trim_end()
+                        .ends_with(&format!("Bearer {request_token}"))
+                {
+                    authorized = true;
+                }
+            }
+            let ok = authorized && request_line.contains("audience=sigstore");
+            let (status, body) = if ok {
+                ("200 OK", format!(r#"{{"value":"{id_token}"}}"#))
+            } else {
+                ("403 Forbidden", r#"{"message":"forbidden"}"#.to_owned())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://127.0.0.1:{port}/token?api-version=2.0")
+}
+
+#[test]
+fn ambient_github_actions_token_signs_keylessly() {
+    let mock = SigstoreMock::start();
+    let s = Scratch::new();
+    s.write("file.txt", b"signed in CI\n");
+    let url = github_token_endpoint("request-s3cret", token(), 2);
+    let sign = |request_token: &str, bundle: &str| {
+        let mut cmd = s.signet();
+        cmd.env_remove("SIGSTORE_ID_TOKEN")
+            .env("GITHUB_ACTIONS", "true")
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", &url)
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", request_token)
+            .args(["sign-blob", "--signing-config"])
+            .arg(mock.out("signing_config.json"))
+            .arg("--trusted-root")
+            .arg(mock.out("trusted_root.json"))
+            .args(["--bundle", bundle, "file.txt"]);
+        cmd
+    };
+    let out = sign("request-s3cret", "ci.sigstore.json").assert_success();
+    assert!(
+        stderr(&out).contains("ambient OIDC token"),
+        "{}",
+        stderr(&out)
+    );
+    signet_verify(&s, &mock, &s.path("ci.sigstore.json"), IDENTITY, ISSUER, 0);
+
+    // A refused request: the failure names the endpoint and never shows the request token.
+    let out = sign("wrong-token", "never.json").assert_exit(1);
+    let err = stderr(&out);
+    assert!(err.contains("OIDC token endpoint"), "{err}");
+    assert!(
+        !err.contains("wrong-token"),
+        "the request token leaked: {err}"
+    );
+    assert!(!s.path("never.json").exists());
+}

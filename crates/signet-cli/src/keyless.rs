@@ -21,10 +21,20 @@ use crate::settings;
 /// The environment variable Cosign reads the identity token from.
 const TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
 
-/// Whether `sign-blob` was asked to sign keylessly: `--identity-token`, or no `--key` and
-/// `SIGSTORE_ID_TOKEN` set.
+/// Whether signing was asked to be keyless: `--identity-token`, or no `--key` and either
+/// `SIGSTORE_ID_TOKEN` set or a CI system with ambient OIDC credentials.
 pub(crate) fn requested(args: &KeylessArgs, key_given: bool) -> bool {
-    args.identity_token.is_some() || (!key_given && std::env::var_os(TOKEN_ENV).is_some())
+    args.identity_token.is_some()
+        || (!key_given && (std::env::var_os(TOKEN_ENV).is_some() || ambient_environment()))
+}
+
+/// Whether this runs in a CI system whose OIDC token signet can request (as Cosign's ambient
+/// providers): GitHub Actions, GitLab CI, Buildkite, CircleCI.
+fn ambient_environment() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+        || ["GITLAB_CI", "BUILDKITE", "CIRCLECI"]
+            .iter()
+            .any(|name| std::env::var_os(name).is_some())
 }
 
 /// `signet sign-blob --identity-token T (--signing-config F | --fulcio-url U --rekor-url U
@@ -43,17 +53,39 @@ pub(crate) fn sign_blob(
     let token = token(args)?;
     let services = services(args)?;
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
-    sign(&token, services, &root, bundle, file)
+    sign(token, services, &root, bundle, file)
 }
 
-/// The identity token: `--identity-token`, else `SIGSTORE_ID_TOKEN`.
-fn token(args: &KeylessArgs) -> anyhow::Result<String> {
-    match &args.identity_token {
-        Some(token) => Ok(token.clone()),
-        None => std::env::var(TOKEN_ENV).with_context(|| {
-            format!("sign keylessly with --identity-token TOKEN or {TOKEN_ENV}, or sign with --key")
-        }),
+/// The identity token: `--identity-token`, else `SIGSTORE_ID_TOKEN`, else the CI system's
+/// ambient OIDC token (requested for the audience `sigstore`).
+fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
+    if let Some(token) = &args.identity_token {
+        return Ok(IdentityToken::new(token.clone())?);
     }
+    if let Ok(token) = std::env::var(TOKEN_ENV) {
+        return Ok(IdentityToken::new(token)?);
+    }
+    if ambient_environment() {
+        // Its own thread and runtime: callers may already be inside one.
+        let detected = std::thread::scope(|scope| {
+            scope
+                .spawn(|| -> anyhow::Result<Option<IdentityToken>> {
+                    Ok(crate::runtime()?.block_on(IdentityToken::detect_ambient())?)
+                })
+                .join()
+        })
+        .map_err(|_| anyhow::anyhow!("requesting the ambient OIDC token failed"))??;
+        if let Some(token) = detected {
+            eprintln!(
+                "Using the ambient OIDC token of this CI system (issuer {})",
+                token.issuer()
+            );
+            return Ok(token);
+        }
+    }
+    anyhow::bail!(
+        "sign keylessly with --identity-token TOKEN or {TOKEN_ENV} (or in a CI system with ambient OIDC credentials, e.g. GitHub Actions with id-token: write), or sign with --key"
+    )
 }
 
 /// The services: `--signing-config`, else `--fulcio-url` and `--rekor-url`, else the signing
@@ -76,7 +108,7 @@ fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
 /// A keyless signer for images: the token, the services and the trusted root from the flags
 /// (or the TUF cache).
 pub(crate) fn image_signer(args: &KeylessArgs) -> anyhow::Result<(IdentityToken, KeylessSigner)> {
-    let token = IdentityToken::new(token(args)?)?;
+    let token = token(args)?;
     let services = services(args)?;
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
     let signer = KeylessSigner::new(services, &root.bytes)
@@ -117,7 +149,7 @@ pub(crate) fn conformance_sign_bundle(
     };
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
     sign(
-        &args.identity_token,
+        IdentityToken::new(args.identity_token.clone())?,
         services,
         &root,
         &args.bundle,
@@ -138,13 +170,12 @@ fn services_from_file(path: &Path) -> anyhow::Result<KeylessServices> {
 }
 
 fn sign(
-    token: &str,
+    token: IdentityToken,
     services: KeylessServices,
     trusted_root: &settings::TrustedRoot,
     bundle_path: &Path,
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
-    let token = IdentityToken::new(token)?;
     let signer = KeylessSigner::new(services, &trusted_root.bytes)
         .with_context(|| format!("using the trusted root {}", trusted_root.origin))?;
     eprintln!("Using payload from: {}", file.display());

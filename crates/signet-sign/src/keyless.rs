@@ -74,6 +74,35 @@ impl IdentityToken {
         Ok(Self { inner })
     }
 
+    /// The ambient OIDC token of the CI system this runs in, requested for the audience
+    /// `sigstore`: GitHub Actions (`GITHUB_ACTIONS=true` with `ACTIONS_ID_TOKEN_REQUEST_URL`
+    /// and `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, i.e. `permissions: id-token: write`), GitLab CI,
+    /// Buildkite or CircleCI. `Ok(None)` outside such an environment; an error when the
+    /// environment is detected but the token cannot be obtained (the message never holds a
+    /// token).
+    pub async fn detect_ambient() -> Result<Option<Self>, Error> {
+        match sigstore_sign::oidc::IdentityToken::detect_ambient().await {
+            Ok(Some(inner)) if inner.is_expired() => Err(Error::IdentityToken {
+                reason: "the ambient OIDC token has already expired",
+            }),
+            Ok(Some(inner)) => Ok(Some(Self { inner })),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                // The request token authorises getting ID tokens: keep it out of the message.
+                let mut message = e.to_string();
+                if let Ok(secret) = std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+                    && !secret.is_empty()
+                {
+                    message = message.replace(&secret, "[REDACTED]");
+                }
+                Err(Error::Keyless {
+                    service: KeylessService::AmbientToken,
+                    message,
+                })
+            }
+        }
+    }
+
     /// The token's `iss` claim (unverified): the OIDC issuer Fulcio will certify.
     pub fn issuer(&self) -> &str {
         self.inner.issuer()
@@ -747,6 +776,8 @@ pub enum KeylessService {
     Crypto,
     /// Assembling the bundle.
     Bundle,
+    /// The CI system's ambient OIDC token endpoint.
+    AmbientToken,
 }
 
 impl fmt::Display for KeylessService {
@@ -756,6 +787,7 @@ impl fmt::Display for KeylessService {
             Self::Rekor => "Rekor",
             Self::Timestamp => "the timestamp authority",
             Self::Crypto => "the ephemeral key",
+            Self::AmbientToken => "the CI system's OIDC token endpoint",
             Self::Bundle => "the bundle",
         })
     }
