@@ -718,3 +718,51 @@ fn ambient_github_actions_token_signs_keylessly() {
     );
     assert!(!s.path("never.json").exists());
 }
+
+#[test]
+fn key_signed_blobs_are_recorded_in_rekor_with_a_bundle() {
+    let mock = SigstoreMock::start();
+    let other = SigstoreMock::start();
+    let s = Scratch::new();
+    let (key, public) = s.key_pair("cosign");
+    s.write("file.txt", b"signed with a key, logged\n");
+    let out = s
+        .signet()
+        .args(["sign-blob", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(mock.out("trusted_root.json"))
+        .args(["--bundle", "key.sigstore.json", "file.txt"])
+        .assert_success();
+    assert!(!out.stdout.is_empty(), "the signature is still printed");
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.path("key.sigstore.json")).expect("bundle"))
+            .expect("bundle JSON");
+    assert!(
+        bundle["verificationMaterial"]["publicKey"].is_object(),
+        "{bundle}"
+    );
+    let verify = |root: &Path, file: &str, code: i32| {
+        s.signet()
+            .args(["verify-blob", "--key"])
+            .arg(&public)
+            .args(["--bundle", "key.sigstore.json", "--trusted-root"])
+            .arg(root)
+            .arg(file)
+            .assert_exit(code)
+    };
+    verify(&mock.out("trusted_root.json"), "file.txt", 0);
+    let out = verify(&other.out("trusted_root.json"), "file.txt", 1);
+    assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
+    s.write("other.txt", b"something else\n");
+    verify(&mock.out("trusted_root.json"), "other.txt", 1);
+
+    // Without --bundle the log entry would be lost: refused before the key is read.
+    let out = s
+        .signet()
+        .args(["sign-blob", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "file.txt"])
+        .assert_exit(1);
+    assert!(stderr(&out).contains("--bundle"), "{}", stderr(&out));
+}

@@ -304,9 +304,9 @@ pub(crate) struct SignBlobArgs {
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
-    /// Keyless: write the Sigstore bundle (v0.3: certificate, signature, Rekor entry,
+    /// Write the Sigstore bundle (v0.3: certificate or key hint, signature, Rekor entry,
     /// timestamp) to this file.
-    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    #[arg(long, value_name = "FILE")]
     pub(crate) bundle: Option<PathBuf>,
     /// Write the signature to this file instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -314,7 +314,8 @@ pub(crate) struct SignBlobArgs {
     /// Base64-encode the signature (Cosign's default).
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) b64: bool,
-    /// Upload to the transparency log. Not available yet: pass --tlog-upload=false.
+    /// Record the signature in the transparency log (Rekor v1 at --rekor-url, checked against
+    /// the trusted root) and write the proof with --bundle; --tlog-upload=false signs without.
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) tlog_upload: bool,
     /// Skip confirmation prompts (accepted for Cosign compatibility).

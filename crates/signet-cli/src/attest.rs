@@ -428,7 +428,7 @@ pub(crate) fn verify_blob_attestation(
     let envelope = settings::read_bounded(signature, limits.max_attachment_bytes, "attestation")?;
     if !args.insecure_ignore_tlog {
         eprintln!(
-            "Error: no transparency-log entry was given and signet cannot verify one yet; pass --insecure-ignore-tlog=true to verify the attestation with the key alone"
+            "Error: an envelope alone carries no transparency-log entry: verify a Sigstore bundle (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the attestation with the key alone"
         );
         return Ok(ExitCode::from(EXIT_DENIED));
     }

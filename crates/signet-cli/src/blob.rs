@@ -39,12 +39,40 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
             "sign-blob needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to sign keylessly"
         );
     };
-    settings::require_no_tlog_upload(args.tlog_upload)?;
+    // With the log: where to, checked against which root, and where the proof goes — all
+    // settled before the key is decrypted or the file read.
+    let log = if args.tlog_upload {
+        let bundle = args.bundle.as_deref().context(
+            "--tlog-upload records the signature in Rekor and writes the proof as a Sigstore bundle: pass --bundle FILE (and --rekor-url URL or --signing-config FILE), or sign without a log entry with --tlog-upload=false",
+        )?;
+        Some((crate::keyless::rekor_uploader(&args.keyless)?, bundle))
+    } else {
+        anyhow::ensure!(
+            args.bundle.is_none(),
+            "--bundle holds the log entry: it needs --tlog-upload (the default)"
+        );
+        None
+    };
     let limits = settings::limits()?;
     let key = settings::load_private_key(key_path, &limits)?;
     eprintln!("Using payload from: {}", args.file.display());
     let input = open_input(&args.file)?;
     let signed = signet_sign::sign_blob(&key, input, limits.max_unhashed_blob_bytes)?;
+    if let Some((uploader, bundle_path)) = log {
+        let digest = signed.digest.as_ref().context(
+            "this key signs whole messages (Ed25519); signet records SHA-256 digests of files in the log",
+        )?;
+        let public = signet_sign::SigningKey::public_key(&key)?;
+        let bundle = crate::runtime()?
+            .block_on(uploader.record_blob(digest, &signed.signature, &public))
+            .with_context(|| format!("recording the signature in {}", uploader.url()))?;
+        write_key_file(bundle_path, &bundle, 0o644, Overwrite::Replace)?;
+        eprintln!(
+            "Recorded in {}; wrote bundle to file {}",
+            uploader.url(),
+            bundle_path.display()
+        );
+    }
     let bytes = if args.b64 {
         signed.to_base64().into_bytes()
     } else {
@@ -91,7 +119,7 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     let signature = decode_signature_file(&contents);
     if !args.insecure_ignore_tlog {
         eprintln!(
-            "Error: no transparency-log entry was given and signet cannot verify one yet; pass --insecure-ignore-tlog=true to verify the signature with the key alone"
+            "Error: a signature alone carries no transparency-log entry: verify the Sigstore bundle that sign-blob --bundle wrote (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the signature with the key alone"
         );
         return Ok(ExitCode::from(crate::EXIT_DENIED));
     }

@@ -11,10 +11,10 @@ use std::fmt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use signet_core::cosign::BUNDLE_ANNOTATION;
-use signet_core::digest::{DigestAlgorithm, MessageDigest};
+use signet_core::digest::{Digest, DigestAlgorithm, MessageDigest};
 use signet_core::keys::PublicKey;
 use signet_core::rekor_annotations::RekorBundle;
-use signet_verify::bundle::{BundleLimits, BundlePolicy, BundleVerifier};
+use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
 use sigstore_sign::rekor::{HashedRekord, RekorClient};
 
 use crate::Error;
@@ -67,11 +67,108 @@ impl RekorUploader {
         signature: &[u8],
         key: &PublicKey,
     ) -> Result<BTreeMap<String, String>, Error> {
+        let digest = MessageDigest::of(DigestAlgorithm::Sha256, payload);
+        let logged = self.upload(&digest, signature, key).await?;
+        let fail = |message: &str| Error::Keyless {
+            service: KeylessService::Rekor,
+            message: message.to_owned(),
+        };
+        let set = logged
+            .verification
+            .as_ref()
+            .and_then(|v| v.signed_entry_timestamp.as_ref())
+            .ok_or_else(|| fail("the log returned no signed entry timestamp (SET)"))?;
+        let integrated_time = logged
+            .integrated_time
+            .ok_or_else(|| fail("the log returned no integrated time"))?;
+        let rekor_bundle = RekorBundle {
+            signed_entry_timestamp: set.as_bytes().to_vec(),
+            body: logged.body.as_bytes().to_vec(),
+            integrated_time: integrated_time.as_second(),
+            log_index: logged.log_index.as_i64(),
+            log_id: logged.log_id.to_string().to_ascii_lowercase(),
+        };
+        let annotations = BTreeMap::from([(BUNDLE_ANNOTATION.to_owned(), rekor_bundle.to_json())]);
+        self.verifier
+            .verify_legacy(
+                &annotations,
+                signature,
+                payload,
+                &BundlePolicy::Key(key.clone()),
+            )
+            .map_err(|source| Error::SelfVerification { source })?;
+        Ok(annotations)
+    }
+
+    /// Records a file's signature (`signature` by `key` over the file whose SHA-256 is
+    /// `digest`) and returns the Sigstore bundle v0.3 proving it: the key hint, the message
+    /// signature and the log entry with its SET and inclusion proof. The bundle is verified
+    /// against the trusted root for `digest` and `key` before it is returned.
+    pub async fn record_blob(
+        &self,
+        digest: &MessageDigest,
+        signature: &[u8],
+        key: &PublicKey,
+    ) -> Result<Vec<u8>, Error> {
+        use sigstore_sign::types::KindVersion;
         let fail = |message: String| Error::Keyless {
             service: KeylessService::Rekor,
             message,
         };
-        let digest = MessageDigest::of(DigestAlgorithm::Sha256, payload);
+        let logged = self.upload(digest, signature, key).await?;
+        let entry = logged
+            .to_bundle_entry(KindVersion::HashedRekordV001)
+            .map_err(|e| fail(format!("unusable log entry: {e}")))?;
+        let entry = serde_json::to_value(&entry).map_err(|e| fail(e.to_string()))?;
+        let bundle = serde_json::json!({
+            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial": {
+                "publicKey": {"hint": ""},
+                "tlogEntries": [entry],
+                "timestampVerificationData": {"rfc3161Timestamps": []},
+            },
+            "messageSignature": {
+                "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_bytes())},
+                "signature": STANDARD.encode(signature),
+            },
+        });
+        let json = serde_json::to_vec_pretty(&bundle).map_err(|e| fail(e.to_string()))?;
+        let artifact: Digest = format!(
+            "sha256:{}",
+            digest
+                .as_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        )
+        .parse()?;
+        self.verifier
+            .verify(
+                &json,
+                Artifact::Digest(&artifact),
+                &BundlePolicy::Key(key.clone()),
+            )
+            .map_err(|source| Error::SelfVerification { source })?;
+        Ok(json)
+    }
+
+    /// Sends the `hashedrekord` entry: the SHA-256 `digest`, the signature and the key.
+    async fn upload(
+        &self,
+        digest: &MessageDigest,
+        signature: &[u8],
+        key: &PublicKey,
+    ) -> Result<sigstore_sign::rekor::LogEntry, Error> {
+        let fail = |message: String| Error::Keyless {
+            service: KeylessService::Rekor,
+            message,
+        };
+        if digest.algorithm() != DigestAlgorithm::Sha256 {
+            return Err(fail(format!(
+                "signet records SHA-256 digests in the log, not {}",
+                digest.algorithm().name()
+            )));
+        }
         let hex: String = digest
             .as_bytes()
             .iter()
@@ -95,34 +192,9 @@ impl RekorUploader {
         let client = RekorClient::builder(&self.url)
             .build()
             .map_err(|e| fail(e.to_string()))?;
-        let logged = client
+        client
             .create_entry(entry)
             .await
-            .map_err(|e| fail(e.to_string()))?;
-        let set = logged
-            .verification
-            .as_ref()
-            .and_then(|v| v.signed_entry_timestamp.as_ref())
-            .ok_or_else(|| fail("the log returned no signed entry timestamp (SET)".to_owned()))?;
-        let integrated_time = logged
-            .integrated_time
-            .ok_or_else(|| fail("the log returned no integrated time".to_owned()))?;
-        let rekor_bundle = RekorBundle {
-            signed_entry_timestamp: set.as_bytes().to_vec(),
-            body: logged.body.as_bytes().to_vec(),
-            integrated_time: integrated_time.as_second(),
-            log_index: logged.log_index.as_i64(),
-            log_id: logged.log_id.to_string().to_ascii_lowercase(),
-        };
-        let annotations = BTreeMap::from([(BUNDLE_ANNOTATION.to_owned(), rekor_bundle.to_json())]);
-        self.verifier
-            .verify_legacy(
-                &annotations,
-                signature,
-                payload,
-                &BundlePolicy::Key(key.clone()),
-            )
-            .map_err(|source| Error::SelfVerification { source })?;
-        Ok(annotations)
+            .map_err(|e| fail(e.to_string()))
     }
 }
