@@ -461,3 +461,123 @@ fn a_huge_signature_manifest_is_refused_without_buffering_it() {
         assert_eq!(t.sig_layers(), before, "nothing was written");
     }
 }
+
+/// A stand-in for a registry that uses the token flow: `/v2/` challenges with
+/// `Bearer realm=…/token`, the realm answers per `token_body`, and manifest reads need
+/// `Authorization: Bearer good-token` (then answer 404). Records every request line and its
+/// `Authorization` header.
+fn token_registry(
+    token_body: fn(&mut std::net::TcpStream),
+) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let host = format!("127.0.0.1:{}", listener.local_addr().expect("addr").port());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let realm = format!("http://{host}/token");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            if reader.read_line(&mut request).unwrap_or(0) == 0 {
+                continue;
+            }
+            let mut authorization = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") {
+                    authorization = line.trim_end().to_owned();
+                }
+            }
+            let path = request.split(' ').nth(1).unwrap_or("").to_owned();
+            log.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("{path} {authorization}"));
+            let reply = |stream: &mut std::net::TcpStream, status: &str, headers: &str| {
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\n{headers}Content-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            };
+            if path == "/v2/" {
+                reply(
+                    &mut stream,
+                    "401 Unauthorized",
+                    &format!(
+                        "WWW-Authenticate: Bearer realm=\"{realm}\",service=\"test-registry\"\r\n"
+                    ),
+                );
+            } else if path.starts_with("/token") {
+                token_body(&mut stream);
+            } else if authorization.ends_with("Bearer good-token") {
+                reply(&mut stream, "404 Not Found", "");
+            } else {
+                reply(&mut stream, "401 Unauthorized", "");
+            }
+        }
+    });
+    (host, seen)
+}
+
+#[test]
+fn the_token_flow_is_followed_and_a_huge_token_answer_is_refused_unread() {
+    let s = Scratch::new();
+    let (_, public) = s.key_pair("k");
+    let image = |host: &str| format!("{host}/app@sha256:{}", "ab".repeat(32));
+
+    // A good realm: the token is asked for with the pull scope and used for the reads.
+    let (host, seen) = token_registry(|stream| {
+        use std::io::Write;
+        let body = r#"{"token":"good-token"}"#;
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let out = s
+        .signet()
+        .args(["verify", "--insecure-ignore-tlog=true", "--key"])
+        .arg(&public)
+        .arg(image(&host))
+        .assert_exit(1);
+    assert!(
+        stderr(&out).contains("no signatures found"),
+        "{}",
+        stderr(&out)
+    );
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(
+        seen.iter()
+            .any(|r| r.starts_with("/token?service=test-registry&scope=repository%3Aapp%3Apull")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|r| r.contains(".sig") && r.ends_with("Bearer good-token")),
+        "{seen:?}"
+    );
+
+    // A realm that streams without end: refused at the limit, never buffered; exit 2.
+    let (host, _) = token_registry(|stream| {
+        use std::io::Write;
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{\"token\":\"");
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..256 {
+            if stream.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let out = s
+        .signet()
+        .args(["verify", "--insecure-ignore-tlog=true", "--key"])
+        .arg(&public)
+        .arg(image(&host))
+        .assert_exit(2);
+    assert!(stderr(&out).contains("over the limit"), "{}", stderr(&out));
+}

@@ -28,6 +28,7 @@ mod error;
 mod fetch;
 pub mod layout;
 mod registry;
+mod token;
 
 use std::fmt;
 use std::future::Future;

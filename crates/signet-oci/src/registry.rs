@@ -20,7 +20,7 @@ use signet_core::limits::Limits;
 use signet_core::reference::Repository;
 
 use crate::fetch::{self, Credentials, FetchError, Fetched};
-use crate::{BoxFuture, Error, FetchedManifest, ManifestRef, OciRepository, auth};
+use crate::{BoxFuture, Error, FetchedManifest, ManifestRef, OciRepository, auth, token};
 
 /// Waits before retrying a transient failure (5xx, connection reset, timeout); after the last
 /// one the failure is reported.
@@ -259,15 +259,29 @@ impl RegistryRepository {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains_key(&key);
         if !done {
-            let operation = if push {
-                RegistryOperation::Push
-            } else {
-                RegistryOperation::Pull
-            };
-            let token = self
-                .retrying(1, || conn.client.auth(reference, &conn.auth, operation))
+            let token = if push {
+                // Uploads go through oci-client, which keeps its own token for them.
+                self.retrying(1, || {
+                    conn.client
+                        .auth(reference, &conn.auth, RegistryOperation::Push)
+                })
                 .await
-                .map_err(|e| self.classify(e, "authenticating"))?;
+                .map_err(|e| self.classify(e, "authenticating"))?
+            } else {
+                // Reads: signet's own token flow, every answer bounded.
+                let base = format!("{}://{}", conn.scheme, reference.resolve_registry());
+                let basic = match &conn.auth {
+                    RegistryAuth::Basic(user, password) => {
+                        Credentials::Basic(user.clone(), password.clone())
+                    }
+                    _ => Credentials::Anonymous,
+                };
+                self.retrying(2, || {
+                    token::pull_token(&conn.http, &base, reference.repository(), &basic)
+                })
+                .await
+                .map_err(|e| self.classify_fetch(e, "the registry's token"))?
+            };
             conn.tokens
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
