@@ -7,7 +7,7 @@
 # Usage:   benches/verify-batch.sh [COUNT]        (default 1000 images)
 #
 # Environment:
-#   BENCH_RUNS=3          timed rounds; each round runs signet, then the baseline (interleaved)
+#   BENCH_RUNS=5          timed rounds; each round runs signet, then the baseline (interleaved)
 #   BENCH_CONCURRENCY=16  the baseline's parallel transfers; keep it equal to signet's
 #                         CONCURRENT_IMAGES (crates/signet-verify/src/policy/evaluate.rs)
 #   SIGNET=PATH           signet binary (default: <repo>/target/release/signet)
@@ -24,7 +24,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/benches/lib/common.sh"
 
 count=${1:-1000}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 conc=${BENCH_CONCURRENCY:-16}
 signet=${SIGNET:-$repo/target/release/signet}
 case "$count" in '' | *[!0-9]*) die "COUNT must be a number of images, not '$count'" ;; esac

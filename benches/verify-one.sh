@@ -7,8 +7,9 @@
 # Usage:   benches/verify-one.sh
 #
 # Environment:
-#   BENCH_ROUNDS=3     hyperfine invocations; each measures both commands (order alternating)
-#   BENCH_RUNS=30      runs of each command per hyperfine invocation (after 5 warm-up runs)
+#   BENCH_ROUNDS=7     hyperfine invocations; each measures both commands (order alternating;
+#                      many short rounds interleave the two better than a few long ones)
+#   BENCH_RUNS=15      runs of each command per hyperfine invocation (after 5 warm-up runs)
 #   SIGNET=PATH        signet binary (default: <repo>/target/release/signet)
 #   BENCH_TMPDIR=DIR   where the registry storage goes (default /var/tmp)
 #
@@ -21,8 +22,8 @@ set -o pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/benches/lib/common.sh"
 
-rounds=${BENCH_ROUNDS:-3}
-runs=${BENCH_RUNS:-30}
+rounds=${BENCH_ROUNDS:-7}
+runs=${BENCH_RUNS:-15}
 signet=${SIGNET:-$repo/target/release/signet}
 
 require hyperfine "Debian/Ubuntu: apt-get install -y hyperfine"
