@@ -568,3 +568,82 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
         stderr(&out)
     );
 }
+
+#[test]
+fn policies_read_cosign_v3_keyless_signatures_and_attestations() {
+    let mock = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let root = mock.out("trusted_root.json");
+    let digest = make_sample_image(&registry.host(), "v3policy", "v1", sha256);
+    let image = format!("{}/v3policy@{digest}", registry.host());
+    let keyless = |args: &[&str]| {
+        s.signet()
+            .args(args)
+            .args(["--identity-token", &token(), "--signing-config"])
+            .arg(mock.out("signing_config.json"))
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(&image)
+            .assert_success();
+    };
+    keyless(&["sign", "--new-bundle-format"]);
+    let predicate = s.write(
+        "provenance.json",
+        br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
+    );
+    let predicate = predicate.to_str().expect("utf-8").to_owned();
+    keyless(&[
+        "attest",
+        "--type",
+        "slsaprovenance1",
+        "--predicate",
+        &predicate,
+    ]);
+
+    let policy = |builder_prefix: &str| {
+        format!(
+            r#"apiVersion: signet.dev/v1
+kind: TrustPolicy
+authorities:
+  ci:
+    keyless:
+      issuer: {{ exact: "{ISSUER}" }}
+      subject: {{ exact: "{IDENTITY}" }}
+      trustedRoot: {root}
+policies:
+  - name: v3
+    images: ["{host}/**"]
+    signatures:
+      authorities: [ci]
+    attestations:
+      - predicateType: slsaprovenance1
+        authorities: [ci]
+        slsa: {{ builderId: {{ prefix: "{builder_prefix}" }} }}
+"#,
+            root = root.display(),
+            host = registry.host(),
+        )
+    };
+    let verify = |name: &str, text: String, code: i32| {
+        let path = s.write(name, text.as_bytes());
+        s.signet()
+            .args(["verify", "--output", "json", "--policy"])
+            .arg(path)
+            .arg(&image)
+            .assert_exit(code)
+    };
+    let out = verify("ok.yaml", policy("https://example.com/"), 0);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(report["images"][0]["decision"], "allow", "{report}");
+    s.signet()
+        .arg("policy")
+        .arg("lint")
+        .arg(s.path("ok.yaml"))
+        .assert_success();
+    // The provenance names another builder: the attestation requirement fails, the policy
+    // denies, and says which condition.
+    let out = verify("builder.yaml", policy("https://other.example/"), 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("builder"), "{text}");
+}

@@ -10,14 +10,17 @@ use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
 
 use super::model::{
-    AttestationRequirement, AuthorityKind, NoMatch, Policy, SignatureRequirement, SignedIdentity,
-    TrustPolicy,
+    AttestationRequirement, AuthorityKind, KeylessAuthority, NoMatch, Policy, SignatureRequirement,
+    SignedIdentity, TrustPolicy,
 };
 use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
 use crate::attestation::{AttestationOptions, judge_attestations};
 use crate::bundle::BundleCheck;
 use crate::gather::{AttachmentEvidence, gather_attachments};
 use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, judge_with};
+use crate::referrers::{
+    BundlePurpose, ReferrerEvidence, gather_referrer_bundles, judge_referrer_bundles,
+};
 
 const CONCURRENT_IMAGES: usize = 16;
 
@@ -29,6 +32,9 @@ pub struct PolicyEvidence {
     pub signatures: Option<AttachmentEvidence>,
     /// The image's attestations (absent when no matching policy asks for attestations).
     pub attestations: Option<AttachmentEvidence>,
+    /// The Sigstore bundles referring to the image (Cosign v3's format; gathered only when a
+    /// matching policy names a keyless authority).
+    pub referrers: Option<ReferrerEvidence>,
 }
 
 impl PolicyEvidence {
@@ -37,6 +43,7 @@ impl PolicyEvidence {
             .as_ref()
             .or(self.attestations.as_ref())
             .map(|e| e.digest.to_string())
+            .or_else(|| self.referrers.as_ref().map(|r| r.digest.to_string()))
     }
 }
 
@@ -84,10 +91,35 @@ impl<'a> PolicyEvaluator<'a> {
                 Ok(None)
             }
         };
-        let (signatures, attestations) = futures_util::future::join(signatures, attestations).await;
+        let needs_referrers = matching.iter().any(|p| {
+            let keyless = |names: &[String]| {
+                names.iter().any(|n| {
+                    self.policy
+                        .authorities
+                        .get(n)
+                        .is_some_and(|a| matches!(a.kind, AuthorityKind::Keyless(_)))
+                })
+            };
+            p.signatures
+                .as_ref()
+                .is_some_and(|s| keyless(&s.authorities))
+                || p.attestations.iter().any(|a| keyless(&a.authorities))
+        });
+        let referrers = async {
+            if needs_referrers {
+                gather_referrer_bundles(self.client, image, None, None)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (signatures, attestations, referrers) =
+            futures_util::future::join3(signatures, attestations, referrers).await;
         Ok(PolicyEvidence {
             signatures: signatures?,
             attestations: attestations?,
+            referrers: referrers?,
         })
     }
 
@@ -172,6 +204,7 @@ fn judge_one_policy(
             req,
             repository,
             evidence.signatures.as_ref(),
+            evidence.referrers.as_ref(),
         ));
     }
     for req in &policy.attestations {
@@ -179,6 +212,7 @@ fn judge_one_policy(
             trust,
             req,
             evidence.attestations.as_ref(),
+            evidence.referrers.as_ref(),
             now_unix,
         ));
     }
@@ -214,6 +248,7 @@ fn judge_signatures(
     req: &SignatureRequirement,
     repository: &str,
     evidence: Option<&AttachmentEvidence>,
+    referrers: Option<&ReferrerEvidence>,
 ) -> RequirementResult {
     let description = format!(
         "signatures: {} of [{}]{}",
@@ -265,6 +300,25 @@ fn judge_signatures(
             }
         };
         let keyless = matches!(authority.kind, AuthorityKind::Keyless(_));
+        // Cosign v3's format: a signature bundle referring to the image.
+        if let (AuthorityKind::Keyless(k), Some(referrers)) = (&authority.kind, referrers)
+            && let Some(verifier) = k.trusted_root.as_deref().or(default_root)
+        {
+            let found =
+                judge_referrer_bundles(referrers, verifier, &k.identity, &BundlePurpose::Signature);
+            if let Some(verified) = found.verified().first() {
+                signed.insert(name.clone());
+                evidence_list.push(Evidence {
+                    kind: "signature",
+                    signer: Some(name.clone()),
+                    layer: Some(verified.manifest().to_string()),
+                    predicate_type: None,
+                    log_index: None,
+                    failed_check: None,
+                });
+                continue;
+            }
+        }
         let outcome = report.and_then(|report| {
             let accepted = report.verified().iter().find(|v| {
                 identity_ok(
@@ -385,6 +439,7 @@ fn judge_attestation(
     trust: &TrustPolicy,
     req: &AttestationRequirement,
     evidence: Option<&AttachmentEvidence>,
+    referrers: Option<&ReferrerEvidence>,
     now_unix: i64,
 ) -> RequirementResult {
     let description = format!(
@@ -400,10 +455,25 @@ fn judge_attestation(
             continue;
         };
         let key = match (&authority.kind, evidence) {
-            (AuthorityKind::Keyless(_), _) => {
-                reasons.push(format!(
-                    "{name}: keyless attestations cannot be verified by this version of signet yet"
-                ));
+            (AuthorityKind::Keyless(keyless), _) => {
+                match judge_keyless_attestation(trust, req, name, keyless, referrers, now_unix) {
+                    Ok(found) => {
+                        evidence_list.push(found);
+                        return RequirementResult {
+                            requirement: description,
+                            passed: true,
+                            reason: format!(
+                                "a {} attestation by {name} meets every condition",
+                                req.predicate_type
+                            ),
+                            evidence: evidence_list,
+                        };
+                    }
+                    Err((why, found)) => {
+                        reasons.push(format!("{name}: {why}"));
+                        evidence_list.extend(found);
+                    }
+                }
                 continue;
             }
             (AuthorityKind::Key(_), None) => {
@@ -489,4 +559,78 @@ fn judge_attestation(
         },
         evidence: evidence_list,
     }
+}
+
+/// A keyless authority's attestation: a referrer bundle (Cosign v3's format) for this image
+/// and predicate type, by the authority's identity, whose statement meets the conditions.
+/// `Err` carries why none qualified and the evidence of those that failed a condition.
+fn judge_keyless_attestation(
+    trust: &TrustPolicy,
+    req: &AttestationRequirement,
+    name: &str,
+    keyless: &KeylessAuthority,
+    referrers: Option<&ReferrerEvidence>,
+    now_unix: i64,
+) -> Result<Evidence, (String, Vec<Evidence>)> {
+    let Some(verifier) = keyless
+        .trusted_root
+        .as_deref()
+        .or(trust.default_trusted_root.as_deref())
+    else {
+        return Err((
+            "no trusted root to check keyless attestations against: give the authority a trustedRoot, pass --trusted-root, or run `signet initialize`".to_owned(),
+            Vec::new(),
+        ));
+    };
+    let Some(referrers) = referrers else {
+        return Err(("no Sigstore bundles were gathered".to_owned(), Vec::new()));
+    };
+    let report = judge_referrer_bundles(
+        referrers,
+        verifier,
+        &keyless.identity,
+        &BundlePurpose::Attestation(req.predicate_type.clone()),
+    );
+    let mut failed = Vec::new();
+    let mut last_failure = None;
+    for verified in report.verified() {
+        let evidence = |failed_check: Option<String>| Evidence {
+            kind: "attestation",
+            signer: Some(name.to_owned()),
+            layer: Some(verified.manifest().to_string()),
+            predicate_type: Some(req.predicate_type.clone()),
+            log_index: None,
+            failed_check,
+        };
+        let checked = match verified.bundle().dsse_payload() {
+            Some((_, payload)) => req.conditions.check(payload, now_unix),
+            None => Err("the bundle holds no statement".to_owned()),
+        };
+        match checked {
+            Ok(()) => return Ok(evidence(None)),
+            Err(why) => {
+                failed.push(evidence(Some(why.clone())));
+                last_failure = Some(why);
+            }
+        }
+    }
+    let why = match last_failure {
+        Some(why) => why,
+        None if report.rejected().is_empty() => format!(
+            "no {} attestation bundle refers to the image (looked in {})",
+            req.predicate_type,
+            report.source()
+        ),
+        None => format!(
+            "no {} attestation bundle by this identity verifies ({})",
+            req.predicate_type,
+            report
+                .rejected()
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    Err((why, failed))
 }
