@@ -50,9 +50,11 @@ pub(crate) fn sign_blob(
         "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
     );
     let bundle = bundle.context("keyless signing writes a Sigstore bundle: pass --bundle FILE")?;
-    let token = token(args)?;
+    // The configuration first: a missing trusted root or service says so before the token
+    // is looked at (or requested from the CI system).
     let services = services(args)?;
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    let token = token(args)?;
     sign(token, services, &root, bundle, file)
 }
 
@@ -108,11 +110,11 @@ fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
 /// A keyless signer for images: the token, the services and the trusted root from the flags
 /// (or the TUF cache).
 pub(crate) fn image_signer(args: &KeylessArgs) -> anyhow::Result<(IdentityToken, KeylessSigner)> {
-    let token = token(args)?;
     let services = services(args)?;
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
     let signer = KeylessSigner::new(services, &root.bytes)
         .with_context(|| format!("using the trusted root {}", root.origin))?;
+    let token = token(args)?;
     Ok((token, signer))
 }
 
