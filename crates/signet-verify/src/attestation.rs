@@ -93,7 +93,9 @@ impl fmt::Display for AttestationFailure {
 pub struct VerifiedAttestation {
     index: usize,
     layer_digest: Option<Digest>,
-    envelope: Vec<u8>,
+    /// The stored envelope, or the decoded statement, as [`AttestationOptions::keep`] asked.
+    kept: Vec<u8>,
+    keep: Retained,
     predicate_type: String,
 }
 
@@ -108,9 +110,22 @@ impl VerifiedAttestation {
         self.layer_digest.as_ref()
     }
 
-    /// The envelope exactly as stored.
+    /// The envelope exactly as stored; empty unless [`AttestationOptions::keep`] is
+    /// [`Retained::Envelope`] (the default).
     pub fn envelope(&self) -> &[u8] {
-        &self.envelope
+        match self.keep {
+            Retained::Envelope => &self.kept,
+            Retained::Statement => &[],
+        }
+    }
+
+    /// The in-toto statement (the envelope's decoded payload) whose signature verified; empty
+    /// unless [`AttestationOptions::keep`] is [`Retained::Statement`].
+    pub fn statement(&self) -> &[u8] {
+        match self.keep {
+            Retained::Statement => &self.kept,
+            Retained::Envelope => &[],
+        }
     }
 
     /// The statement's predicate type.
@@ -205,6 +220,17 @@ pub fn verify_blob_attestation(
     sha256_hex: &str,
     predicate_type: Option<&str>,
 ) -> Result<String, AttestationFailure> {
+    check_envelope(envelope, key, sha256_hex, predicate_type).map(|(kind, _)| kind)
+}
+
+/// [`verify_blob_attestation`], keeping the decoded statement (moved out of the envelope, not
+/// copied).
+fn check_envelope(
+    envelope: &[u8],
+    key: &KeyVerifier,
+    sha256_hex: &str,
+    predicate_type: Option<&str>,
+) -> Result<(String, Vec<u8>), AttestationFailure> {
     let envelope = Envelope::parse(envelope).map_err(AttestationFailure::Envelope)?;
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
         return Err(AttestationFailure::WrongPayloadType(
@@ -231,7 +257,8 @@ pub fn verify_blob_attestation(
             wanted: wanted.to_owned(),
         });
     }
-    Ok(statement.predicate_type)
+    let kind = statement.predicate_type;
+    Ok((kind, envelope.payload))
 }
 
 /// What the attestation judgement checks beyond signatures.
@@ -241,6 +268,19 @@ pub struct AttestationOptions {
     pub predicate_type: Option<String>,
     /// Whether a transparency-log entry is required.
     pub tlog: TlogPolicy,
+    /// What each verified attestation keeps: one copy, of what the caller reads (a 100 MiB
+    /// SBOM is then held twice, as stored and as kept, not three times).
+    pub keep: Retained,
+}
+
+/// What a [`VerifiedAttestation`] keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Retained {
+    /// The envelope as stored (to print it, as `verify-attestation` does).
+    #[default]
+    Envelope,
+    /// The decoded statement (to check its predicate, as policies do).
+    Statement,
 }
 
 /// Decides each attestation in `evidence`. Pure: no I/O, no clock.
@@ -262,7 +302,7 @@ pub fn judge_attestations(
                 .content
                 .as_ref()
                 .map_err(|why| AttestationFailure::Unavailable(why.clone()))?;
-            let predicate_type = verify_blob_attestation(
+            let (predicate_type, statement) = check_envelope(
                 content,
                 key,
                 evidence.digest.hex(),
@@ -273,13 +313,22 @@ pub fn judge_attestations(
                     has_bundle: layer.layer.annotations.contains_key(BUNDLE_ANNOTATION),
                 });
             }
-            Ok((content.clone(), predicate_type))
+            let kept = match options.keep {
+                Retained::Envelope => {
+                    // Freed before the copy, so that the two are never held at once.
+                    drop(statement);
+                    content.clone()
+                }
+                Retained::Statement => statement,
+            };
+            Ok((kept, predicate_type))
         })();
         match outcome {
-            Ok((envelope, predicate_type)) => verified.push(VerifiedAttestation {
+            Ok((kept, predicate_type)) => verified.push(VerifiedAttestation {
                 index: layer.index,
                 layer_digest: Some(layer.layer.digest.clone()),
-                envelope,
+                kept,
+                keep: options.keep,
                 predicate_type,
             }),
             Err(failure) => rejected.push(RejectedAttestation {

@@ -40,7 +40,8 @@ mod referrers;
 
 pub use attestation::{
     AttestationFailure, AttestationOptions, AttestationReport, AttestationVerifier,
-    RejectedAttestation, VerifiedAttestation, judge_attestations, verify_blob_attestation,
+    RejectedAttestation, Retained, VerifiedAttestation, judge_attestations,
+    verify_blob_attestation,
 };
 pub use blob::{BlobFailure, decode_signature_file, verify_blob};
 pub use error::Error;

@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 
 use futures_util::StreamExt;
 use signet_core::cosign::Attachment;
-use signet_core::dsse::Envelope;
 use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
 
@@ -486,6 +485,7 @@ fn judge_attestation(
         let options = AttestationOptions {
             predicate_type: Some(req.predicate_type.clone()),
             tlog: authority.tlog,
+            keep: crate::attestation::Retained::Statement,
         };
         let report = judge_attestations(evidence, key, &options);
         if report.verified().is_empty() {
@@ -510,11 +510,7 @@ fn judge_attestation(
         }
         for verified in report.verified() {
             let layer = verified.layer_digest().map(ToString::to_string);
-            let statement = Envelope::parse(verified.envelope()).map(|e| e.payload);
-            let checked = match &statement {
-                Ok(payload) => req.conditions.check(payload, now_unix),
-                Err(e) => Err(e.to_string()),
-            };
+            let checked = req.conditions.check(verified.statement(), now_unix);
             match checked {
                 Ok(()) => {
                     evidence_list.push(Evidence {
