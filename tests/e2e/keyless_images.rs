@@ -521,6 +521,7 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
     s.signet()
         .args([
             "attest",
+            "--new-bundle-format",
             "--identity-token",
             &token(),
             "--type",
@@ -595,6 +596,7 @@ fn policies_read_cosign_v3_keyless_signatures_and_attestations() {
     let predicate = predicate.to_str().expect("utf-8").to_owned();
     keyless(&[
         "attest",
+        "--new-bundle-format",
         "--type",
         "slsaprovenance1",
         "--predicate",
@@ -646,4 +648,116 @@ policies:
     let out = verify("builder.yaml", policy("https://other.example/"), 1);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("builder"), "{text}");
+}
+
+#[test]
+fn keyless_attestations_in_the_legacy_format() {
+    let mock = SigstoreMock::start();
+    let other = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let root = mock.out("trusted_root.json");
+    let digest = make_sample_image(&registry.host(), "att", "v1", sha256);
+    let image = format!("{}/att@{digest}", registry.host());
+    let predicate = s.write(
+        "provenance.json",
+        br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
+    );
+    s.signet()
+        .args([
+            "attest",
+            "--identity-token",
+            &token(),
+            "--type",
+            "slsaprovenance1",
+        ])
+        .arg("--predicate")
+        .arg(&predicate)
+        .arg("--signing-config")
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    // Cosign's legacy layout: the envelope in sha256-<hex>.att, the certificate and the log's
+    // proof in the layer's annotations.
+    let tag = format!("{}.att", digest.replace(':', "-"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fetch_manifest(&registry.host(), "att", &tag).text())
+            .expect("attestation manifest");
+    let layer = &manifest["layers"][0];
+    assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+    assert!(layer["annotations"]["dev.sigstore.cosign/certificate"].is_string());
+    assert!(layer["annotations"]["dev.sigstore.cosign/bundle"].is_string());
+
+    let verify = |identity: &str, predicate_type: &str, root: &Path, code: i32| {
+        s.signet()
+            .args(["verify-attestation", "--type", predicate_type])
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", ISSUER, "--trusted-root"])
+            .arg(root)
+            .arg(&image)
+            .assert_exit(code)
+    };
+    let out = verify(IDENTITY, "slsaprovenance1", &root, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("payloadType"),
+        "the envelope is printed"
+    );
+    let out = verify("other@example.com", "slsaprovenance1", &root, 1);
+    assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    let out = verify(IDENTITY, "spdxjson", &root, 1);
+    assert!(stderr(&out).contains("predicate type"), "{}", stderr(&out));
+    let out = verify(
+        IDENTITY,
+        "slsaprovenance1",
+        &other.out("trusted_root.json"),
+        1,
+    );
+    assert!(
+        stderr(&out).contains("[certificate-chain]") || stderr(&out).contains("[tlog-"),
+        "{}",
+        stderr(&out)
+    );
+
+    // A policy's keyless authority finds it with its conditions.
+    let policy = format!(
+        r#"apiVersion: signet.dev/v1
+kind: TrustPolicy
+authorities:
+  ci:
+    keyless:
+      issuer: {{ exact: "{ISSUER}" }}
+      subject: {{ exact: "{IDENTITY}" }}
+      trustedRoot: {root}
+policies:
+  - name: provenance
+    images: ["{host}/**"]
+    attestations:
+      - predicateType: slsaprovenance1
+        authorities: [ci]
+        slsa: {{ builderId: {{ prefix: "https://example.com/" }} }}
+"#,
+        root = root.display(),
+        host = registry.host(),
+    );
+    let path = s.write("policy.yaml", policy.as_bytes());
+    s.signet()
+        .arg("verify")
+        .arg("--policy")
+        .arg(&path)
+        .arg(&image)
+        .assert_success();
+    let path = s.write(
+        "other-builder.yaml",
+        policy
+            .replace("https://example.com/", "https://other.example/")
+            .as_bytes(),
+    );
+    s.signet()
+        .arg("verify")
+        .arg("--policy")
+        .arg(&path)
+        .arg(&image)
+        .assert_exit(1);
 }

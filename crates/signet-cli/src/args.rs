@@ -366,12 +366,15 @@ pub(crate) struct VerifyBlobArgs {
 #[derive(Debug, Args)]
 pub(crate) struct AttestArgs {
     /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN), in Cosign v3's bundle format (an OCI 1.1
-    /// referrer of the image).
+    /// --identity-token (or SIGSTORE_ID_TOKEN).
     #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
+    /// Keyless: store the attestation as Cosign v3 does, a Sigstore bundle in an OCI 1.1
+    /// referrer of the image, instead of a layer of the sha256-<hex>.att manifest.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) new_bundle_format: bool,
     /// The predicate: a file, or - for stdin.
     #[arg(long, value_name = "FILE")]
     pub(crate) predicate: PathBuf,

@@ -161,14 +161,37 @@ async fn attest_keyless(
         "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
     );
     anyhow::ensure!(
-        !args.replace,
-        "--replace is not supported for keyless attestations (referrers are never removed)"
+        !(args.replace && args.new_bundle_format),
+        "--replace is not supported with --new-bundle-format (referrers are never removed)"
     );
     let limits = settings::limits()?;
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let shaped = predicate_type.shape_predicate(predicate, now_unix())?;
     let (token, signer) = crate::keyless::image_signer(&args.keyless)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    if !args.new_bundle_format {
+        // Cosign's legacy format: the envelope appended to sha256-<hex>.att, its certificate
+        // and log entry in the layer's annotations.
+        let attested = ImageAttester::keyless(&client, &signer, &token)
+            .replacing(args.replace)
+            .with_attachment_repository(settings::signature_repository()?)
+            .attest(image, predicate_type, predicate, now_unix())
+            .await
+            .with_context(|| format!("attesting {}", args.image))?;
+        if attested.resolved_from_tag {
+            eprintln!(
+                "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
+                args.image, attested.repository, attested.digest
+            );
+        }
+        eprintln!(
+            "Pushing attestation ({}) to: {} ({} attestation(s))",
+            predicate_type.uri(),
+            attested.location,
+            attested.attestation_count
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let shaped = predicate_type.shape_predicate(predicate, now_unix())?;
     let attested = signet_sign::push_referrer_bundle(
         &client,
         image,
@@ -287,26 +310,31 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
     };
     let repository = settings::signature_repository()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    // The legacy format (`.att`), with a key only.
-    let legacy = match public {
-        Some(public) => {
-            let key = match settings::hash(args.signature_digest_algorithm) {
-                Some(h) => KeyVerifier::with_hash(public, h),
-                None => KeyVerifier::new(public),
-            };
-            let verifier = AttestationVerifier::new(&client, &key)
-                .with_predicate_type(Some(predicate_type.uri().to_owned()))
-                .with_tlog(tlog)
-                .with_attachment_repository(repository.clone());
-            verifier
-                .verify_all(&images)
-                .await
-                .into_iter()
-                .map(Some)
-                .collect()
+    // The legacy format (`.att`): with a key (its Rekor entries checked against the trusted
+    // root when one is given), or keylessly with an identity and the trusted root.
+    let key = public.map(
+        |public| match settings::hash(args.signature_digest_algorithm) {
+            Some(h) => KeyVerifier::with_hash(public, h),
+            None => KeyVerifier::new(public),
+        },
+    );
+    let verifier = match (&key, &bundle_settings) {
+        (Some(key), Some(s)) => {
+            AttestationVerifier::new(&client, key).with_trusted_root(s.verifier())
         }
-        None => images.iter().map(|_| None).collect::<Vec<_>>(),
+        (Some(key), None) => AttestationVerifier::new(&client, key),
+        (None, Some(s)) => AttestationVerifier::keyless(&client, s.verifier(), s.policy()),
+        (None, None) => bail!("verify-attestation needs --key or --certificate-identity"),
     };
+    let legacy: Vec<_> = verifier
+        .with_predicate_type(Some(predicate_type.uri().to_owned()))
+        .with_tlog(tlog)
+        .with_attachment_repository(repository.clone())
+        .verify_all(&images)
+        .await
+        .into_iter()
+        .map(Some)
+        .collect();
     let (mut denied, mut undecided) = (false, false);
     let mut out = std::io::stdout().lock();
     for (image, legacy) in images.iter().zip(legacy) {
@@ -324,15 +352,23 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
         {
             eprintln!("\nVerification for {image} --");
             eprintln!("The following checks were performed on each of these attestations:");
-            eprintln!(
-                "  - The signature over the DSSE envelope was verified against the specified public key"
-            );
+            if key.is_some() {
+                eprintln!(
+                    "  - The signature over the DSSE envelope was verified against the specified public key"
+                );
+            } else {
+                eprintln!(
+                    "  - The code-signing certificate was verified using trusted certificate authority certificates, and the signature over the DSSE envelope with it"
+                );
+            }
             eprintln!("  - A subject of the in-toto statement is the image's digest");
             eprintln!("  - The predicate type is {}", predicate_type.uri());
-            if tlog == TlogPolicy::InsecureIgnore {
+            if key.is_some() && tlog == TlogPolicy::InsecureIgnore {
                 eprintln!(
                     "  - Existence in the transparency log was NOT checked (--insecure-ignore-tlog)"
                 );
+            } else {
+                eprintln!("  - Existence in the transparency log was verified offline");
             }
             for attestation in report.verified() {
                 match args.output {

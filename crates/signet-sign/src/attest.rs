@@ -1,5 +1,6 @@
 //! Attestations: in-toto statements in DSSE envelopes, on images and on files.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 
 use signet_core::cosign::{Attachment, SIGNATURE_ANNOTATION, attachment_tag};
@@ -13,6 +14,7 @@ use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
 
 use crate::attach::{AppendTarget, Appended, ResolvedImage, append_layer, resolve_image};
+use crate::keyless::{IdentityToken, KeylessSigner};
 use crate::{Error, SigningKey};
 
 /// The layer annotation Cosign puts the predicate type in.
@@ -54,13 +56,22 @@ pub struct AttestedImage {
     pub attestation_count: usize,
 }
 
-/// Attests images with one key, appending to Cosign's `.att` manifests.
+/// Attests images with one key or keylessly, appending to Cosign's `.att` manifests.
 #[derive(Debug)]
 pub struct ImageAttester<'a> {
     client: &'a OciClient,
-    key: &'a dyn SigningKey,
+    credential: AttestCredential<'a>,
     replace: bool,
     repository_override: Option<Repository>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum AttestCredential<'a> {
+    Key(&'a dyn SigningKey),
+    Keyless {
+        signer: &'a KeylessSigner,
+        token: &'a IdentityToken,
+    },
 }
 
 impl<'a> ImageAttester<'a> {
@@ -68,7 +79,23 @@ impl<'a> ImageAttester<'a> {
     pub fn new(client: &'a OciClient, key: &'a dyn SigningKey) -> Self {
         Self {
             client,
-            key,
+            credential: AttestCredential::Key(key),
+            replace: false,
+            repository_override: None,
+        }
+    }
+
+    /// An attester that signs keylessly, in Cosign's legacy format: the envelope is the
+    /// `.att` layer, and its Fulcio certificate and Rekor entry ride in the layer's
+    /// annotations (verified as a verifier will read them before the push).
+    pub fn keyless(
+        client: &'a OciClient,
+        signer: &'a KeylessSigner,
+        token: &'a IdentityToken,
+    ) -> Self {
+        Self {
+            client,
+            credential: AttestCredential::Keyless { signer, token },
             replace: false,
             repository_override: None,
         }
@@ -110,7 +137,16 @@ impl<'a> ImageAttester<'a> {
             &shaped,
         );
         drop(shaped);
-        let envelope = sign_dsse(self.key, IN_TOTO_PAYLOAD_TYPE, statement)?.to_json();
+        let (envelope, sigstore_annotations) = match self.credential {
+            AttestCredential::Key(key) => (
+                sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)?.to_json(),
+                BTreeMap::new(),
+            ),
+            AttestCredential::Keyless { signer, token } => {
+                let signed = signer.attest_legacy(token, statement, &digest).await?;
+                (signed.envelope, signed.annotations)
+            }
+        };
         let limit = self.client.limits().max_attachment_bytes;
         if envelope.len() as u64 > limit {
             return Err(signet_core::Error::TooLarge {
@@ -128,6 +164,7 @@ impl<'a> ImageAttester<'a> {
         let tag = attachment_tag(&digest, Attachment::Attestation);
         let location = format!("{}:{tag}", target_repository.name());
         let mut layer = Descriptor::for_bytes(DSSE_MEDIA_TYPE, &envelope);
+        layer.annotations = sigstore_annotations;
         layer
             .annotations
             .insert(SIGNATURE_ANNOTATION.to_owned(), String::new());

@@ -693,15 +693,78 @@ impl KeylessSigner {
     }
 }
 
+/// A keyless attestation in Cosign's legacy format: the DSSE envelope (the `.att` layer) and
+/// the layer annotations carrying its certificate, Rekor entry and timestamp.
+#[derive(Debug, Clone)]
+pub struct LegacyKeylessAttestation {
+    /// The envelope, as Cosign writes it (`payloadType`, `payload`, `signatures`).
+    pub envelope: Vec<u8>,
+    /// `dev.sigstore.cosign/certificate`, `…/bundle` and, with a TSA, `…/rfc3161timestamp`.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl KeylessSigner {
+    /// Signs `statement` (about the image `digest`) keylessly and returns it in Cosign's
+    /// legacy attestation form. The annotations are verified against the trusted root, as a
+    /// verifier will read them, before they are returned.
+    pub async fn attest_legacy(
+        &self,
+        token: &IdentityToken,
+        statement: Vec<u8>,
+        digest: &Digest,
+    ) -> Result<LegacyKeylessAttestation, Error> {
+        let bundle = self.sign_statement(token, &statement, digest).await?;
+        let value: serde_json::Value = serde_json::from_slice(bundle.bundle_json())
+            .map_err(|e| legacy_error(&e.to_string()))?;
+        let signature = value
+            .pointer("/dsseEnvelope/signatures/0/sig")
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| STANDARD.decode(s).ok())
+            .ok_or_else(|| legacy_error("the bundle holds no DSSE signature"))?;
+        let envelope = signet_core::dsse::Envelope {
+            payload_type: signet_core::dsse::IN_TOTO_PAYLOAD_TYPE.to_owned(),
+            payload: statement,
+            signatures: vec![signet_core::dsse::EnvelopeSignature {
+                keyid: String::new(),
+                sig: signature,
+            }],
+        };
+        let annotations = legacy_material(&value)?;
+        let policy = BundlePolicy::identity(bundle.identity(), bundle.issuer());
+        self.verifier
+            .verify_legacy_attestation(&annotations, &envelope, digest, &policy)
+            .map_err(|source| Error::SelfVerification { source })?;
+        Ok(LegacyKeylessAttestation {
+            envelope: envelope.to_json(),
+            annotations,
+        })
+    }
+}
+
+fn legacy_error(message: &str) -> Error {
+    Error::Keyless {
+        service: KeylessService::Bundle,
+        message: format!("the bundle cannot be written in Cosign's legacy format: {message}"),
+    }
+}
+
 /// The signature and Cosign's legacy annotations equivalent to a message-signature bundle
 /// with a certificate and a Rekor v1 entry.
 fn legacy_annotations(bundle_json: &[u8]) -> Result<(Vec<u8>, BTreeMap<String, String>), Error> {
-    let fail = |message: &str| Error::Keyless {
-        service: KeylessService::Bundle,
-        message: format!("the bundle cannot be written in Cosign's legacy format: {message}"),
-    };
     let bundle: serde_json::Value =
-        serde_json::from_slice(bundle_json).map_err(|_| fail("it is not JSON"))?;
+        serde_json::from_slice(bundle_json).map_err(|_| legacy_error("it is not JSON"))?;
+    let signature = bundle
+        .pointer("/messageSignature/signature")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| STANDARD.decode(s).ok())
+        .ok_or_else(|| legacy_error("/messageSignature/signature is missing or not base64"))?;
+    Ok((signature, legacy_material(&bundle)?))
+}
+
+/// The certificate, Rekor and timestamp annotations of a bundle with a certificate and a
+/// Rekor v1 entry.
+fn legacy_material(bundle: &serde_json::Value) -> Result<BTreeMap<String, String>, Error> {
+    let fail = legacy_error;
     let text = |pointer: &str| bundle.pointer(pointer).and_then(serde_json::Value::as_str);
     let bytes = |pointer: &str| -> Result<Vec<u8>, Error> {
         let value = text(pointer).ok_or_else(|| fail(&format!("{pointer} is missing")))?;
@@ -715,7 +778,6 @@ fn legacy_annotations(bundle_json: &[u8]) -> Result<(Vec<u8>, BTreeMap<String, S
             .or_else(|| bundle.pointer(pointer).and_then(serde_json::Value::as_i64))
             .ok_or_else(|| fail(&format!("{pointer} is not an integer")))
     };
-    let signature = bytes("/messageSignature/signature")?;
     let certificate = bytes("/verificationMaterial/certificate/rawBytes")?;
     let entry = "/verificationMaterial/tlogEntries/0";
     let log_id: String = bytes(&format!("{entry}/logId/keyId"))?
@@ -747,7 +809,7 @@ fn legacy_annotations(bundle_json: &[u8]) -> Result<(Vec<u8>, BTreeMap<String, S
         };
         annotations.insert(RFC3161_TIMESTAMP_ANNOTATION.to_owned(), timestamp.to_json());
     }
-    Ok((signature, annotations))
+    Ok(annotations)
 }
 
 /// PEM with 64-column lines and LF endings, as Go's `pem.Encode` (and Cosign) writes it.

@@ -10,6 +10,7 @@ use signet_core::intoto::{Statement, StatementError, SubjectMatch};
 use signet_core::reference::{ImageReference, Repository};
 use signet_oci::OciClient;
 
+use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier};
 use crate::gather::{AttachmentEvidence, gather_attachments};
 use crate::image::CONCURRENT_IMAGES;
 use crate::judge::TlogPolicy;
@@ -48,6 +49,14 @@ pub enum AttestationFailure {
         /// Whether the layer carries a (not yet verifiable) Rekor bundle.
         has_bundle: bool,
     },
+    /// The attestation's Sigstore material (certificate, Rekor entry, timestamps) failed a
+    /// check.
+    Sigstore {
+        /// The check that failed.
+        check: BundleCheck,
+        /// What exactly failed.
+        detail: String,
+    },
 }
 
 impl fmt::Display for AttestationFailure {
@@ -82,8 +91,9 @@ impl fmt::Display for AttestationFailure {
                 "no transparency-log entry (pass --insecure-ignore-tlog=true to accept key-only attestations)",
             ),
             Self::TlogRequired { has_bundle: true } => f.write_str(
-                "the attestation carries a Rekor bundle, which this version of signet cannot verify yet (pass --insecure-ignore-tlog=true to skip the log check)",
+                "the attestation carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
             ),
+            Self::Sigstore { check, detail } => write!(f, "[{}] {check}: {detail}", check.code()),
         }
     }
 }
@@ -283,10 +293,45 @@ pub enum Retained {
     Statement,
 }
 
-/// Decides each attestation in `evidence`. Pure: no I/O, no clock.
+/// Who must have made a legacy (`.att`) attestation.
+#[derive(Debug, Clone, Copy)]
+pub enum AttestationAuthority<'a> {
+    /// A public key. With `log`, a required transparency-log entry (the layer's
+    /// `dev.sigstore.cosign/bundle` annotation) is verified against that trusted root.
+    Key {
+        /// The key.
+        key: &'a KeyVerifier,
+        /// The trusted root Rekor entries are checked against, if any.
+        log: Option<&'a BundleVerifier>,
+    },
+    /// A Fulcio certificate in the layer's annotations, with its Rekor entry, checked against
+    /// `verifier`'s trusted root, and the identity `policy` names.
+    Certificate {
+        /// The trusted root.
+        verifier: &'a BundleVerifier,
+        /// The identity and issuer required.
+        policy: &'a BundlePolicy,
+    },
+}
+
+/// Decides each attestation in `evidence` against a key. Pure: no I/O, no clock.
 pub fn judge_attestations(
     evidence: &AttachmentEvidence,
     key: &KeyVerifier,
+    options: &AttestationOptions,
+) -> AttestationReport {
+    judge_attestations_with(
+        evidence,
+        AttestationAuthority::Key { key, log: None },
+        options,
+    )
+}
+
+/// Decides each attestation in `evidence` against `authority`. No I/O; the clock is read only
+/// to refuse log entries integrated in the future.
+pub fn judge_attestations_with(
+    evidence: &AttachmentEvidence,
+    authority: AttestationAuthority<'_>,
     options: &AttestationOptions,
 ) -> AttestationReport {
     let mut verified = Vec::new();
@@ -302,17 +347,64 @@ pub fn judge_attestations(
                 .content
                 .as_ref()
                 .map_err(|why| AttestationFailure::Unavailable(why.clone()))?;
-            let (predicate_type, statement) = check_envelope(
-                content,
-                key,
-                evidence.digest.hex(),
-                options.predicate_type.as_deref(),
-            )?;
-            if options.tlog == TlogPolicy::Require {
-                return Err(AttestationFailure::TlogRequired {
-                    has_bundle: layer.layer.annotations.contains_key(BUNDLE_ANNOTATION),
-                });
-            }
+            let annotations = &layer.layer.annotations;
+            let sigstore_failure = |e: BundleFailure| AttestationFailure::Sigstore {
+                check: e.check(),
+                detail: std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            };
+            let (predicate_type, statement) = match authority {
+                AttestationAuthority::Key { key, log } => {
+                    let checked = check_envelope(
+                        content,
+                        key,
+                        evidence.digest.hex(),
+                        options.predicate_type.as_deref(),
+                    )?;
+                    if options.tlog == TlogPolicy::Require {
+                        let has_bundle = annotations.contains_key(BUNDLE_ANNOTATION);
+                        let Some(log) = log.filter(|_| has_bundle) else {
+                            return Err(AttestationFailure::TlogRequired { has_bundle });
+                        };
+                        let envelope =
+                            Envelope::parse(content).map_err(AttestationFailure::Envelope)?;
+                        log.verify_legacy_attestation(
+                            annotations,
+                            &envelope,
+                            &evidence.digest,
+                            &BundlePolicy::Key(key.key().clone()),
+                        )
+                        .map_err(sigstore_failure)?;
+                    }
+                    checked
+                }
+                AttestationAuthority::Certificate { verifier, policy } => {
+                    let envelope =
+                        Envelope::parse(content).map_err(AttestationFailure::Envelope)?;
+                    if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+                        return Err(AttestationFailure::WrongPayloadType(
+                            envelope.payload_type.chars().take(100).collect(),
+                        ));
+                    }
+                    // Certificate, log entry, signature over the PAE and subject digest.
+                    verifier
+                        .verify_legacy_attestation(annotations, &envelope, &evidence.digest, policy)
+                        .map_err(sigstore_failure)?;
+                    let statement = Statement::parse(&envelope.payload)
+                        .map_err(AttestationFailure::Statement)?;
+                    if let Some(wanted) = options.predicate_type.as_deref()
+                        && statement.predicate_type != wanted
+                    {
+                        return Err(AttestationFailure::WrongPredicateType {
+                            found: statement.predicate_type.chars().take(200).collect(),
+                            wanted: wanted.to_owned(),
+                        });
+                    }
+                    let kind = statement.predicate_type;
+                    (kind, envelope.payload)
+                }
+            };
             let kept = match options.keep {
                 Retained::Envelope => {
                     // Freed before the copy, so that the two are never held at once.
@@ -351,7 +443,7 @@ pub fn judge_attestations(
 #[derive(Debug)]
 pub struct AttestationVerifier<'a> {
     client: &'a OciClient,
-    key: &'a KeyVerifier,
+    authority: AttestationAuthority<'a>,
     options: AttestationOptions,
     repository_override: Option<Repository>,
 }
@@ -362,10 +454,38 @@ impl<'a> AttestationVerifier<'a> {
     pub fn new(client: &'a OciClient, key: &'a KeyVerifier) -> Self {
         Self {
             client,
-            key,
+            authority: AttestationAuthority::Key { key, log: None },
             options: AttestationOptions::default(),
             repository_override: None,
         }
+    }
+
+    /// A verifier for keyless legacy attestations: each must carry a Fulcio certificate for
+    /// the identity `policy` names, chaining to `verifier`'s trusted root, with a Rekor entry
+    /// that verifies against it.
+    pub fn keyless(
+        client: &'a OciClient,
+        verifier: &'a BundleVerifier,
+        policy: &'a BundlePolicy,
+    ) -> Self {
+        Self {
+            client,
+            authority: AttestationAuthority::Certificate { verifier, policy },
+            options: AttestationOptions::default(),
+            repository_override: None,
+        }
+    }
+
+    /// For a key verifier: the trusted root whose Rekor keys check each attestation's log
+    /// entry when the log is required.
+    pub fn with_trusted_root(mut self, trusted_root: &'a BundleVerifier) -> Self {
+        if let AttestationAuthority::Key { key, .. } = self.authority {
+            self.authority = AttestationAuthority::Key {
+                key,
+                log: Some(trusted_root),
+            };
+        }
+        self
     }
 
     /// Only statements of this predicate type qualify.
@@ -395,7 +515,11 @@ impl<'a> AttestationVerifier<'a> {
             self.repository_override.as_ref(),
         )
         .await?;
-        Ok(judge_attestations(&evidence, self.key, &self.options))
+        Ok(judge_attestations_with(
+            &evidence,
+            self.authority,
+            &self.options,
+        ))
     }
 
     /// Verifies several images concurrently, in order.

@@ -39,9 +39,9 @@ pub mod policy;
 mod referrers;
 
 pub use attestation::{
-    AttestationFailure, AttestationOptions, AttestationReport, AttestationVerifier,
-    RejectedAttestation, Retained, VerifiedAttestation, judge_attestations,
-    verify_blob_attestation,
+    AttestationAuthority, AttestationFailure, AttestationOptions, AttestationReport,
+    AttestationVerifier, RejectedAttestation, Retained, VerifiedAttestation, judge_attestations,
+    judge_attestations_with, verify_blob_attestation,
 };
 pub use blob::{BlobFailure, decode_signature_file, verify_blob};
 pub use error::Error;

@@ -20,6 +20,7 @@ use signet_core::cosign::{
     BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, RFC3161_TIMESTAMP_ANNOTATION,
 };
 use signet_core::digest::{DigestAlgorithm, MessageDigest};
+use signet_core::dsse::Envelope;
 use signet_core::rekor_annotations::{MAX_ANNOTATION_BYTES, RekorBundle, Rfc3161Timestamp};
 use x509_cert::der::Decode;
 
@@ -45,14 +46,27 @@ pub(crate) fn has_rekor_bundle(annotations: &BTreeMap<String, String>) -> bool {
     annotations.contains_key(BUNDLE_ANNOTATION)
 }
 
-/// The Sigstore bundle v0.1 equivalent to a legacy signature: `signature` (raw bytes, the
-/// `dev.cosignproject.cosign/signature` annotation decoded) over `payload`, with the layer's
-/// `annotations`. Fails with [`BundleCheck::Material`] when the annotations `material` needs
-/// are missing, [`BundleCheck::Parse`] when one does not decode.
+/// What a legacy layer signs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum LegacyContent<'a> {
+    /// A `.sig` layer: `signature` (raw bytes, the `dev.cosignproject.cosign/signature`
+    /// annotation decoded) over `payload` (the simple-signing document).
+    Message {
+        /// The raw signature.
+        signature: &'a [u8],
+        /// The signed bytes.
+        payload: &'a [u8],
+    },
+    /// An `.att` layer: the DSSE envelope itself (the signature is inside).
+    Dsse(&'a Envelope),
+}
+
+/// The Sigstore bundle v0.1 equivalent to a legacy signature or attestation layer with the
+/// layer's `annotations`. Fails with [`BundleCheck::Material`] when the annotations `material`
+/// needs are missing, [`BundleCheck::Parse`] when one does not decode.
 pub(crate) fn bundle_from_annotations(
     annotations: &BTreeMap<String, String>,
-    signature: &[u8],
-    payload: &[u8],
+    content: LegacyContent<'_>,
     material: LegacyMaterial,
 ) -> Result<Vec<u8>, BundleFailure> {
     let rekor_text = annotations.get(BUNDLE_ANNOTATION).ok_or_else(|| {
@@ -128,15 +142,44 @@ pub(crate) fn bundle_from_annotations(
             target.insert(field.clone(), value.clone());
         }
     }
-    let digest = MessageDigest::of(DigestAlgorithm::Sha256, payload);
-    let bundle = json!({
+    let mut bundle = json!({
         "mediaType": BUNDLE_V0_1,
         "verificationMaterial": verification_material,
-        "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_bytes())},
-            "signature": STANDARD.encode(signature),
-        },
     });
+    let (field, value) = match content {
+        LegacyContent::Message { signature, payload } => {
+            let digest = MessageDigest::of(DigestAlgorithm::Sha256, payload);
+            (
+                "messageSignature",
+                json!({
+                    "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(digest.as_bytes())},
+                    "signature": STANDARD.encode(signature),
+                }),
+            )
+        }
+        LegacyContent::Dsse(envelope) => {
+            let [signature] = envelope.signatures.as_slice() else {
+                return Err(BundleFailure::new(
+                    BundleCheck::Material,
+                    format!(
+                        "the envelope has {} signatures; a keyless or logged attestation has one",
+                        envelope.signatures.len()
+                    ),
+                ));
+            };
+            (
+                "dsseEnvelope",
+                json!({
+                    "payload": STANDARD.encode(&envelope.payload),
+                    "payloadType": envelope.payload_type,
+                    "signatures": [{"sig": STANDARD.encode(&signature.sig), "keyid": signature.keyid}],
+                }),
+            )
+        }
+    };
+    if let Some(object) = bundle.as_object_mut() {
+        object.insert(field.to_owned(), value);
+    }
     serde_json::to_vec(&bundle)
         .map_err(|e| BundleFailure::new(BundleCheck::Parse, format!("writing the bundle: {e}")))
 }
@@ -215,8 +258,10 @@ mod tests {
     fn a_key_signature_with_a_rekor_bundle_becomes_a_v0_1_bundle() {
         let json = bundle_from_annotations(
             &annotations(&[(BUNDLE_ANNOTATION, REKOR)]),
-            b"sig",
-            b"payload",
+            LegacyContent::Message {
+                signature: b"sig",
+                payload: b"payload",
+            },
             LegacyMaterial::Key,
         )
         .unwrap_or_else(|e| panic!("{e}"));
@@ -237,7 +282,11 @@ mod tests {
     #[test]
     fn missing_or_broken_annotations_name_the_check() {
         let check = |pairs: &[(&str, &str)], material| {
-            bundle_from_annotations(&annotations(pairs), b"s", b"p", material)
+            let content = LegacyContent::Message {
+                signature: b"s",
+                payload: b"p",
+            };
+            bundle_from_annotations(&annotations(pairs), content, material)
                 .map(|_| ())
                 .map_err(|e| e.check())
         };

@@ -376,8 +376,28 @@ impl BundleVerifier {
             BundlePolicy::Key(_) => LegacyMaterial::Key,
             _ => LegacyMaterial::Certificate,
         };
-        let bundle = legacy::bundle_from_annotations(annotations, signature, payload, material)?;
+        let content = legacy::LegacyContent::Message { signature, payload };
+        let bundle = legacy::bundle_from_annotations(annotations, content, material)?;
         self.verify(&bundle, Artifact::Bytes(payload), policy)
+    }
+
+    /// Verifies a legacy Cosign attestation (an `.att` layer's DSSE `envelope`) through the
+    /// Sigstore material in its layer `annotations`, for the image `digest` (the statement
+    /// must name it as a subject), as the bundle v0.1 they amount to.
+    pub fn verify_legacy_attestation(
+        &self,
+        annotations: &std::collections::BTreeMap<String, String>,
+        envelope: &signet_core::dsse::Envelope,
+        digest: &Digest,
+        policy: &BundlePolicy,
+    ) -> Result<VerifiedBundle, BundleFailure> {
+        let material = match policy {
+            BundlePolicy::Key(_) => LegacyMaterial::Key,
+            _ => LegacyMaterial::Certificate,
+        };
+        let content = legacy::LegacyContent::Dsse(envelope);
+        let bundle = legacy::bundle_from_annotations(annotations, content, material)?;
+        self.verify(&bundle, Artifact::Digest(digest), policy)
     }
 }
 

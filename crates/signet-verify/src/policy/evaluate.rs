@@ -13,10 +13,10 @@ use super::model::{
     SignedIdentity, TrustPolicy,
 };
 use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
-use crate::attestation::{AttestationOptions, judge_attestations};
+use crate::attestation::{AttestationAuthority, AttestationOptions, judge_attestations_with};
 use crate::bundle::BundleCheck;
 use crate::gather::{AttachmentEvidence, gather_attachments};
-use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, judge_with};
+use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
 use crate::referrers::{
     BundlePurpose, ReferrerEvidence, gather_referrer_bundles, judge_referrer_bundles,
 };
@@ -455,7 +455,9 @@ fn judge_attestation(
         };
         let key = match (&authority.kind, evidence) {
             (AuthorityKind::Keyless(keyless), _) => {
-                match judge_keyless_attestation(trust, req, name, keyless, referrers, now_unix) {
+                match judge_keyless_attestation(
+                    trust, req, name, keyless, evidence, referrers, now_unix,
+                ) {
                     Ok(found) => {
                         evidence_list.push(found);
                         return RequirementResult {
@@ -487,7 +489,11 @@ fn judge_attestation(
             tlog: authority.tlog,
             keep: crate::attestation::Retained::Statement,
         };
-        let report = judge_attestations(evidence, key, &options);
+        let authority = AttestationAuthority::Key {
+            key,
+            log: trust.default_trusted_root.as_deref(),
+        };
+        let report = judge_attestations_with(evidence, authority, &options);
         if report.verified().is_empty() {
             let specific = report.rejected().iter().find(|r| {
                 !matches!(
@@ -557,14 +563,17 @@ fn judge_attestation(
     }
 }
 
-/// A keyless authority's attestation: a referrer bundle (Cosign v3's format) for this image
-/// and predicate type, by the authority's identity, whose statement meets the conditions.
-/// `Err` carries why none qualified and the evidence of those that failed a condition.
+/// A keyless authority's attestation: a legacy `.att` layer with a Fulcio certificate, or a
+/// referrer bundle (Cosign v3's format), for this image and predicate type, by the authority's
+/// identity, whose statement meets the conditions. `Err` carries why none qualified and the
+/// evidence of those that failed a condition.
+#[allow(clippy::too_many_arguments)]
 fn judge_keyless_attestation(
     trust: &TrustPolicy,
     req: &AttestationRequirement,
     name: &str,
     keyless: &KeylessAuthority,
+    attestations: Option<&AttachmentEvidence>,
     referrers: Option<&ReferrerEvidence>,
     now_unix: i64,
 ) -> Result<Evidence, (String, Vec<Evidence>)> {
@@ -578,8 +587,43 @@ fn judge_keyless_attestation(
             Vec::new(),
         ));
     };
+    let mut failed = Vec::new();
+    let mut last_failure = None;
+    // Cosign's legacy format first: `.att` layers carrying a certificate.
+    if let Some(attestations) = attestations {
+        let options = AttestationOptions {
+            predicate_type: Some(req.predicate_type.clone()),
+            tlog: TlogPolicy::Require,
+            keep: crate::attestation::Retained::Statement,
+        };
+        let authority = AttestationAuthority::Certificate {
+            verifier,
+            policy: &keyless.identity,
+        };
+        let report = judge_attestations_with(attestations, authority, &options);
+        for verified in report.verified() {
+            let evidence = |failed_check: Option<String>| Evidence {
+                kind: "attestation",
+                signer: Some(name.to_owned()),
+                layer: verified.layer_digest().map(ToString::to_string),
+                predicate_type: Some(req.predicate_type.clone()),
+                log_index: None,
+                failed_check,
+            };
+            match req.conditions.check(verified.statement(), now_unix) {
+                Ok(()) => return Ok(evidence(None)),
+                Err(why) => {
+                    failed.push(evidence(Some(why.clone())));
+                    last_failure = Some(why);
+                }
+            }
+        }
+    }
     let Some(referrers) = referrers else {
-        return Err(("no Sigstore bundles were gathered".to_owned(), Vec::new()));
+        return Err((
+            last_failure.unwrap_or_else(|| "no Sigstore bundles were gathered".to_owned()),
+            failed,
+        ));
     };
     let report = judge_referrer_bundles(
         referrers,
@@ -587,8 +631,6 @@ fn judge_keyless_attestation(
         &keyless.identity,
         &BundlePurpose::Attestation(req.predicate_type.clone()),
     );
-    let mut failed = Vec::new();
-    let mut last_failure = None;
     for verified in report.verified() {
         let evidence = |failed_check: Option<String>| Evidence {
             kind: "attestation",
