@@ -55,8 +55,10 @@ test_binary() { # PACKAGE TEST -> path of the release test executable
 }
 bundles_bin=$(test_binary signet-verify bundle_realworld)
 ecdsa_bin=$(test_binary signet-core ecdsa_cost)
-[ -n "$bundles_bin" ] && [ -n "$ecdsa_bin" ] \
-    || { tail -20 "$work/build.log" >&2; die "cargo test --release --no-run failed (someone mid-edit? retry in a minute)"; }
+if [ -z "$bundles_bin" ] || [ -z "$ecdsa_bin" ]; then
+    tail -20 "$work/build.log" >&2
+    die "cargo test --release --no-run failed (someone mid-edit? retry in a minute)"
+fi
 case "$bundles_bin" in /*) ;; *) bundles_bin=$repo/$bundles_bin ecdsa_bin=$repo/$ecdsa_bin ;; esac
 
 python_one() { # LINE of index.tsv -> seconds

@@ -73,6 +73,7 @@ else
 fi
 
 for bench in "verify-batch verify-batch.sh $images" "bundles bundles-compare.sh $sample" "verify-one verify-one.sh"; do
+    # shellcheck disable=SC2086 # split on purpose: name, script, arguments
     set -- $bench
     name=$1 script=$2
     shift 2

@@ -65,7 +65,8 @@ sleep 0.2
 # Access log lines: ... "METHOD /path HTTP/1.1" STATUS SIZE "referer" "user-agent"
 tail -c +$((log_offset + 1)) "$work/logged.log" | grep -ao '"[A-Z]* /v2/[^ ]* HTTP/1.1" [0-9]*' | tr -d '"' | awk '{ print $1, $2, $4 }' >"$work/requests"
 [ -s "$work/requests" ] || { cat "$work/logged.log" >&2; die "no requests in the registry's access log"; }
-kill "$REGISTRY_PID_logged" && wait "$REGISTRY_PID_logged" 2>/dev/null || true
+kill "$REGISTRY_PID_logged" || true
+wait "$REGISTRY_PID_logged" 2>/dev/null || true
 REGISTRY_PID_logged=
 
 # The baseline: one curl process, the same requests in order, one connection (--next keeps the
@@ -73,7 +74,7 @@ REGISTRY_PID_logged=
 accept="Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
 curl_cmd=(curl -s -o /dev/null)
 first=true
-while read -r method path status; do
+while read -r method path _status; do
     $first || curl_cmd+=(--next -s -o /dev/null)
     first=false
     [ "$method" = HEAD ] && curl_cmd+=(-I)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154 # $work is the caller's
 # Shared by the registry benchmarks; sourced, not run. Needs $work (a temporary directory the
 # caller removes) to be set before start_registry is called.
 
