@@ -761,3 +761,38 @@ policies:
         .arg(&image)
         .assert_exit(1);
 }
+
+#[test]
+fn key_attestations_recorded_in_rekor_are_checked() {
+    let mock = SigstoreMock::start();
+    let other = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let (key, public) = s.key_pair("cosign");
+    let root = mock.out("trusted_root.json");
+    let digest = make_sample_image(&registry.host(), "keyatt", "v1", sha256);
+    let image = format!("{}/keyatt@{digest}", registry.host());
+    let predicate = s.write("predicate.json", br#"{"built":"yes"}"#);
+    s.signet()
+        .args(["attest", "--key"])
+        .arg(&key)
+        .arg("--predicate")
+        .arg(&predicate)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    let verify = |root: Option<&Path>, code: i32| {
+        let mut cmd = s.signet();
+        cmd.args(["verify-attestation", "--key"]).arg(&public);
+        if let Some(root) = root {
+            cmd.arg("--trusted-root").arg(root);
+        }
+        cmd.arg(&image).assert_exit(code)
+    };
+    verify(Some(&root), 0);
+    let out = verify(None, 1);
+    assert!(stderr(&out).contains("--trusted-root"), "{}", stderr(&out));
+    let out = verify(Some(&other.out("trusted_root.json")), 1);
+    assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
+}

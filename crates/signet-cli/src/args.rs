@@ -388,7 +388,8 @@ pub(crate) struct AttestArgs {
     /// Accepted for Cosign compatibility; attestations carry no payload annotations.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,
-    /// Upload to the transparency log. Not available yet: pass --tlog-upload=false.
+    /// Record the attestation in the transparency log (Rekor v1 at --rekor-url, checked
+    /// against the trusted root); --tlog-upload=false attests without a log entry.
     #[arg(long, default_value_t = true, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) tlog_upload: bool,
     /// Skip confirmation prompts (accepted for Cosign compatibility).

@@ -80,11 +80,24 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
             "attest needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to attest keylessly"
         );
     };
-    settings::require_no_tlog_upload(args.tlog_upload)?;
+    anyhow::ensure!(
+        !args.new_bundle_format,
+        "--new-bundle-format is implemented for keyless attestations; with --key signet writes the legacy format (drop --new-bundle-format)"
+    );
+    let rekor = if args.tlog_upload {
+        Some(crate::keyless::rekor_uploader(&args.keyless)?)
+    } else {
+        None
+    };
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
     let key = settings::load_private_key(key_path, &limits)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let attester = ImageAttester::new(&client, &key)
+    let attester = ImageAttester::new(&client, &key);
+    let attester = match &rekor {
+        Some(log) => attester.with_transparency_log(log),
+        None => attester,
+    };
+    let attester = attester
         .replacing(args.replace)
         .with_attachment_repository(settings::signature_repository()?);
     let attested = attester

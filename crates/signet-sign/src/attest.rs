@@ -15,7 +15,7 @@ use signet_oci::{ManifestRef, OciClient};
 
 use crate::attach::{AppendTarget, Appended, ResolvedImage, append_layer, resolve_image};
 use crate::keyless::{IdentityToken, KeylessSigner};
-use crate::{Error, SigningKey};
+use crate::{Error, RekorUploader, SigningKey};
 
 /// The layer annotation Cosign puts the predicate type in.
 pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
@@ -67,7 +67,10 @@ pub struct ImageAttester<'a> {
 
 #[derive(Debug, Clone, Copy)]
 enum AttestCredential<'a> {
-    Key(&'a dyn SigningKey),
+    Key {
+        key: &'a dyn SigningKey,
+        log: Option<&'a RekorUploader>,
+    },
     Keyless {
         signer: &'a KeylessSigner,
         token: &'a IdentityToken,
@@ -79,7 +82,7 @@ impl<'a> ImageAttester<'a> {
     pub fn new(client: &'a OciClient, key: &'a dyn SigningKey) -> Self {
         Self {
             client,
-            credential: AttestCredential::Key(key),
+            credential: AttestCredential::Key { key, log: None },
             replace: false,
             repository_override: None,
         }
@@ -99,6 +102,18 @@ impl<'a> ImageAttester<'a> {
             replace: false,
             repository_override: None,
         }
+    }
+
+    /// For a key attester: records every attestation in this Rekor log (`--tlog-upload`, an
+    /// `intoto` entry) and stores the log's proof in the layer's `dev.sigstore.cosign/bundle`.
+    pub fn with_transparency_log(mut self, log: &'a RekorUploader) -> Self {
+        if let AttestCredential::Key { key, .. } = self.credential {
+            self.credential = AttestCredential::Key {
+                key,
+                log: Some(log),
+            };
+        }
+        self
     }
 
     /// Replace earlier attestations of the same predicate type (`--replace`).
@@ -138,10 +153,17 @@ impl<'a> ImageAttester<'a> {
         );
         drop(shaped);
         let (envelope, sigstore_annotations) = match self.credential {
-            AttestCredential::Key(key) => (
-                sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)?.to_json(),
-                BTreeMap::new(),
-            ),
+            AttestCredential::Key { key, log } => {
+                let envelope = sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)?;
+                let annotations = match log {
+                    Some(log) => {
+                        log.record_attestation(&envelope, &digest, &key.public_key()?)
+                            .await?
+                    }
+                    None => BTreeMap::new(),
+                };
+                (envelope.to_json(), annotations)
+            }
             AttestCredential::Keyless { signer, token } => {
                 let signed = signer.attest_legacy(token, statement, &digest).await?;
                 (signed.envelope, signed.annotations)

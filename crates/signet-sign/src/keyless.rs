@@ -462,7 +462,6 @@ impl KeylessSigner {
         use sigstore_sign::bundle::BundleV03;
         use sigstore_sign::crypto::KeyPair;
         use sigstore_sign::fulcio::FulcioClient;
-        use sigstore_sign::rekor::LogEntry;
         use sigstore_sign::tsa::TimestampClient;
         use sigstore_sign::types::{DsseEnvelope, DsseSignature, KeyId, KindVersion, PayloadBytes};
 
@@ -493,74 +492,15 @@ impl KeylessSigner {
             .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
 
         let certificate_pem = pem_certificate(certificate.as_bytes());
-        let payload_b64 = STANDARD.encode(statement);
-        let sig_b64 = STANDARD.encode(signature.as_bytes());
-        let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
-        // The envelope hash covers the envelope with the verifier, in canonical JSON (sorted
-        // keys, no whitespace: serde_json's map order).
-        let hashed_envelope = serde_json::json!({
-            "payloadType": PAYLOAD_TYPE,
-            "payload": payload_b64,
-            "signatures": [{"sig": sig_b64, "publicKey": certificate_pem}],
-        });
-        let envelope_hash = signet_core::digest::MessageDigest::of(
-            DigestAlgorithm::Sha256,
-            hashed_envelope.to_string().as_bytes(),
-        );
-        let payload_hash =
-            signet_core::digest::MessageDigest::of(DigestAlgorithm::Sha256, statement);
-        let proposed = serde_json::json!({
-            "apiVersion": "0.0.2",
-            "kind": "intoto",
-            "spec": {"content": {
-                "envelope": {
-                    "payloadType": PAYLOAD_TYPE,
-                    "payload": STANDARD.encode(&payload_b64),
-                    "signatures": [{
-                        "sig": STANDARD.encode(&sig_b64),
-                        "publicKey": STANDARD.encode(&certificate_pem),
-                    }],
-                },
-                "hash": {"algorithm": "sha256", "value": hex(envelope_hash.as_bytes())},
-                "payloadHash": {"algorithm": "sha256", "value": hex(payload_hash.as_bytes())},
-            }},
-        });
-        let url = format!("{}/api/v1/log/entries", services.rekor_url());
-        let response = reqwest::Client::new()
-            .post(&url)
-            .json(&proposed)
-            .send()
-            .await
-            .map_err(|e| fail(KeylessService::Rekor, format!("POST {url}: {e}")))?;
-        let status = response.status();
-        let body = read_bounded(response, MAX_REKOR_RESPONSE_BYTES)
-            .await
-            .map_err(|e| fail(KeylessService::Rekor, e))?;
-        if !status.is_success() {
-            return Err(fail(
-                KeylessService::Rekor,
-                format!(
-                    "POST {url} answered {status}: {}",
-                    String::from_utf8_lossy(&body)
-                        .chars()
-                        .take(300)
-                        .collect::<String>()
-                ),
-            ));
-        }
-        let entries: std::collections::HashMap<String, LogEntry> = serde_json::from_slice(&body)
-            .map_err(|e| fail(KeylessService::Rekor, format!("unreadable log entry: {e}")))?;
-        let logged = entries
-            .into_values()
-            .next()
-            .ok_or_else(|| {
-                fail(
-                    KeylessService::Rekor,
-                    "the log returned no entry".to_owned(),
-                )
-            })?
-            .to_bundle_entry(KindVersion::IntotoV002)
-            .map_err(|e| fail(KeylessService::Rekor, format!("unusable log entry: {e}")))?;
+        let logged = crate::rekor::post_intoto_entry(
+            services.rekor_url(),
+            statement,
+            signature.as_bytes(),
+            &certificate_pem,
+        )
+        .await?
+        .to_bundle_entry(KindVersion::IntotoV002)
+        .map_err(|e| fail(KeylessService::Rekor, format!("unusable log entry: {e}")))?;
 
         let envelope = DsseEnvelope::new(
             PAYLOAD_TYPE,
@@ -580,21 +520,6 @@ impl KeylessSigner {
         }
         Ok(bundle.into_bundle())
     }
-}
-
-/// The largest Rekor response read (an entry with its proof is a few KiB).
-const MAX_REKOR_RESPONSE_BYTES: usize = 1024 * 1024;
-
-/// Reads a response body up to `limit` bytes, refusing more.
-async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
-        if body.len() + chunk.len() > limit {
-            return Err(format!("the response is larger than {limit} bytes"));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// The same hashedrekord entry with the certificate PEM's CRLF line endings turned into LF,
@@ -813,7 +738,7 @@ fn legacy_material(bundle: &serde_json::Value) -> Result<BTreeMap<String, String
 }
 
 /// PEM with 64-column lines and LF endings, as Go's `pem.Encode` (and Cosign) writes it.
-fn pem_certificate(der: &[u8]) -> String {
+pub(crate) fn pem_certificate(der: &[u8]) -> String {
     let encoded = STANDARD.encode(der);
     let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
     for line in encoded.as_bytes().chunks(64) {

@@ -69,26 +69,10 @@ impl RekorUploader {
     ) -> Result<BTreeMap<String, String>, Error> {
         let digest = MessageDigest::of(DigestAlgorithm::Sha256, payload);
         let logged = self.upload(&digest, signature, key).await?;
-        let fail = |message: &str| Error::Keyless {
-            service: KeylessService::Rekor,
-            message: message.to_owned(),
-        };
-        let set = logged
-            .verification
-            .as_ref()
-            .and_then(|v| v.signed_entry_timestamp.as_ref())
-            .ok_or_else(|| fail("the log returned no signed entry timestamp (SET)"))?;
-        let integrated_time = logged
-            .integrated_time
-            .ok_or_else(|| fail("the log returned no integrated time"))?;
-        let rekor_bundle = RekorBundle {
-            signed_entry_timestamp: set.as_bytes().to_vec(),
-            body: logged.body.as_bytes().to_vec(),
-            integrated_time: integrated_time.as_second(),
-            log_index: logged.log_index.as_i64(),
-            log_id: logged.log_id.to_string().to_ascii_lowercase(),
-        };
-        let annotations = BTreeMap::from([(BUNDLE_ANNOTATION.to_owned(), rekor_bundle.to_json())]);
+        let annotations = BTreeMap::from([(
+            BUNDLE_ANNOTATION.to_owned(),
+            rekor_bundle_of(&logged)?.to_json(),
+        )]);
         self.verifier
             .verify_legacy(
                 &annotations,
@@ -152,6 +136,38 @@ impl RekorUploader {
         Ok(json)
     }
 
+    /// Records a key-signed attestation (`envelope`, about the image `digest`) as an `intoto`
+    /// entry and returns the annotation carrying the proof (`dev.sigstore.cosign/bundle`),
+    /// verified against the trusted root first.
+    pub async fn record_attestation(
+        &self,
+        envelope: &signet_core::dsse::Envelope,
+        digest: &Digest,
+        key: &PublicKey,
+    ) -> Result<BTreeMap<String, String>, Error> {
+        let [signature] = envelope.signatures.as_slice() else {
+            return Err(Error::Keyless {
+                service: KeylessService::Rekor,
+                message: "an attestation recorded in the log has one signature".to_owned(),
+            });
+        };
+        let logged =
+            post_intoto_entry(&self.url, &envelope.payload, &signature.sig, &key.to_pem()).await?;
+        let annotations = BTreeMap::from([(
+            BUNDLE_ANNOTATION.to_owned(),
+            rekor_bundle_of(&logged)?.to_json(),
+        )]);
+        self.verifier
+            .verify_legacy_attestation(
+                &annotations,
+                envelope,
+                digest,
+                &BundlePolicy::Key(key.clone()),
+            )
+            .map_err(|source| Error::SelfVerification { source })?;
+        Ok(annotations)
+    }
+
     /// Sends the `hashedrekord` entry: the SHA-256 `digest`, the signature and the key.
     async fn upload(
         &self,
@@ -197,4 +213,110 @@ impl RekorUploader {
             .await
             .map_err(|e| fail(e.to_string()))
     }
+}
+
+/// The largest Rekor response read (an entry with its proof is a few KiB).
+const MAX_REKOR_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Records a DSSE-signed in-toto `statement` in the Rekor v1 log at `url` as an `intoto`
+/// v0.0.2 entry whose proposal carries the envelope (payload and signature double-encoded, as
+/// Rekor expects), its hash and the payload hash, with `verifier_pem` (a certificate or public
+/// key, PEM) — the form sigstore-js and Cosign's attestations propose.
+pub(crate) async fn post_intoto_entry(
+    url: &str,
+    statement: &[u8],
+    signature: &[u8],
+    verifier_pem: &str,
+) -> Result<sigstore_sign::rekor::LogEntry, Error> {
+    const PAYLOAD_TYPE: &str = signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
+    let fail = |message: String| Error::Keyless {
+        service: KeylessService::Rekor,
+        message,
+    };
+    let payload_b64 = STANDARD.encode(statement);
+    let sig_b64 = STANDARD.encode(signature);
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    // The envelope hash covers the envelope with the verifier, in canonical JSON (sorted keys,
+    // no whitespace: serde_json's map order).
+    let hashed_envelope = serde_json::json!({
+        "payloadType": PAYLOAD_TYPE,
+        "payload": payload_b64,
+        "signatures": [{"sig": sig_b64, "publicKey": verifier_pem}],
+    });
+    let envelope_hash = MessageDigest::of(
+        DigestAlgorithm::Sha256,
+        hashed_envelope.to_string().as_bytes(),
+    );
+    let payload_hash = MessageDigest::of(DigestAlgorithm::Sha256, statement);
+    let proposed = serde_json::json!({
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": {"content": {
+            "envelope": {
+                "payloadType": PAYLOAD_TYPE,
+                "payload": STANDARD.encode(&payload_b64),
+                "signatures": [{
+                    "sig": STANDARD.encode(&sig_b64),
+                    "publicKey": STANDARD.encode(verifier_pem),
+                }],
+            },
+            "hash": {"algorithm": "sha256", "value": hex(envelope_hash.as_bytes())},
+            "payloadHash": {"algorithm": "sha256", "value": hex(payload_hash.as_bytes())},
+        }},
+    });
+    let endpoint = format!("{}/api/v1/log/entries", url.trim_end_matches('/'));
+    let mut response = reqwest::Client::new()
+        .post(&endpoint)
+        .json(&proposed)
+        .send()
+        .await
+        .map_err(|e| fail(format!("POST {endpoint}: {e}")))?;
+    let status = response.status();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_REKOR_RESPONSE_BYTES {
+            return Err(fail(format!(
+                "the log's answer is larger than {MAX_REKOR_RESPONSE_BYTES} bytes"
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if !status.is_success() {
+        return Err(fail(format!(
+            "POST {endpoint} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+                .chars()
+                .take(300)
+                .collect::<String>()
+        )));
+    }
+    let entries: std::collections::HashMap<String, sigstore_sign::rekor::LogEntry> =
+        serde_json::from_slice(&body).map_err(|e| fail(format!("unreadable log entry: {e}")))?;
+    entries
+        .into_values()
+        .next()
+        .ok_or_else(|| fail("the log returned no entry".to_owned()))
+}
+
+/// The SET and the fields it signs, from a Rekor v1 answer.
+fn rekor_bundle_of(logged: &sigstore_sign::rekor::LogEntry) -> Result<RekorBundle, Error> {
+    let fail = |message: &str| Error::Keyless {
+        service: KeylessService::Rekor,
+        message: message.to_owned(),
+    };
+    let set = logged
+        .verification
+        .as_ref()
+        .and_then(|v| v.signed_entry_timestamp.as_ref())
+        .ok_or_else(|| fail("the log returned no signed entry timestamp (SET)"))?;
+    let integrated_time = logged
+        .integrated_time
+        .ok_or_else(|| fail("the log returned no integrated time"))?;
+    Ok(RekorBundle {
+        signed_entry_timestamp: set.as_bytes().to_vec(),
+        body: logged.body.as_bytes().to_vec(),
+        integrated_time: integrated_time.as_second(),
+        log_index: logged.log_index.as_i64(),
+        log_id: logged.log_id.to_string().to_ascii_lowercase(),
+    })
 }
