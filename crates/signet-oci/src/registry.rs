@@ -116,7 +116,12 @@ pub struct ClientOptions {
 /// One registry: oci-client for authentication and uploads, a reqwest client of the same
 /// configuration for bounded reads (see [`fetch`]).
 struct Connection {
-    client: Client,
+    /// oci-client, for uploads and their authentication; built on first use, since building
+    /// it loads the system's trust store and verification never needs it.
+    client: std::sync::OnceLock<Client>,
+    /// Over HTTP or HTTPS, as `http` reaches the registry.
+    protocol: ClientProtocol,
+    accept_invalid_certificates: bool,
     /// For manifest and blob reads.
     http: reqwest::Client,
     /// `http` or `https`, as `client` reaches the registry.
@@ -125,6 +130,23 @@ struct Connection {
     /// Per (repository path, push): authenticated, with the bearer token oci-client obtained
     /// if the registry uses the token flow.
     tokens: Mutex<HashMap<(String, bool), Option<String>>>,
+}
+
+impl Connection {
+    /// oci-client's client, built the first time an upload needs it.
+    fn client(&self) -> &Client {
+        self.client.get_or_init(|| {
+            Client::new(ClientConfig {
+                protocol: self.protocol.clone(),
+                accept_invalid_certificates: self.accept_invalid_certificates,
+                use_monolithic_push: true,
+                connect_timeout: Some(CONNECT_TIMEOUT),
+                read_timeout: Some(READ_TIMEOUT),
+                user_agent: USER_AGENT,
+                ..ClientConfig::default()
+            })
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -200,28 +222,24 @@ impl PoolInner {
             };
         let accept_invalid_certificates =
             self.options.tls == TlsPolicy::DangerAcceptInvalidCertificates;
-        let config = ClientConfig {
-            protocol,
-            accept_invalid_certificates,
-            use_monolithic_push: true,
-            connect_timeout: Some(CONNECT_TIMEOUT),
-            read_timeout: Some(READ_TIMEOUT),
-            user_agent: USER_AGENT,
-            ..ClientConfig::default()
-        };
-        // The same settings oci-client gives its own reqwest client.
-        let http = reqwest::Client::builder()
+        // The same settings oci-client gives its own reqwest client. Over plain HTTP there is
+        // nothing to verify: no trust store is loaded (it costs milliseconds per process).
+        let mut builder = reqwest::Client::builder()
             .danger_accept_invalid_certs(accept_invalid_certificates)
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
-            .user_agent(USER_AGENT)
-            .build()
-            .map_err(|e| Error::Unreachable {
-                registry: registry.to_owned(),
-                source: Box::new(e),
-            })?;
+            .user_agent(USER_AGENT);
+        if scheme == "http" {
+            builder = builder.tls_certs_only(std::iter::empty());
+        }
+        let http = builder.build().map_err(|e| Error::Unreachable {
+            registry: registry.to_owned(),
+            source: Box::new(e),
+        })?;
         let conn = Arc::new(Connection {
-            client: Client::new(config),
+            client: std::sync::OnceLock::new(),
+            protocol,
+            accept_invalid_certificates,
             http,
             scheme,
             auth: auth::credentials_for(registry)?,
@@ -262,7 +280,7 @@ impl RegistryRepository {
             let token = if push {
                 // Uploads go through oci-client, which keeps its own token for them.
                 self.retrying(1, || {
-                    conn.client
+                    conn.client()
                         .auth(reference, &conn.auth, RegistryOperation::Push)
                 })
                 .await
@@ -584,13 +602,13 @@ impl RegistryRepository {
         let conn = self.connect(&reference, true).await?;
         let digest_text = digest.to_string();
         let exists = self
-            .retrying(1, || conn.client.blob_exists(&reference, &digest_text))
+            .retrying(1, || conn.client().blob_exists(&reference, &digest_text))
             .await
             .map_err(|e| self.classify(e, "checking for a blob"))?;
         if !exists {
             // A monolithic upload: POST for the session, PUT with the bytes.
             self.retrying(2, || {
-                conn.client
+                conn.client()
                     .push_blob(&reference, bytes.to_vec(), &digest_text)
             })
             .await
@@ -619,7 +637,7 @@ impl RegistryRepository {
             message: format!("media type {media_type:?} is not a valid header value"),
         })?;
         self.retrying(1, || {
-            conn.client
+            conn.client()
                 .push_manifest_raw(&reference, bytes.to_vec(), content_type.clone())
         })
         .await
