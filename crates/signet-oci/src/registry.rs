@@ -130,6 +130,9 @@ struct Connection {
     /// Per (repository path, push): authenticated, with the bearer token oci-client obtained
     /// if the registry uses the token flow.
     tokens: Mutex<HashMap<(String, bool), Option<String>>>,
+    /// Held while a token flow runs, so that images verified at once share one flow (one
+    /// `GET /v2/`) per repository instead of each running its own.
+    flow: tokio::sync::Mutex<()>,
 }
 
 impl Connection {
@@ -244,6 +247,7 @@ impl PoolInner {
             scheme,
             auth: auth::credentials_for(registry)?,
             tokens: Mutex::new(HashMap::new()),
+            flow: tokio::sync::Mutex::new(()),
         });
         connections.insert(registry.to_owned(), Arc::clone(&conn));
         Ok(conn)
@@ -271,12 +275,17 @@ impl RegistryRepository {
     async fn connect(&self, reference: &Reference, push: bool) -> Result<Arc<Connection>, Error> {
         let conn = self.pool.connection(&self.repository)?;
         let key = (self.repository.path().to_owned(), push);
-        let done = conn
-            .tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains_key(&key);
-        if !done {
+        let done = |conn: &Connection| {
+            conn.tokens
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .contains_key(&key)
+        };
+        if done(&conn) {
+            return Ok(conn);
+        }
+        let flow = conn.flow.lock().await;
+        if !done(&conn) {
             let token = if push {
                 // Uploads go through oci-client, which keeps its own token for them.
                 self.retrying(1, || {
@@ -305,6 +314,7 @@ impl RegistryRepository {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .insert(key, token);
         }
+        drop(flow);
         Ok(conn)
     }
 
