@@ -5,8 +5,10 @@
 //!
 //! The mock runs with `NO_TSA=1`. Known divergence: the mock's TSA writes `genTime` with
 //! fractional seconds (`20261128013809.054Z`, allowed by RFC 3161), which sigstore-rust 0.15.1
-//! (its `der` GeneralizedTime) cannot parse, so signet can neither sign with that TSA nor
-//! verify sigstore-python's timestamps from it. Sigstore's own TSA writes whole seconds.
+//! (its `der` GeneralizedTime, RustCrypto/formats#2061) cannot parse, so signet can neither sign
+//! with that TSA nor verify sigstore-python's timestamps from it. Sigstore's own TSA writes
+//! whole seconds, and so does openssl's: `keyless_signing_with_an_openssl_timestamp_authority`
+//! signs with an openssl TSA, and signet, sigstore-python and sigstore-js verify the result.
 //!
 //! Needs node 20 with npm and PyPI sigstore: a missing one is a failure naming its install
 //! command (`.ci/run` installs both), never a skip. The mock's `node_modules` is installed once
@@ -765,4 +767,262 @@ fn key_signed_blobs_are_recorded_in_rekor_with_a_bundle() {
         .args(["--rekor-url", &mock.url, "file.txt"])
         .assert_exit(1);
     assert!(stderr(&out).contains("--bundle"), "{}", stderr(&out));
+}
+
+/// An RFC 3161 timestamp authority on loopback made of openssl (`openssl ts -reply`, whole
+/// seconds): a CA and a TSA certificate (EKU timeStamping, critical) made with openssl, and a
+/// tiny HTTP front that hands each query to `openssl ts -reply`. Returns the URL and the
+/// trusted-root entry (`timestampAuthorities[]`) for its chain. The reply carries the TSA
+/// certificate only: with the CA too, openssl writes the SignedData certificates SET out of
+/// DER order, which PyPI rfc3161-client (sigstore-python's parser) rejects.
+fn openssl_tsa(dir: &Path) -> (String, serde_json::Value) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap_or_else(|e| panic!("openssl: {e}"));
+        assert!(out.status.success(), "openssl {args:?}: {}", stderr(&out));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/O=signet test/CN=tsa root",
+        "-days",
+        "2",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        "tsa.key",
+        "-out",
+        "tsa.csr",
+        "-subj",
+        "/O=signet test/CN=tsa",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=critical,timeStamping\n",
+    )
+    .expect("ext.cnf");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "tsa.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "tsa.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    std::fs::write(
+        dir.join("tsa.cnf"),
+        "[ tsa ]\ndefault_tsa = tsa_config\n[ tsa_config ]\ndir = .\nserial = ./serial\n\
+         crypto_device = builtin\nsigner_cert = ./tsa.pem\n\
+         signer_key = ./tsa.key\nsigner_digest = sha256\ndefault_policy = 1.3.6.1.4.1.57264.2\n\
+         digests = sha256, sha384, sha512\naccuracy = secs:1\nclock_precision_digits = 0\n\
+         ordering = no\ntsa_name = no\ness_cert_id_chain = no\ness_cert_id_alg = sha256\n",
+    )
+    .expect("tsa.cnf");
+    std::fs::write(dir.join("serial"), "01\n").expect("serial");
+    let der = |pem: &str| -> String {
+        let text = std::fs::read_to_string(dir.join(pem)).expect("pem");
+        text.lines()
+            .filter(|l| !l.starts_with("-----"))
+            .collect::<String>()
+    };
+    let authority = serde_json::json!({
+        "subject": {"organization": "signet test", "commonName": "tsa"},
+        "certChain": {"certificates": [{"rawBytes": der("tsa.pem")}, {"rawBytes": der("ca.pem")}]},
+        "validFor": {"start": "2020-01-01T00:00:00Z"},
+    });
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        for (n, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut query = vec![0u8; length.min(1 << 16)];
+            if reader.read_exact(&mut query).is_err() {
+                continue;
+            }
+            let (q, r) = (format!("q{n}.tsq"), format!("r{n}.tsr"));
+            let _ = std::fs::write(dir.join(&q), &query);
+            let ok = Command::new("openssl")
+                .args([
+                    "ts",
+                    "-reply",
+                    "-config",
+                    "tsa.cnf",
+                    "-queryfile",
+                    &q,
+                    "-out",
+                    &r,
+                ])
+                .current_dir(&dir)
+                .output()
+                .is_ok_and(|o| o.status.success());
+            let body = if ok {
+                std::fs::read(dir.join(&r)).unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            let status = if ok {
+                "200 OK"
+            } else {
+                "500 Internal Server Error"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(&body);
+        }
+    });
+    (format!("http://127.0.0.1:{port}/tsa"), authority)
+}
+
+#[test]
+fn keyless_signing_with_an_openssl_timestamp_authority() {
+    let mock = SigstoreMock::start();
+    let s = Scratch::new();
+    let tsa_dir = s.path("tsa");
+    std::fs::create_dir(&tsa_dir).expect("tsa dir");
+    let (tsa_url, authority) = openssl_tsa(&tsa_dir);
+    // The mock's trusted root and signing config, with openssl's TSA in place of the mock's.
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(mock.out(name)).expect(name)).expect(name)
+    };
+    let mut root = read("trusted_root.json");
+    root["timestampAuthorities"] = serde_json::json!([authority]);
+    let mut config = read("signing_config.json");
+    config["tsaUrls"] = serde_json::json!([{
+        "url": tsa_url, "majorApiVersion": 1, "operator": "openssl",
+        "validFor": {"start": "2020-01-01T00:00:00Z"},
+    }]);
+    let root_path = s.write("trusted_root.json", root.to_string().as_bytes());
+    let config_path = s.write("signing_config.json", config.to_string().as_bytes());
+    let trust = serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.clienttrustconfig.v0.1+json",
+        "trustedRoot": root, "signingConfig": config,
+    });
+    let trust_path = s.write("trust_config.json", trust.to_string().as_bytes());
+    s.write("file.txt", b"signed and timestamped\n");
+
+    s.signet()
+        .args([
+            "sign-blob",
+            "--identity-token",
+            &token(),
+            "--signing-config",
+        ])
+        .arg(&config_path)
+        .arg("--trusted-root")
+        .arg(&root_path)
+        .args(["--bundle", "ts.sigstore.json", "file.txt"])
+        .assert_success();
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.path("ts.sigstore.json")).expect("bundle"))
+            .expect("bundle JSON");
+    let timestamps =
+        &bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"];
+    assert_eq!(timestamps.as_array().map(Vec::len), Some(1), "{bundle}");
+
+    // signet, sigstore-python and sigstore-js accept the timestamped bundle.
+    s.signet()
+        .args(["verify-blob", "--bundle", "ts.sigstore.json"])
+        .args([
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ])
+        .arg("--trusted-root")
+        .arg(&root_path)
+        .arg("file.txt")
+        .assert_success();
+    let out = sigstore_python(
+        s.dir.path(),
+        &[
+            "--trust-config",
+            &trust_path.to_string_lossy(),
+            "verify",
+            "identity",
+            "--bundle",
+            "ts.sigstore.json",
+            "--cert-identity",
+            IDENTITY,
+            "--cert-oidc-issuer",
+            ISSUER,
+            "file.txt",
+        ],
+    );
+    assert_python(&out, true, "verify a bundle timestamped by openssl");
+    let (ok, text) = sigstore_js_verify(
+        &root_path,
+        &s.path("ts.sigstore.json"),
+        IDENTITY,
+        ISSUER,
+        &s.path("file.txt"),
+    );
+    assert!(ok, "sigstore-js: {text}");
+
+    // A trusted root that does not list this TSA: the timestamp is refused by name.
+    let mut other_root = root.clone();
+    other_root["timestampAuthorities"] = read("trusted_root.json")["timestampAuthorities"].clone();
+    let other_path = s.write("other_root.json", other_root.to_string().as_bytes());
+    let out = s
+        .signet()
+        .args(["verify-blob", "--bundle", "ts.sigstore.json"])
+        .args([
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            ISSUER,
+        ])
+        .arg("--trusted-root")
+        .arg(&other_path)
+        .arg("file.txt")
+        .assert_exit(1);
+    assert!(stderr(&out).contains("[timestamp]"), "{}", stderr(&out));
 }
