@@ -4,7 +4,7 @@
 # from here, or $SIGNET_TESTDATA); the rest are small hand-written inputs, written here so that
 # each seed has a visible origin. Rerunning it rewrites the seeds and touches nothing else.
 #
-# Needs: bash, python3 (JSON and base64 only), openssl (PKCS#8 conversions).
+# Needs: bash, python3 (standard library only), openssl (PKCS#8 conversions), base64.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
