@@ -293,3 +293,69 @@ fn signet_verifies_openssl_signatures_with_openssl_keys() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("Verified OK"));
 }
+
+/// Keys that do not sign SHA-256 digests (P-384 signs SHA-384, Ed25519 the whole message):
+/// sign-blob hashes the file with SHA-256 while the key is decrypted, then reads it again with
+/// what the key needs. openssl verifies the P-384 signature; signet verifies both, and neither
+/// verifies over another file.
+#[test]
+fn keys_that_need_another_hash_or_the_whole_file_sign_blobs_too() {
+    let s = Scratch::new();
+    let dir = s.dir.path();
+    openssl(
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-384",
+            "-out",
+            "p384.pem",
+        ],
+        dir,
+    );
+    openssl(
+        &["pkey", "-in", "p384.pem", "-pubout", "-out", "p384.pub"],
+        dir,
+    );
+    openssl(&["genpkey", "-algorithm", "ED25519", "-out", "ed.pem"], dir);
+    openssl(&["pkey", "-in", "ed.pem", "-pubout", "-out", "ed.pub"], dir);
+    s.write("file.bin", b"a file for keys of other kinds\n");
+    s.write("other.bin", b"another file\n");
+    for name in ["p384", "ed"] {
+        s.signet()
+            .args(["import-key-pair", "--key", &format!("{name}.pem")])
+            .args(["--output-key-prefix", &format!("{name}-imported")])
+            .assert_success();
+        s.signet()
+            .args([
+                "sign-blob",
+                "--tlog-upload=false",
+                "--b64=false",
+                "--output-signature",
+            ])
+            .arg(format!("{name}.sig"))
+            .args(["--key", &format!("{name}-imported.key"), "file.bin"])
+            .assert_success();
+        for (file, code) in [("file.bin", 0), ("other.bin", 1)] {
+            s.signet()
+                .args(["verify-blob", "--insecure-ignore-tlog=true", "--key"])
+                .arg(format!("{name}.pub"))
+                .args(["--signature", &format!("{name}.sig"), file])
+                .assert_exit(code);
+        }
+    }
+    let out = openssl(
+        &[
+            "dgst",
+            "-sha384",
+            "-verify",
+            "p384.pub",
+            "-signature",
+            "p384.sig",
+            "file.bin",
+        ],
+        dir,
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Verified OK"));
+}

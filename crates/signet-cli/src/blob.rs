@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use signet_core::digest::DigestAlgorithm;
 use signet_core::keys::PublicKey;
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_verify::{KeyVerifier, decode_signature_file};
@@ -19,6 +20,49 @@ fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     }
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+}
+
+/// Decrypts the key and signs `path`. For a file (not stdin) the key is decrypted (scrypt,
+/// about 0.2 s) on one thread while the file is hashed with SHA-256 on another: the hash most
+/// keys sign (P-256, RSA). A key that needs another hash (P-384, P-521) or the whole message
+/// (Ed25519) has the file read again.
+fn sign_file(
+    pending: &settings::PendingKey<'_>,
+    path: &Path,
+    limits: &signet_core::limits::Limits,
+) -> anyhow::Result<(signet_core::keys::PrivateKey, signet_sign::BlobSignature)> {
+    if path.as_os_str() == "-" {
+        let key = pending.decrypt()?;
+        let signed =
+            signet_sign::sign_blob(&key, open_input(path)?, limits.max_unhashed_blob_bytes)?;
+        return Ok((key, signed));
+    }
+    let input = open_input(path)?;
+    let (key, digest) = std::thread::scope(|scope| {
+        let decrypting = scope.spawn(|| pending.decrypt());
+        let digest = signet_core::digest::digest_reader(input, &[DigestAlgorithm::Sha256])
+            .with_context(|| format!("reading {}", path.display()));
+        let key = decrypting
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("decrypting the key failed")));
+        (key, digest)
+    });
+    let key = key?;
+    let mut digests = digest?;
+    if signet_sign::SigningKey::prehash(&key) == Some(DigestAlgorithm::Sha256)
+        && let Some(digest) = digests.pop()
+    {
+        let signature = signet_sign::SigningKey::sign_prehashed(&key, &digest)?;
+        return Ok((
+            key,
+            signet_sign::BlobSignature {
+                signature,
+                digest: Some(digest),
+            },
+        ));
+    }
+    let signed = signet_sign::sign_blob(&key, open_input(path)?, limits.max_unhashed_blob_bytes)?;
+    Ok((key, signed))
 }
 
 pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
@@ -54,10 +98,9 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let limits = settings::limits()?;
-    let key = settings::load_private_key(key_path, &limits)?;
+    let pending = settings::read_private_key(key_path, &limits)?;
     eprintln!("Using payload from: {}", args.file.display());
-    let input = open_input(&args.file)?;
-    let signed = signet_sign::sign_blob(&key, input, limits.max_unhashed_blob_bytes)?;
+    let (key, signed) = sign_file(&pending, &args.file, &limits)?;
     if let Some((uploader, bundle_path)) = log {
         let digest = signed.digest.as_ref().context(
             "this key signs whole messages (Ed25519); signet records SHA-256 digests of files in the log",

@@ -66,14 +66,41 @@ pub(crate) fn read_bounded(path: &Path, limit: u64, what: &str) -> anyhow::Resul
 
 /// Loads and decrypts a Cosign private key file, asking for its password.
 pub(crate) fn load_private_key(path: &Path, limits: &Limits) -> anyhow::Result<PrivateKey> {
+    read_private_key(path, limits)?.decrypt()
+}
+
+/// A key file read and its password asked for, not yet decrypted (decryption is the slow
+/// part: scrypt), so that a caller can do other work meanwhile.
+pub(crate) struct PendingKey<'a> {
+    path: &'a Path,
+    bytes: Vec<u8>,
+    password: zeroize::Zeroizing<Vec<u8>>,
+}
+
+impl PendingKey<'_> {
+    /// Decrypts the key.
+    pub(crate) fn decrypt(&self) -> anyhow::Result<PrivateKey> {
+        PrivateKey::from_encrypted_pem(&self.bytes, &self.password)
+            .with_context(|| format!("loading the private key {}", self.path.display()))
+    }
+}
+
+/// Reads the key file at `path` and its password (`COSIGN_PASSWORD` or a prompt).
+pub(crate) fn read_private_key<'a>(
+    path: &'a Path,
+    limits: &Limits,
+) -> anyhow::Result<PendingKey<'a>> {
     let text = path.to_string_lossy();
     if text.contains("://") {
         bail!("key reference {text} looks like a KMS or PKCS#11 URI; signet reads key files only");
     }
     let bytes = read_bounded(path, limits.max_key_file_bytes, "key file")?;
     let password = password(Confirm::Once)?;
-    PrivateKey::from_encrypted_pem(&bytes, &password)
-        .with_context(|| format!("loading the private key {}", path.display()))
+    Ok(PendingKey {
+        path,
+        bytes,
+        password,
+    })
 }
 
 /// Limits, with Cosign's `COSIGN_MAX_ATTACHMENT_SIZE` applied.

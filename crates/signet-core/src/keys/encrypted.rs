@@ -79,11 +79,8 @@ mod base64_bytes {
 }
 
 fn derive_key(password: &[u8], salt: &[u8], log_n: u8) -> Result<Zeroizing<[u8; KEY_LEN]>, Error> {
-    let params = scrypt::Params::new(log_n, 8, 1, KEY_LEN)
-        .map_err(|_| Error::Crypto("invalid scrypt parameters"))?;
     let mut key = Zeroizing::new([0u8; KEY_LEN]);
-    scrypt::scrypt(password, salt, &params, key.as_mut())
-        .map_err(|_| Error::Crypto("scrypt output length"))?;
+    super::scrypt::scrypt(password, salt, log_n, 8, 1, key.as_mut())?;
     Ok(key)
 }
 

@@ -10,6 +10,7 @@ pub mod encrypted;
 mod oids;
 mod private;
 mod public;
+mod scrypt;
 
 pub use private::{KeyKind, PrivateKey};
 pub use public::PublicKey;
