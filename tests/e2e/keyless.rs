@@ -487,8 +487,8 @@ fn keyless_failure_names_the_service_and_never_the_token() {
     assert!(!s.path("never.json").exists());
 }
 
-/// A SLSA v1 provenance predicate, as a file.
-fn slsa_predicate(s: &Scratch) -> PathBuf {
+/// A SLSA v1 provenance predicate (builder `https://example.com/builder`), as a file.
+pub(crate) fn slsa_predicate(s: &Scratch) -> PathBuf {
     s.write(
         "provenance.json",
         br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,

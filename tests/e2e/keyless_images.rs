@@ -17,7 +17,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::common::{Scratch, sha256, stderr};
-use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, sigstore_js_verify, token};
+use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, sigstore_js_verify, slsa_predicate, token};
 use crate::util::{Registry, Skopeo, fetch_manifest, http_get, make_sample_image, push_manifest};
 
 /// The mock Rekor's public key as PEM, from its trusted root (what skopeo's
@@ -514,10 +514,7 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
     verify(IDENTITY, 0);
 
     // A keyless attestation goes the same way, found by its predicate type.
-    let predicate = s.write(
-        "provenance.json",
-        br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
-    );
+    let predicate = slsa_predicate(&s);
     s.signet()
         .args([
             "attest",
@@ -589,10 +586,7 @@ fn policies_read_cosign_v3_keyless_signatures_and_attestations() {
             .assert_success();
     };
     keyless(&["sign", "--new-bundle-format"]);
-    let predicate = s.write(
-        "provenance.json",
-        br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
-    );
+    let predicate = slsa_predicate(&s);
     let predicate = predicate.to_str().expect("utf-8").to_owned();
     keyless(&[
         "attest",
@@ -659,10 +653,7 @@ fn keyless_attestations_in_the_legacy_format() {
     let root = mock.out("trusted_root.json");
     let digest = make_sample_image(&registry.host(), "att", "v1", sha256);
     let image = format!("{}/att@{digest}", registry.host());
-    let predicate = s.write(
-        "provenance.json",
-        br#"{"buildDefinition":{"buildType":"https://example.com/build/v1","externalParameters":{}},"runDetails":{"builder":{"id":"https://example.com/builder"}}}"#,
-    );
+    let predicate = slsa_predicate(&s);
     s.signet()
         .args([
             "attest",

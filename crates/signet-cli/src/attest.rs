@@ -97,11 +97,22 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
         Some(log) => attester.with_transparency_log(log),
         None => attester,
     };
-    let attester = attester
-        .replacing(args.replace)
-        .with_attachment_repository(settings::signature_repository()?);
+    append_attestation(attester, args, &image, &predicate_type, predicate).await
+}
+
+/// Appends the attestation to the image's `sha256-<hex>.att` (Cosign's legacy format, with a
+/// key or keylessly) and says where it went.
+async fn append_attestation(
+    attester: ImageAttester<'_>,
+    args: &AttestArgs,
+    image: &signet_core::reference::ImageReference,
+    predicate_type: &PredicateType,
+    predicate: Vec<u8>,
+) -> anyhow::Result<ExitCode> {
     let attested = attester
-        .attest(&image, &predicate_type, predicate, now_unix())
+        .replacing(args.replace)
+        .with_attachment_repository(settings::signature_repository()?)
+        .attest(image, predicate_type, predicate, now_unix())
         .await
         .with_context(|| format!("attesting {}", args.image))?;
     if attested.resolved_from_tag {
@@ -184,25 +195,8 @@ async fn attest_keyless(
     if !args.new_bundle_format {
         // Cosign's legacy format: the envelope appended to sha256-<hex>.att, its certificate
         // and log entry in the layer's annotations.
-        let attested = ImageAttester::keyless(&client, &signer, &token)
-            .replacing(args.replace)
-            .with_attachment_repository(settings::signature_repository()?)
-            .attest(image, predicate_type, predicate, now_unix())
-            .await
-            .with_context(|| format!("attesting {}", args.image))?;
-        if attested.resolved_from_tag {
-            eprintln!(
-                "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
-                args.image, attested.repository, attested.digest
-            );
-        }
-        eprintln!(
-            "Pushing attestation ({}) to: {} ({} attestation(s))",
-            predicate_type.uri(),
-            attested.location,
-            attested.attestation_count
-        );
-        return Ok(ExitCode::SUCCESS);
+        let attester = ImageAttester::keyless(&client, &signer, &token);
+        return append_attestation(attester, args, image, predicate_type, predicate).await;
     }
     let shaped = predicate_type.shape_predicate(predicate, now_unix())?;
     let attested = signet_sign::push_referrer_bundle(

@@ -384,6 +384,59 @@ impl KeylessSigner {
 }
 
 impl KeylessSigner {
+    /// A fresh P-256 key and the Fulcio certificate binding it to `token`'s identity.
+    async fn ephemeral_certificate(
+        &self,
+        token: &IdentityToken,
+    ) -> Result<
+        (
+            sigstore_sign::crypto::KeyPair,
+            sigstore_sign::types::DerCertificate,
+        ),
+        Error,
+    > {
+        let fail = |service: KeylessService, message: String| Error::Keyless {
+            service,
+            message: redact(&message, token),
+        };
+        let key = sigstore_sign::crypto::KeyPair::generate_ecdsa_p256()
+            .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
+        let certificate =
+            sigstore_sign::fulcio::FulcioClient::builder(self.context.services().fulcio_url())
+                .build()
+                .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?
+                .create_signing_certificate(&token.inner, &key)
+                .await
+                .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?
+                .leaf_certificate()
+                .clone();
+        Ok((key, certificate))
+    }
+
+    /// An RFC 3161 timestamp over `signature` when a TSA is configured.
+    async fn timestamp(
+        &self,
+        token: &IdentityToken,
+        signature: &sigstore_sign::types::SignatureBytes,
+    ) -> Result<Option<sigstore_sign::types::TimestampToken>, Error> {
+        let Some(url) = self.context.services().tsa_url() else {
+            return Ok(None);
+        };
+        let fail = |message: String| Error::Keyless {
+            service: KeylessService::Timestamp,
+            message: redact(&message, token),
+        };
+        let timestamp = sigstore_sign::tsa::TimestampClient::builder(url)
+            .build()
+            .map_err(|e| fail(e.to_string()))?
+            .timestamp_signature(signature)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(Some(timestamp))
+    }
+}
+
+impl KeylessSigner {
     /// The Rekor v1 flow, step by step with sigstore-sign's clients, so that the entry's
     /// certificate PEM has LF line endings: Rekor canonicalizes what it stores, but a log that
     /// stores the body as sent (sigstore-js's) would otherwise record sigstore-rust's CRLF
@@ -394,10 +447,7 @@ impl KeylessSigner {
         hash: Sha256Hash,
     ) -> Result<sigstore_sign::types::Bundle, Error> {
         use sigstore_sign::bundle::BundleV03;
-        use sigstore_sign::crypto::KeyPair;
-        use sigstore_sign::fulcio::FulcioClient;
         use sigstore_sign::rekor::{HashedRekord, RekorClient};
-        use sigstore_sign::tsa::TimestampClient;
         use sigstore_sign::types::KindVersion;
 
         let services = self.context.services();
@@ -405,17 +455,7 @@ impl KeylessSigner {
             service,
             message: redact(&message, token),
         };
-        let key = KeyPair::generate_ecdsa_p256()
-            .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
-        let fulcio = FulcioClient::builder(services.fulcio_url())
-            .build()
-            .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?;
-        let certificate = fulcio
-            .create_signing_certificate(&token.inner, &key)
-            .await
-            .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?
-            .leaf_certificate()
-            .clone();
+        let (key, certificate) = self.ephemeral_certificate(token).await?;
         let signature = key
             .sign_digest(&hash)
             .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
@@ -435,13 +475,7 @@ impl KeylessSigner {
         let mut bundle =
             BundleV03::with_certificate_and_signature(certificate, signature.clone(), hash)
                 .with_tlog_entry(logged);
-        if let Some(url) = services.tsa_url() {
-            let timestamp = TimestampClient::builder(url)
-                .build()
-                .map_err(|e| fail(KeylessService::Timestamp, e.to_string()))?
-                .timestamp_signature(&signature)
-                .await
-                .map_err(|e| fail(KeylessService::Timestamp, e.to_string()))?;
+        if let Some(timestamp) = self.timestamp(token, &signature).await? {
             bundle = bundle.with_rfc3161_timestamp(timestamp);
         }
         Ok(bundle.into_bundle())
@@ -460,31 +494,18 @@ impl KeylessSigner {
         statement: &[u8],
     ) -> Result<sigstore_sign::types::Bundle, Error> {
         use sigstore_sign::bundle::BundleV03;
-        use sigstore_sign::crypto::KeyPair;
-        use sigstore_sign::fulcio::FulcioClient;
-        use sigstore_sign::tsa::TimestampClient;
         use sigstore_sign::types::{DsseEnvelope, DsseSignature, KeyId, KindVersion, PayloadBytes};
 
-        const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+        const PAYLOAD_TYPE: &str = signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
         let services = self.context.services();
         let fail = |service: KeylessService, message: String| Error::Keyless {
             service,
             message: redact(&message, token),
         };
-        let key = KeyPair::generate_ecdsa_p256()
-            .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
-        let fulcio = FulcioClient::builder(services.fulcio_url())
-            .build()
-            .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?;
-        let certificate = fulcio
-            .create_signing_certificate(&token.inner, &key)
-            .await
-            .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?
-            .leaf_certificate()
-            .clone();
-        let pae = signet_core::dsse::pae(PAYLOAD_TYPE, statement);
+        let (key, certificate) = self.ephemeral_certificate(token).await?;
         let pae_hash = Sha256Hash::try_from(
-            signet_core::digest::MessageDigest::of(DigestAlgorithm::Sha256, &pae).as_bytes(),
+            signet_core::dsse::pae_digest(DigestAlgorithm::Sha256, PAYLOAD_TYPE, statement)
+                .as_bytes(),
         )
         .map_err(|_| signet_core::Error::Crypto("a SHA-256 digest is not 32 bytes"))?;
         let signature = key
@@ -509,13 +530,7 @@ impl KeylessSigner {
         );
         let mut bundle =
             BundleV03::with_certificate_and_dsse(certificate, envelope).with_tlog_entry(logged);
-        if let Some(url) = services.tsa_url() {
-            let timestamp = TimestampClient::builder(url)
-                .build()
-                .map_err(|e| fail(KeylessService::Timestamp, e.to_string()))?
-                .timestamp_signature(&signature)
-                .await
-                .map_err(|e| fail(KeylessService::Timestamp, e.to_string()))?;
+        if let Some(timestamp) = self.timestamp(token, &signature).await? {
             bundle = bundle.with_rfc3161_timestamp(timestamp);
         }
         Ok(bundle.into_bundle())
