@@ -204,13 +204,19 @@ impl Drop for SigstoreMock {
 
 /// A token the mock accepts (it does not check the signature).
 pub(crate) fn token() -> String {
+    token_for(IDENTITY)
+}
+
+/// An identity token whose subject (the certificate identity the mock's Fulcio issues) is
+/// `identity`, from [`ISSUER`].
+pub(crate) fn token_for(identity: &str) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let claims = format!(
-        r#"{{"iss":"{ISSUER}","sub":"{IDENTITY}","email":"{IDENTITY}","email_verified":true,"aud":"sigstore","iat":{now},"nbf":{now},"exp":{}}}"#,
+        r#"{{"iss":"{ISSUER}","sub":"{identity}","email":"{identity}","email_verified":true,"aud":"sigstore","iat":{now},"nbf":{now},"exp":{}}}"#,
         now + 3600
     );
     format!(

@@ -261,7 +261,8 @@ pub(crate) struct CertificateArgs {
         conflicts_with = "certificate_identity_regexp"
     )]
     pub(crate) certificate_identity: Option<String>,
-    /// A regex the whole certificate identity must match (anchored).
+    /// A regex the whole certificate identity must match: anchored, unlike Cosign: write `.*`
+    /// where you mean a substring (e.g. 'https://github\.com/acme/.*').
     #[arg(long, value_name = "REGEX")]
     pub(crate) certificate_identity_regexp: Option<String>,
     /// The OIDC issuer required, exactly.
@@ -271,7 +272,8 @@ pub(crate) struct CertificateArgs {
         conflicts_with = "certificate_oidc_issuer_regexp"
     )]
     pub(crate) certificate_oidc_issuer: Option<String>,
-    /// A regex the whole OIDC issuer must match (anchored).
+    /// A regex the whole OIDC issuer must match: anchored, unlike Cosign: write `.*` where you
+    /// mean a substring.
     #[arg(long, value_name = "REGEX")]
     pub(crate) certificate_oidc_issuer_regexp: Option<String>,
     /// The GitHub workflow repository (owner/repo) the certificate must name (OID .1.5).

@@ -10,7 +10,7 @@ use signet_core::intoto::{Statement, StatementError, SubjectMatch};
 use signet_core::reference::{ImageReference, Repository};
 use signet_oci::OciClient;
 
-use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier};
+use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier, FailureHint};
 use crate::gather::{AttachmentEvidence, gather_attachments};
 use crate::image::CONCURRENT_IMAGES;
 use crate::judge::TlogPolicy;
@@ -54,9 +54,22 @@ pub enum AttestationFailure {
     Sigstore {
         /// The check that failed.
         check: BundleCheck,
-        /// What exactly failed.
+        /// What exactly failed (the hint included, in words).
         detail: String,
+        /// What else the reader should know: e.g. an identity regex that matched only part
+        /// of the certificate's identity.
+        hint: Option<FailureHint>,
     },
+}
+
+impl AttestationFailure {
+    /// What else the reader should know about this failure, if anything.
+    pub fn hint(&self) -> Option<FailureHint> {
+        match self {
+            Self::Sigstore { hint, .. } => *hint,
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for AttestationFailure {
@@ -93,7 +106,7 @@ impl fmt::Display for AttestationFailure {
             Self::TlogRequired { has_bundle: true } => f.write_str(
                 "the attestation carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
             ),
-            Self::Sigstore { check, detail } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
         }
     }
 }
@@ -353,6 +366,7 @@ pub fn judge_attestations_with(
                 detail: std::error::Error::source(&e)
                     .map(ToString::to_string)
                     .unwrap_or_default(),
+                hint: e.hint(),
             };
             let (predicate_type, statement) = match authority {
                 AttestationAuthority::Key { key, log } => {

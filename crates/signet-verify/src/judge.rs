@@ -8,7 +8,7 @@ use signet_core::digest::Digest;
 use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, has_rekor_bundle};
+use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
 use crate::gather::{AttachmentEvidence, LayerEvidence};
 
 /// Whether signatures must be in a transparency log.
@@ -79,9 +79,22 @@ pub enum SignatureFailure {
     Sigstore {
         /// The check that failed.
         check: BundleCheck,
-        /// What exactly failed.
+        /// What exactly failed (the hint included, in words).
         detail: String,
+        /// What else the reader should know: e.g. an identity regex that matched only part
+        /// of the certificate's identity.
+        hint: Option<FailureHint>,
     },
+}
+
+impl SignatureFailure {
+    /// What else the reader should know about this failure, if anything.
+    pub fn hint(&self) -> Option<FailureHint> {
+        match self {
+            Self::Sigstore { hint, .. } => *hint,
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for SignatureFailure {
@@ -116,7 +129,7 @@ impl fmt::Display for SignatureFailure {
             Self::TlogRequired { has_bundle: true } => f.write_str(
                 "the signature carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
             ),
-            Self::Sigstore { check, detail } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
         }
     }
 }
@@ -347,6 +360,7 @@ fn sigstore_failure(failure: &crate::bundle::BundleFailure) -> SignatureFailure 
     SignatureFailure::Sigstore {
         check: failure.check(),
         detail,
+        hint: failure.hint(),
     }
 }
 

@@ -299,12 +299,20 @@ fn judge_signatures(
             }
         };
         let keyless = matches!(authority.kind, AuthorityKind::Keyless(_));
+        // A bundle refused only because an identity regex matched part of the claim: worth
+        // saying instead of "no signature by this identity" (a regex ported from Cosign).
+        let mut substring_only_bundle = None;
         // Cosign v3's format: a signature bundle referring to the image.
         if let (AuthorityKind::Keyless(k), Some(referrers)) = (&authority.kind, referrers)
             && let Some(verifier) = k.trusted_root.as_deref().or(default_root)
         {
             let found =
                 judge_referrer_bundles(referrers, verifier, &k.identity, &BundlePurpose::Signature);
+            substring_only_bundle = found
+                .rejected()
+                .iter()
+                .find(|r| r.failure.hint().is_some())
+                .map(ToString::to_string);
             if let Some(verified) = found.verified().first() {
                 signed.insert(name.clone());
                 evidence_list.push(Evidence {
@@ -337,33 +345,41 @@ fn judge_signatures(
                         .docker_reference
                 )),
                 None => {
-                    // The most useful failure: one that is not merely another signer's
-                    // signature (another key, another certificate identity).
-                    let specific = report.rejected().iter().find(|r| {
-                        !matches!(
-                            r.failure,
-                            SignatureFailure::SignatureMismatch
-                                | SignatureFailure::Sigstore {
-                                    check: BundleCheck::Identity
-                                        | BundleCheck::Issuer
-                                        | BundleCheck::Material,
-                                    ..
-                                }
-                        )
+                    // The most useful failure: one with a hint (an identity regex that
+                    // matched only part of the claim), else one that is not merely another
+                    // signer's signature (another key, another certificate identity).
+                    let hinted = report
+                        .rejected()
+                        .iter()
+                        .find(|r| r.failure.hint().is_some());
+                    let specific = hinted.or_else(|| {
+                        report.rejected().iter().find(|r| {
+                            !matches!(
+                                r.failure,
+                                SignatureFailure::SignatureMismatch
+                                    | SignatureFailure::Sigstore {
+                                        check: BundleCheck::Identity
+                                            | BundleCheck::Issuer
+                                            | BundleCheck::Material,
+                                        ..
+                                    }
+                            )
+                        })
                     });
-                    Err(match specific {
-                        Some(r) => r.to_string(),
-                        None if evidence.is_none_or(|e| e.layers.is_empty()) => {
+                    Err(match (specific, substring_only_bundle) {
+                        (Some(r), _) => r.to_string(),
+                        (None, Some(bundle)) => bundle,
+                        (None, None) if evidence.is_none_or(|e| e.layers.is_empty()) => {
                             format!(
                                 "no signatures found (looked in {})",
                                 evidence.map(|e| e.location.as_str()).unwrap_or("?")
                             )
                         }
-                        None if keyless => format!(
+                        (None, None) if keyless => format!(
                             "none of the {} signature(s) carries a certificate for this identity",
                             report.rejected().len()
                         ),
-                        None => format!(
+                        (None, None) => format!(
                             "none of the {} signature(s) verifies with this key",
                             report.rejected().len()
                         ),
@@ -601,6 +617,15 @@ fn judge_keyless_attestation(
             policy: &keyless.identity,
         };
         let report = judge_attestations_with(attestations, authority, &options);
+        // Otherwise unreported: an attestation refused only because an identity regex matched
+        // part of the claim (a regex ported from Cosign).
+        if let Some(rejected) = report
+            .rejected()
+            .iter()
+            .find(|r| r.failure.hint().is_some())
+        {
+            last_failure = Some(rejected.to_string());
+        }
         for verified in report.verified() {
             let evidence = |failed_check: Option<String>| Evidence {
                 kind: "attestation",
