@@ -38,3 +38,5 @@ mod registry;
 mod skopeo;
 #[path = "e2e/tuf.rs"]
 mod tuf;
+#[path = "e2e/usage.rs"]
+mod usage;
