@@ -36,6 +36,8 @@ mod policy_json;
 mod registry;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
+#[path = "e2e/snapshots.rs"]
+mod snapshots;
 #[path = "e2e/tuf.rs"]
 mod tuf;
 #[path = "e2e/usage.rs"]

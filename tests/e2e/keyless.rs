@@ -191,7 +191,9 @@ impl SigstoreMock {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("mock.log")).unwrap_or_default()
+        let path = self.dir.path().join("mock.log");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| format!("({} cannot be read: {e})", path.display()))
     }
 }
 
@@ -347,11 +349,12 @@ fn signet_keyless_bundle_verifies_with_signet_and_sigstore_python() {
     let (ok, text) = sigstore_js_verify(&root, &bundle, IDENTITY, ISSUER, &s.path("file.txt"));
     assert!(ok, "sigstore-js refused signet's bundle: {text}");
 
-    for (identity, issuer) in [
-        ("other@example.com", ISSUER),
-        (IDENTITY, "https://other.example"),
+    for (identity, issuer, check) in [
+        ("other@example.com", ISSUER, "[identity]"),
+        (IDENTITY, "https://other.example", "[issuer]"),
     ] {
-        signet_verify(&s, &mock, &bundle, identity, issuer, 1);
+        let out = signet_verify(&s, &mock, &bundle, identity, issuer, 1);
+        assert!(stderr(&out).contains(check), "{check}: {}", stderr(&out));
         assert_python(
             &python_verify(&s, &mock, &bundle, identity, issuer),
             false,
@@ -381,11 +384,18 @@ fn sigstore_python_bundle_verifies_with_signet() {
     assert_python(&out, true, "sign");
     let bundle = s.path("py.sigstore.json");
     signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 0);
-    signet_verify(&s, &mock, &bundle, "other@example.com", ISSUER, 1);
-    signet_verify(&s, &mock, &bundle, IDENTITY, "https://other.example", 1);
+    let out = signet_verify(&s, &mock, &bundle, "other@example.com", ISSUER, 1);
+    assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    let out = signet_verify(&s, &mock, &bundle, IDENTITY, "https://other.example", 1);
+    assert!(stderr(&out).contains("[issuer]"), "{}", stderr(&out));
     // Another file: the signature does not cover it.
     s.write("file.txt", b"something else\n");
-    signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 1);
+    let out = signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 1);
+    assert!(
+        stderr(&out).contains("[artifact-digest]"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -438,7 +448,8 @@ fn keyless_from_urls_env_token_and_conformance_sign_bundle() {
         .assert_success();
 
     // --identity-token and --key are exclusive.
-    s.signet()
+    let out = s
+        .signet()
         .args([
             "sign-blob",
             "--identity-token",
@@ -448,6 +459,12 @@ fn keyless_from_urls_env_token_and_conformance_sign_bundle() {
             "file.txt",
         ])
         .assert_exit(2);
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(&token), "the token leaked");
 }
 
 #[test]
@@ -763,7 +780,12 @@ fn key_signed_blobs_are_recorded_in_rekor_with_a_bundle() {
     let out = verify(&other.out("trusted_root.json"), "file.txt", 1);
     assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
     s.write("other.txt", b"something else\n");
-    verify(&mock.out("trusted_root.json"), "other.txt", 1);
+    let out = verify(&mock.out("trusted_root.json"), "other.txt", 1);
+    assert!(
+        stderr(&out).contains("[artifact-digest]"),
+        "{}",
+        stderr(&out)
+    );
 
     // Without --bundle the log entry would be lost: refused before the key is read.
     let out = s
@@ -907,10 +929,15 @@ fn openssl_tsa(dir: &Path) -> (String, serde_json::Value) {
                 .current_dir(&dir)
                 .output()
                 .is_ok_and(|o| o.status.success());
+            // A reply openssl wrote but that cannot be read is answered as a failure, and said.
             let body = if ok {
-                std::fs::read(dir.join(&r)).unwrap_or_default()
+                std::fs::read(dir.join(&r)).map_err(|e| eprintln!("the TSA reply {r}: {e}"))
             } else {
-                Vec::new()
+                Err(())
+            };
+            let (ok, body) = match body {
+                Ok(body) => (true, body),
+                Err(()) => (false, Vec::new()),
             };
             let status = if ok {
                 "200 OK"

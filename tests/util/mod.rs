@@ -21,6 +21,9 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod fixture;
+
+pub(crate) use fixture::Setup;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
