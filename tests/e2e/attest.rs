@@ -445,8 +445,7 @@ fn attach_sbom_then_download_returns_the_same_bytes() {
     );
 }
 
-const PYTHON_MISSING: &str =
-    "PyPI securesystemslib is missing: run `pip install 'securesystemslib[crypto]'` (see .ci/run)";
+const PYTHON_MISSING: &str = "PyPI securesystemslib is missing: run `pip install 'securesystemslib[crypto]'` (or run ./scripts/test.sh, which installs every test peer)";
 
 fn python(script: &str, args: &[&Path]) -> std::process::Output {
     let out = Command::new("python3")

@@ -11,7 +11,7 @@
 //! signs with an openssl TSA, and signet, sigstore-python and sigstore-js verify the result.
 //!
 //! Needs node 20 with npm and PyPI sigstore: a missing one is a failure naming its install
-//! command (`.ci/run` installs both), never a skip. The mock's `node_modules` is installed once
+//! command (`scripts/test.sh` installs both), never a skip. The mock's `node_modules` is installed once
 //! into `$HOME/.cache/signet-sigstore-mock` and shared by every test.
 
 use std::net::{TcpListener, TcpStream};
@@ -234,12 +234,12 @@ pub(crate) fn sigstore_python(cwd: &Path, args: &[&str]) -> Output {
     let version = Command::new("python3")
         .args(["-m", "sigstore", "--version"])
         .output()
-        .unwrap_or_else(|e| panic!("python3: {e}; then run `{INSTALL_SIGSTORE}` (see .ci/run)"));
+        .unwrap_or_else(|e| panic!("python3: {e}; then run `{INSTALL_SIGSTORE}` (or run ./scripts/test.sh, which installs every test peer)"));
     let text = String::from_utf8_lossy(&version.stdout).into_owned()
         + &String::from_utf8_lossy(&version.stderr);
     assert!(
         version.status.success() && text.contains(SIGSTORE_PYTHON),
-        "PyPI sigstore {SIGSTORE_PYTHON} is missing ({text}): run `{INSTALL_SIGSTORE}` (see .ci/run)"
+        "PyPI sigstore {SIGSTORE_PYTHON} is missing ({text}): run `{INSTALL_SIGSTORE}` (or run ./scripts/test.sh, which installs every test peer)"
     );
     Command::new("python3")
         .arg("-m")

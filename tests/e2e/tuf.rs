@@ -1,5 +1,5 @@
 //! `signet initialize` and the trusted-root fallback against a real TUF repository made by a
-//! peer: python-tuf (PyPI `tuf` 7.0.1, pinned in .ci/run) builds it with its Metadata API
+//! peer: python-tuf (PyPI `tuf` 7.0.1, pinned in scripts/test.sh) builds it with its Metadata API
 //! (`tests/tuf/make_repo.py`: consistent snapshots, ed25519 keys, the targets
 //! `trusted_root.json` and `signing_config.v0.2.json` as Sigstore's repository has them) and
 //! `python3 -m http.server` serves it on 127.0.0.1. python-tuf's own client (ngclient) checks
