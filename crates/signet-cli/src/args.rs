@@ -218,18 +218,19 @@ pub(crate) struct PublicKeyArgs {
 /// The help heading of the registry flags; docs/cli.md describes them once, under it.
 pub(crate) const REGISTRY_OPTIONS: &str = "Registry options";
 
+// Each flag names its heading: `next_help_heading` on the struct would leak into the
+// arguments that follow the flattened struct (the IMAGE positional).
 #[derive(Debug, Args)]
-#[command(next_help_heading = REGISTRY_OPTIONS)]
 pub(crate) struct RegistryArgs {
     /// Give up after this long (e.g. 30s, 3m); a verification that times out could not
     /// decide (exit 2).
-    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    #[arg(long, default_value = "3m", value_name = "DURATION", help_heading = REGISTRY_OPTIONS)]
     pub(crate) timeout: String,
     /// Skip TLS certificate verification for registries (and allow plain HTTP).
-    #[arg(long)]
+    #[arg(long, help_heading = REGISTRY_OPTIONS)]
     pub(crate) allow_insecure_registry: bool,
     /// Use plain HTTP for every registry (loopback registries always use it).
-    #[arg(long)]
+    #[arg(long, help_heading = REGISTRY_OPTIONS)]
     pub(crate) allow_http_registry: bool,
 }
 
