@@ -590,6 +590,36 @@ fn keyless_attestations_of_files_verify_with_sigstore_js() {
         1,
     );
     assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    // A Cosign-style substring regex is refused with the anchoring hint (issue 16); with `.*`
+    // it verifies.
+    let by_regex = |regex: &str, code: i32| {
+        s.signet()
+            .args([
+                "verify-blob-attestation",
+                "--bundle",
+                "signet.sigstore.json",
+            ])
+            .args(["--certificate-identity-regexp", regex])
+            .args([
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--type",
+                "slsaprovenance1",
+            ])
+            .arg("--trusted-root")
+            .arg(mock.out("trusted_root.json"))
+            .arg("artifact.tgz")
+            .assert_exit(code)
+    };
+    let out = by_regex("example", 1);
+    assert!(
+        stderr(&out).contains("[identity]")
+            && stderr(&out)
+                .contains("matches only as a substring; signet anchors identity regexes"),
+        "{}",
+        stderr(&out)
+    );
+    by_regex(".*example.*", 0);
     let out = verify_attestation_bundle(
         &s,
         &mock,
