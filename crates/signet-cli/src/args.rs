@@ -113,12 +113,16 @@ pub(crate) enum DownloadCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct GenerateKeyPairArgs {
-    /// Write PREFIX.key and PREFIX.pub.
+    /// Write PREFIX.key and PREFIX.pub (with --kms, PREFIX.pub only).
     #[arg(long, default_value = "cosign", value_name = "PREFIX")]
     pub(crate) output_key_prefix: String,
     /// Overwrite existing key files.
     #[arg(long, short = 'f')]
     pub(crate) force: bool,
+    /// Create the key in a key service instead of a file: a PKCS#11 token
+    /// (pkcs11:token=…;object=…) or AWS KMS (awskms://[ENDPOINT]/alias/NAME).
+    #[arg(long, value_name = "KEY-REFERENCE")]
+    pub(crate) kms: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -141,8 +145,8 @@ pub(crate) struct ImportKeyPairArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PublicKeyArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://….
+    #[arg(long, value_name = "KEY")]
     pub(crate) key: PathBuf,
     /// Write the public key here instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -165,9 +169,9 @@ pub(crate) struct RegistryArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignArgs {
-    /// The encrypted private key file. Without it, signet signs keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// signs keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -211,10 +215,10 @@ pub(crate) enum HashName {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         required_unless_present_any = ["policy", "certificate_identity", "certificate_identity_regexp"],
         conflicts_with_all = ["policy", "certificate_identity", "certificate_identity_regexp"]
     )]
@@ -298,9 +302,9 @@ pub(crate) struct CertificateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignBlobArgs {
-    /// The encrypted private key file. Without it, signet signs keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// signs keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -329,10 +333,10 @@ pub(crate) struct SignBlobArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         required_unless_present = "certificate_identity"
     )]
     pub(crate) key: Option<PathBuf>,
@@ -365,9 +369,9 @@ pub(crate) struct VerifyBlobArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AttestArgs {
-    /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// attests keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -404,9 +408,10 @@ pub(crate) struct AttestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AttestBlobArgs {
-    /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore bundle (--bundle).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// attests keylessly with --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore
+    /// bundle (--bundle).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -436,10 +441,10 @@ pub(crate) struct AttestBlobArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyAttestationArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
@@ -468,10 +473,10 @@ pub(crate) struct VerifyAttestationArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobAttestationArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use signet_core::keys::PublicKey;
 use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
 use signet_sign::keyless::{IdentityToken, KeylessSigner};
@@ -38,8 +37,8 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     );
     let signer = match &args.key {
         Some(key_path) => {
-            key = settings::load_private_key(key_path, &limits)?;
-            let signer = ImageSigner::new(&client, &key);
+            key = settings::signing_key(key_path, &limits).await?;
+            let signer = ImageSigner::new(&client, key.as_ref());
             if args.tlog_upload {
                 rekor = crate::keyless::rekor_uploader(&args.keyless)?;
                 signer.with_transparency_log(&rekor)
@@ -168,14 +167,7 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
     let key = match &args.key {
-        Some(key_path) => {
-            let key_bytes =
-                settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
-            Some(
-                PublicKey::parse(&key_bytes)
-                    .with_context(|| format!("loading the public key {}", key_path.display()))?,
-            )
-        }
+        Some(key_path) => Some(settings::public_key(key_path, &limits).await?),
         None => None,
     };
     let bundle_settings = bundles::settings(&args.certificate, key.as_ref())?;
