@@ -21,6 +21,7 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod key_services;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
