@@ -1,7 +1,8 @@
 """moto's KMS (and IAM) server for signet's end-to-end tests, on a free loopback port.
 
-Run by tests/util/mod.rs (`MotoKms::start`). Prints one JSON line on stdout once the server is
-ready, then serves until stdin closes (the test dropped its handle) or the process is killed.
+Run by tests/util/key_services.rs (`MotoKms::start`). Prints one JSON line on stdout once the
+server is ready, then serves until stdin closes (the test dropped its handle) or, with
+MOTO_KMS_SERVE_UNTIL_KILLED set (benches/key-backends.sh), until the process is killed.
 
 Two things differ from a bare `moto_server`, both to make moto behave as AWS does:
 
@@ -25,6 +26,7 @@ import json
 import logging
 import os
 import sys
+import threading
 
 # The five unauthenticated IAM calls of step 1 and 2; everything after is authenticated.
 os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "5"
@@ -139,6 +141,8 @@ def main() -> None:
         ),
         flush=True,
     )
+    if os.environ.get("MOTO_KMS_SERVE_UNTIL_KILLED"):
+        threading.Event().wait()  # benches/key-backends.sh kills it
     sys.stdin.read()
     server.stop()
 

@@ -200,6 +200,7 @@ struct Token {
     context: Pkcs11,
     slot: Slot,
     name: String,
+    module: PathBuf,
 }
 
 impl Token {
@@ -266,6 +267,7 @@ impl Token {
             context,
             slot,
             name,
+            module,
         })
     }
 
@@ -274,7 +276,7 @@ impl Token {
             CkError::Pkcs11(RvError::TokenNotPresent | RvError::DeviceRemoved, _) => {
                 Error::TokenNotFound {
                     token: self.name.clone(),
-                    module: PathBuf::new(),
+                    module: self.module.clone(),
                 }
             }
             source => Error::Pkcs11 {
