@@ -3,7 +3,8 @@
 use signet_core::digest::{DigestAlgorithm, MessageDigest};
 use signet_core::keys::{KeyKind, PrivateKey, PublicKey};
 
-use crate::{BoxFuture, Error, SigningKey};
+use crate::error::Error;
+use crate::key::{BoxFuture, SigningKey};
 
 impl SigningKey for PrivateKey {
     fn public_key(&self) -> Result<PublicKey, Error> {

@@ -35,113 +35,17 @@ pub mod awskms;
 mod der;
 mod error;
 mod file;
+mod key;
+mod options;
 pub mod pkcs11;
 mod reference;
-
-use std::fmt;
-use std::future::Future;
-use std::pin::Pin as StdPin;
+mod text;
 
 pub use error::Error;
+pub use key::{BoxFuture, SigningKey};
+pub use options::{KeyOptions, Pin, PinPrompt};
 pub use reference::{KeyReference, MAX_REFERENCE_LEN};
-use signet_core::digest::{DigestAlgorithm, MessageDigest};
 use signet_core::keys::PublicKey;
-
-/// A boxed future, so [`SigningKey`] can be used as a trait object.
-pub type BoxFuture<'a, T> = StdPin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Something that signs: a key file, a PKCS#11 token key, an AWS KMS key.
-///
-/// Signing is asynchronous because a KMS key signs over the network; a token signs in the
-/// calling thread (a few milliseconds), a key file in memory.
-pub trait SigningKey: Send + Sync + fmt::Debug {
-    /// The public key a verifier will use.
-    fn public_key(&self) -> Result<PublicKey, Error>;
-
-    /// The hash this key signs digests of, or `None` for a key that signs whole messages
-    /// (Ed25519 key files).
-    fn digest_algorithm(&self) -> Option<DigestAlgorithm>;
-
-    /// Signs a message given by its digest, which must use [`SigningKey::digest_algorithm`].
-    /// ECDSA signatures are ASN.1 DER, RSA ones PKCS #1 v1.5.
-    fn sign_digest<'a>(
-        &'a self,
-        digest: &'a MessageDigest,
-    ) -> BoxFuture<'a, Result<Vec<u8>, Error>>;
-
-    /// Signs a whole message: hashed here with the key's digest algorithm, then
-    /// [`SigningKey::sign_digest`]. Keys that sign whole messages override it.
-    fn sign<'a>(&'a self, message: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>, Error>> {
-        Box::pin(async move {
-            let algorithm = self.digest_algorithm().unwrap_or(DigestAlgorithm::Sha256);
-            let digest = MessageDigest::of(algorithm, message);
-            self.sign_digest(&digest).await
-        })
-    }
-}
-
-/// A PKCS#11 user PIN. Never printed; wiped on drop.
-pub struct Pin(zeroize::Zeroizing<String>);
-
-impl Pin {
-    /// Wraps a PIN.
-    pub fn new(pin: String) -> Self {
-        Self(zeroize::Zeroizing::new(pin))
-    }
-
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Pin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Pin(<redacted>)")
-    }
-}
-
-/// Asks for a PIN (a terminal prompt), given the token's label.
-pub type PinPrompt<'a> = &'a (dyn Fn(&str) -> std::io::Result<Pin> + Sync);
-
-/// What opening a key needs besides its reference: the settings Cosign reads from the
-/// environment, resolved by the caller.
-#[derive(Default)]
-pub struct KeyOptions<'a> {
-    /// The PKCS#11 module when the URI names none (`COSIGN_PKCS11_MODULE_PATH`).
-    pub pkcs11_module_path: Option<std::path::PathBuf>,
-    /// The PIN when the URI carries none (`COSIGN_PKCS11_PIN`).
-    pub pkcs11_pin: Option<Pin>,
-    /// Asked for the PIN when there is none and the token needs one. Without it, such a
-    /// token is an error.
-    pub pin_prompt: Option<PinPrompt<'a>>,
-    /// Credentials, region and endpoint for AWS KMS.
-    pub aws: awskms::AwsSettings,
-}
-
-impl fmt::Debug for KeyOptions<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeyOptions")
-            .field("pkcs11_module_path", &self.pkcs11_module_path)
-            .field("pkcs11_pin", &self.pkcs11_pin)
-            .field("pin_prompt", &self.pin_prompt.is_some())
-            .field("aws", &self.aws)
-            .finish()
-    }
-}
-
-impl KeyOptions<'static> {
-    /// Options from the environment Cosign reads: `COSIGN_PKCS11_MODULE_PATH`,
-    /// `COSIGN_PKCS11_PIN`, and AWS's variables and files (see [`awskms::AwsSettings::from_env`]).
-    /// No PIN prompt.
-    pub fn from_env() -> Self {
-        Self {
-            pkcs11_module_path: std::env::var_os(pkcs11::MODULE_PATH_ENV).map(Into::into),
-            pkcs11_pin: std::env::var(pkcs11::PIN_ENV).ok().map(Pin::new),
-            pin_prompt: None,
-            aws: awskms::AwsSettings::from_env(),
-        }
-    }
-}
 
 /// Opens the signing key a PKCS#11 or AWS KMS reference names, checking that it exists, that
 /// signet can sign with it, and reading its public key. Key files are the caller's (they

@@ -27,15 +27,14 @@ use cryptoki::types::AuthPin;
 use signet_core::digest::{DigestAlgorithm, MessageDigest};
 use signet_core::keys::{KeyKind, PublicKey};
 
-use crate::reference::{percent_decode, truncate};
-use crate::{BoxFuture, Error, KeyOptions, Pin, SigningKey};
+use crate::error::Error;
+use crate::key::{BoxFuture, SigningKey};
+use crate::options::{KeyOptions, Pin};
+use crate::text::{percent_decode, truncate};
 
 /// The prefix of a PKCS#11 URI.
 pub const SCHEME: &str = "pkcs11:";
-/// The environment variable Cosign reads the module path from when the URI names none.
-pub const MODULE_PATH_ENV: &str = "COSIGN_PKCS11_MODULE_PATH";
-/// The environment variable Cosign reads the PIN from when the URI carries none.
-pub const PIN_ENV: &str = "COSIGN_PKCS11_PIN";
+pub use crate::options::{MODULE_PATH_ENV, PIN_ENV};
 
 /// The DER OID of NIST P-256, the curve `generate-key-pair` creates keys on.
 const P256_PARAMS: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];

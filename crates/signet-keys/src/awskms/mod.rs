@@ -29,8 +29,9 @@ use signet_core::keys::{KeyKind, PublicKey};
 
 pub use settings::AwsSettings;
 
-use crate::reference::truncate;
-use crate::{BoxFuture, Error, SigningKey};
+use crate::error::Error;
+use crate::key::{BoxFuture, SigningKey};
+use crate::text::truncate;
 
 /// The prefix of an AWS KMS key reference.
 pub const SCHEME: &str = "awskms://";

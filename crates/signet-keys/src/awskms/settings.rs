@@ -13,7 +13,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::sigv4::Credentials;
-use crate::Error;
+use crate::error::Error;
 
 /// The environment variables read, in the order listed in the module's documentation.
 const VARIABLES: &[&str] = &[
