@@ -90,8 +90,8 @@ fn with_hsm<'a>(cmd: &'a mut TestCommand, hsm: &SoftHsm) -> &'a mut TestCommand 
         .env_remove("COSIGN_PKCS11_MODULE_PATH")
 }
 
-/// A P-256 key made by `signet generate-key-pair --kms pkcs11:…`, a P-384 and an RSA-2048 key
-/// made by pkcs11-tool; each key's public half written by `signet public-key`.
+/// A P-256 key made by `signet generate-key-pair --kms pkcs11:…`, P-384, RSA-2048 and P-521
+/// keys made by pkcs11-tool; each key's public half written by `signet public-key`.
 fn token_keys(t: &Setup, hsm: &SoftHsm) -> Vec<(&'static str, String, PathBuf)> {
     with_hsm(&mut t.s.signet(), hsm)
         .args([
@@ -109,8 +109,9 @@ fn token_keys(t: &Setup, hsm: &SoftHsm) -> Vec<(&'static str, String, PathBuf)> 
     );
     hsm.make_key("EC:secp384r1", "p384", "02");
     hsm.make_key("rsa:2048", "rsa", "03");
+    hsm.make_key("EC:secp521r1", "p521", "04");
     let mut keys = Vec::new();
-    for name in ["p256", "p384", "rsa"] {
+    for name in ["p256", "p384", "rsa", "p521"] {
         let uri = hsm.uri(name, Some(PIN));
         let public = t.s.path(&format!("{name}.pub"));
         with_hsm(&mut t.s.signet(), hsm)
@@ -468,9 +469,22 @@ fn kms_keys_sign_images_that_signet_and_skopeo_verify() {
 fn kms_keys_sign_blobs_that_openssl_verifies() {
     let t = Setup::new();
     let kms = MotoKms::start();
-    let keys = kms_keys(&t, &kms);
+    let mut keys = kms_keys(&t, &kms);
+    // A P-384 KMS key signs SHA-384 digests (ECDSA_SHA_384), as Cosign has it sign.
+    let p384 = "awskms:///alias/signet-p384".to_owned();
+    let p384_public = t.s.path("p384.pub");
+    with_kms(&mut t.s.signet(), &kms, &t)
+        .args(["public-key", "--key", &p384, "--outfile"])
+        .arg(&p384_public)
+        .assert_success();
+    keys.push(("p384", p384, p384_public));
     let file = t.s.write("release.tar", &vec![0xa5; 5 * 1024 * 1024 + 3]);
     for (name, reference, public) in &keys {
+        let hash = if *name == "p384" {
+            "-sha384"
+        } else {
+            "-sha256"
+        };
         let signature = t.s.path(&format!("{name}.sig"));
         with_kms(&mut t.s.signet(), &kms, &t)
             .args([
@@ -484,7 +498,7 @@ fn kms_keys_sign_blobs_that_openssl_verifies() {
             .arg(&signature)
             .arg(&file)
             .assert_success();
-        let said = openssl_verifies(public, &signature, &file, "-sha256");
+        let said = openssl_verifies(public, &signature, &file, hash);
         assert!(
             said.contains("Verified OK"),
             "openssl on the {name} signature: {said}"

@@ -19,7 +19,8 @@ Two things differ from a bare `moto_server`, both to make moto behave as AWS doe
 Setup, all through moto's own HTTP API with boto3:
   1. IAM user `signer` with an inline policy allowing kms:* and an access key;
   2. IAM user `stranger` with an access key and no policy (every KMS call is denied);
-  3. as `signer`: an RSA_2048 signing key under alias/signet-rsa.
+  3. as `signer`: an RSA_2048 signing key under alias/signet-rsa and an ECC_NIST_P384 one
+     under alias/signet-p384.
 """
 
 import json
@@ -126,6 +127,8 @@ def main() -> None:
     kms = client("kms", signer["AccessKeyId"], signer["SecretAccessKey"])
     rsa = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName="alias/signet-rsa", TargetKeyId=rsa)
+    p384 = kms.create_key(KeySpec="ECC_NIST_P384", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/signet-p384", TargetKeyId=p384)
 
     print(
         json.dumps(
