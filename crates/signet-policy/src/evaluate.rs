@@ -1,50 +1,24 @@
-//! Evaluating a [`TrustPolicy`]: gather each image's evidence once (async), then judge it
-//! (pure, deterministic, with the time as an argument).
+//! Evaluating a [`TrustPolicy`]: gather each image's evidence once (async, through
+//! `signet_verify::Verifier`), then judge it (pure, deterministic, with the time as an
+//! argument): every authority of every requirement is asked the same question
+//! `signet_verify::judge_image` answers for `signet verify`, over the same evidence.
 
 use std::collections::BTreeSet;
 
 use futures_util::StreamExt;
-use signet_core::cosign::Attachment;
 use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
+use signet_verify::{
+    AttestationFailure, EvidenceNeeds, Finding, ImageCheck, ImageEvidence, Question, Retained,
+    SignatureFailure, Verifier, bundle::BundleCheck, judge_image,
+};
 
-use super::model::{
-    AttestationRequirement, AuthorityKind, KeylessAuthority, NoMatch, Policy, SignatureRequirement,
-    SignedIdentity, TrustPolicy,
+use crate::model::{
+    AttestationRequirement, NoMatch, Policy, SignatureRequirement, SignedIdentity, TrustPolicy,
 };
-use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
-use crate::attestation::{AttestationAuthority, AttestationOptions, judge_attestations_with};
-use crate::bundle::BundleCheck;
-use crate::gather::{AttachmentEvidence, gather_attachments};
-use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
-use crate::referrers::{
-    BundlePurpose, ReferrerEvidence, gather_referrer_bundles, judge_referrer_bundles,
-};
+use crate::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
 
 const CONCURRENT_IMAGES: usize = 16;
-
-/// The evidence a policy decision rests on, gathered once per image however many policies
-/// and authorities look at it.
-#[derive(Debug, Clone)]
-pub struct PolicyEvidence {
-    /// The image's signatures (absent when no matching policy asks for signatures).
-    pub signatures: Option<AttachmentEvidence>,
-    /// The image's attestations (absent when no matching policy asks for attestations).
-    pub attestations: Option<AttachmentEvidence>,
-    /// The Sigstore bundles referring to the image (Cosign v3's format; gathered only when a
-    /// matching policy names a keyless authority).
-    pub referrers: Option<ReferrerEvidence>,
-}
-
-impl PolicyEvidence {
-    fn digest(&self) -> Option<String> {
-        self.signatures
-            .as_ref()
-            .or(self.attestations.as_ref())
-            .map(|e| e.digest.to_string())
-            .or_else(|| self.referrers.as_ref().map(|r| r.digest.to_string()))
-    }
-}
 
 /// Evaluates a trust policy over images, reading through one client (one connection pool).
 #[derive(Debug)]
@@ -67,75 +41,44 @@ impl<'a> PolicyEvaluator<'a> {
             .await
     }
 
-    /// Gathers what the matching policies need for `image`.
-    pub async fn gather(&self, image: &ImageReference) -> Result<PolicyEvidence, crate::Error> {
+    /// Gathers, once, what the policies covering `image` need; `None` when no policy covers
+    /// it (then nothing is read).
+    pub async fn gather(
+        &self,
+        image: &ImageReference,
+    ) -> Result<Option<ImageEvidence>, signet_verify::Error> {
         let matching = self.policy.matching(&image.repository_name());
-        let needs_signatures = matching.iter().any(|p| p.signatures.is_some());
-        let needs_attestations = matching.iter().any(|p| !p.attestations.is_empty());
-        let signatures = async {
-            if needs_signatures {
-                gather_attachments(self.client, image, Attachment::Signature, None)
-                    .await
-                    .map(Some)
-            } else {
-                Ok(None)
-            }
+        let Some(needs) = self.policy.needs(&matching) else {
+            return Ok(None);
         };
-        let attestations = async {
-            if needs_attestations {
-                gather_attachments(self.client, image, Attachment::Attestation, None)
-                    .await
-                    .map(Some)
-            } else {
-                Ok(None)
-            }
-        };
-        let needs_referrers = matching.iter().any(|p| {
-            let keyless = |names: &[String]| {
-                names.iter().any(|n| {
-                    self.policy
-                        .authorities
-                        .get(n)
-                        .is_some_and(|a| matches!(a.kind, AuthorityKind::Keyless(_)))
-                })
-            };
-            p.signatures
-                .as_ref()
-                .is_some_and(|s| keyless(&s.authorities))
-                || p.attestations.iter().any(|a| keyless(&a.authorities))
-        });
-        let referrers = async {
-            if needs_referrers {
-                gather_referrer_bundles(self.client, image, None, None)
-                    .await
-                    .map(Some)
-            } else {
-                Ok(None)
-            }
-        };
-        let (signatures, attestations, referrers) =
-            futures_util::future::join3(signatures, attestations, referrers).await;
-        Ok(PolicyEvidence {
-            signatures: signatures?,
-            attestations: attestations?,
-            referrers: referrers?,
-        })
+        Verifier::new(self.client)
+            .gather(image, &needs)
+            .await
+            .map(Some)
     }
 
     async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
         match self.gather(image).await {
-            Ok(evidence) => judge_policy(self.policy, image, &evidence, now_unix),
-            Err(error) => ImageVerdict {
-                image: image.to_string(),
-                digest: None,
-                decision: Decision::Undecided,
-                matched_policies: Vec::new(),
-                note: Some(format!(
-                    "could not gather the evidence: {}",
-                    error_chain(&error)
-                )),
-            },
+            Ok(evidence) => judge_policy(self.policy, image, evidence.as_ref(), now_unix),
+            Err(error) => undecided(image, None, &error),
         }
+    }
+}
+
+fn undecided(
+    image: &ImageReference,
+    digest: Option<String>,
+    error: &dyn std::error::Error,
+) -> ImageVerdict {
+    ImageVerdict {
+        image: image.to_string(),
+        digest,
+        decision: Decision::Undecided,
+        matched_policies: Vec::new(),
+        note: Some(format!(
+            "could not gather the evidence: {}",
+            error_chain(error)
+        )),
     }
 }
 
@@ -150,14 +93,45 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// Decides `image` from `evidence`. Pure: no I/O, no clock.
+impl TrustPolicy {
+    /// What the `matching` policies need read; `None` when they need nothing.
+    fn needs(&self, matching: &[&Policy]) -> Option<EvidenceNeeds> {
+        let mut needs: Option<EvidenceNeeds> = None;
+        let mut add = |authority: &str, question: &Question| {
+            if let Some(authority) = self.verify_authority(authority) {
+                let more = EvidenceNeeds::for_question(&authority, question);
+                needs = Some(match needs.take() {
+                    Some(so_far) => so_far.union(&more),
+                    None => more,
+                });
+            }
+        };
+        for policy in matching {
+            if let Some(req) = &policy.signatures {
+                for name in &req.authorities {
+                    add(name, &Question::signature());
+                }
+            }
+            for req in &policy.attestations {
+                for name in &req.authorities {
+                    add(name, &Question::attestation(req.predicate_type.clone()));
+                }
+            }
+        }
+        needs
+    }
+}
+
+/// Decides `image` from `evidence` (`None`: nothing was read, as no policy covers it). Pure:
+/// no I/O, no clock but `now_unix`.
 pub fn judge_policy(
     policy: &TrustPolicy,
     image: &ImageReference,
-    evidence: &PolicyEvidence,
+    evidence: Option<&ImageEvidence>,
     now_unix: i64,
 ) -> ImageVerdict {
     let repository = image.repository_name();
+    let digest = evidence.map(|e| e.digest().to_string());
     let matching = policy.matching(&repository);
     if matching.is_empty() {
         let (decision, word) = match policy.no_match {
@@ -167,7 +141,7 @@ pub fn judge_policy(
         };
         return ImageVerdict {
             image: image.to_string(),
-            digest: evidence.digest(),
+            digest,
             decision,
             matched_policies: Vec::new(),
             note: Some(format!(
@@ -176,13 +150,24 @@ pub fn judge_policy(
             )),
         };
     }
+    let Some(evidence) = evidence else {
+        return undecided(
+            image,
+            None,
+            &signet_verify::Error::NotGathered { what: "evidence" },
+        );
+    };
+    // A format that could not be read leaves the answer unknown, whatever the others say.
+    if let Some(error) = evidence.first_error() {
+        return undecided(image, digest, error.as_ref());
+    }
     let results: Vec<PolicyResult> = matching
         .iter()
         .map(|p| judge_one_policy(policy, p, &repository, evidence, now_unix))
         .collect();
     ImageVerdict {
         image: image.to_string(),
-        digest: evidence.digest(),
+        digest,
         decision: ImageVerdict::decide(&results),
         matched_policies: results,
         note: None,
@@ -193,27 +178,15 @@ fn judge_one_policy(
     trust: &TrustPolicy,
     policy: &Policy,
     repository: &str,
-    evidence: &PolicyEvidence,
+    evidence: &ImageEvidence,
     now_unix: i64,
 ) -> PolicyResult {
     let mut requirements = Vec::new();
     if let Some(req) = &policy.signatures {
-        requirements.push(judge_signatures(
-            trust,
-            req,
-            repository,
-            evidence.signatures.as_ref(),
-            evidence.referrers.as_ref(),
-        ));
+        requirements.push(judge_signatures(trust, req, repository, evidence));
     }
     for req in &policy.attestations {
-        requirements.push(judge_attestation(
-            trust,
-            req,
-            evidence.attestations.as_ref(),
-            evidence.referrers.as_ref(),
-            now_unix,
-        ));
+        requirements.push(judge_attestation(trust, req, evidence, now_unix));
     }
     PolicyResult {
         name: policy.name.clone(),
@@ -242,12 +215,79 @@ fn identity_ok(rule: Option<&SignedIdentity>, claimed: &str, repository: &str) -
     }
 }
 
+/// One authority's signature on the image: `Ok(where)` or `Err(why not)`.
+fn signed_by(
+    check: &ImageCheck,
+    req: &SignatureRequirement,
+    repository: &str,
+    keyless: bool,
+) -> Result<String, String> {
+    // Cosign v3's format: a signature bundle referring to the image.
+    for finding in check.findings() {
+        if let Finding::SigstoreBundles(report) = finding
+            && let Some(verified) = report.verified().first()
+        {
+            return Ok(verified.manifest().to_string());
+        }
+    }
+    let Some(Finding::CosignSignatures(report)) = check
+        .findings()
+        .iter()
+        .find(|f| matches!(f, Finding::CosignSignatures(_)))
+    else {
+        return Err("no signatures were gathered".to_owned());
+    };
+    let accepted = report.verified().iter().find(|v| {
+        identity_ok(
+            req.signed_identity.as_ref(),
+            &v.claims().critical.identity.docker_reference,
+            repository,
+        )
+    });
+    if let Some(v) = accepted {
+        return Ok(v.layer_digest().to_string());
+    }
+    if let Some(first) = report.verified().first() {
+        return Err(format!(
+            "its signature claims the identity {:?}, which the signedIdentity rule refuses",
+            first.claims().critical.identity.docker_reference
+        ));
+    }
+    // The most useful failure: one that is not merely another signer's signature.
+    let specific = report.rejected().iter().find(|r| {
+        !matches!(
+            r.failure,
+            SignatureFailure::SignatureMismatch
+                | SignatureFailure::Sigstore {
+                    check: BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material,
+                    ..
+                }
+        )
+    });
+    Err(match specific {
+        Some(r) => r.to_string(),
+        None if report.rejected().is_empty() => {
+            format!(
+                "no signatures found (looked in {})",
+                report.signature_location()
+            )
+        }
+        None if keyless => format!(
+            "none of the {} signature(s) carries a certificate for this identity",
+            report.rejected().len()
+        ),
+        None => format!(
+            "none of the {} signature(s) verifies with this key",
+            report.rejected().len()
+        ),
+    })
+}
+
 fn judge_signatures(
     trust: &TrustPolicy,
     req: &SignatureRequirement,
     repository: &str,
-    evidence: Option<&AttachmentEvidence>,
-    referrers: Option<&ReferrerEvidence>,
+    evidence: &ImageEvidence,
 ) -> RequirementResult {
     let description = format!(
         "signatures: {} of [{}]{}",
@@ -259,118 +299,20 @@ fn judge_signatures(
             format!(", required [{}]", req.required.join(", "))
         }
     );
+    let question = Question::Signature {
+        annotations: req.annotations.clone(),
+    };
     let mut signed = BTreeSet::new();
     let mut evidence_list = Vec::new();
     let mut missing_reasons = Vec::new();
     for name in &req.authorities {
-        let Some(authority) = trust.authorities.get(name) else {
-            continue;
-        };
-        let options = CheckOptions {
-            required_annotations: req.annotations.clone(),
-            tlog: authority.tlog,
-        };
-        let default_root = trust.default_trusted_root.as_deref();
-        let report = match (&authority.kind, evidence) {
-            (_, None) => Err("no signatures were gathered".to_owned()),
-            (AuthorityKind::Key(key), Some(evidence)) => Ok(judge_with(
-                evidence,
-                SignatureAuthority::Key {
-                    key,
-                    log: default_root,
-                },
-                &options,
-            )),
-            (AuthorityKind::Keyless(keyless), Some(evidence)) => {
-                match keyless.trusted_root.as_deref().or(default_root) {
-                    Some(verifier) => Ok(judge_with(
-                        evidence,
-                        SignatureAuthority::Certificate {
-                            verifier,
-                            policy: &keyless.identity,
-                        },
-                        &options,
-                    )),
-                    None => Err(
-                        "no trusted root to check keyless signatures against: give the authority a trustedRoot, pass --trusted-root, or run `signet initialize`"
-                            .to_owned(),
-                    ),
-                }
+        let outcome = match trust.verify_authority_or_reason(name) {
+            Ok((authority, keyless)) => {
+                let check = judge_image(evidence, &authority, &question);
+                signed_by(&check, req, repository, keyless)
             }
+            Err(why) => Err(why),
         };
-        let keyless = matches!(authority.kind, AuthorityKind::Keyless(_));
-        // Cosign v3's format: a signature bundle referring to the image.
-        if let (AuthorityKind::Keyless(k), Some(referrers)) = (&authority.kind, referrers)
-            && let Some(verifier) = k.trusted_root.as_deref().or(default_root)
-        {
-            let found =
-                judge_referrer_bundles(referrers, verifier, &k.identity, &BundlePurpose::Signature);
-            if let Some(verified) = found.verified().first() {
-                signed.insert(name.clone());
-                evidence_list.push(Evidence {
-                    kind: "signature",
-                    signer: Some(name.clone()),
-                    layer: Some(verified.manifest().to_string()),
-                    predicate_type: None,
-                    log_index: None,
-                    failed_check: None,
-                });
-                continue;
-            }
-        }
-        let outcome = report.and_then(|report| {
-            let accepted = report.verified().iter().find(|v| {
-                identity_ok(
-                    req.signed_identity.as_ref(),
-                    &v.claims().critical.identity.docker_reference,
-                    repository,
-                )
-            });
-            match accepted {
-                Some(v) => Ok(v.layer_digest().to_string()),
-                None if !report.verified().is_empty() => Err(format!(
-                    "its signature claims the identity {:?}, which the signedIdentity rule refuses",
-                    report.verified()[0]
-                        .claims()
-                        .critical
-                        .identity
-                        .docker_reference
-                )),
-                None => {
-                    // The most useful failure: one that is not merely another signer's
-                    // signature (another key, another certificate identity).
-                    let specific = report.rejected().iter().find(|r| {
-                        !matches!(
-                            r.failure,
-                            SignatureFailure::SignatureMismatch
-                                | SignatureFailure::Sigstore {
-                                    check: BundleCheck::Identity
-                                        | BundleCheck::Issuer
-                                        | BundleCheck::Material,
-                                    ..
-                                }
-                        )
-                    });
-                    Err(match specific {
-                        Some(r) => r.to_string(),
-                        None if evidence.is_none_or(|e| e.layers.is_empty()) => {
-                            format!(
-                                "no signatures found (looked in {})",
-                                evidence.map(|e| e.location.as_str()).unwrap_or("?")
-                            )
-                        }
-                        None if keyless => format!(
-                            "none of the {} signature(s) carries a certificate for this identity",
-                            report.rejected().len()
-                        ),
-                        None => format!(
-                            "none of the {} signature(s) verifies with this key",
-                            report.rejected().len()
-                        ),
-                    })
-                }
-            }
-        });
         match outcome {
             Ok(layer) => {
                 signed.insert(name.clone());
@@ -437,117 +379,46 @@ fn judge_signatures(
 fn judge_attestation(
     trust: &TrustPolicy,
     req: &AttestationRequirement,
-    evidence: Option<&AttachmentEvidence>,
-    referrers: Option<&ReferrerEvidence>,
+    evidence: &ImageEvidence,
     now_unix: i64,
 ) -> RequirementResult {
     let description = format!(
         "attestation {} ({}) by [{}]",
         req.name,
-        req.predicate_type,
+        req.predicate_type.uri(),
         req.authorities.join(", ")
     );
+    let question = Question::Attestation {
+        predicate_type: req.predicate_type.clone(),
+        keep: Retained::Statement,
+    };
     let mut reasons = Vec::new();
     let mut evidence_list = Vec::new();
     for name in &req.authorities {
-        let Some(authority) = trust.authorities.get(name) else {
-            continue;
-        };
-        let key = match (&authority.kind, evidence) {
-            (AuthorityKind::Keyless(keyless), _) => {
-                match judge_keyless_attestation(
-                    trust, req, name, keyless, evidence, referrers, now_unix,
-                ) {
-                    Ok(found) => {
-                        evidence_list.push(found);
-                        return RequirementResult {
-                            requirement: description,
-                            passed: true,
-                            reason: format!(
-                                "a {} attestation by {name} meets every condition",
-                                req.predicate_type
-                            ),
-                            evidence: evidence_list,
-                        };
-                    }
-                    Err((why, found)) => {
-                        reasons.push(format!("{name}: {why}"));
-                        evidence_list.extend(found);
-                    }
-                }
+        let (authority, keyless) = match trust.verify_authority_or_reason(name) {
+            Ok(found) => found,
+            Err(why) => {
+                reasons.push(format!("{name}: {why}"));
                 continue;
             }
-            (AuthorityKind::Key(_), None) => {
-                reasons.push(format!("{name}: no attestations were gathered"));
-                continue;
-            }
-            (AuthorityKind::Key(key), Some(_)) => key,
         };
-        let Some(evidence) = evidence else { continue };
-        let options = AttestationOptions {
-            predicate_type: Some(req.predicate_type.clone()),
-            tlog: authority.tlog,
-            keep: crate::attestation::Retained::Statement,
-        };
-        let authority = AttestationAuthority::Key {
-            key,
-            log: trust.default_trusted_root.as_deref(),
-        };
-        let report = judge_attestations_with(evidence, authority, &options);
-        if report.verified().is_empty() {
-            let specific = report.rejected().iter().find(|r| {
-                !matches!(
-                    r.failure,
-                    crate::AttestationFailure::SignatureMismatch
-                        | crate::AttestationFailure::WrongPredicateType { .. }
-                )
-            });
-            reasons.push(format!(
-                "{name}: {}",
-                match specific {
-                    Some(r) => r.to_string(),
-                    None => format!(
-                        "no {} attestation verifies with this key",
-                        req.predicate_type
+        let check = judge_image(evidence, &authority, &question);
+        match attested_by(&check, req, name, keyless, now_unix) {
+            Ok(found) => {
+                evidence_list.push(found);
+                return RequirementResult {
+                    requirement: description,
+                    passed: true,
+                    reason: format!(
+                        "a {} attestation by {name} meets every condition",
+                        req.predicate_type.uri()
                     ),
-                }
-            ));
-            continue;
-        }
-        for verified in report.verified() {
-            let layer = verified.layer_digest().map(ToString::to_string);
-            let checked = req.conditions.check(verified.statement(), now_unix);
-            match checked {
-                Ok(()) => {
-                    evidence_list.push(Evidence {
-                        kind: "attestation",
-                        signer: Some(name.clone()),
-                        layer,
-                        predicate_type: Some(verified.predicate_type().to_owned()),
-                        log_index: None,
-                        failed_check: None,
-                    });
-                    return RequirementResult {
-                        requirement: description,
-                        passed: true,
-                        reason: format!(
-                            "a {} attestation by {name} meets every condition",
-                            req.predicate_type
-                        ),
-                        evidence: evidence_list,
-                    };
-                }
-                Err(why) => {
-                    reasons.push(format!("{name}: {why}"));
-                    evidence_list.push(Evidence {
-                        kind: "attestation",
-                        signer: Some(name.clone()),
-                        layer,
-                        predicate_type: Some(verified.predicate_type().to_owned()),
-                        log_index: None,
-                        failed_check: Some(why),
-                    });
-                }
+                    evidence: evidence_list,
+                };
+            }
+            Err((why, failed)) => {
+                reasons.extend(why.into_iter().map(|why| format!("{name}: {why}")));
+                evidence_list.extend(failed);
             }
         }
     }
@@ -563,112 +434,105 @@ fn judge_attestation(
     }
 }
 
-/// A keyless authority's attestation: a legacy `.att` layer with a Fulcio certificate, or a
-/// referrer bundle (Cosign v3's format), for this image and predicate type, by the authority's
-/// identity, whose statement meets the conditions. `Err` carries why none qualified and the
-/// evidence of those that failed a condition.
-#[allow(clippy::too_many_arguments)]
-fn judge_keyless_attestation(
-    trust: &TrustPolicy,
+/// A verified attestation's location and statement (or why it holds none).
+type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], String>);
+
+/// One authority's attestation whose statement meets the conditions: a legacy `.att` layer,
+/// or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
+/// statement that failed a condition, or one for the whole authority) and the evidence of
+/// those that failed a condition.
+fn attested_by(
+    check: &ImageCheck,
     req: &AttestationRequirement,
     name: &str,
-    keyless: &KeylessAuthority,
-    attestations: Option<&AttachmentEvidence>,
-    referrers: Option<&ReferrerEvidence>,
+    keyless: bool,
     now_unix: i64,
-) -> Result<Evidence, (String, Vec<Evidence>)> {
-    let Some(verifier) = keyless
-        .trusted_root
-        .as_deref()
-        .or(trust.default_trusted_root.as_deref())
-    else {
-        return Err((
-            "no trusted root to check keyless attestations against: give the authority a trustedRoot, pass --trusted-root, or run `signet initialize`".to_owned(),
-            Vec::new(),
-        ));
+) -> Result<Evidence, (Vec<String>, Vec<Evidence>)> {
+    let evidence = |layer: Option<String>, failed_check: Option<String>| Evidence {
+        kind: "attestation",
+        signer: Some(name.to_owned()),
+        layer,
+        predicate_type: Some(req.predicate_type.uri().to_owned()),
+        log_index: None,
+        failed_check,
     };
     let mut failed = Vec::new();
-    let mut last_failure = None;
-    // Cosign's legacy format first: `.att` layers carrying a certificate.
-    if let Some(attestations) = attestations {
-        let options = AttestationOptions {
-            predicate_type: Some(req.predicate_type.clone()),
-            tlog: TlogPolicy::Require,
-            keep: crate::attestation::Retained::Statement,
+    let mut condition_failures = Vec::new();
+    for finding in check.findings() {
+        let statements: Vec<VerifiedStatement<'_>> = match finding {
+            Finding::CosignAttestations(report) => report
+                .verified()
+                .iter()
+                .map(|v| (v.layer_digest().map(ToString::to_string), Ok(v.statement())))
+                .collect(),
+            Finding::SigstoreBundles(report) => report
+                .verified()
+                .iter()
+                .map(|v| {
+                    let payload = v
+                        .bundle()
+                        .dsse_payload()
+                        .map(|(_, payload)| payload)
+                        .ok_or_else(|| "the bundle holds no statement".to_owned());
+                    (Some(v.manifest().to_string()), payload)
+                })
+                .collect(),
+            _ => Vec::new(),
         };
-        let authority = AttestationAuthority::Certificate {
-            verifier,
-            policy: &keyless.identity,
-        };
-        let report = judge_attestations_with(attestations, authority, &options);
-        for verified in report.verified() {
-            let evidence = |failed_check: Option<String>| Evidence {
-                kind: "attestation",
-                signer: Some(name.to_owned()),
-                layer: verified.layer_digest().map(ToString::to_string),
-                predicate_type: Some(req.predicate_type.clone()),
-                log_index: None,
-                failed_check,
-            };
-            match req.conditions.check(verified.statement(), now_unix) {
-                Ok(()) => return Ok(evidence(None)),
+        for (layer, statement) in statements {
+            match statement.and_then(|s| req.conditions.check(s, now_unix)) {
+                Ok(()) => return Ok(evidence(layer, None)),
                 Err(why) => {
-                    failed.push(evidence(Some(why.clone())));
-                    last_failure = Some(why);
+                    failed.push(evidence(layer, Some(why.clone())));
+                    condition_failures.push(why);
                 }
             }
         }
     }
-    let Some(referrers) = referrers else {
-        return Err((
-            last_failure.unwrap_or_else(|| "no Sigstore bundles were gathered".to_owned()),
-            failed,
-        ));
-    };
-    let report = judge_referrer_bundles(
-        referrers,
-        verifier,
-        &keyless.identity,
-        &BundlePurpose::Attestation(req.predicate_type.clone()),
-    );
-    for verified in report.verified() {
-        let evidence = |failed_check: Option<String>| Evidence {
-            kind: "attestation",
-            signer: Some(name.to_owned()),
-            layer: Some(verified.manifest().to_string()),
-            predicate_type: Some(req.predicate_type.clone()),
-            log_index: None,
-            failed_check,
-        };
-        let checked = match verified.bundle().dsse_payload() {
-            Some((_, payload)) => req.conditions.check(payload, now_unix),
-            None => Err("the bundle holds no statement".to_owned()),
-        };
-        match checked {
-            Ok(()) => return Ok(evidence(None)),
-            Err(why) => {
-                failed.push(evidence(Some(why.clone())));
-                last_failure = Some(why);
+    if !condition_failures.is_empty() {
+        return Err((condition_failures, failed));
+    }
+    Err((vec![why_no_attestation(check, req, keyless)], failed))
+}
+
+/// Why no attestation of the authority verified, from the most useful rejection.
+fn why_no_attestation(check: &ImageCheck, req: &AttestationRequirement, keyless: bool) -> String {
+    let uri = req.predicate_type.uri();
+    for finding in check.findings() {
+        match finding {
+            Finding::CosignAttestations(report) if !keyless => {
+                let specific = report.rejected().iter().find(|r| {
+                    !matches!(
+                        r.failure,
+                        AttestationFailure::SignatureMismatch
+                            | AttestationFailure::WrongPredicateType { .. }
+                    )
+                });
+                return match specific {
+                    Some(r) => r.to_string(),
+                    None => format!("no {uri} attestation verifies with this key"),
+                };
             }
+            Finding::SigstoreBundles(report) if keyless => {
+                return if report.rejected().is_empty() {
+                    format!(
+                        "no {uri} attestation bundle refers to the image (looked in {})",
+                        report.source()
+                    )
+                } else {
+                    format!(
+                        "no {uri} attestation bundle by this identity verifies ({})",
+                        report
+                            .rejected()
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                };
+            }
+            _ => {}
         }
     }
-    let why = match last_failure {
-        Some(why) => why,
-        None if report.rejected().is_empty() => format!(
-            "no {} attestation bundle refers to the image (looked in {})",
-            req.predicate_type,
-            report.source()
-        ),
-        None => format!(
-            "no {} attestation bundle by this identity verifies ({})",
-            req.predicate_type,
-            report
-                .rejected()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    };
-    Err((why, failed))
+    format!("no {uri} attestation qualifies")
 }
