@@ -8,9 +8,9 @@
 #   --setup-only   install what is missing and stop (.ci/run uses it before cargo deny)
 #
 # The peers are what the end-to-end tests talk to (tests/e2e.rs): docker-registry and openssl
-# (apt), skopeo 1.18 with sigstore support (../shared/tools/install-skopeo-sigstore, exported
+# (apt), SoftHSM2 and OpenSC (apt), skopeo 1.18 with sigstore support (../shared/tools/install-skopeo-sigstore, exported
 # as SIGNET_TEST_SKOPEO), PyPI securesystemslib, tuf and sigstore at the versions the tests
-# pin, node and npm with the Sigstore mock's npm packages and sigstore-js's verifier, and
+# pin, moto (AWS KMS), node and npm with the Sigstore mock's npm packages and sigstore-js's verifier, and
 # cargo-deny (for .ci/run). Every step can be rerun: a second run installs nothing.
 set -euo pipefail
 
@@ -45,12 +45,18 @@ as_root() {
 SECURESYSTEMSLIB=1.6.0
 TUF=7.0.1
 SIGSTORE_PYTHON=4.5.1
+# Pinned: tests/util/moto_kms.py patches moto's Sign to honour MessageType=DIGEST as AWS does.
+MOTO=5.2.1
 CARGO_DENY_MINOR=0.20
 
 # --- apt: docker-registry, openssl, python3 with pip, node with npm ----------------------
 apt_missing=()
 [ -x /usr/bin/docker-registry ] || apt_missing+=(docker-registry)
 command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
+# SoftHSM2 and OpenSC's pkcs11-tool: the PKCS#11 token of tests/e2e/key_services.rs (each test
+# makes its own token store; pkcs11-tool makes keys on it, as an operator would).
+[ -f /usr/lib/softhsm/libsofthsm2.so ] || apt_missing+=(softhsm2)
+command -v pkcs11-tool >/dev/null 2>&1 || apt_missing+=(opensc)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
 command -v node >/dev/null 2>&1 || apt_missing+=(nodejs)
@@ -72,7 +78,7 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   as_root apt-get -qq install -y --no-install-recommends "${apt_missing[@]}" >/dev/null
   if [ -n "$added_policy_rc_d" ]; then as_root rm -f /usr/sbin/policy-rc.d; fi
 else
-  present "docker-registry, openssl, python3 with pip, node $(node --version) with npm"
+  present "docker-registry, openssl, softhsm2, opensc, python3 with pip, node $(node --version) with npm"
 fi
 test -x /usr/bin/docker-registry
 
@@ -110,7 +116,8 @@ pypi() { # pypi DISTRIBUTION VERSION [EXTRA] WHY
 pypi securesystemslib "$SECURESYSTEMSLIB" "[crypto]" "the in-toto reference DSSE implementation"
 pypi tuf "$TUF" "" "python-tuf builds and checks the TUF repositories of tests/e2e/tuf.rs"
 pypi sigstore "$SIGSTORE_PYTHON" "" "sigstore-python, a keyless round-trip peer"
-python3 -c 'import securesystemslib.dsse, securesystemslib.signer, tuf.api.metadata, tuf.ngclient, sigstore'
+pypi moto "$MOTO" "[server]" "the AWS KMS and IAM emulator of tests/e2e/key_services.rs"
+python3 -c 'import securesystemslib.dsse, securesystemslib.signer, tuf.api.metadata, tuf.ngclient, sigstore, moto.server, boto3, moto.kms.responses'
 
 # --- npm: the Sigstore mock (Fulcio, Rekor, TSA) and sigstore-js's verifier -------------------
 # Installed once into these caches and shared by every test (tests/e2e/keyless.rs).

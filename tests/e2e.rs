@@ -20,6 +20,8 @@ mod concurrency;
 mod conformance;
 #[path = "e2e/faults.rs"]
 mod faults;
+#[path = "e2e/key_services.rs"]
+mod key_services;
 #[path = "e2e/keyless.rs"]
 mod keyless;
 #[path = "e2e/keyless_images.rs"]

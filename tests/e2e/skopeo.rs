@@ -23,7 +23,12 @@ fn digest_policy(scope: &str, key: &Path) -> serde_json::Value {
 }
 
 /// skopeo copies `image` (by digest) out of the registry under a policy requiring `key`.
-fn skopeo_accepts(skopeo: &Skopeo, host: &str, image: &str, key: &Path) -> std::process::Output {
+pub(crate) fn skopeo_accepts(
+    skopeo: &Skopeo,
+    host: &str,
+    image: &str,
+    key: &Path,
+) -> std::process::Output {
     skopeo.set_policy(&digest_policy(host, key));
     let dest = format!(
         "dir:{}",

@@ -24,6 +24,7 @@ pub mod fault_proxy;
 pub mod fixture;
 
 pub(crate) use fixture::Setup;
+pub mod key_services;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;

@@ -121,6 +121,8 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 #[command(after_help = INITIALIZE)]
 pub(crate) struct InitializeArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The TUF repository (default: Sigstore's, https://tuf-repo-cdn.sigstore.dev).
     #[arg(long, value_name = "URL")]
     pub(crate) mirror: Option<String>,
@@ -177,12 +179,16 @@ pub(crate) enum DownloadCommand {
 #[derive(Debug, Args)]
 #[command(after_help = GENERATE_KEY_PAIR)]
 pub(crate) struct GenerateKeyPairArgs {
-    /// Write PREFIX.key and PREFIX.pub.
+    /// Write PREFIX.key and PREFIX.pub (with --kms, PREFIX.pub only).
     #[arg(long, default_value = "cosign", value_name = "PREFIX")]
     pub(crate) output_key_prefix: String,
     /// Overwrite existing key files.
     #[arg(long, short = 'f')]
     pub(crate) force: bool,
+    /// Create the key in a key service instead of a file: a PKCS#11 token
+    /// (pkcs11:token=…;object=…) or AWS KMS (awskms://[ENDPOINT]/alias/NAME).
+    #[arg(long, value_name = "KEY-REFERENCE")]
+    pub(crate) kms: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -207,8 +213,8 @@ pub(crate) struct ImportKeyPairArgs {
 #[derive(Debug, Args)]
 #[command(after_help = PUBLIC_KEY)]
 pub(crate) struct PublicKeyArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://….
+    #[arg(long, value_name = "KEY")]
     pub(crate) key: PathBuf,
     /// Write the public key here instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -237,9 +243,9 @@ pub(crate) struct RegistryArgs {
 #[derive(Debug, Args)]
 #[command(after_help = SIGN)]
 pub(crate) struct SignArgs {
-    /// The encrypted private key file. Without it, signet signs keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// signs keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -285,10 +291,10 @@ pub(crate) enum HashName {
 #[command(override_usage = VERIFY_USAGE)]
 #[command(after_help = VERIFY)]
 pub(crate) struct VerifyArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         conflicts_with_all = ["policy", "certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
@@ -374,9 +380,11 @@ pub(crate) struct CertificateArgs {
 #[derive(Debug, Args)]
 #[command(after_help = SIGN_BLOB)]
 pub(crate) struct SignBlobArgs {
-    /// The encrypted private key file. Without it, signet signs keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// signs keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -407,8 +415,10 @@ pub(crate) struct SignBlobArgs {
 #[command(after_help = VERIFY_BLOB)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobArgs {
-    /// The public key (PEM or DER).
-    #[arg(long, value_name = "FILE")]
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
+    #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
     /// The signature: a file holding it (base64 or raw), or the base64 itself.
     #[arg(long, value_name = "FILE|BASE64")]
@@ -440,9 +450,9 @@ pub(crate) struct VerifyBlobArgs {
 #[derive(Debug, Args)]
 #[command(after_help = ATTEST)]
 pub(crate) struct AttestArgs {
-    /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// attests keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -480,9 +490,12 @@ pub(crate) struct AttestArgs {
 #[derive(Debug, Args)]
 #[command(after_help = ATTEST_BLOB)]
 pub(crate) struct AttestBlobArgs {
-    /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore bundle (--bundle).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// attests keylessly with --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore
+    /// bundle (--bundle).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -514,10 +527,10 @@ pub(crate) struct AttestBlobArgs {
 #[command(override_usage = VERIFY_ATTESTATION_USAGE)]
 #[command(after_help = VERIFY_ATTESTATION)]
 pub(crate) struct VerifyAttestationArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
@@ -547,10 +560,12 @@ pub(crate) struct VerifyAttestationArgs {
 #[command(after_help = VERIFY_BLOB_ATTESTATION)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobAttestationArgs {
-    /// The public key (PEM or DER).
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
@@ -648,6 +663,8 @@ pub(crate) enum ConformanceCommand {
 #[derive(Debug, Args)]
 #[command(after_help = CONFORMANCE_SIGN_BUNDLE)]
 pub(crate) struct ConformanceSignBundleArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// Sigstore's staging instance (needs its TUF repository: not supported yet).
     #[arg(long)]
     pub(crate) staging: bool,
@@ -722,17 +739,17 @@ pub(crate) struct ConformanceVerifyBundleArgs {
 
 // Usage lines of the verifications: one for each kind of authority.
 
-const VERIFY_USAGE: &str = "signet verify --key FILE [OPTIONS] IMAGE...
+const VERIFY_USAGE: &str = "signet verify --key KEY [OPTIONS] IMAGE...
        signet verify (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] IMAGE...
        signet verify --policy FILE [OPTIONS] IMAGE...";
 
-const VERIFY_ATTESTATION_USAGE: &str = "signet verify-attestation --key FILE [OPTIONS] IMAGE...
+const VERIFY_ATTESTATION_USAGE: &str = "signet verify-attestation --key KEY [OPTIONS] IMAGE...
        signet verify-attestation (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] IMAGE...";
 
-const VERIFY_BLOB_USAGE: &str = "signet verify-blob --key FILE (--signature FILE|BASE64 | --bundle FILE) [OPTIONS] FILE
+const VERIFY_BLOB_USAGE: &str = "signet verify-blob --key KEY (--signature FILE|BASE64 | --bundle FILE) [OPTIONS] FILE
        signet verify-blob --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [OPTIONS] FILE";
 
-const VERIFY_BLOB_ATTESTATION_USAGE: &str = "signet verify-blob-attestation --key FILE (--signature FILE | --bundle FILE) [OPTIONS] (FILE | --digest HEX)
+const VERIFY_BLOB_ATTESTATION_USAGE: &str = "signet verify-blob-attestation --key KEY (--signature FILE | --bundle FILE) [OPTIONS] (FILE | --digest HEX)
        signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)";
 
 // Examples shown after each command's flags in `--help`: one for each way to use it.
@@ -853,3 +870,13 @@ const DOWNLOAD: &str = r#"Examples:
 
 const DOWNLOAD_ATTESTATION: &str = r#"Example:
   signet download attestation --predicate-type slsaprovenance IMAGE"#;
+
+/// The deadline of a command that reaches network services without a registry (TUF, Rekor,
+/// Fulcio, a timestamp authority).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DeadlineArgs {
+    /// Give up after this long (e.g. 30s, 3m); a verification that times out could not
+    /// decide (exit 2).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub(crate) timeout: String,
+}
