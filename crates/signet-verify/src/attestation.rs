@@ -115,10 +115,10 @@ impl fmt::Display for AttestationFailure {
                 write!(f, "the predicate type is {found:?}, not {wanted:?}")
             }
             Self::TlogRequired { has_bundle: false } => f.write_str(
-                "no transparency-log entry (pass --insecure-ignore-tlog=true to accept key-only attestations)",
+                "no transparency-log entry: the attestation was not uploaded to Rekor",
             ),
             Self::TlogRequired { has_bundle: true } => f.write_str(
-                "the attestation carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
+                "the attestation carries a Rekor bundle, but no trusted root was given to check it against",
             ),
             Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
         }

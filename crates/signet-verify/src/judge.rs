@@ -144,10 +144,10 @@ impl fmt::Display for SignatureFailure {
                 write!(f, "annotation {key} is missing, required {expected:?}")
             }
             Self::TlogRequired { has_bundle: false } => f.write_str(
-                "no transparency-log entry: the signature was not uploaded to Rekor (pass --insecure-ignore-tlog=true to accept key-only signatures)",
+                "no transparency-log entry: the signature was not uploaded to Rekor",
             ),
             Self::TlogRequired { has_bundle: true } => f.write_str(
-                "the signature carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
+                "the signature carries a Rekor bundle, but no trusted root was given to check it against",
             ),
             Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
         }

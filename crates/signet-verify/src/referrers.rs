@@ -231,7 +231,7 @@ async fn read_bundle(
     };
     if layer.size > limits.max_attachment_bytes {
         return Ok(Err(format!(
-            "the bundle is {} bytes, over the limit of {} bytes (COSIGN_MAX_ATTACHMENT_SIZE)",
+            "the bundle is {} bytes, over the limit of {} bytes",
             layer.size, limits.max_attachment_bytes
         )));
     }
