@@ -57,6 +57,13 @@ impl<'a> PolicyEvaluator<'a> {
             .map(Some)
     }
 
+    /// Evaluates one image at `now_unix`: what [`Self::evaluate`] does for each. A caller
+    /// that already resolved the image to a digest (an admission server) passes the pinned
+    /// reference, and nothing is resolved again.
+    pub async fn evaluate_image(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
+        self.evaluate_one(image, now_unix).await
+    }
+
     async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
         match self.gather(image).await {
             Ok(evidence) => judge_policy(self.policy, image, evidence.as_ref(), now_unix),

@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod conditions;
 pub mod containers;
 pub mod evaluate;
@@ -22,3 +23,4 @@ pub mod glob;
 pub mod lint;
 pub mod model;
 pub mod report;
+pub mod sources;
