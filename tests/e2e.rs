@@ -34,6 +34,8 @@ mod policy;
 mod policy_json;
 #[path = "e2e/registry.rs"]
 mod registry;
+#[path = "e2e/release.rs"]
+mod release;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
 #[path = "e2e/tuf.rs"]

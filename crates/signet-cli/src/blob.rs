@@ -14,12 +14,16 @@ use signet_verify::{KeyVerifier, decode_signature_file};
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
 use crate::settings;
 
-fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+/// The file (or stdin for `-`), buffered; a large file shows hashing progress on a terminal.
+pub(crate) fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let hashing =
+        crate::progress::ProgressReader::new(file, format!("Hashing {}", path.display()), size);
+    Ok(Box::new(BufReader::with_capacity(1 << 20, hashing)))
 }
 
 /// Decrypts the key and signs `path`. For a file (not stdin) the key is decrypted (scrypt,

@@ -5,8 +5,6 @@
 //! root, then call `signet_sign::keyless`, which verifies the bundle it made before this
 //! module writes it.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -181,7 +179,7 @@ fn sign(
     let signer = KeylessSigner::new(services, &trusted_root.bytes)
         .with_context(|| format!("using the trusted root {}", trusted_root.origin))?;
     eprintln!("Using payload from: {}", file.display());
-    let input = open_input(file)?;
+    let input = crate::blob::open_input(file)?;
     let signed = crate::runtime()?
         .block_on(signer.sign_blob(&token, input))
         .with_context(|| format!("signing {} keylessly", file.display()))?;
@@ -195,12 +193,4 @@ fn sign(
     );
     eprintln!("Wrote bundle to file {}", bundle_path.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
 }

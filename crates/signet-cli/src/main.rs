@@ -11,13 +11,16 @@ mod attachments;
 mod attest;
 mod blob;
 mod bundles;
+mod completion;
 mod conformance;
 mod image;
 mod keyless;
 mod keys;
 mod policy;
+mod progress;
 mod settings;
 mod trust;
+mod version;
 
 use std::process::ExitCode;
 
@@ -32,6 +35,7 @@ pub(crate) const EXIT_UNDECIDED: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     // A verification that fails to run could not find out; it must not look like a denial.
     let error_code = match &cli.command {
         Command::Verify(_)
@@ -81,6 +85,9 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
         Command::Conformance(c) => conformance::run(&c),
         Command::Initialize(a) => trust::initialize(&a),
+        Command::Version(a) => version::version(&a),
+        Command::Completion(a) => completion::completion(&a),
+        Command::Manpages(a) => completion::manpages(&a),
     };
     match result {
         Ok(code) => code,
