@@ -73,7 +73,8 @@ def deb_purl(pkg):
 
 def embedded_crates(binary):
     """The crates cargo-auditable embedded in the binary's `.dep-v0` section (zlib-compressed
-    JSON): {(name, version)} of the runtime ones, which are the ones linked in."""
+    JSON), as two sets of (name, version): the runtime ones, which are linked in, and the
+    build-time ones (proc-macros, build-script dependencies), which are not."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "dep-v0")
         subprocess.run(
@@ -83,11 +84,10 @@ def embedded_crates(binary):
         )
         with open(out, "rb") as f:
             data = json.loads(zlib.decompress(f.read()))
-    return {
-        (p["name"], p["version"])
-        for p in data["packages"]
-        if p.get("kind", "runtime") == "runtime"
-    }
+    runtime, build = set(), set()
+    for p in data["packages"]:
+        (runtime if p.get("kind", "runtime") == "runtime" else build).add((p["name"], p["version"]))
+    return runtime, build - runtime
 
 
 def cmd_sbom(args):
@@ -132,19 +132,29 @@ def cmd_sbom(args):
     if isinstance(tools, list):
         tools.append({"vendor": "signet", "name": "scripts/release-tools.py sbom", "version": "1"})
 
-    # Every crate linked into the binary is in the SBOM (and nothing else from Cargo).
-    embedded = embedded_crates(args.binary)
-    listed = {
-        (c["name"], c["version"])
-        for c in components
-        if c.get("purl", "").startswith("pkg:cargo/")
-    }
-    missing, extra = sorted(embedded - listed), sorted(listed - embedded)
-    if missing or extra:
+    # Every crate linked into the binary is in the SBOM. cargo-cyclonedx also lists the
+    # proc-macros (compiled and run at build time, not linked): those are marked
+    # `scope: excluded` ("not part of the runtime"), so a reader can tell them apart. Anything
+    # else the binary's own list does not name stops the release.
+    runtime, build_only = embedded_crates(args.binary)
+    root = metadata.get("component", {})
+    listed = {(root.get("name"), root.get("version"))}
+    for c in components:
+        if not c.get("purl", "").startswith("pkg:cargo/"):
+            continue
+        key = (c["name"], c["version"])
+        listed.add(key)
+        if key not in runtime and key in build_only:
+            c["scope"] = "excluded"
+            c.setdefault("properties", []).append({"name": "signet:crate:linked", "value": "false"})
+    missing = sorted(runtime - listed)
+    unknown = sorted(listed - runtime - build_only)
+    if missing or unknown:
         sys.exit(
             "error: the SBOM's crates differ from those embedded in the binary by cargo-auditable:\n"
-            f"  missing from the SBOM: {missing}\n  in the SBOM, not in the binary: {extra}"
+            f"  linked, missing from the SBOM: {missing}\n  in the SBOM, unknown to the binary: {unknown}"
         )
+    linked = sum(1 for c in components if c.get("purl", "").startswith("pkg:cargo/") and c.get("scope") != "excluded")
 
     from cyclonedx.schema import SchemaVersion
     from cyclonedx.validation.json import JsonStrictValidator
@@ -157,7 +167,8 @@ def cmd_sbom(args):
         f.write(text)
     summary = {
         "components": len(components),
-        "crates": len(listed),
+        "cratesLinked": linked + 1,
+        "cratesBuildTimeOnly": len(listed) - linked - 1,
         "osPackages": len(packages),
     }
     print(json.dumps(summary))

