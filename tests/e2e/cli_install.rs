@@ -83,7 +83,7 @@ fn completions_for_each_shell_know_the_commands() {
         let script = stdout(&out);
         assert!(script.contains(marker), "{shell}: no {marker:?}");
         assert!(
-            script.contains("verify-attestation") && script.contains("--certificate-identity"),
+            script.contains("verify-attestation") && script.contains("certificate-identity"),
             "{shell}: the completion does not know signet's commands and flags"
         );
     }
@@ -127,9 +127,14 @@ fn manpages_cover_every_command() {
         assert!(pages.contains(&page.to_owned()), "no {page} in {pages:?}");
     }
     let sign = std::fs::read_to_string(dir.join("signet-sign.1")).unwrap_or_default();
+    let version = format!("\"signet {}\"", env!("CARGO_PKG_VERSION"));
+    let title = sign
+        .lines()
+        .find(|l| l.starts_with(".TH "))
+        .unwrap_or_default();
     assert!(
-        sign.starts_with(".ie \\n(.g .ds Aq") || sign.contains(".TH"),
-        "{sign}"
+        title.starts_with(".TH signet-sign 1 ") && title.contains(&version),
+        "{title}"
     );
     assert!(
         sign.contains("signet\\-sign") && sign.contains("tlog\\-upload"),

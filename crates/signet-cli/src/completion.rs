@@ -45,7 +45,11 @@ fn write_pages(
     // The page's title is the full command name (`signet-attach-sbom`), as git and cargo do.
     let page = command.clone().display_name(name.to_owned());
     let mut bytes = Vec::new();
+    // Footer: "signet 0.1.0" and the build date (reproducible: see build.rs), not the clock.
+    let date = env!("SIGNET_BUILD_DATE").get(..10).unwrap_or("unknown");
     clap_mangen::Man::new(page)
+        .source(format!("signet {}", env!("CARGO_PKG_VERSION")))
+        .date(date)
         .render(&mut bytes)
         .with_context(|| format!("rendering the man page of {name}"))?;
     let path = dir.join(format!("{name}.1"));
