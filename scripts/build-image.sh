@@ -46,7 +46,10 @@ done
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-for tool in ldd dpkg-query python3; do
+needed=(ldd dpkg-query)
+# The layout (and --packages) are written with python3; the Dockerfile's builder has none.
+if [ -z "$rootfs_only" ] || [ -n "$packages_out" ]; then needed+=(python3); fi
+for tool in "${needed[@]}"; do
   command -v "$tool" >/dev/null || { echo "error: $tool is needed (a Debian machine)" >&2; exit 2; }
 done
 

@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
     --advisory-db) advisory_db=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --allow-dirty) allow_dirty=1; shift ;;
-    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "error: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
