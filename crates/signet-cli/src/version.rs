@@ -1,5 +1,6 @@
 //! `signet version`: what this binary is and how it was built (recorded by `build.rs`).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::args::VersionArgs;
@@ -23,7 +24,7 @@ const BUILD: BuildInfo = BuildInfo {
 };
 
 pub(crate) fn version(args: &VersionArgs) -> anyhow::Result<ExitCode> {
-    if args.json {
+    let text = if args.json {
         let json = serde_json::json!({
             "version": BUILD.version,
             "gitCommit": BUILD.git_commit,
@@ -31,13 +32,16 @@ pub(crate) fn version(args: &VersionArgs) -> anyhow::Result<ExitCode> {
             "rustc": BUILD.rustc,
             "target": BUILD.target,
         });
-        println!("{json}");
+        format!("{json}\n")
     } else {
-        println!("signet {}", BUILD.version);
-        println!("git commit: {}", BUILD.git_commit);
-        println!("build date: {}", BUILD.build_date);
-        println!("rustc:      {}", BUILD.rustc);
-        println!("target:     {}", BUILD.target);
+        format!(
+            "signet {}\ngit commit: {}\nbuild date: {}\nrustc:      {}\ntarget:     {}\n",
+            BUILD.version, BUILD.git_commit, BUILD.build_date, BUILD.rustc, BUILD.target
+        )
+    };
+    // `signet version | head -1` closes the pipe early: that is not an error.
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
     }
-    Ok(ExitCode::SUCCESS)
 }
