@@ -514,7 +514,7 @@ fn deploy_policy_denies_altered_evidence_for_the_right_reason() {
 
     // A real cargo-audit finding (RUSTSEC-2021-0003, smallvec, CVSS 9.8) in the report.
     let found = read_json(&repo_path(
-        "crates/signet-verify/tests/data/conditions/cargo-audit/vulnerable.json",
+        "crates/signet-policy/tests/data/conditions/cargo-audit/vulnerable.json",
     ));
     let smallvec = found["vulnerabilities"]["list"]
         .as_array()
