@@ -10,15 +10,18 @@ use signet_verify::policy::containers::ContainersPolicy;
 use signet_verify::policy::evaluate::PolicyEvaluator;
 use signet_verify::policy::lint::lint as lint_policy;
 use signet_verify::policy::model::TrustPolicy;
+use signet_verify::policy::notation::NotationTrustPolicy;
 use signet_verify::policy::report::{Decision, ImageVerdict, PolicyReport};
+use signet_verify::policy::{PolicyFormat, detect_format};
 
 use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs};
 use crate::image::parse_images;
 use crate::{EXIT_UNDECIDED, settings};
 
-/// Whether a policy file is containers/image's JSON (it is a JSON object) or signet's YAML.
-fn is_containers_policy(bytes: &[u8]) -> bool {
-    bytes.trim_ascii_start().starts_with(b"{")
+/// Loads a Notation trustpolicy.json and the trust stores of its `truststore` directory
+/// (notation's configuration layout: the directory beside the policy file).
+fn load_notation(path: &std::path::Path) -> anyhow::Result<NotationTrustPolicy> {
+    NotationTrustPolicy::load(path, None).with_context(|| format!("loading {}", path.display()))
 }
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -35,7 +38,11 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let limits = settings::limits()?;
     let text = settings::read_bounded(policy_path, limits.max_manifest_bytes, "policy")?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let verdicts = if is_containers_policy(&text) {
+    let verdicts = if detect_format(&text) == PolicyFormat::NotationTrustPolicy {
+        load_notation(policy_path)?
+            .evaluate(&client, &images, std::time::SystemTime::now())
+            .await
+    } else if detect_format(&text) == PolicyFormat::Containers {
         let policy = ContainersPolicy::load(policy_path, args.registries_d.as_deref())
             .with_context(|| format!("loading {}", policy_path.display()))?;
         policy.evaluate(&client, &images).await
@@ -154,7 +161,16 @@ fn load_yaml(
 pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
     let limits = settings::limits()?;
     let text = settings::read_bounded(&args.policy, limits.max_manifest_bytes, "policy")?;
-    if is_containers_policy(&text) {
+    if detect_format(&text) == PolicyFormat::NotationTrustPolicy {
+        let policy = load_notation(&args.policy)?;
+        println!(
+            "{}: a valid Notation trust policy, {} statement(s)",
+            args.policy.display(),
+            policy.document().statements().len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if detect_format(&text) == PolicyFormat::Containers {
         ContainersPolicy::load(&args.policy, None)
             .with_context(|| format!("loading {}", args.policy.display()))?;
         println!(
@@ -203,7 +219,11 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
     let text = settings::read_bounded(&args.policy, limits.max_manifest_bytes, "policy")?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let images = std::slice::from_ref(&image);
-    let verdicts = if is_containers_policy(&text) {
+    let verdicts = if detect_format(&text) == PolicyFormat::NotationTrustPolicy {
+        load_notation(&args.policy)?
+            .evaluate(&client, images, std::time::SystemTime::now())
+            .await
+    } else if detect_format(&text) == PolicyFormat::Containers {
         ContainersPolicy::load(&args.policy, None)?
             .evaluate(&client, images)
             .await

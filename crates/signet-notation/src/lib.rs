@@ -66,7 +66,9 @@ pub use payload::{SignedDescriptor, TargetArtifact};
 pub use policy::{Statement, TrustPolicyDocument};
 pub use sign::{SignRequest, SignedEnvelope, sign};
 pub use trust_store::TrustStore;
-pub use verify::{Limits, VerifiedSignature, VerifyOptions, verify_envelope};
+pub use verify::{
+    Limits, VerifiedSignature, VerifyOptions, verify_envelope, verify_signature_layer,
+};
 
 /// The `artifactType` of a Notary Project signature manifest (and, in manifests written for
 /// registries without OCI 1.1, its `config.mediaType`).

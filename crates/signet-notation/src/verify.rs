@@ -170,6 +170,24 @@ impl Judge<'_> {
     }
 }
 
+/// Verifies the envelope of a signature manifest's layer: the layer's media type names the
+/// format; any other media type fails [`NotationCheck::UnsupportedFormat`].
+pub fn verify_signature_layer(
+    media_type: &str,
+    bytes: &[u8],
+    options: &VerifyOptions<'_>,
+) -> Result<VerifiedSignature, NotationFailure> {
+    match EnvelopeFormat::from_media_type(media_type) {
+        Some(format) => verify_envelope(format, bytes, options),
+        None => fail(
+            NotationCheck::UnsupportedFormat,
+            format!(
+                "the signature layer's media type is {media_type:?}, not application/jose+json or application/cose"
+            ),
+        ),
+    }
+}
+
 /// Verifies an envelope (`format`, bytes) for `options.target` under `options.statement`.
 ///
 /// A statement that skips verification is the caller's to handle (no signature is read);

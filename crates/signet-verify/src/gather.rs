@@ -119,3 +119,30 @@ pub(crate) async fn resolve(
     };
     Ok((repository, digest, matches!(reference, ManifestRef::Tag(_))))
 }
+
+/// Opens `image`'s repository and reads its manifest (by tag or digest, bounded) for the
+/// descriptor a Notary Project payload signs: digest, media type, size.
+pub(crate) async fn resolve_descriptor(
+    client: &OciClient,
+    image: &ImageReference,
+) -> Result<
+    (
+        std::sync::Arc<dyn signet_oci::OciRepository>,
+        crate::referrers::Subject,
+    ),
+    Error,
+> {
+    let (repository, reference) = client.open(image)?;
+    let fetched = repository
+        .manifest(&reference)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: image.to_string(),
+        })?;
+    let subject = crate::referrers::Subject {
+        digest: fetched.digest,
+        media_type: fetched.media_type,
+        size: Some(fetched.bytes.len() as u64),
+    };
+    Ok((repository, subject))
+}

@@ -288,9 +288,8 @@ pub enum RegistryScopes {
     Repositories(Vec<String>),
 }
 
-/// What a statement does with a signature.
+/// What a statement does with a signature (the specification has exactly these two).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum SignatureVerification {
     /// `skip`: no signature is looked at; the artifact passes.
     Skip,

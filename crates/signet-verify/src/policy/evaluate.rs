@@ -34,6 +34,9 @@ pub struct PolicyEvidence {
     /// The Sigstore bundles referring to the image (Cosign v3's format; gathered only when a
     /// matching policy names a keyless authority).
     pub referrers: Option<ReferrerEvidence>,
+    /// The Notary Project signatures referring to the image (gathered only when a matching
+    /// policy names a Notation authority).
+    pub notation: Option<crate::notation::NotationEvidence>,
 }
 
 impl PolicyEvidence {
@@ -43,6 +46,7 @@ impl PolicyEvidence {
             .or(self.attestations.as_ref())
             .map(|e| e.digest.to_string())
             .or_else(|| self.referrers.as_ref().map(|r| r.digest.to_string()))
+            .or_else(|| self.notation.as_ref().map(|n| n.digest.to_string()))
     }
 }
 
@@ -113,12 +117,32 @@ impl<'a> PolicyEvaluator<'a> {
                 Ok(None)
             }
         };
-        let (signatures, attestations, referrers) =
-            futures_util::future::join3(signatures, attestations, referrers).await;
+        let needs_notation = matching.iter().any(|p| {
+            p.signatures.as_ref().is_some_and(|s| {
+                s.authorities.iter().any(|n| {
+                    self.policy
+                        .authorities
+                        .get(n)
+                        .is_some_and(|a| matches!(a.kind, AuthorityKind::Notation(_)))
+                })
+            })
+        });
+        let notation = async {
+            if needs_notation {
+                crate::notation::gather_notation_signatures(self.client, image, None)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (signatures, attestations, referrers, notation) =
+            futures_util::future::join4(signatures, attestations, referrers, notation).await;
         Ok(PolicyEvidence {
             signatures: signatures?,
             attestations: attestations?,
             referrers: referrers?,
+            notation: notation?,
         })
     }
 
@@ -139,7 +163,7 @@ impl<'a> PolicyEvaluator<'a> {
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -198,13 +222,7 @@ fn judge_one_policy(
 ) -> PolicyResult {
     let mut requirements = Vec::new();
     if let Some(req) = &policy.signatures {
-        requirements.push(judge_signatures(
-            trust,
-            req,
-            repository,
-            evidence.signatures.as_ref(),
-            evidence.referrers.as_ref(),
-        ));
+        requirements.push(judge_signatures(trust, req, repository, evidence, now_unix));
     }
     for req in &policy.attestations {
         requirements.push(judge_attestation(
@@ -246,9 +264,11 @@ fn judge_signatures(
     trust: &TrustPolicy,
     req: &SignatureRequirement,
     repository: &str,
-    evidence: Option<&AttachmentEvidence>,
-    referrers: Option<&ReferrerEvidence>,
+    gathered: &PolicyEvidence,
+    now_unix: i64,
 ) -> RequirementResult {
+    let evidence = gathered.signatures.as_ref();
+    let referrers = gathered.referrers.as_ref();
     let description = format!(
         "signatures: {} of [{}]{}",
         req.threshold,
@@ -266,6 +286,34 @@ fn judge_signatures(
         let Some(authority) = trust.authorities.get(name) else {
             continue;
         };
+        // Notary Project signatures: one that passes under the authority's statement.
+        if let AuthorityKind::Notation(n) = &authority.kind {
+            let (passed, why, found) = match &gathered.notation {
+                Some(notation) => {
+                    let now = std::time::UNIX_EPOCH
+                        + std::time::Duration::from_secs(u64::try_from(now_unix).unwrap_or(0));
+                    let report = crate::notation::judge_notation(
+                        notation,
+                        &n.authority,
+                        &req.annotations,
+                        now,
+                    );
+                    super::notation::notation_requirement(&report, name)
+                }
+                None => (
+                    false,
+                    "no Notary Project signatures were gathered".to_owned(),
+                    Vec::new(),
+                ),
+            };
+            evidence_list.extend(found);
+            if passed {
+                signed.insert(name.clone());
+            } else {
+                missing_reasons.push(format!("{name}: {why}"));
+            }
+            continue;
+        }
         let options = CheckOptions {
             required_annotations: req.annotations.clone(),
             tlog: authority.tlog,
@@ -281,6 +329,7 @@ fn judge_signatures(
                 },
                 &options,
             )),
+            (AuthorityKind::Notation(_), Some(_)) => continue,
             (AuthorityKind::Keyless(keyless), Some(evidence)) => {
                 match keyless.trusted_root.as_deref().or(default_root) {
                     Some(verifier) => Ok(judge_with(
@@ -482,6 +531,8 @@ fn judge_attestation(
                 continue;
             }
             (AuthorityKind::Key(key), Some(_)) => key,
+            // Refused when the policy is parsed: Notation signs images only.
+            (AuthorityKind::Notation(_), _) => continue,
         };
         let Some(evidence) = evidence else { continue };
         let options = AttestationOptions {
