@@ -437,3 +437,62 @@ policies:
         "{listing}"
     );
 }
+
+#[test]
+fn signet_signs_jws_and_cose_notation_signatures_that_verify_under_the_trust_policy() {
+    let registry = Registry::start();
+    let host = registry.host();
+    let s = Scratch::new();
+    let fixtures = data().join("signet");
+    let policy = json!({"version": "1.0", "trustPolicies": [{
+        "name": "signet", "registryScopes": ["*"], "signatureVerification": {"level": "strict"},
+        "trustStores": ["ca:e2e"],
+        "trustedIdentities": ["x509.subject: C=US, ST=WA, O=signet-test, CN=signet release"]}]});
+    let config = notation_config(&s, &policy, &fixtures.join("root.crt"));
+    for (repo, format) in [("signed/jws", "jws"), ("signed/cose", "cose")] {
+        let digest = make_sample_image(&host, repo, "v1", sha256);
+        let out = s
+            .signet()
+            .args([
+                "sign",
+                "--format",
+                "notation",
+                "--signature-format",
+                format,
+                "--key",
+            ])
+            .arg(fixtures.join("leaf.key"))
+            .arg("--certificate-chain")
+            .arg(fixtures.join("chain.pem"))
+            .args(["-a", "build=42"])
+            .arg(format!("{host}/{repo}:v1"))
+            .assert_success();
+        assert!(
+            stderr(&out).contains("referrers tag schema"),
+            "{}",
+            stderr(&out)
+        );
+        let (out, _) = verify(&s, &config, &format!("{host}/{repo}@{digest}"), 0);
+        assert!(out.contains("signed by CN=signet release"), "{out}");
+        let tree = s
+            .signet()
+            .args(["tree", &format!("{host}/{repo}:v1")])
+            .assert_success();
+        let media_type = if format == "jws" {
+            "application/jose+json"
+        } else {
+            "application/cose"
+        };
+        assert!(stdout(&tree).contains(media_type), "{}", stdout(&tree));
+    }
+    // A key that is not the certificate's is refused before anything is pushed.
+    let out = s
+        .signet()
+        .args(["sign", "--format", "notation", "--key"])
+        .arg(fixtures.join("other.key"))
+        .arg("--certificate-chain")
+        .arg(fixtures.join("chain.pem"))
+        .arg(format!("{host}/signed/jws:v1"))
+        .assert_exit(1);
+    assert!(stderr(&out).contains("[algorithm]"), "{}", stderr(&out));
+}
