@@ -190,9 +190,8 @@ pub fn verify_signature_layer(
 
 /// Verifies an envelope (`format`, bytes) for `options.target` under `options.statement`.
 ///
-/// A statement that skips verification is the caller's to handle (no signature is read);
-/// here it is refused as [`NotationCheck::Parse`]-free misuse: the result is an
-/// [`NotationCheck::TrustStore`] failure saying so.
+/// A statement that skips verification is the caller's to handle (no signature is read
+/// under it); given one, this fails [`NotationCheck::TrustStore`], saying so.
 pub fn verify_envelope(
     format: EnvelopeFormat,
     bytes: &[u8],

@@ -59,6 +59,12 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
         Ok(s) => s,
         Err(e) => return parse_error(format!("the signature is not base64url: {e}")),
     };
+    if envelope.header.x5c.len() > crate::certificate::MAX_CHAIN_LENGTH {
+        return fail(
+            NotationCheck::CertificateChain,
+            format!("x5c has {} certificates", envelope.header.x5c.len()),
+        );
+    }
     let mut certificates = Vec::with_capacity(envelope.header.x5c.len());
     for (i, c) in envelope.header.x5c.iter().enumerate() {
         match STANDARD.decode(c) {

@@ -15,7 +15,11 @@ pub struct DistinguishedName {
 
 impl DistinguishedName {
     /// Parses an RFC 4514 string with notation's restrictions.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, super::PolicyError> {
+        Self::parse_text(text).map_err(super::PolicyError::Invalid)
+    }
+
+    pub(super) fn parse_text(text: &str) -> Result<Self, String> {
         if text.contains("=#") {
             return Err(format!(
                 "{text:?}: notation does not support x509.subject identities containing \"=#\""

@@ -108,12 +108,20 @@ impl VerificationLevel {
 
     /// Overrides the action of one validation; integrity cannot be overridden and only
     /// revocation can be skipped.
-    pub fn with_override(mut self, validation: Validation, action: Action) -> Result<Self, String> {
+    pub fn with_override(
+        mut self,
+        validation: Validation,
+        action: Action,
+    ) -> Result<Self, PolicyError> {
         if validation == Validation::Integrity {
-            return Err("integrity verification cannot be overridden".to_owned());
+            return Err(PolicyError::Invalid(
+                "integrity verification cannot be overridden".to_owned(),
+            ));
         }
         if action == Action::Skip && validation != Validation::Revocation {
-            return Err(format!("{validation} verification cannot be skipped"));
+            return Err(PolicyError::Invalid(format!(
+                "{validation} verification cannot be skipped"
+            )));
         }
         self.actions[index(validation)] = action;
         self.name = "custom".to_owned();
@@ -190,7 +198,11 @@ pub struct StoreRef {
 
 impl StoreRef {
     /// Parses `type:name`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, PolicyError> {
+        Self::parse_text(text).map_err(PolicyError::Invalid)
+    }
+
+    fn parse_text(text: &str) -> Result<Self, String> {
         let (kind, name) = text.split_once(':').ok_or_else(|| {
             format!("trust store {text:?} is malformed; the format is <type>:<name>")
         })?;
@@ -240,7 +252,11 @@ pub enum TrustedIdentities {
 
 impl TrustedIdentities {
     /// Parses a `trustedIdentities` list as notation-go validates it.
-    pub fn parse(items: &[String]) -> Result<Self, String> {
+    pub fn parse(items: &[String]) -> Result<Self, PolicyError> {
+        Self::parse_items(items).map_err(PolicyError::Invalid)
+    }
+
+    fn parse_items(items: &[String]) -> Result<Self, String> {
         if items.iter().any(|i| i == "*") {
             if items.len() > 1 {
                 return Err(
@@ -262,7 +278,7 @@ impl TrustedIdentities {
                 if value.is_empty() {
                     return Err(format!("trusted identity {item:?} has no value"));
                 }
-                subjects.push(DistinguishedName::parse(value)?);
+                subjects.push(DistinguishedName::parse_text(value)?);
             } else {
                 other.push(item.clone());
             }
@@ -505,7 +521,9 @@ fn validate_statement(raw: RawStatement) -> Result<Statement, String> {
                     "override action {value:?} is not enforce, log or skip"
                 ))
             })?;
-            level = level.with_override(validation, action).map_err(at)?;
+            level = level
+                .with_override(validation, action)
+                .map_err(|e| at(e.to_string()))?;
         }
         let when = match sv.verify_timestamp.as_str() {
             "" | "always" => VerifyTimestamp::Always,
@@ -521,7 +539,7 @@ fn validate_statement(raw: RawStatement) -> Result<Statement, String> {
     let trust_stores = raw
         .trust_stores
         .iter()
-        .map(|s| StoreRef::parse(s))
+        .map(|s| StoreRef::parse_text(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(at)?;
     let identities = if matches!(verification, SignatureVerification::Skip) {
@@ -535,7 +553,7 @@ fn validate_statement(raw: RawStatement) -> Result<Statement, String> {
                 "trust stores and trusted identities must both be given".into()
             ));
         }
-        TrustedIdentities::parse(&raw.trusted_identities).map_err(at)?
+        TrustedIdentities::parse_items(&raw.trusted_identities).map_err(at)?
     };
     if raw.registry_scopes.is_empty() {
         return Err(at("registryScopes is empty".into()));
