@@ -270,3 +270,94 @@ pub(crate) fn notation_requirement(
     };
     (false, reason, evidence)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::policy::model::{AuthorityKind, PolicyError, TrustPolicy};
+    use crate::policy::{PolicyFormat, detect_format};
+
+    fn parse(yaml: &str) -> Result<TrustPolicy, PolicyError> {
+        TrustPolicy::parse(yaml, &|_| {
+            Err(std::io::Error::other("no files in this test"))
+        })
+    }
+
+    const AUTHORITY: &str = r#"apiVersion: signet.dev/v1
+kind: TrustPolicy
+authorities:
+  release:
+    notation:
+      trustStore: truststore
+      trustStores: ["ca:acme", "tsa:globalsign"]
+      trustedIdentities: ["x509.subject: C=US, ST=WA, O=acme"]
+      LEVEL
+policies:
+  - name: prod
+    images: ["registry.example/**"]
+    REQUIREMENT
+"#;
+
+    fn policy(level: &str, requirement: &str) -> String {
+        AUTHORITY
+            .replace("LEVEL", level)
+            .replace("REQUIREMENT", requirement)
+    }
+
+    #[test]
+    fn a_notation_authority_is_a_validated_statement_for_signatures_only() {
+        let ok = parse(&policy(
+            "override: { revocation: skip }",
+            "signatures: { authorities: [release] }",
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let Some(AuthorityKind::Notation(n)) = ok.authorities.get("release").map(|a| &a.kind)
+        else {
+            panic!("not a Notation authority");
+        };
+        assert_eq!(n.authority.statement().trust_stores().len(), 2);
+        assert!(!ok.wants_default_trusted_root());
+
+        for (level, requirement, expected) in [
+            (
+                "level: skip",
+                "signatures: { authorities: [release] }",
+                "cannot skip",
+            ),
+            (
+                "override: { integrity: log }",
+                "signatures: { authorities: [release] }",
+                "integrity",
+            ),
+            (
+                "level: strict",
+                "attestations: [{ predicateType: slsaprovenance, authorities: [release] }]",
+                "not attestations",
+            ),
+        ] {
+            let error = parse(&policy(level, requirement))
+                .map(|_| ())
+                .expect_err(expected);
+            assert!(error.to_string().contains(expected), "{expected}: {error}");
+        }
+        // An identity without C, ST and O is refused as notation refuses it.
+        let bad = policy("level: strict", "signatures: { authorities: [release] }")
+            .replace("C=US, ST=WA, O=acme", "CN=acme");
+        assert!(parse(&bad).is_err());
+    }
+
+    #[test]
+    fn the_policy_language_is_told_by_the_files_content() {
+        assert_eq!(
+            detect_format(b"apiVersion: signet.dev/v1"),
+            PolicyFormat::Signet
+        );
+        assert_eq!(
+            detect_format(br#"{"default": [{"type": "reject"}]}"#),
+            PolicyFormat::Containers
+        );
+        assert_eq!(
+            detect_format(br#" {"version": "1.0", "trustPolicies": []}"#),
+            PolicyFormat::NotationTrustPolicy
+        );
+    }
+}
