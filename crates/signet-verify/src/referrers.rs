@@ -90,9 +90,29 @@ pub async fn gather_referrer_bundles(
     repository_override: Option<&Repository>,
     predicate_type: Option<&str>,
 ) -> Result<ReferrerEvidence, Error> {
-    let gathered = gather_referrers(
+    let resolved = crate::gather::resolve(client, image).await?;
+    read_referrer_bundles(
         client,
         image,
+        &resolved,
+        repository_override,
+        predicate_type,
+    )
+    .await
+}
+
+/// Reads the Sigstore bundles referring to an image already resolved to a digest.
+pub(crate) async fn read_referrer_bundles(
+    client: &OciClient,
+    image: &ImageReference,
+    resolved: &crate::gather::Resolved,
+    repository_override: Option<&Repository>,
+    predicate_type: Option<&str>,
+) -> Result<ReferrerEvidence, Error> {
+    let gathered = read_referrers(
+        client,
+        image,
+        resolved,
         repository_override,
         Wanted::SigstoreBundles { predicate_type },
     )
@@ -171,31 +191,23 @@ pub(crate) struct Gathered {
     pub(crate) skipped: usize,
 }
 
-/// Resolves `image` and reads the referrers `wanted`: the registry's referrers API, or the
-/// referrers tag schema index `sha256-<hex>`; every read bounded by the client's limits.
-pub(crate) async fn gather_referrers(
+/// Reads the referrers `wanted` of an image already resolved: the registry's referrers API, or
+/// the referrers tag schema index `sha256-<hex>`; every read bounded by the client's limits.
+pub(crate) async fn read_referrers(
     client: &OciClient,
     image: &ImageReference,
+    resolved: &crate::gather::Resolved,
     repository_override: Option<&Repository>,
     wanted: Wanted<'_>,
 ) -> Result<Gathered, Error> {
-    let (repository, subject) = match wanted {
-        // A Notary Project signature signs the manifest's media type and size too.
-        Wanted::NotarySignatures => crate::gather::resolve_descriptor(client, image).await?,
-        Wanted::SigstoreBundles { .. } => {
-            let (repository, digest, _) = crate::gather::resolve(client, image).await?;
-            (
-                repository,
-                Subject {
-                    digest,
-                    media_type: None,
-                    size: None,
-                },
-            )
-        }
+    let repository = &resolved.repository;
+    let subject = Subject {
+        digest: resolved.digest.clone(),
+        media_type: resolved.media_type.clone(),
+        size: resolved.size,
     };
     let digest = subject.digest.clone();
-    let store = client.attachment_repository(image, &repository, repository_override)?;
+    let store = client.attachment_repository(image, repository, repository_override)?;
     let (index, source) = match store.referrers(&digest).await? {
         Some(index) => (
             Some(index),

@@ -23,7 +23,7 @@ use signet_oci::OciClient;
 pub use load::{NotationConfigError, load_trust_policy, load_trust_store};
 
 use crate::Error;
-use crate::referrers::{ReferrersSource, Wanted, gather_referrers};
+use crate::referrers::{ReferrersSource, Wanted, read_referrers};
 
 /// One Notary Project signature manifest referring to the image: its envelope's media type
 /// and bytes, or why it could not be read.
@@ -62,8 +62,26 @@ pub async fn gather_notation_signatures(
     image: &ImageReference,
     repository_override: Option<&Repository>,
 ) -> Result<NotationEvidence, Error> {
-    let gathered =
-        gather_referrers(client, image, repository_override, Wanted::NotarySignatures).await?;
+    let resolved = crate::gather::resolve_descriptor(client, image).await?;
+    read_notation_signatures(client, image, &resolved, repository_override).await
+}
+
+/// Reads the Notary Project signatures of an image already resolved (with its manifest's
+/// descriptor).
+pub(crate) async fn read_notation_signatures(
+    client: &OciClient,
+    image: &ImageReference,
+    resolved: &crate::gather::Resolved,
+    repository_override: Option<&Repository>,
+) -> Result<NotationEvidence, Error> {
+    let gathered = read_referrers(
+        client,
+        image,
+        resolved,
+        repository_override,
+        Wanted::NotarySignatures,
+    )
+    .await?;
     let target = match (&gathered.subject.media_type, gathered.subject.size) {
         (Some(media_type), Some(size)) => Some(TargetArtifact {
             media_type: media_type.clone(),
@@ -96,15 +114,30 @@ pub async fn gather_notation_signatures(
 pub struct NotationAuthority {
     statement: Statement,
     trust_store: Arc<TrustStore>,
+    at: Option<SystemTime>,
 }
 
 impl NotationAuthority {
-    /// An authority verifying under `statement` with the certificates of `trust_store`.
+    /// An authority verifying under `statement` with the certificates of `trust_store`, at
+    /// the time of judging.
     pub fn new(statement: Statement, trust_store: Arc<TrustStore>) -> Self {
         Self {
             statement,
             trust_store,
+            at: None,
         }
+    }
+
+    /// Verifies as of `time` instead of the clock at judging time (expiry and certificate
+    /// validity without a timestamp depend on it): for stored evidence and tests.
+    pub fn at(mut self, time: SystemTime) -> Self {
+        self.at = Some(time);
+        self
+    }
+
+    /// The time signatures are verified at: the one set with [`Self::at`], else now.
+    pub(crate) fn time(&self) -> SystemTime {
+        self.at.unwrap_or_else(SystemTime::now)
     }
 
     /// The statement.
@@ -205,9 +238,23 @@ pub struct NotationReport {
     verified: Vec<VerifiedNotation>,
     rejected: Vec<RejectedNotation>,
     skipped: usize,
+    note: Option<String>,
 }
 
 impl NotationReport {
+    /// A report saying why no signature could count (asking a Notation authority for an
+    /// attestation).
+    pub(crate) fn not_applicable(image: String, why: &str) -> Self {
+        Self {
+            source: ReferrersSource::Api(image.clone()),
+            image,
+            verified: Vec::new(),
+            rejected: Vec::new(),
+            skipped: 0,
+            note: Some(why.to_owned()),
+        }
+    }
+
     /// Whether at least one signature passed every enforced check (notation's rule: one
     /// signature suffices).
     pub fn is_verified(&self) -> bool {
@@ -249,6 +296,9 @@ impl NotationReport {
 
     /// One line: how many signatures passed, or why none did.
     pub fn summary(&self) -> String {
+        if let Some(note) = &self.note {
+            return format!("{}: {note}", self.image);
+        }
         if self.is_verified() {
             format!(
                 "{}: {} Notary Project signature(s) verified",
@@ -285,6 +335,7 @@ pub fn judge_notation(
         verified: Vec::new(),
         rejected: Vec::new(),
         skipped: evidence.skipped,
+        note: None,
     };
     for referrer in &evidence.signatures {
         match judge_one(referrer, evidence, authority, annotations, now) {

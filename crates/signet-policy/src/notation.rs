@@ -14,11 +14,12 @@ use signet_notation::policy::{SignatureVerification, StoreRef, TrustedIdentities
 use signet_notation::{TrustPolicyDocument, TrustStore};
 use signet_oci::OciClient;
 
-use super::report::{Decision, Evidence, ImageVerdict, Mode, PolicyResult, RequirementResult};
-use crate::notation::{
+use signet_verify::notation::{
     NotationAuthority, NotationConfigError, NotationEvidence, gather_notation_signatures,
     judge_notation, load_trust_policy, load_trust_store,
 };
+
+use crate::report::{Decision, Evidence, ImageVerdict, Mode, PolicyResult, RequirementResult};
 
 const CONCURRENT_IMAGES: usize = 16;
 
@@ -94,7 +95,7 @@ impl NotationTrustPolicy {
                     matched_policies: Vec::new(),
                     note: Some(format!(
                         "could not read the Notary Project signatures: {}",
-                        crate::policy::error_chain(&error)
+                        crate::evaluate::error_chain(&error)
                     )),
                 },
             }
@@ -167,7 +168,8 @@ impl NotationTrustPolicy {
                 note: Some("the signatures were not gathered".to_owned()),
             };
         };
-        let authority = NotationAuthority::new(statement.clone(), Arc::clone(&self.trust_store));
+        let authority =
+            NotationAuthority::new(statement.clone(), Arc::clone(&self.trust_store)).at(now);
         let report = judge_notation(evidence, &authority, &BTreeMap::new(), now);
         let (passed, reason, found) = notation_requirement(&report, statement.name());
         let warned = report
@@ -215,7 +217,7 @@ fn describe_identities(identities: &TrustedIdentities) -> String {
 /// Whether a report satisfies a Notation requirement, why, and the evidence, for policy
 /// reports (also used by the YAML policy's Notation authorities).
 pub(crate) fn notation_requirement(
-    report: &crate::notation::NotationReport,
+    report: &signet_verify::notation::NotationReport,
     signer: &str,
 ) -> (bool, String, Vec<Evidence>) {
     if let Some(v) = report.verified().first() {
@@ -273,8 +275,8 @@ pub(crate) fn notation_requirement(
 
 #[cfg(test)]
 mod tests {
-    use crate::policy::model::{AuthorityKind, PolicyError, TrustPolicy};
-    use crate::policy::{PolicyFormat, detect_format};
+    use crate::file::{PolicyFormat, detect_format};
+    use crate::model::{AuthorityKind, PolicyError, TrustPolicy};
 
     fn parse(yaml: &str) -> Result<TrustPolicy, PolicyError> {
         TrustPolicy::parse(yaml, &|_| {
