@@ -159,6 +159,35 @@ pub(crate) fn containers_policy_reads(policy_json: &[u8], registries_d: &Path) -
     reads
 }
 
+/// Most files [`tree_reads`] records under one directory.
+const MAX_TREE_FILES: usize = 1024;
+
+/// A directory tree as sources: each directory (its listing) and each file under it, down to
+/// four levels (Notation's `truststore/x509/<type>/<name>/<file>`), in a stable order.
+pub(crate) fn tree_reads(dir: &Path) -> Vec<(PathBuf, Option<Digest>)> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, Option<Digest>)>) {
+        out.push((dir.to_path_buf(), current_digest(dir)));
+        if depth == 0 || out.len() >= MAX_TREE_FILES {
+            return;
+        }
+        let Some(names) = listing(dir) else { return };
+        for name in names.lines().filter(|n| !n.is_empty()) {
+            let path = dir.join(name);
+            if out.len() >= MAX_TREE_FILES {
+                return;
+            }
+            if path.is_dir() {
+                walk(&path, depth - 1, out);
+            } else {
+                out.push((path.clone(), current_digest(&path)));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, 4, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
