@@ -1912,3 +1912,220 @@ fn verify_policy_over_manifests_from_files_and_stdin() {
     assert!(err.contains("broken.yaml: not YAML or JSON"), "{err}");
     assert!(err.contains("line"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// deploy/kubernetes
+// ---------------------------------------------------------------------------------------------
+
+/// Where scripts/test.sh installs kubernetes-validate and checkov.
+fn validators() -> PathBuf {
+    let dir = std::env::var_os("SIGNET_TEST_K8S_VALIDATORS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/signet-venvs/k8s-validators/bin")
+        });
+    for tool in ["kubernetes-validate", "checkov"] {
+        assert!(
+            dir.join(tool).is_file(),
+            "{tool} is not installed in {}: run ./scripts/test.sh --setup-only",
+            dir.display()
+        );
+    }
+    dir
+}
+
+fn deploy_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes")
+}
+
+/// The Kubernetes kinds of deploy/kubernetes (certificate.yaml and gatekeeper-provider.yaml
+/// hold cert-manager's and Gatekeeper's custom resources, which have no schema here).
+const KUBERNETES_FILES: [&str; 8] = [
+    "namespace.yaml",
+    "serviceaccount.yaml",
+    "configmap.yaml",
+    "deployment.yaml",
+    "service.yaml",
+    "poddisruptionbudget.yaml",
+    "networkpolicy.yaml",
+    "webhooks.yaml",
+];
+
+#[test]
+fn deploy_manifests_pass_the_kubernetes_schemas_and_checkov() {
+    let tools = validators();
+    let deploy = deploy_dir();
+    let out = Command::new(tools.join("kubernetes-validate"))
+        .arg("--strict")
+        .args(KUBERNETES_FILES)
+        .current_dir(&deploy)
+        .output()
+        .unwrap_or_else(|e| panic!("kubernetes-validate: {e}"));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "kubernetes-validate:\n{text}");
+    // Nine objects (webhooks.yaml holds two), each validated, none skipped.
+    assert_eq!(text.matches(" passed for resource ").count(), 9, "{text}");
+
+    let out = Command::new(tools.join("checkov"))
+        .args([
+            "--directory",
+            ".",
+            "--framework",
+            "kubernetes",
+            "--skip-download",
+            "--output",
+            "json",
+        ])
+        .current_dir(&deploy)
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .unwrap_or_else(|e| panic!("checkov: {e}"));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let summary = &report["summary"];
+    assert_eq!(
+        summary["failed"], 0,
+        "checkov failed checks: {}",
+        report["results"]["failed_checks"]
+    );
+    assert!(
+        summary["passed"].as_u64().unwrap_or_default() >= 90,
+        "{summary}"
+    );
+}
+
+#[test]
+fn deploy_webhooks_send_every_pod_carrying_kind_and_exclude_only_signets_namespace() {
+    let text = read_to_string(deploy_dir().join("webhooks.yaml"));
+    let documents: Vec<Value> =
+        serde_saphyr::from_multiple(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(documents.len(), 2);
+    for (document, path) in documents.iter().zip(["/mutate", "/validate"]) {
+        let webhook = &document["webhooks"][0];
+        assert_eq!(
+            webhook["admissionReviewVersions"],
+            json!(["v1"]),
+            "{webhook}"
+        );
+        assert_eq!(webhook["sideEffects"], "None");
+        assert_eq!(webhook["failurePolicy"], "Fail");
+        assert_eq!(webhook["matchPolicy"], "Equivalent");
+        assert!(
+            webhook["timeoutSeconds"].as_u64().is_some_and(|t| t <= 30),
+            "{webhook}"
+        );
+        assert_eq!(webhook["clientConfig"]["service"]["path"], path);
+        assert!(
+            webhook.get("objectSelector").is_none(),
+            "no label may opt a workload out"
+        );
+        assert_eq!(
+            webhook["namespaceSelector"],
+            json!({"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["signet-system"]}]})
+        );
+        let mut resources = Vec::new();
+        for rule in webhook["rules"].as_array().cloned().unwrap_or_default() {
+            assert_eq!(rule["operations"], json!(["CREATE", "UPDATE"]), "{rule}");
+            for resource in rule["resources"].as_array().cloned().unwrap_or_default() {
+                resources.push(format!(
+                    "{}/{}",
+                    rule["apiGroups"][0].as_str().unwrap_or("?"),
+                    resource.as_str().unwrap_or("?")
+                ));
+            }
+        }
+        for wanted in [
+            "/pods",
+            "/pods/ephemeralcontainers",
+            "/replicationcontrollers",
+            "/podtemplates",
+            "apps/deployments",
+            "apps/replicasets",
+            "apps/statefulsets",
+            "apps/daemonsets",
+            "batch/jobs",
+            "batch/cronjobs",
+        ] {
+            assert!(
+                resources.iter().any(|r| r == wanted),
+                "{wanted} is not sent: {resources:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn deploy_example_policy_loads() {
+    let text = read_to_string(deploy_dir().join("configmap.yaml"));
+    let configmap: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let s = Scratch::new();
+    for (name, content) in configmap["data"].as_object().cloned().unwrap_or_default() {
+        s.write(&name, content.as_str().unwrap_or_default().as_bytes());
+    }
+    let out = s
+        .signet()
+        .args(["policy", "lint", "policy.yaml"])
+        .assert_success();
+    let text = crate::common::stdout(&out);
+    assert!(
+        text.contains("policy.yaml: 2 policies, 2 authorities"),
+        "{text}"
+    );
+}
+
+#[test]
+fn namespaces_the_policy_excludes_and_the_servers_own_go_unchecked_and_pinning_follows_the_policy()
+{
+    let (t, pki) = setup();
+    let host = t.registry.host();
+    let (signed, digest) = tagged(&t, &host, "app", "v1");
+    sign(&t, "release", "app", &digest);
+    let (unsigned, _) = tagged(&t, &host, "unsigned", "v1");
+    let policy = write_policy(
+        &t,
+        "policy.yaml",
+        &host,
+        &format!(
+            "{RELEASE_ONLY}admission:\n  namespaces:\n    exclude: [kube-system]\n  pinDigests: pods\n"
+        ),
+    );
+    let server = Server::start(&t.s, &pki, &policy, &["--namespace", "signet-system"], &[]);
+    let in_namespace = |uid: &str, file: &str, namespace: &str, image: &str| {
+        let mut review = fixture(file, &[("APP", image), ("SIDECAR", image), ("INIT", image)]);
+        review["request"]["uid"] = json!(uid);
+        review["request"]["namespace"] = json!(namespace);
+        review
+    };
+    for (uid, namespace, why) in [
+        ("system", "kube-system", "excluded-namespace"),
+        ("own", "signet-system", "own-namespace"),
+    ] {
+        let review = in_namespace(uid, "pod-create.json", namespace, &unsigned);
+        let response = server.review("/validate", &review);
+        assert_eq!(response["allowed"], true, "{namespace}: {response}");
+        assert_eq!(server.admission_event(&json!(uid))["skipped"], why);
+    }
+    let response = server.review(
+        "/validate",
+        &in_namespace("shop", "pod-create.json", "shop", &unsigned),
+    );
+    assert_eq!(response["allowed"], false, "{response}");
+    // pinDigests: pods — a Deployment's template is left as written, its Pods are pinned.
+    let response = server.review(
+        "/mutate",
+        &in_namespace("deployment", "deployment-create.json", "shop", &signed),
+    );
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(response.get("patch").is_none(), "{response}");
+    let response = server.review(
+        "/mutate",
+        &in_namespace("pod", "pod-create-by-replicaset.json", "shop", &signed),
+    );
+    assert_eq!(patch(&response).len(), 3, "{response}");
+}

@@ -164,7 +164,7 @@ pub(crate) struct ManpagesArgs {
 pub(crate) enum AdmissionCommand {
     /// Serve the validating and mutating webhooks, the Gatekeeper provider, /healthz,
     /// /readyz and /metrics over HTTPS, enforcing a trust policy.
-    Serve(AdmissionServeArgs),
+    Serve(Box<AdmissionServeArgs>),
     /// Run one recorded AdmissionReview request through the decision path and print the
     /// response the server would send.
     Review(AdmissionReviewArgs),

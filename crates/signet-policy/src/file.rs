@@ -186,7 +186,8 @@ impl PolicyFile {
     /// defaults).
     pub fn admission(&self) -> crate::admission::AdmissionSettings {
         match self {
-            Self::Signet(_) | Self::Containers(_) | Self::Notation(_) => {
+            Self::Signet(policy) => policy.admission().clone(),
+            Self::Containers(_) | Self::Notation(_) => {
                 crate::admission::AdmissionSettings::default()
             }
         }

@@ -37,6 +37,7 @@ use serde::Deserialize;
 use signet_core::intoto::PredicateType;
 use signet_core::keys::PublicKey;
 
+use crate::admission::AdmissionSettings;
 use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
 use crate::glob::ScopeGlob;
 use crate::report::Mode;
@@ -90,6 +91,9 @@ struct FileSpec {
     authorities: BTreeMap<String, AuthoritySpec>,
     #[serde(default)]
     policies: Vec<PolicySpec>,
+    /// What a deploy gate does besides deciding images (crate::admission).
+    #[serde(default)]
+    admission: AdmissionSettings,
 }
 
 /// What happens to an image no policy matches.
@@ -526,6 +530,8 @@ pub struct TrustPolicy {
     /// The trusted root for keyless authorities without their own and for checking key
     /// signatures' transparency-log entries.
     pub default_trusted_root: Option<Arc<BundleVerifier>>,
+    /// The `admission` section.
+    admission: AdmissionSettings,
 }
 
 impl TrustPolicy {
@@ -697,7 +703,13 @@ impl TrustPolicy {
             authorities,
             policies,
             default_trusted_root: None,
+            admission: spec.admission,
         })
+    }
+
+    /// The `admission` section: the namespaces a deploy gate leaves alone, and what it pins.
+    pub fn admission(&self) -> &AdmissionSettings {
+        &self.admission
     }
 
     /// Reads and parses the policy file at `path`; key and trusted-root paths in it are
