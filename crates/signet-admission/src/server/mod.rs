@@ -31,8 +31,8 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use serde_json::json;
 
-pub use self::tls::TlsFiles;
 use self::tls::TlsState;
+pub use self::tls::{TlsFiles, server_config};
 use crate::decide::{Decider, Disposition, ImageDecision};
 use crate::metrics::Metrics;
 use crate::policy::PolicySource;

@@ -166,6 +166,12 @@ fn certificates(
     Ok(certificates)
 }
 
+/// The server's TLS configuration from `files`, as [`super::serve`] builds it (for tools
+/// that must speak the same TLS, such as the benchmark's echo server).
+pub fn server_config(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>, Error> {
+    build(files).map(|built| built.config)
+}
+
 fn build(files: &TlsFiles) -> Result<Built, Error> {
     let certificate_pem = read("certificate", &files.certificate)?;
     let key_pem = read("private key", &files.private_key)?;
