@@ -259,8 +259,82 @@ where
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A verdict of a policy that covers `r.example/covered/**` (requiring a signature by a
+    /// key) and applies `no_match` elsewhere, for `image`, judged without evidence: allowed or
+    /// denied by `noMatch`, or undecided when the policy covers the image.
+    pub(crate) fn verdict(no_match: &str, image: &str) -> Arc<ImageVerdict> {
+        let text = format!(
+            "apiVersion: signet.dev/v1\nkind: TrustPolicy\nnoMatch: {no_match}\nauthorities:\n  k: {{ key: {{ data: \"{KEY}\" }}, transparencyLog: ignore }}\npolicies:\n  - name: covered\n    images: [\"r.example/covered/**\"]\n    signatures: {{ authorities: [k] }}\n"
+        );
+        let policy = signet_policy::model::TrustPolicy::parse(&text, &|_| {
+            Err(std::io::Error::other("no files"))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let image = image.parse().unwrap_or_else(|e| panic!("{e}"));
+        Arc::new(signet_policy::evaluate::judge_policy(
+            &policy, &image, None, 0,
+        ))
+    }
+
+    const KEY: &str = "-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfsVtQyN13Z9SfC+D98aJX05mSY8K\\ncR++wHQCZ05+HsDcHqg/kmqpmfzTo7dP4XLyJiOqS4l1R80zy+/bDMnbSA==\\n-----END PUBLIC KEY-----\\n";
+
+    fn limits(capacity: usize, allow_ttl: Duration, deny_ttl: Duration) -> CacheLimits {
+        CacheLimits {
+            capacity,
+            allow_ttl,
+            deny_ttl,
+        }
+    }
+
+    #[test]
+    fn undecided_verdicts_are_never_kept_and_denials_follow_their_own_ttl() {
+        let cache = VerdictCache::new(limits(10, Duration::from_secs(60), Duration::ZERO));
+        let undecided = verdict("deny", "r.example/covered/app:1");
+        assert_eq!(undecided.decision(), Decision::Undecided);
+        cache.insert(key(1), undecided);
+        assert!(cache.get(&key(1)).is_none());
+        // A zero denial lifetime keeps no denial.
+        cache.insert(key(2), verdict("deny", "r.example/other:1"));
+        assert!(cache.get(&key(2)).is_none());
+        cache.insert(key(3), verdict("allow", "r.example/other:1"));
+        assert_eq!(
+            cache.get(&key(3)).map(|v| v.decision()),
+            Some(Decision::Allow)
+        );
+    }
+
+    #[test]
+    fn entries_expire() {
+        let cache = VerdictCache::new(limits(
+            10,
+            Duration::from_millis(1),
+            Duration::from_millis(1),
+        ));
+        cache.insert(key(1), verdict("allow", "r.example/other:1"));
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            cache.get(&key(1)).is_none(),
+            "an expired verdict is not served"
+        );
+        assert!(cache.is_empty(), "and is dropped when looked at");
+    }
+
+    #[test]
+    fn a_full_cache_drops_the_oldest() {
+        let cache = VerdictCache::new(limits(2, Duration::from_secs(60), Duration::from_secs(60)));
+        let allow = verdict("allow", "r.example/other:1");
+        assert_eq!(cache.insert(key(1), Arc::clone(&allow)), 0);
+        assert_eq!(cache.insert(key(2), Arc::clone(&allow)), 0);
+        // Replacing a kept key evicts nothing.
+        assert_eq!(cache.insert(key(2), Arc::clone(&allow)), 0);
+        assert_eq!(cache.insert(key(3), Arc::clone(&allow)), 1);
+        assert!(cache.get(&key(1)).is_none());
+        assert!(cache.get(&key(2)).is_some() && cache.get(&key(3)).is_some());
+        assert_eq!(cache.len(), 2);
+    }
 
     fn key(n: u8) -> VerdictKey {
         VerdictKey::new(

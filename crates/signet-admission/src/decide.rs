@@ -462,3 +462,81 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::tests::verdict;
+
+    fn decision(outcome: ImageOutcome) -> ImageDecision {
+        ImageDecision {
+            site: ImageSite::new(
+                "/spec/containers/0/image",
+                "spec.containers[0].image",
+                "r.example/app:1",
+            ),
+            digest: None,
+            outcome,
+            cached: false,
+        }
+    }
+
+    #[test]
+    fn could_not_verify_is_never_a_silent_allow() {
+        for outcome in [
+            ImageOutcome::Unverifiable("GET …: connection refused".to_owned()),
+            ImageOutcome::DeadlineExceeded,
+            ImageOutcome::Verdict(verdict("deny", "r.example/covered/app:1")),
+        ] {
+            let d = decision(outcome);
+            assert!(d.unverified());
+            assert!(matches!(
+                d.disposition(FailureMode::Closed),
+                Disposition::Deny(why) if why.starts_with("could not be verified: ")
+            ));
+            assert!(matches!(
+                d.disposition(FailureMode::Open),
+                Disposition::Warn(why) if why.starts_with("could not be verified, admitted because the failure mode is open: ")
+            ));
+        }
+    }
+
+    #[test]
+    fn refusals_and_policy_decisions_ignore_the_failure_mode() {
+        let refused = decision(ImageOutcome::Refused(
+            "an OCI layout path is not an image a node can pull".to_owned(),
+        ));
+        assert!(!refused.unverified());
+        assert!(matches!(
+            refused.disposition(FailureMode::Open),
+            Disposition::Deny(_)
+        ));
+        let denied = decision(ImageOutcome::Verdict(verdict("deny", "r.example/other:1")));
+        assert!(matches!(
+            denied.disposition(FailureMode::Open),
+            Disposition::Deny(why) if why.contains("no policy covers r.example/other")
+        ));
+        let allowed = decision(ImageOutcome::Verdict(verdict("allow", "r.example/other:1")));
+        assert_eq!(allowed.disposition(FailureMode::Closed), Disposition::Allow);
+        let warned = decision(ImageOutcome::Verdict(verdict("warn", "r.example/other:1")));
+        assert!(matches!(
+            warned.disposition(FailureMode::Closed),
+            Disposition::Warn(_)
+        ));
+    }
+
+    #[test]
+    fn the_verified_reference_keeps_the_tag_and_names_the_digest() {
+        let digest = Digest::sha256_of(b"manifest");
+        let reference: RegistryReference = "nginx:1".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            pinned(&reference, &digest).to_string(),
+            format!("index.docker.io/library/nginx:1@{digest}")
+        );
+        let untagged: RegistryReference = "r.example/app".parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            pinned(&untagged, &digest).to_string(),
+            format!("r.example/app@{digest}")
+        );
+    }
+}
