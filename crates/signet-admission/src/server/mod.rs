@@ -39,8 +39,13 @@ use crate::policy::PolicySource;
 use crate::respond::{Reviewed, Webhook};
 use crate::{Error, gatekeeper, log, review};
 
-/// How long a client has to finish its TLS handshake and send its request head.
+/// How long a client has to finish its TLS handshake, to send its request head, and to send
+/// its body.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most connections served at once; more are closed as they are accepted (an API server keeps
+/// a few; this bounds what anyone else reaching the port can hold).
+const MAX_CONNECTIONS: usize = 4096;
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -138,6 +143,7 @@ pub async fn serve(
     let reloader = tokio::spawn(reload_loop(Arc::clone(&state)));
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut connections = tokio::task::JoinSet::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let mut shutdown = pin!(shutdown);
     // Until SIGTERM, and for `shutdown_delay` after it (not ready, still answering).
     let delay = tokio::time::sleep(Duration::from_secs(3600));
@@ -148,7 +154,16 @@ pub async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, peer)) = accepted else { continue };
                 while connections.try_join_next().is_some() {}
-                connections.spawn(connection(Arc::clone(&state), stream, peer, stopping.clone()));
+                let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+                    drop(stream);
+                    continue;
+                };
+                let state = Arc::clone(&state);
+                let stopping = stopping.clone();
+                connections.spawn(async move {
+                    connection(state, stream, peer, stopping).await;
+                    drop(slot);
+                });
             }
             () = &mut shutdown, if !draining => {
                 draining = true;
