@@ -35,6 +35,7 @@ mod gather;
 mod image;
 mod judge;
 mod key;
+pub mod platform;
 pub mod policy;
 mod referrers;
 
