@@ -28,6 +28,8 @@ mod keyless_images;
 mod keys;
 #[path = "e2e/layout.rs"]
 mod layout;
+#[path = "e2e/platforms.rs"]
+mod platforms;
 #[path = "e2e/policy.rs"]
 mod policy;
 #[path = "e2e/policy_json.rs"]
@@ -36,5 +38,7 @@ mod policy_json;
 mod registry;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
+#[path = "e2e/transport.rs"]
+mod transport;
 #[path = "e2e/tuf.rs"]
 mod tuf;

@@ -9,6 +9,7 @@ use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
 use signet_sign::keyless::{IdentityToken, KeylessSigner};
 use signet_sign::{ImageSigner, SignOutcome, sign_image_referrer};
+use signet_verify::platform::IndexSignatures;
 use signet_verify::{BundlePurpose, ImageReport, ImageVerifier, KeyVerifier, TlogPolicy};
 
 use crate::args::{OutputFormat, SignArgs, VerifyArgs};
@@ -29,6 +30,7 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let images = crate::platforms::expand(&client, &images, args.recursive).await?;
     let key;
     let rekor;
     let keyless;
@@ -167,6 +169,8 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     };
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
+    let index_signatures =
+        crate::platforms::index_signatures(args.accept_index_signature.as_deref())?;
     let key = match &args.key {
         Some(key_path) => {
             let key_bytes =
@@ -247,6 +251,46 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         }
         if legacy_verified || bundle_verified {
             continue;
+        }
+        if let IndexSignatures::Accept(source) = &index_signatures {
+            use crate::platforms::ThroughIndex;
+            match crate::platforms::through_index(
+                &client,
+                image,
+                source,
+                &verifier,
+                bundle_settings.as_ref(),
+                repository.as_ref(),
+            )
+            .await
+            {
+                ThroughIndex::Verified {
+                    link,
+                    legacy,
+                    bundles: index_bundles,
+                } => {
+                    eprintln!(
+                        "
+{image} is not signed itself; it is {link}, which is:"
+                    );
+                    if let Some(report) = &legacy {
+                        print_checks(link.index(), report, tlog, key.is_none());
+                        collect_payloads(report, args.output, &mut payloads);
+                    }
+                    if let (Some(report), Some(s)) = (&index_bundles, &bundle_settings) {
+                        bundles::print_checks(report, s);
+                        bundles::print_verified(report, args.output, &mut bundle_lines)?;
+                    }
+                    continue;
+                }
+                ThroughIndex::Denied(why) => {
+                    eprintln!("Error: {image} is not accepted through an image index: {why}");
+                }
+                ThroughIndex::Undecided(e) => {
+                    eprintln!("Error: could not verify {image} through an image index: {e:#}");
+                    undecided = true;
+                }
+            }
         }
         if explain_failure(image, legacy, print_denial, bundle_result) {
             undecided = true;

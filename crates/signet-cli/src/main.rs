@@ -15,8 +15,10 @@ mod conformance;
 mod image;
 mod keyless;
 mod keys;
+mod platforms;
 mod policy;
 mod settings;
+mod transfer;
 mod trust;
 
 use std::process::ExitCode;
@@ -77,6 +79,9 @@ fn main() -> ExitCode {
         Command::Attach(AttachCommand::Sbom(a)) => block_on(Box::pin(attachments::attach_sbom(&a))),
         Command::Download(d) => block_on(Box::pin(attachments::download(&d))),
         Command::Tree(a) => block_on(Box::pin(attachments::tree(&a))),
+        Command::Copy(a) => block_on(Box::pin(transfer::copy(&a))),
+        Command::Save(a) => block_on(Box::pin(transfer::save(&a))),
+        Command::Load(a) => block_on(Box::pin(transfer::load(&a))),
         Command::Policy(PolicyCommand::Lint(a)) => policy::lint(&a),
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
         Command::Conformance(c) => conformance::run(&c),
@@ -104,6 +109,9 @@ fn registry_args(command: &Command) -> Option<&args::RegistryArgs> {
         }
         Command::Download(DownloadCommand::Attestation(a)) => Some(&a.registry),
         Command::Tree(a) => Some(&a.registry),
+        Command::Copy(a) => Some(&a.registry),
+        Command::Save(a) => Some(&a.registry),
+        Command::Load(a) => Some(&a.registry),
         Command::Policy(PolicyCommand::Explain(a)) => Some(&a.registry),
         _ => None,
     }
