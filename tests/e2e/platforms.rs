@@ -330,3 +330,127 @@ fn recursive_signing_in_an_oci_layout() {
         verify(&s, &public, &format!("oci:layout@{digest}"), &[], 0);
     }
 }
+
+#[test]
+fn a_policy_accepts_index_signatures_for_platform_images_only_when_it_says_so() {
+    let registry = Registry::start();
+    let host = registry.host();
+    let s = Scratch::new();
+    let (key, _) = s.key_pair("release");
+    let (index, [amd64, _]) = two_platform_index(&host, "app", "v1");
+    s.signet()
+        .args(["sign", "--tlog-upload=false", "--key"])
+        .arg(&key)
+        .arg(format!("{host}/app@{index}"))
+        .assert_success();
+    let policy = |name: &str, index_signature: &str| {
+        s.write(
+            name,
+            format!(
+                "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  release: {{ key: {{ path: release.pub }}, transparencyLog: ignore }}\npolicies:\n  - name: prod\n    images: [\"{host}/**\"]\n    signatures:\n      authorities: [release]\n{index_signature}"
+            )
+            .as_bytes(),
+        )
+    };
+    let strict = policy("strict.yaml", "");
+    let through = policy("through.yaml", "      indexSignature: accept\n");
+    let platform = format!("{host}/app:v1@{amd64}");
+    let decide = |policy: &Path, image: &str, code: i32| -> Value {
+        let out = s
+            .signet()
+            .args(["verify", "--policy"])
+            .arg(policy)
+            .arg(image)
+            .assert_exit(code);
+        serde_json::from_str(&stdout(&out)).expect("a JSON report")
+    };
+    let reason = |report: &Value| {
+        report["images"][0]["matchedPolicies"][0]["requirements"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Cosign's rule by default.
+    let report = decide(&strict, &platform, 1);
+    assert!(reason(&report).contains("no signatures found"), "{report}");
+    // With indexSignature: accept, through the index the tag names.
+    let report = decide(&through, &platform, 0);
+    assert!(reason(&report).contains("listed by the index"), "{report}");
+    // A digest the index does not list.
+    let stray = platform_image(&host, "app", "linux", "s390x");
+    let stray = stray["digest"].as_str().unwrap_or_default();
+    let report = decide(&through, &format!("{host}/app:v1@{stray}"), 1);
+    assert!(
+        reason(&report).contains(&format!("does not list {stray}")),
+        "{report}"
+    );
+    // A tag that names no index to go through.
+    let report = decide(&through, &format!("{host}/app@{amd64}"), 1);
+    assert!(reason(&report).contains("no signatures found"), "{report}");
+}
+
+#[test]
+fn copy_save_and_load_carry_every_platforms_signatures() {
+    let (registry, mirror) = (Registry::start(), Registry::start());
+    let host = registry.host();
+    let s = Scratch::new();
+    let (key, public) = s.key_pair("release");
+    let (index, platforms) = two_platform_index(&host, "app", "v1");
+    s.signet()
+        .args(["sign", "--recursive", "--tlog-upload=false", "--key"])
+        .arg(&key)
+        .arg(format!("{host}/app@{index}"))
+        .assert_success();
+    s.signet()
+        .arg("copy")
+        .arg(format!("{host}/app:v1"))
+        .arg(format!("{}/mirror:v1", mirror.host()))
+        .assert_success();
+    // A saved index keeps its platforms' signatures too (cosign save drops them).
+    s.signet()
+        .arg("save")
+        .arg(format!("{host}/app@{index}"))
+        .args(["--dir", "saved"])
+        .assert_success();
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(s.path("saved/index.json")).unwrap_or_default())
+            .unwrap_or(Value::Null);
+    assert_eq!(
+        saved["manifests"][0]["annotations"]["kind"],
+        "dev.cosignproject.cosign/imageIndex"
+    );
+    assert_eq!(saved["manifests"][0]["digest"], index.as_str());
+    s.signet()
+        .args(["load", "--dir", "saved"])
+        .arg(format!("{}/loaded:v1", mirror.host()))
+        .assert_success();
+    for repo in ["mirror", "loaded"] {
+        for digest in std::iter::once(&index).chain(&platforms) {
+            verify(
+                &s,
+                &public,
+                &format!("{}/{repo}@{digest}", mirror.host()),
+                &[],
+                0,
+            );
+        }
+        for digest in &platforms {
+            let skopeo = Skopeo::new(&mirror.host(), accept_anything_policy());
+            skopeo.set_policy(&sigstore_policy(
+                &mirror.host(),
+                &[&public],
+                json!({"type": "exactRepository", "dockerRepository": format!("{host}/app")}),
+            ));
+            let dest = format!("dir:{}", skopeo.dir().join("out").display());
+            let out = skopeo.copy(&[
+                &format!("docker://{}/{repo}@{digest}", mirror.host()),
+                &dest,
+            ]);
+            assert!(
+                out.status.success(),
+                "skopeo refused {repo}@{digest}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}

@@ -309,13 +309,13 @@ mod tests {
     }
 
     fn evidence(indexes: Vec<(Digest, ImageIndex)>) -> IndexEvidence {
-        let index: ImageReference = format!("registry.example/app@{}", digest('i'))
+        let index: ImageReference = format!("registry.example/app@{}", digest('e'))
             .parse()
             .unwrap_or_else(|e| panic!("{e}"));
         IndexEvidence {
             named: "registry.example/app:v1".into(),
             index,
-            digest: digest('i'),
+            digest: digest('e'),
             media_type: Some("application/vnd.oci.image.index.v1+json".into()),
             indexes,
             unread: 0,
@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn a_listed_digest_is_linked_with_its_platform() {
         let e = evidence(vec![(
-            digest('i'),
+            digest('e'),
             index_listing(&[(digest('a'), "amd64"), (digest('b'), "arm64")]),
         )]);
         let link = judge_index_link(&e, &digest('b')).unwrap_or_else(|e| panic!("{e}"));
@@ -333,13 +333,13 @@ mod tests {
             link.platform().map(ToString::to_string).as_deref(),
             Some("linux/arm64")
         );
-        assert_eq!(link.digest(), &digest('i'));
+        assert_eq!(link.digest(), &digest('e'));
     }
 
     #[test]
     fn a_digest_the_index_does_not_list_is_refused_with_that_reason() {
         let e = evidence(vec![(
-            digest('i'),
+            digest('e'),
             index_listing(&[(digest('a'), "amd64")]),
         )]);
         let err = judge_index_link(&e, &digest('c')).err();
@@ -354,11 +354,11 @@ mod tests {
     #[test]
     fn a_digest_listed_by_a_nested_index_is_linked() {
         let e = evidence(vec![
-            (digest('i'), index_listing(&[(digest('a'), "amd64")])),
-            (digest('n'), index_listing(&[(digest('b'), "arm64")])),
+            (digest('e'), index_listing(&[(digest('a'), "amd64")])),
+            (digest('d'), index_listing(&[(digest('b'), "arm64")])),
         ]);
         let link = judge_index_link(&e, &digest('b')).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(link.listed_by(), &digest('n'));
+        assert_eq!(link.listed_by(), &digest('d'));
     }
 
     #[test]

@@ -9,14 +9,15 @@ use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
 
 use super::model::{
-    AttestationRequirement, AuthorityKind, KeylessAuthority, NoMatch, Policy, SignatureRequirement,
-    SignedIdentity, TrustPolicy,
+    AttestationRequirement, AuthorityKind, IndexSignature, KeylessAuthority, NoMatch, Policy,
+    SignatureRequirement, SignedIdentity, TrustPolicy,
 };
 use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
 use crate::attestation::{AttestationAuthority, AttestationOptions, judge_attestations_with};
 use crate::bundle::BundleCheck;
 use crate::gather::{AttachmentEvidence, gather_attachments};
 use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
+use crate::platform::{IndexEvidence, IndexSource, gather_index_link, judge_index_link};
 use crate::referrers::{
     BundlePurpose, ReferrerEvidence, gather_referrer_bundles, judge_referrer_bundles,
 };
@@ -34,6 +35,18 @@ pub struct PolicyEvidence {
     /// The Sigstore bundles referring to the image (Cosign v3's format; gathered only when a
     /// matching policy names a keyless authority).
     pub referrers: Option<ReferrerEvidence>,
+    /// The image index its tag names and that index's evidence (gathered only when a
+    /// signature requirement with `indexSignature: accept` is not met by the image's own).
+    pub index: Option<IndexPathEvidence>,
+}
+
+/// What verifying an image through the index its tag names rests on.
+#[derive(Debug, Clone)]
+pub struct IndexPathEvidence {
+    /// The index as read, to be checked for the image's digest.
+    pub link: IndexEvidence,
+    /// The index's own signatures and referrers.
+    pub evidence: Box<PolicyEvidence>,
 }
 
 impl PolicyEvidence {
@@ -119,24 +132,86 @@ impl<'a> PolicyEvaluator<'a> {
             signatures: signatures?,
             attestations: attestations?,
             referrers: referrers?,
+            index: None,
         })
     }
 
     async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
-        match self.gather(image).await {
-            Ok(evidence) => judge_policy(self.policy, image, &evidence, now_unix),
-            Err(error) => ImageVerdict {
-                image: image.to_string(),
-                digest: None,
-                decision: Decision::Undecided,
-                matched_policies: Vec::new(),
-                note: Some(format!(
-                    "could not gather the evidence: {}",
-                    error_chain(&error)
-                )),
-            },
+        let undecided = |error: &crate::Error, what: &str| ImageVerdict {
+            image: image.to_string(),
+            digest: None,
+            decision: Decision::Undecided,
+            matched_policies: Vec::new(),
+            note: Some(format!("could not gather {what}: {}", error_chain(error))),
+        };
+        let mut evidence = match self.gather(image).await {
+            Ok(evidence) => evidence,
+            Err(error) => return undecided(&error, "the evidence"),
+        };
+        if let Some(index) = needs_index_path(self.policy, image, &evidence) {
+            match self.gather_index_path(image, &index).await {
+                Ok(path) => evidence.index = Some(path),
+                Err(error) => return undecided(&error, &format!("the image index {index}")),
+            }
         }
+        judge_policy(self.policy, image, &evidence, now_unix)
     }
+
+    /// Reads the index `index` (bounded, digest-checked) and, if it is one, what the matching
+    /// policies need of it.
+    async fn gather_index_path(
+        &self,
+        image: &ImageReference,
+        index: &ImageReference,
+    ) -> Result<IndexPathEvidence, crate::Error> {
+        let link = gather_index_link(self.client, image, index).await?;
+        let evidence = if link.indexes.is_empty() {
+            PolicyEvidence {
+                signatures: None,
+                attestations: None,
+                referrers: None,
+                index: None,
+            }
+        } else {
+            let mut own = self.gather(&link.index).await?;
+            // Attestations are about the platform image itself: the index's do not count.
+            own.attestations = None;
+            own
+        };
+        Ok(IndexPathEvidence {
+            link,
+            evidence: Box::new(evidence),
+        })
+    }
+}
+
+/// The index to verify `image` through, when a matching signature requirement accepts index
+/// signatures, `image` is named `repository:tag@digest`, and its own signatures do not meet
+/// that requirement.
+fn needs_index_path(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: &PolicyEvidence,
+) -> Option<ImageReference> {
+    image.digest()?;
+    let index = IndexSource::ReferenceTag.index_for(image)?;
+    let repository = image.repository_name();
+    policy
+        .matching(&repository)
+        .iter()
+        .filter_map(|p| p.signatures.as_ref())
+        .filter(|req| req.index_signature == IndexSignature::Accept)
+        .any(|req| {
+            !judge_signatures(
+                policy,
+                req,
+                &repository,
+                evidence.signatures.as_ref(),
+                evidence.referrers.as_ref(),
+            )
+            .passed
+        })
+        .then_some(index)
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -198,13 +273,19 @@ fn judge_one_policy(
 ) -> PolicyResult {
     let mut requirements = Vec::new();
     if let Some(req) = &policy.signatures {
-        requirements.push(judge_signatures(
+        let own = judge_signatures(
             trust,
             req,
             repository,
             evidence.signatures.as_ref(),
             evidence.referrers.as_ref(),
-        ));
+        );
+        requirements.push(match (&evidence.index, req.index_signature) {
+            (Some(path), IndexSignature::Accept) if !own.passed => {
+                judge_through_index(trust, req, repository, evidence, path, own)
+            }
+            _ => own,
+        });
     }
     for req in &policy.attestations {
         requirements.push(judge_attestation(
@@ -220,6 +301,57 @@ fn judge_one_policy(
         mode: policy.mode,
         passed: requirements.iter().all(|r| r.passed),
         requirements,
+    }
+}
+
+/// The signature requirement `req`, which the image's own signatures did not meet (`own`),
+/// judged through its index: the index must list the image's digest, and its signatures meet
+/// `req`.
+fn judge_through_index(
+    trust: &TrustPolicy,
+    req: &SignatureRequirement,
+    repository: &str,
+    evidence: &PolicyEvidence,
+    path: &IndexPathEvidence,
+    own: RequirementResult,
+) -> RequirementResult {
+    let Some(digest) = evidence
+        .digest()
+        .and_then(|d| d.parse::<signet_core::digest::Digest>().ok())
+    else {
+        return own;
+    };
+    let link = match judge_index_link(&path.link, &digest) {
+        Ok(link) => link,
+        Err(failure) => {
+            return RequirementResult {
+                reason: format!("{}; through an index: {failure}", own.reason),
+                ..own
+            };
+        }
+    };
+    let through = judge_signatures(
+        trust,
+        req,
+        repository,
+        path.evidence.signatures.as_ref(),
+        path.evidence.referrers.as_ref(),
+    );
+    if through.passed {
+        RequirementResult {
+            requirement: own.requirement,
+            passed: true,
+            reason: format!("not signed itself; {link}, which is {}", through.reason),
+            evidence: through.evidence,
+        }
+    } else {
+        RequirementResult {
+            reason: format!(
+                "{}; through the index ({link}): {}",
+                own.reason, through.reason
+            ),
+            ..own
+        }
     }
 }
 

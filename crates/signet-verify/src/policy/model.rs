@@ -297,6 +297,7 @@ struct SignatureSpec {
     required: Vec<String>,
     annotations: BTreeMap<String, String>,
     signed_identity: Option<SignedIdentity>,
+    index_signature: IndexSignature,
 }
 
 #[derive(Debug, Deserialize)]
@@ -311,6 +312,8 @@ struct RawSignatureSpec {
     annotations: BTreeMap<String, String>,
     #[serde(default)]
     signed_identity: Option<SignedIdentity>,
+    #[serde(default)]
+    index_signature: IndexSignature,
 }
 
 impl TryFrom<RawSignatureSpec> for SignatureSpec {
@@ -343,8 +346,23 @@ impl TryFrom<RawSignatureSpec> for SignatureSpec {
             required: raw.required,
             annotations: raw.annotations,
             signed_identity: raw.signed_identity,
+            index_signature: raw.index_signature,
         })
     }
+}
+
+/// Whether a signature on an image index counts for a platform image it lists
+/// (`signatures.indexSignature`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IndexSignature {
+    /// Only signatures on the image's own digest count, as in Cosign (the default).
+    #[default]
+    Ignore,
+    /// An image named `repository:tag@sha256:<digest>` whose own signatures do not meet the
+    /// requirement meets it when the index the tag names (read from the registry) lists the
+    /// digest and the index's signatures meet it.
+    Accept,
 }
 
 /// Which name a signature's payload must claim for the image (containers/image's
@@ -412,6 +430,8 @@ pub struct SignatureRequirement {
     pub annotations: BTreeMap<String, String>,
     /// The name each counted signature must claim.
     pub signed_identity: Option<SignedIdentity>,
+    /// Whether signatures on an index listing the image count.
+    pub index_signature: IndexSignature,
 }
 
 /// An attestation requirement.
@@ -610,6 +630,7 @@ impl TrustPolicy {
                     required: s.required,
                     annotations: s.annotations,
                     signed_identity: s.signed_identity,
+                    index_signature: s.index_signature,
                 }),
                 attestations,
             });
