@@ -776,6 +776,112 @@ mod tests {
         ));
     }
 
+    /// A layout as `cosign save` writes it: the image and its signatures, marked by `kind`,
+    /// and a referrer of the image stored as blobs only.
+    fn cosign_saved(dir: &tempfile::TempDir) -> (LayoutRepository, Digest, Digest, Digest) {
+        let path = dir.path().to_string_lossy().into_owned();
+        let repo =
+            LayoutRepository::init(&path, Limits::default()).unwrap_or_else(|e| panic!("{e}"));
+        let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[]}"#;
+        let sigs = br#"{"schemaVersion":2,"layers":[]}"#;
+        let image_digest = repo.put_blob(image).unwrap_or_else(|e| panic!("{e}"));
+        let sigs_digest = repo.put_blob(sigs).unwrap_or_else(|e| panic!("{e}"));
+        let referrer = format!(
+            r#"{{"schemaVersion":2,"artifactType":"application/vnd.dev.sigstore.bundle.v0.3+json","config":{{"mediaType":"application/vnd.oci.empty.v1+json","size":2,"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}},"layers":[],"subject":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":{},"digest":"{image_digest}"}},"annotations":{{"dev.sigstore.bundle.predicateType":"https://sigstore.dev/cosign/sign/v1"}}}}"#,
+            image.len()
+        );
+        let referrer_digest = repo
+            .put_blob(referrer.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        repo.put_blob(b"\x1f\x8b not a manifest")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut image_entry = Descriptor::for_bytes(OCI_MANIFEST_MEDIA_TYPE, image);
+        image_entry.annotations.insert(
+            KIND_ANNOTATION.into(),
+            CosignKind::Image.annotation().into(),
+        );
+        let mut sigs_entry = Descriptor::for_bytes(OCI_MANIFEST_MEDIA_TYPE, sigs);
+        sigs_entry.annotations.insert(
+            KIND_ANNOTATION.into(),
+            CosignKind::Signatures.annotation().into(),
+        );
+        repo.replace_index(vec![image_entry, sigs_entry])
+            .unwrap_or_else(|e| panic!("{e}"));
+        (repo, image_digest, sigs_digest, referrer_digest)
+    }
+
+    #[test]
+    fn a_cosign_save_layout_reads_as_if_tagged() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (repo, image, sigs, _) = cosign_saved(&dir);
+        let by_tag = |tag: String| {
+            block_on(repo.manifest(&ManifestRef::Tag(tag)))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .map(|m| m.digest)
+        };
+        assert_eq!(by_tag("latest".into()), Some(image.clone()));
+        assert_eq!(
+            by_tag(attachment_tag(&image, Attachment::Signature)),
+            Some(sigs)
+        );
+        assert_eq!(
+            by_tag(attachment_tag(&image, Attachment::Attestation)),
+            None
+        );
+        // Another digest's tags are not the saved image's.
+        let other = Digest::sha256_of(b"other");
+        assert_eq!(by_tag(attachment_tag(&other, Attachment::Signature)), None);
+    }
+
+    #[test]
+    fn signing_into_a_cosign_save_layout_replaces_its_sigs_entry() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (repo, image, old_sigs, _) = cosign_saved(&dir);
+        let new_sigs = br#"{"schemaVersion":2,"layers":[{"n":2}]}"#;
+        block_on(repo.push_manifest(
+            &attachment_tag(&image, Attachment::Signature),
+            new_sigs,
+            OCI_MANIFEST_MEDIA_TYPE,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
+        let index = repo.read_index().unwrap_or_else(|e| panic!("{e}"));
+        let kinds: Vec<(Option<CosignKind>, &Digest)> = index
+            .manifests
+            .iter()
+            .map(|m| (CosignKind::of(m), &m.digest))
+            .collect();
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+        assert!(!kinds.iter().any(|(_, d)| **d == old_sigs));
+        assert!(kinds.contains(&(Some(CosignKind::Signatures), &Digest::sha256_of(new_sigs))));
+    }
+
+    #[test]
+    fn referrers_of_a_cosign_save_layout_are_found_among_its_blobs() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let (repo, image, _, referrer) = cosign_saved(&dir);
+        let found = block_on(repo.referrers(&image))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("a cosign save layout answers referrers"));
+        let index = ImageIndex::parse(&found.bytes).unwrap_or_else(|e| panic!("{e}"));
+        let digests: Vec<&Digest> = index.manifests.iter().map(|m| &m.digest).collect();
+        assert_eq!(digests, vec![&referrer]);
+        assert_eq!(
+            index.manifests[0].extra.get("artifactType"),
+            Some(&serde_json::Value::from(
+                "application/vnd.dev.sigstore.bundle.v0.3+json"
+            ))
+        );
+        // Any other layout keeps its referrers under the tag schema.
+        let plain = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let plain = LayoutRepository::init(&plain.path().to_string_lossy(), Limits::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            block_on(plain.referrers(&image))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .is_none()
+        );
+    }
+
     #[test]
     fn a_directory_without_oci_layout_is_refused() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

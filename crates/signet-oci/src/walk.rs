@@ -153,11 +153,15 @@ pub async fn walk(
             what: format!("manifest {reference}"),
             location: repository.name(),
         })?;
-    let media_type = root
-        .media_type
-        .clone()
-        .unwrap_or_else(|| OCI_MANIFEST_MEDIA_TYPE.to_owned());
-    let kind = classify(&root.bytes, &media_type, &what)?;
+    // A manifest that declares no media type (OCI allows it) is taken for what its body is.
+    let kind = classify(&root.bytes, root.media_type.as_deref().unwrap_or(""), &what)?;
+    let media_type = root.media_type.clone().unwrap_or_else(|| {
+        match kind {
+            ManifestKind::Index { .. } => OCI_INDEX_MEDIA_TYPE,
+            ManifestKind::Image { .. } => OCI_MANIFEST_MEDIA_TYPE,
+        }
+        .to_owned()
+    });
     let mut nodes = vec![TreeNode {
         manifest: root,
         media_type,
