@@ -127,8 +127,12 @@ fn print_report(from: &str, to: &str, report: &CopyReport) {
         .map(ToString::to_string)
         .unwrap_or_default();
     eprintln!(
-        "Copied {digest} from {from} to {to}: {} manifest(s), {} blob(s) written ({} bytes), {} already there",
-        report.manifests, report.blobs_copied, report.bytes_copied, report.blobs_present
+        "Copied {digest} from {from} to {to}: {} manifest(s), {} blob(s) written ({} bytes), {} mounted, {} already there",
+        report.manifests,
+        report.blobs_copied,
+        report.bytes_copied,
+        report.blobs_mounted,
+        report.blobs_present
     );
     for (kind, count) in &report.attachments {
         eprintln!("  {kind}: {count} tag(s)");

@@ -160,6 +160,8 @@ pub struct CopyReport {
     pub bytes_copied: u64,
     /// Blobs the destination already held.
     pub blobs_present: usize,
+    /// Blobs the destination registry mounted from the source repository (no bytes sent).
+    pub blobs_mounted: usize,
     /// Attachment tags written, by kind.
     pub attachments: BTreeMap<String, usize>,
     /// Referrer manifests written.
@@ -265,7 +267,7 @@ impl CopyPlan {
             mislisted_referrers: self.mislisted.clone(),
             ..CopyReport::default()
         };
-        let results: Vec<Result<Option<u64>, Error>> =
+        let results: Vec<Result<BlobCopy, Error>> =
             futures_util::stream::iter(self.blobs().into_iter().map(|(blob, from_att)| {
                 let from = if from_att { attachments } else { src };
                 copy_blob(from, dst, blob)
@@ -275,11 +277,12 @@ impl CopyPlan {
             .await;
         for result in results {
             match result? {
-                Some(bytes) => {
+                BlobCopy::Copied(bytes) => {
                     report.blobs_copied += 1;
                     report.bytes_copied += bytes;
                 }
-                None => report.blobs_present += 1,
+                BlobCopy::Mounted => report.blobs_mounted += 1,
+                BlobCopy::Present => report.blobs_present += 1,
             }
         }
         if self.selection.image {
@@ -580,22 +583,36 @@ fn attachment_name(kind: Attachment) -> &'static str {
     }
 }
 
-/// Copies one blob unless `dst` has it. `Some(bytes)` if it was written. A transfer that
-/// breaks off is started once more from the beginning.
+/// What copying one blob took.
+enum BlobCopy {
+    /// The destination had it.
+    Present,
+    /// The destination registry mounted it from the source repository.
+    Mounted,
+    /// This many bytes were sent.
+    Copied(u64),
+}
+
+/// Copies one blob unless `dst` has it or can mount it. A transfer that breaks off is started
+/// once more from the beginning.
 async fn copy_blob(
     src: &dyn OciRepository,
     dst: &dyn OciRepository,
     blob: Descriptor,
-) -> Result<Option<u64>, Error> {
+) -> Result<BlobCopy, Error> {
     if dst.has_blob(&blob.digest).await? {
-        return Ok(None);
+        return Ok(BlobCopy::Present);
+    }
+    // Within one registry, a mount moves no bytes; it is checked like any other write.
+    if dst.mount_blob(&blob.digest, &src.name()).await? && dst.has_blob(&blob.digest).await? {
+        return Ok(BlobCopy::Mounted);
     }
     let mut attempts = 0;
     loop {
         attempts += 1;
         let stream = src.blob_stream(&blob.digest, blob.size).await?;
         match dst.push_blob_stream(&blob.digest, blob.size, stream).await {
-            Ok(()) => return Ok(Some(blob.size)),
+            Ok(()) => return Ok(BlobCopy::Copied(blob.size)),
             Err(Error::Unreachable { .. } | Error::Registry { .. }) if attempts < 2 => {}
             Err(e) => return Err(e),
         }

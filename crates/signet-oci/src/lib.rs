@@ -156,6 +156,18 @@ pub trait OciRepository: Send + Sync + fmt::Debug {
         size: u64,
     ) -> BoxFuture<'a, Result<BlobStream, Error>>;
 
+    /// Makes the blob `digest` of the repository `from` (as [`OciRepository::name`] names it)
+    /// available here without sending it, if the store can (a registry's cross-repository
+    /// mount, within one registry). `Ok(false)` when it cannot; the caller then copies it.
+    fn mount_blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        from: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let _ = (digest, from);
+        Box::pin(async { Ok(false) })
+    }
+
     /// Stores the blob `digest` of `size` bytes from `stream`. If the stream fails, or yields
     /// other bytes, nothing is stored under `digest`.
     fn push_blob_stream<'a>(

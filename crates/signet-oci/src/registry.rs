@@ -733,6 +733,34 @@ impl RegistryRepository {
         Ok(stream::verified(chunks, digest.clone(), size, what))
     }
 
+    /// `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<other>` when `from` is a
+    /// repository of the same registry. A registry that does not mount (it answers 202 and
+    /// opens an upload instead) or fails is answered with `false`: the caller copies the blob.
+    async fn mount_from(&self, digest: &Digest, from: &str) -> Result<bool, Error> {
+        let Some(path) = from
+            .strip_prefix(self.repository.registry())
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            return Ok(false);
+        };
+        if path == self.repository.path() {
+            return Ok(false);
+        }
+        let reference = self.reference(&ManifestRef::Digest(digest.clone()));
+        let source = Reference::with_digest(
+            self.repository.registry().to_owned(),
+            path.to_owned(),
+            digest.to_string(),
+        );
+        let conn = self.connect(&reference, true).await?;
+        self.pool.count(1);
+        Ok(conn
+            .client()
+            .mount_blob(&reference, &source, &digest.to_string())
+            .await
+            .is_ok())
+    }
+
     /// A monolithic upload whose body is `source`, after a check that the blob is not there
     /// already. A stream cannot be replayed, so a failed upload is not repeated here; the
     /// caller opens the source again. An error of the source itself is reported as such.
@@ -846,6 +874,14 @@ impl OciRepository for RegistryRepository {
         stream: BlobStream,
     ) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(self.upload_blob_stream(digest, size, stream))
+    }
+
+    fn mount_blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        from: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(self.mount_from(digest, from))
     }
 }
 
