@@ -9,15 +9,15 @@ use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
 
 use super::model::{
-    AttestationRequirement, AuthorityKind, IndexSignature, KeylessAuthority, NoMatch, Policy,
-    SignatureRequirement, SignedIdentity, TrustPolicy,
+    AttestationRequirement, AuthorityKind, KeylessAuthority, NoMatch, Policy, SignatureRequirement,
+    SignedIdentity, TrustPolicy,
 };
 use super::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
 use crate::attestation::{AttestationAuthority, AttestationOptions, judge_attestations_with};
 use crate::bundle::BundleCheck;
 use crate::gather::{AttachmentEvidence, gather_attachments};
 use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
-use crate::platform::{IndexEvidence, IndexSource, gather_index_link, judge_index_link};
+use crate::platform::{IndexEvidence, IndexSignatures, gather_index_link, judge_index_link};
 use crate::referrers::{
     BundlePurpose, ReferrerEvidence, gather_referrer_bundles, judge_referrer_bundles,
 };
@@ -194,14 +194,12 @@ fn needs_index_path(
     evidence: &PolicyEvidence,
 ) -> Option<ImageReference> {
     image.digest()?;
-    let index = IndexSource::ReferenceTag.index_for(image)?;
     let repository = image.repository_name();
     policy
         .matching(&repository)
         .iter()
         .filter_map(|p| p.signatures.as_ref())
-        .filter(|req| req.index_signature == IndexSignature::Accept)
-        .any(|req| {
+        .filter(|req| {
             !judge_signatures(
                 policy,
                 req,
@@ -211,7 +209,10 @@ fn needs_index_path(
             )
             .passed
         })
-        .then_some(index)
+        .find_map(|req| match &req.index_signatures {
+            IndexSignatures::Accept(source) => source.index_for(image),
+            IndexSignatures::Ignore => None,
+        })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -280,8 +281,8 @@ fn judge_one_policy(
             evidence.signatures.as_ref(),
             evidence.referrers.as_ref(),
         );
-        requirements.push(match (&evidence.index, req.index_signature) {
-            (Some(path), IndexSignature::Accept) if !own.passed => {
+        requirements.push(match (&evidence.index, &req.index_signatures) {
+            (Some(path), IndexSignatures::Accept(_)) if !own.passed => {
                 judge_through_index(trust, req, repository, evidence, path, own)
             }
             _ => own,

@@ -47,6 +47,7 @@ use crate::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
 };
 use crate::judge::TlogPolicy;
+use crate::platform::{IndexSignatures, IndexSource};
 
 /// The `apiVersion` this version of signet reads.
 pub const API_VERSION: &str = "signet.dev/v1";
@@ -297,7 +298,7 @@ struct SignatureSpec {
     required: Vec<String>,
     annotations: BTreeMap<String, String>,
     signed_identity: Option<SignedIdentity>,
-    index_signature: IndexSignature,
+    index_signature: IndexSignatureSpec,
 }
 
 #[derive(Debug, Deserialize)]
@@ -313,7 +314,7 @@ struct RawSignatureSpec {
     #[serde(default)]
     signed_identity: Option<SignedIdentity>,
     #[serde(default)]
-    index_signature: IndexSignature,
+    index_signature: IndexSignatureSpec,
 }
 
 impl TryFrom<RawSignatureSpec> for SignatureSpec {
@@ -351,18 +352,26 @@ impl TryFrom<RawSignatureSpec> for SignatureSpec {
     }
 }
 
-/// Whether a signature on an image index counts for a platform image it lists
-/// (`signatures.indexSignature`).
+/// `signatures.indexSignature` as written: `ignore` (Cosign's rule, the default) or `accept`
+/// (an image named `repository:tag@sha256:<digest>` whose own signatures do not meet the
+/// requirement meets it when the index the tag names lists the digest and the index's
+/// signatures meet it); see [`IndexSignatures`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum IndexSignature {
-    /// Only signatures on the image's own digest count, as in Cosign (the default).
+enum IndexSignatureSpec {
     #[default]
     Ignore,
-    /// An image named `repository:tag@sha256:<digest>` whose own signatures do not meet the
-    /// requirement meets it when the index the tag names (read from the registry) lists the
-    /// digest and the index's signatures meet it.
     Accept,
+}
+
+impl From<IndexSignatureSpec> for IndexSignatures {
+    fn from(spec: IndexSignatureSpec) -> Self {
+        match spec {
+            IndexSignatureSpec::Ignore => IndexSignatures::Ignore,
+            // An admission request names only the image: the index is its tag's.
+            IndexSignatureSpec::Accept => IndexSignatures::Accept(IndexSource::ReferenceTag),
+        }
+    }
 }
 
 /// Which name a signature's payload must claim for the image (containers/image's
@@ -430,8 +439,8 @@ pub struct SignatureRequirement {
     pub annotations: BTreeMap<String, String>,
     /// The name each counted signature must claim.
     pub signed_identity: Option<SignedIdentity>,
-    /// Whether signatures on an index listing the image count.
-    pub index_signature: IndexSignature,
+    /// Whether signatures on an index listing the image count (`indexSignature`).
+    pub index_signatures: IndexSignatures,
 }
 
 /// An attestation requirement.
@@ -630,7 +639,7 @@ impl TrustPolicy {
                     required: s.required,
                     annotations: s.annotations,
                     signed_identity: s.signed_identity,
-                    index_signature: s.index_signature,
+                    index_signatures: s.index_signature.into(),
                 }),
                 attestations,
             });
