@@ -70,6 +70,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct InitializeArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The TUF repository (default: Sigstore's, https://tuf-repo-cdn.sigstore.dev).
     #[arg(long, value_name = "URL")]
     pub(crate) mirror: Option<String>,
@@ -318,6 +320,8 @@ pub(crate) struct CertificateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignBlobArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The encrypted private key file. Without it, signet signs keylessly with
     /// --identity-token (or SIGSTORE_ID_TOKEN).
     #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
@@ -349,6 +353,8 @@ pub(crate) struct SignBlobArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The public key (PEM or DER).
     #[arg(
         long,
@@ -428,6 +434,8 @@ pub(crate) struct AttestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AttestBlobArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The encrypted private key file. Without it, signet attests keylessly with
     /// --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore bundle (--bundle).
     #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
@@ -492,6 +500,8 @@ pub(crate) struct VerifyAttestationArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobAttestationArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The public key (PEM or DER).
     #[arg(
         long,
@@ -589,6 +599,8 @@ pub(crate) enum ConformanceCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct ConformanceSignBundleArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// Sigstore's staging instance (needs its TUF repository: not supported yet).
     #[arg(long)]
     pub(crate) staging: bool,
@@ -716,4 +728,14 @@ pub(crate) struct LoadArgs {
     /// Where to push it: REGISTRY/REPO[:TAG] (the tag defaults to latest).
     #[arg(value_name = "IMAGE")]
     pub(crate) image: String,
+}
+
+/// The deadline of a command that reaches network services without a registry (TUF, Rekor,
+/// Fulcio, a timestamp authority).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DeadlineArgs {
+    /// Give up after this long (e.g. 30s, 3m); a verification that times out could not
+    /// decide (exit 2).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub(crate) timeout: String,
 }

@@ -3,7 +3,6 @@
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use signet_core::digest::{DigestAlgorithm, digest_reader};
@@ -12,20 +11,13 @@ use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
-use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
-use signet_verify::{AttestationVerifier, BundlePurpose, KeyVerifier, TlogPolicy};
-
-use crate::args::{
-    AttestArgs, AttestBlobArgs, OutputFormat, VerifyAttestationArgs, VerifyBlobAttestationArgs,
+use signet_verify::bundle::BundleLimits;
+use signet_verify::{
+    FileAttestationFailure, KeyVerifier, Question, Verifier, check_file_attestation,
 };
-use crate::{EXIT_DENIED, EXIT_UNDECIDED, bundles, settings};
 
-pub(crate) fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
+use crate::args::{AttestArgs, AttestBlobArgs, VerifyAttestationArgs, VerifyBlobAttestationArgs};
+use crate::{EXIT_DENIED, output, settings};
 
 /// Reads the predicate (file or stdin) up to `limit` bytes.
 fn read_predicate(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
@@ -76,11 +68,11 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
         if crate::keyless::requested(&args.keyless, false) {
             return attest_keyless(args, &image, &predicate_type).await;
         }
-        bail!(
+        crate::usage_bail!(
             "attest needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to attest keylessly"
         );
     };
-    anyhow::ensure!(
+    crate::usage_ensure!(
         !args.new_bundle_format,
         "--new-bundle-format is implemented for keyless attestations; with --key signet writes the legacy format (drop --new-bundle-format)"
     );
@@ -115,7 +107,12 @@ async fn append_attestation(
         .with_attachment_repository(settings::signature_repository()?);
     for image in images {
         let attested = attester
-            .attest(image, predicate_type, predicate.clone(), now_unix())
+            .attest(
+                image,
+                predicate_type,
+                predicate.clone(),
+                settings::now_unix(),
+            )
             .await
             .with_context(|| format!("attesting {image}"))?;
         if attested.resolved_from_tag {
@@ -139,7 +136,7 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
         if crate::keyless::requested(&args.keyless, false) {
             return attest_blob_keyless(args);
         }
-        bail!(
+        crate::usage_bail!(
             "attest-blob needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to attest keylessly"
         );
     };
@@ -161,7 +158,7 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
         &name,
         &predicate_type,
         predicate,
-        now_unix(),
+        settings::now_unix(),
     )?;
     match &args.output_attestation {
         Some(path) => {
@@ -184,11 +181,11 @@ async fn attest_keyless(
     image: &signet_core::reference::ImageReference,
     predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
+    crate::usage_ensure!(
         args.tlog_upload,
         "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
     );
-    anyhow::ensure!(
+    crate::usage_ensure!(
         !(args.replace && args.new_bundle_format),
         "--replace is not supported with --new-bundle-format (referrers are never removed)"
     );
@@ -204,7 +201,7 @@ async fn attest_keyless(
         let attester = ImageAttester::keyless(&client, &signer, &token);
         return append_attestation(attester, args, &targets, predicate_type, predicate).await;
     }
-    let shaped = predicate_type.shape_predicate(predicate, now_unix())?;
+    let shaped = predicate_type.shape_predicate(predicate, settings::now_unix())?;
     let repository = settings::signature_repository()?;
     for target in &targets {
         let attested = signet_sign::push_referrer_bundle(
@@ -248,14 +245,15 @@ async fn attest_keyless(
 /// `attest-blob --identity-token T … --bundle OUT FILE`: the statement signed keylessly into
 /// a Sigstore bundle v0.3, verified for the file's digest before it is written.
 fn attest_blob_keyless(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
+    crate::usage_ensure!(
         args.tlog_upload,
         "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
     );
-    let bundle_path = args
-        .bundle
-        .as_deref()
-        .context("keyless attestations are written as a Sigstore bundle: pass --bundle FILE")?;
+    let bundle_path = args.bundle.as_deref().ok_or_else(|| {
+        crate::settings::usage(
+            "keyless attestations are written as a Sigstore bundle: pass --bundle FILE",
+        )
+    })?;
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
@@ -272,7 +270,7 @@ fn attest_blob_keyless(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
         &name,
         &predicate_type,
         predicate,
-        now_unix(),
+        settings::now_unix(),
     )?;
     let signed = crate::runtime()?
         .block_on(signer.sign_statement(&token, &statement, &digest))
@@ -291,148 +289,28 @@ fn attest_blob_keyless(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::Result<ExitCode> {
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
-    let images = match args
-        .images
-        .iter()
-        .map(|i| {
-            i.parse()
-                .with_context(|| format!("parsing image reference {i:?}"))
-        })
-        .collect::<anyhow::Result<Vec<signet_core::reference::ImageReference>>>()
-    {
-        Ok(images) => images,
-        Err(e) => {
-            eprintln!("Error: {e:#}");
-            return Ok(ExitCode::from(EXIT_UNDECIDED));
-        }
-    };
+    let images = settings::parse_images(&args.images)?;
+    let authority = settings::authority(
+        args.key.as_deref(),
+        &args.certificate,
+        args.insecure_ignore_tlog,
+        args.signature_digest_algorithm,
+    )?
+    .ok_or_else(|| {
+        settings::usage(
+            "verify-attestation needs to know who must have attested: pass --key, or --certificate-identity with --certificate-oidc-issuer",
+        )
+    })?;
     let limits = settings::limits()?;
-    let public = match &args.key {
-        Some(path) => {
-            let bytes = settings::read_bounded(path, limits.max_key_file_bytes, "public key")?;
-            Some(
-                PublicKey::parse(&bytes)
-                    .with_context(|| format!("loading the public key {}", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    let bundle_settings = bundles::settings(&args.certificate, public.as_ref())?;
-    let purpose = BundlePurpose::Attestation(predicate_type.uri().to_owned());
-    let tlog = if args.insecure_ignore_tlog {
-        TlogPolicy::InsecureIgnore
-    } else {
-        TlogPolicy::Require
-    };
     let repository = settings::signature_repository()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    // The legacy format (`.att`): with a key (its Rekor entries checked against the trusted
-    // root when one is given), or keylessly with an identity and the trusted root.
-    let key = public.map(
-        |public| match settings::hash(args.signature_digest_algorithm) {
-            Some(h) => KeyVerifier::with_hash(public, h),
-            None => KeyVerifier::new(public),
-        },
-    );
-    let verifier = match (&key, &bundle_settings) {
-        (Some(key), Some(s)) => {
-            AttestationVerifier::new(&client, key).with_trusted_root(s.verifier())
-        }
-        (Some(key), None) => AttestationVerifier::new(&client, key),
-        (None, Some(s)) => AttestationVerifier::keyless(&client, s.verifier(), s.policy()),
-        (None, None) => bail!("verify-attestation needs --key or --certificate-identity"),
-    };
-    let legacy: Vec<_> = verifier
-        .with_predicate_type(Some(predicate_type.uri().to_owned()))
-        .with_tlog(tlog)
-        .with_attachment_repository(repository.clone())
-        .verify_all(&images)
-        .await
-        .into_iter()
-        .map(Some)
-        .collect();
-    let (mut denied, mut undecided) = (false, false);
-    let mut out = std::io::stdout().lock();
-    for (image, legacy) in images.iter().zip(legacy) {
-        // Cosign v3's format (referrer bundles).
-        let bundle_result = match &bundle_settings {
-            Some(s) => {
-                Some(bundles::verify(&client, image, repository.as_ref(), s, &purpose).await)
-            }
-            None => None,
-        };
-        let legacy_verified = matches!(&legacy, Some(Ok(r)) if r.is_verified());
-        let bundle_verified = matches!(&bundle_result, Some(Ok(r)) if r.is_verified());
-        if let Some(Ok(report)) = &legacy
-            && report.is_verified()
-        {
-            eprintln!("\nVerification for {image} --");
-            eprintln!("The following checks were performed on each of these attestations:");
-            if key.is_some() {
-                eprintln!(
-                    "  - The signature over the DSSE envelope was verified against the specified public key"
-                );
-            } else {
-                eprintln!(
-                    "  - The code-signing certificate was verified using trusted certificate authority certificates, and the signature over the DSSE envelope with it"
-                );
-            }
-            eprintln!("  - A subject of the in-toto statement is the image's digest");
-            eprintln!("  - The predicate type is {}", predicate_type.uri());
-            if key.is_some() && tlog == TlogPolicy::InsecureIgnore {
-                eprintln!(
-                    "  - Existence in the transparency log was NOT checked (--insecure-ignore-tlog)"
-                );
-            } else {
-                eprintln!("  - Existence in the transparency log was verified offline");
-            }
-            for attestation in report.verified() {
-                match args.output {
-                    OutputFormat::Json => {
-                        out.write_all(attestation.envelope())?;
-                        out.write_all(b"\n")?;
-                    }
-                    OutputFormat::Text => writeln!(
-                        out,
-                        "{} attested {} (attestation {})",
-                        report.image(),
-                        attestation.predicate_type(),
-                        attestation.index() + 1
-                    )?,
-                }
-            }
-        }
-        if let (Some(Ok(report)), Some(s)) = (&bundle_result, &bundle_settings)
-            && report.is_verified()
-        {
-            bundles::print_checks(report, s);
-            eprintln!("  - The predicate type is {}", predicate_type.uri());
-            bundles::print_verified(report, args.output, &mut out)?;
-        }
-        if legacy_verified || bundle_verified {
-            continue;
-        }
-        let print_legacy_denial = |report: &signet_verify::AttestationReport| {
-            crate::image::print_rejections(
-                &report.summary(),
-                report.rejected(),
-                report.skipped_layers(),
-                "attestation",
-            )
-        };
-        if crate::image::explain_failure(image, legacy, print_legacy_denial, bundle_result) {
-            undecided = true;
-        } else {
-            denied = true;
-        }
-    }
-    Ok(if undecided {
-        ExitCode::from(EXIT_UNDECIDED)
-    } else if denied {
-        ExitCode::from(EXIT_DENIED)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let uri = predicate_type.uri().to_owned();
+    let checks = Verifier::new(&client)
+        .with_signature_repository(repository.as_ref())
+        .check_all(&images, &authority, &Question::attestation(predicate_type))
+        .await;
+    output::attestation_checks(&checks, &authority, &uri, args.output)?;
+    Ok(output::exit_code(&checks))
 }
 
 pub(crate) fn verify_blob_attestation(
@@ -443,7 +321,7 @@ pub(crate) fn verify_blob_attestation(
     let hex = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             if args.digest_alg != "sha256" {
-                bail!(
+                crate::usage_bail!(
                     "--digestAlg {} is not supported; subjects are matched by sha256",
                     args.digest_alg
                 );
@@ -451,7 +329,7 @@ pub(crate) fn verify_blob_attestation(
             let valid =
                 hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
             if !valid {
-                bail!("--digest must be 64 lowercase hex characters (a sha256)");
+                crate::usage_bail!("--digest must be 64 lowercase hex characters (a sha256)");
             }
             hex.clone()
         }
@@ -468,21 +346,20 @@ pub(crate) fn verify_blob_attestation(
                 .map(|d| d.as_bytes().iter().map(|b| format!("{b:02x}")).collect())
                 .unwrap_or_default()
         }
-        (None, None) => bail!("give the file the attestation is about, or --digest"),
+        (None, None) => crate::usage_bail!("give the file the attestation is about, or --digest"),
     };
     if let Some(bundle) = &args.bundle {
         return verify_blob_attestation_bundle(args, bundle, &hex, &predicate_type);
     }
     let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
-        bail!("verify-blob-attestation needs --key with --signature, or --bundle");
+        crate::usage_bail!("verify-blob-attestation needs --key with --signature, or --bundle");
     };
     let key = load_verifier(key_path, args.signature_digest_algorithm, &limits)?;
     let envelope = settings::read_bounded(signature, limits.max_attachment_bytes, "attestation")?;
     if !args.insecure_ignore_tlog {
-        eprintln!(
-            "Error: an envelope alone carries no transparency-log entry: verify a Sigstore bundle (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the attestation with the key alone"
-        );
-        return Ok(ExitCode::from(EXIT_DENIED));
+        return Err(settings::usage(
+            "an envelope alone carries no transparency-log entry: verify a Sigstore bundle (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the attestation with the key alone",
+        ));
     }
     match signet_verify::verify_blob_attestation(&envelope, &key, &hex, Some(predicate_type.uri()))
     {
@@ -506,37 +383,27 @@ fn verify_blob_attestation_bundle(
     hex: &str,
     predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
-    let limits = settings::limits()?;
-    let key = match &args.key {
-        Some(path) => {
-            let bytes = settings::read_bounded(path, limits.max_key_file_bytes, "public key")?;
-            Some(
-                signet_core::keys::PublicKey::parse(&bytes)
-                    .with_context(|| format!("loading the public key {}", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    let (verifier, policy) = match crate::bundles::settings(&args.certificate, key.as_ref())? {
-        Some(settings) => settings.into_parts(),
-        None => {
-            // A key without --trusted-root: the trusted root from the TUF cache.
-            let key = key.context("give --key or --certificate-identity")?;
-            let root = settings::trusted_root(None)?;
-            let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
-                .with_context(|| format!("reading the trusted root {}", root.origin))?;
-            (verifier, BundlePolicy::Key(key))
-        }
-    };
+    let authority = settings::authority(
+        args.key.as_deref(),
+        &args.certificate,
+        false,
+        args.signature_digest_algorithm,
+    )?
+    .ok_or_else(|| settings::usage("give --key or --certificate-identity"))?;
+    if authority.bundle_policy().is_none() {
+        // A key with no trusted root found: say where one comes from.
+        settings::bundle_verifier(None)?;
+    }
     let bundle = settings::read_bounded(
         bundle_path,
         BundleLimits::default().max_bundle_bytes,
         "bundle",
     )?;
     let digest: signet_core::digest::Digest = format!("sha256:{hex}").parse()?;
-    let verified = match verifier.verify(&bundle, Artifact::Digest(&digest), &policy) {
-        Ok(verified) => verified,
-        Err(failure) => {
+    let verified = match check_file_attestation(&bundle, &digest, &authority, predicate_type) {
+        None => anyhow::bail!("no trusted root to check the bundle against"),
+        Some(Ok(verified)) => verified,
+        Some(Err(FileAttestationFailure::Bundle(failure))) => {
             eprintln!(
                 "Error: {}: {} [{}]: {}",
                 bundle_path.display(),
@@ -552,34 +419,13 @@ fn verify_blob_attestation_bundle(
                 EXIT_DENIED
             }));
         }
-    };
-    let Some((_, payload)) = verified.dsse_payload() else {
-        eprintln!(
-            "Error: {}: the bundle holds a message signature, not an attestation (DSSE envelope)",
-            bundle_path.display()
-        );
-        return Ok(ExitCode::from(EXIT_DENIED));
-    };
-    let statement = match signet_core::intoto::Statement::parse(payload) {
-        Ok(statement) => statement,
-        Err(e) => {
-            eprintln!(
-                "Error: {}: the statement cannot be read: {e}",
-                bundle_path.display()
-            );
+        Some(Err(failure)) => {
+            eprintln!("Error: {}: {failure}", bundle_path.display());
             return Ok(ExitCode::from(EXIT_DENIED));
         }
     };
-    if statement.predicate_type != predicate_type.uri() {
-        eprintln!(
-            "Error: {}: the predicate type is {:?}, not {:?}",
-            bundle_path.display(),
-            statement.predicate_type,
-            predicate_type.uri()
-        );
-        return Ok(ExitCode::from(EXIT_DENIED));
-    }
-    if let (Some(identity), Some(issuer)) = (verified.identity(), verified.issuer()) {
+    let bundle = verified.bundle();
+    if let (Some(identity), Some(issuer)) = (bundle.identity(), bundle.issuer()) {
         eprintln!("Attested by {identity} (issuer {issuer})");
     }
     eprintln!("Verified OK");

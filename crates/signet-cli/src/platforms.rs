@@ -1,6 +1,6 @@
-//! Multi-platform images: `--recursive` for sign and attest, the platforms `tree` shows.
+//! Multi-platform images: `--recursive` for sign and attest, the platforms `tree` shows, and
+//! `verify --accept-index-signature`.
 
-use anyhow::Context;
 use signet_core::digest::Digest;
 use signet_core::manifest::ImageManifest;
 use signet_core::reference::{ImageReference, Repository};
@@ -8,12 +8,7 @@ use signet_oci::referrers::list_referrers;
 use signet_oci::walk::walk;
 use signet_oci::{ManifestRef, OciClient};
 use signet_sign::recursive_targets;
-use signet_verify::platform::{
-    IndexLink, IndexLinkFailure, IndexSignatures, IndexSource, gather_index_link, judge_index_link,
-};
-use signet_verify::{BundlePurpose, ImageReport, ImageVerifier, ReferrerReport};
-
-use crate::bundles::BundleSettings;
+use signet_verify::platform::{IndexSignatures, IndexSource};
 
 /// The images to sign or attest: `images` as named, or with `recursive` each one and every
 /// manifest its index reaches, pinned by digest (Cosign's `--recursive`).
@@ -164,109 +159,16 @@ pub(crate) async fn referrers(
     Ok(lines)
 }
 
-/// What verifying a platform image through its index found.
-pub(crate) enum ThroughIndex {
-    /// The index lists the image, and the index's signatures verified.
-    Verified {
-        link: Box<IndexLink>,
-        legacy: Option<Box<ImageReport>>,
-        bundles: Option<Box<ReferrerReport>>,
-    },
-    /// Not accepted, and why.
-    Denied(String),
-    /// Could not find out.
-    Undecided(anyhow::Error),
-}
-
 /// The index option of `verify`: `--accept-index-signature` (the image's own tag names the
 /// index) or `--accept-index-signature=INDEX`.
 pub(crate) fn index_signatures(flag: Option<&str>) -> anyhow::Result<IndexSignatures> {
     Ok(match flag {
         None => IndexSignatures::Ignore,
         Some("") => IndexSignatures::Accept(IndexSource::ReferenceTag),
-        Some(index) => IndexSignatures::Accept(IndexSource::Named(
-            index
-                .parse()
-                .with_context(|| format!("--accept-index-signature={index}"))?,
-        )),
+        Some(index) => IndexSignatures::Accept(IndexSource::Named(index.parse().map_err(
+            |e: signet_core::Error| {
+                crate::settings::usage(format!("--accept-index-signature={index}: {e}"))
+            },
+        )?)),
     })
-}
-
-/// Verifies `image` (whose own signatures did not verify) through the index `source` names:
-/// the index is read and must list `image`'s digest, then its signatures are verified like
-/// any image's, in both formats.
-pub(crate) async fn through_index(
-    client: &OciClient,
-    image: &ImageReference,
-    source: &IndexSource,
-    verifier: &ImageVerifier<'_>,
-    bundle_settings: Option<&BundleSettings>,
-    repository: Option<&Repository>,
-) -> ThroughIndex {
-    let Some(index) = source.index_for(image) else {
-        return ThroughIndex::Denied(
-            IndexLinkFailure::NoIndexNamed {
-                image: image.to_string(),
-            }
-            .to_string(),
-        );
-    };
-    let digest = match resolve(client, image).await {
-        Ok(d) => d,
-        Err(e) => return ThroughIndex::Undecided(e),
-    };
-    let evidence = match gather_index_link(client, image, &index).await {
-        Ok(e) => e,
-        Err(e) => return ThroughIndex::Undecided(e.into()),
-    };
-    let link = match judge_index_link(&evidence, &digest) {
-        Ok(link) => link,
-        Err(failure) => return ThroughIndex::Denied(failure.to_string()),
-    };
-    let legacy = match verifier.verify(link.index()).await {
-        Ok(report) => report,
-        Err(e) => return ThroughIndex::Undecided(e.into()),
-    };
-    let bundles = match bundle_settings {
-        Some(s) => match crate::bundles::verify(
-            client,
-            link.index(),
-            repository,
-            s,
-            &BundlePurpose::Signature,
-        )
-        .await
-        {
-            Ok(report) => Some(report),
-            Err(e) => return ThroughIndex::Undecided(e.into()),
-        },
-        None => None,
-    };
-    if legacy.is_verified() || bundles.as_ref().is_some_and(ReferrerReport::is_verified) {
-        return ThroughIndex::Verified {
-            link: Box::new(link),
-            legacy: legacy.is_verified().then(|| Box::new(legacy)),
-            bundles: bundles.filter(ReferrerReport::is_verified).map(Box::new),
-        };
-    }
-    let mut why = format!(
-        "it is {link}, but no signature of the index verified: {}",
-        legacy.summary()
-    );
-    if let Some(b) = &bundles {
-        why.push_str(&format!("; {}", b.summary()));
-    }
-    ThroughIndex::Denied(why)
-}
-
-/// The digest `image` names or resolves to.
-async fn resolve(client: &OciClient, image: &ImageReference) -> anyhow::Result<Digest> {
-    if let Some(digest) = image.digest() {
-        return Ok(digest.clone());
-    }
-    let (repository, reference) = client.open(image)?;
-    match repository.manifest(&reference).await? {
-        Some(m) => Ok(m.digest),
-        None => anyhow::bail!("{image} not found"),
-    }
 }

@@ -27,6 +27,7 @@ mod auth;
 pub mod copy;
 mod error;
 mod fetch;
+pub mod http;
 pub mod layout;
 pub mod referrers;
 mod registry;
