@@ -1,5 +1,5 @@
 //! `signet initialize` and the trusted-root fallback against a real TUF repository made by a
-//! peer: python-tuf (PyPI `tuf` 7.0.1, pinned in .ci/run) builds it with its Metadata API
+//! peer: python-tuf (PyPI `tuf` 7.0.1, pinned in scripts/test.sh) builds it with its Metadata API
 //! (`tests/tuf/make_repo.py`: consistent snapshots, ed25519 keys, the targets
 //! `trusted_root.json` and `signing_config.v0.2.json` as Sigstore's repository has them) and
 //! `python3 -m http.server` serves it on 127.0.0.1. python-tuf's own client (ngclient) checks
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Scratch, stderr};
+use crate::common::{Scratch, read, stderr};
 
 const INSTALL_TUF: &str = "pip install tuf==7.0.1";
 
@@ -216,8 +216,7 @@ fn initialize_then_verify_without_trusted_root_also_with_the_mirror_down() {
     .unwrap_or_else(|e| panic!("the cached trusted root: {e}"));
     assert_eq!(
         cached,
-        std::fs::read(shared("conformance/_trust/production/trusted_root.json"))
-            .unwrap_or_default()
+        read(shared("conformance/_trust/production/trusted_root.json"))
     );
 
     assert!(stderr(&env.verify(IDENTITY, 0)).contains("Verified OK"));
@@ -239,7 +238,7 @@ fn initialize_then_verify_without_trusted_root_also_with_the_mirror_down() {
         .arg(env.scratch.write("not-python.zip", b"not the release"))
         .assert_exit(1);
     assert!(
-        !stderr(&blob).contains("signet initialize"),
+        stderr(&blob).contains("[artifact-digest]") && !stderr(&blob).contains("signet initialize"),
         "{}",
         stderr(&blob)
     );
@@ -287,7 +286,7 @@ fn a_tampered_target_is_refused_and_nothing_is_initialized() {
         .map(|e| e.path())
         .find(|p| p.to_string_lossy().ends_with(".trusted_root.json"))
         .unwrap_or_else(|| panic!("no trusted_root.json target in {targets:?}"));
-    let mut bytes = std::fs::read(&tampered).unwrap_or_default();
+    let mut bytes = read(&tampered);
     let at = bytes.len() / 2;
     bytes[at] ^= 0x01;
     std::fs::write(&tampered, bytes).unwrap_or_else(|e| panic!("{e}"));
@@ -369,7 +368,12 @@ fn expired_cache_is_refreshed_from_the_mirror_and_refused_when_it_is_down() {
     std::thread::sleep(Duration::from_secs(4));
 
     // Expired and the mirror is down: refused, saying both.
-    let port = server.url.rsplit(':').next().unwrap_or_default().to_owned();
+    let port = server
+        .url
+        .rsplit(':')
+        .next()
+        .expect("a port in the server URL")
+        .to_owned();
     drop(server);
     let err = stderr(&env.verify(IDENTITY, 2));
     assert!(
@@ -411,4 +415,124 @@ impl TufCacheLayout {
     fn target(&self, name: &str) -> PathBuf {
         self.metadata.join("targets").join(name)
     }
+}
+
+/// Issue 11: every command that checks a transparency-log entry takes its trusted root from
+/// `--trusted-root`, else from the TUF cache — `verify --key`, `verify-attestation --key` and
+/// `verify-blob --key --bundle` alike, as Cosign takes its TUF root for all of them. The TUF
+/// repository (built by python-tuf) serves the local Sigstore mock's trusted root; the key's
+/// signatures and attestations are logged in the mock's Rekor.
+#[test]
+fn key_signatures_are_checked_against_the_tuf_cache_without_trusted_root() {
+    use crate::keyless::SigstoreMock;
+    use crate::util::{Registry, make_sample_image};
+
+    let mock = SigstoreMock::start();
+    let registry = Registry::start();
+    let env = Env::new();
+    let (key, public) = env.scratch.key_pair("cosign");
+    let root = mock.out("trusted_root.json");
+    let digest = make_sample_image(&registry.host(), "app", "v1", crate::common::sha256);
+    let image = format!("{}/app@{digest}", registry.host());
+    env.signet()
+        .args(["sign", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    let predicate = env
+        .scratch
+        .write("prov.json", br#"{"builder": {"id": "x"}}"#);
+    env.signet()
+        .args(["attest", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .args(["--type", "slsaprovenance", "--predicate"])
+        .arg(&predicate)
+        .arg(&image)
+        .assert_success();
+    let file = env.scratch.write("release.tar", b"a release\n");
+    env.signet()
+        .args(["sign-blob", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .args(["--bundle", "release.sigstore.json"])
+        .arg(&file)
+        .assert_success();
+    let verify = |code: i32| {
+        let image_out = env
+            .signet()
+            .args(["verify", "--key"])
+            .arg(&public)
+            .arg(&image)
+            .assert_exit(code);
+        let attestation_out = env
+            .signet()
+            .args(["verify-attestation", "--type", "slsaprovenance", "--key"])
+            .arg(&public)
+            .arg(&image)
+            .assert_exit(code);
+        (image_out, attestation_out)
+    };
+
+    // No cache and no --trusted-root: the log entries cannot be checked; the hint says how.
+    let (out, att) = verify(1);
+    for out in [&out, &att] {
+        assert!(
+            stderr(out).contains("no trusted root was given to check it against")
+                && stderr(out).contains("signet initialize"),
+            "{}",
+            stderr(out)
+        );
+    }
+    let blob = env
+        .signet()
+        .args(["verify-blob", "--key"])
+        .arg(&public)
+        .args(["--bundle", "release.sigstore.json"])
+        .arg(&file)
+        .assert_exit(2);
+    assert!(
+        stderr(&blob).contains("signet initialize"),
+        "{}",
+        stderr(&blob)
+    );
+
+    // `signet initialize` from a TUF repository serving the mock's trusted root: every
+    // command now checks the entries against it, without --trusted-root.
+    let dir = env.repo();
+    python(&[
+        "build",
+        "--out",
+        &dir.to_string_lossy(),
+        "--target",
+        &format!("trusted_root.json={}", root.display()),
+    ]);
+    let server = Server::start(&dir);
+    env.initialize(&server, 0);
+    verify(0);
+    let blob = env
+        .signet()
+        .args(["verify-blob", "--key"])
+        .arg(&public)
+        .args(["--bundle", "release.sigstore.json"])
+        .arg(&file)
+        .assert_success();
+    assert!(stderr(&blob).contains("Verified OK"), "{}", stderr(&blob));
+
+    // A cache of another Sigstore instance's root: the entries are refused, naming the check.
+    let other = Env::new();
+    build_repo(&other.repo(), &[]);
+    let server = Server::start(&other.repo());
+    other.initialize(&server, 0);
+    let out = other
+        .signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg(&image)
+        .assert_exit(1);
+    assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
 }

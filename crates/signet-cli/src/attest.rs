@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use signet_core::digest::{DigestAlgorithm, digest_reader};
 use signet_core::intoto::PredicateType;
-use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
@@ -48,9 +47,7 @@ fn load_verifier(
     hash: Option<crate::args::HashName>,
     limits: &signet_core::limits::Limits,
 ) -> anyhow::Result<KeyVerifier> {
-    let bytes = settings::read_bounded(key, limits.max_key_file_bytes, "public key")?;
-    let public = PublicKey::parse(&bytes)
-        .with_context(|| format!("loading the public key {}", key.display()))?;
+    let public = crate::runtime()?.block_on(settings::public_key(key, limits))?;
     Ok(match settings::hash(hash) {
         Some(h) => KeyVerifier::with_hash(public, h),
         None => KeyVerifier::new(public),
@@ -82,10 +79,10 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let key = settings::load_private_key(key_path, &limits)?;
+    let key = settings::signing_key(key_path, &limits).await?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let targets = crate::platforms::expand(&client, &[image], args.recursive).await?;
-    let attester = ImageAttester::new(&client, &key);
+    let attester = ImageAttester::new(&client, key.as_ref());
     let attester = match &rekor {
         Some(log) => attester.with_transparency_log(log),
         None => attester,
@@ -144,7 +141,8 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let key = settings::load_private_key(key_path, &limits)?;
+    let runtime = crate::runtime()?;
+    let key = runtime.block_on(settings::signing_key(key_path, &limits))?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
     let name = args
@@ -152,14 +150,14 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.file.display().to_string());
-    let envelope = signet_sign::attest_blob(
-        &key,
+    let envelope = runtime.block_on(signet_sign::attest_blob(
+        key.as_ref(),
         std::io::BufReader::with_capacity(1 << 20, file),
         &name,
         &predicate_type,
         predicate,
         settings::now_unix(),
-    )?;
+    ))?;
     match &args.output_attestation {
         Some(path) => {
             write_key_file(path, &envelope, 0o644, Overwrite::Replace)?;
@@ -295,7 +293,8 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
         &args.certificate,
         args.insecure_ignore_tlog,
         args.signature_digest_algorithm,
-    )?
+    )
+    .await?
     .ok_or_else(|| {
         settings::usage(
             "verify-attestation needs to know who must have attested: pass --key, or --certificate-identity with --certificate-oidc-issuer",
@@ -383,13 +382,14 @@ fn verify_blob_attestation_bundle(
     hex: &str,
     predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
-    let authority = settings::authority(
-        args.key.as_deref(),
-        &args.certificate,
-        false,
-        args.signature_digest_algorithm,
-    )?
-    .ok_or_else(|| settings::usage("give --key or --certificate-identity"))?;
+    let authority = crate::runtime()?
+        .block_on(settings::authority(
+            args.key.as_deref(),
+            &args.certificate,
+            false,
+            args.signature_digest_algorithm,
+        ))?
+        .ok_or_else(|| settings::usage("give --key or --certificate-identity"))?;
     if authority.bundle_policy().is_none() {
         // A key with no trusted root found: say where one comes from.
         settings::bundle_verifier(None)?;

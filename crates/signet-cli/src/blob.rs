@@ -6,12 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use signet_core::digest::DigestAlgorithm;
-use signet_core::keys::PublicKey;
+use signet_keys::{KeyReference, SigningKey};
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_verify::bundle::{BundlePolicy, FileInput};
 use signet_verify::{KeyVerifier, decode_signature_file};
 
-use crate::args::{SignBlobArgs, VerifyBlobArgs};
+use crate::args::{KeylessArgs, SignBlobArgs, VerifyBlobArgs};
 use crate::{output, settings};
 
 /// Decrypts the key and signs `path`. For a file (not stdin) the key is decrypted (scrypt,
@@ -22,14 +22,15 @@ fn sign_file(
     pending: &settings::PendingKey<'_>,
     path: &Path,
     limits: &signet_core::limits::Limits,
+    runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<(signet_core::keys::PrivateKey, signet_sign::BlobSignature)> {
     if path.as_os_str() == "-" {
         let key = pending.decrypt()?;
-        let signed = signet_sign::sign_blob(
+        let signed = runtime.block_on(signet_sign::sign_blob(
             &key,
             settings::open_input(path)?,
             limits.max_unhashed_blob_bytes,
-        )?;
+        ))?;
         return Ok((key, signed));
     }
     let input = settings::open_input(path)?;
@@ -44,10 +45,10 @@ fn sign_file(
     });
     let key = key?;
     let mut digests = digest?;
-    if signet_sign::SigningKey::prehash(&key) == Some(DigestAlgorithm::Sha256)
+    if SigningKey::digest_algorithm(&key) == Some(DigestAlgorithm::Sha256)
         && let Some(digest) = digests.pop()
     {
-        let signature = signet_sign::SigningKey::sign_prehashed(&key, &digest)?;
+        let signature = runtime.block_on(SigningKey::sign_digest(&key, &digest))?;
         return Ok((
             key,
             signet_sign::BlobSignature {
@@ -56,12 +57,27 @@ fn sign_file(
             },
         ));
     }
-    let signed = signet_sign::sign_blob(
+    let signed = runtime.block_on(signet_sign::sign_blob(
         &key,
         settings::open_input(path)?,
         limits.max_unhashed_blob_bytes,
-    )?;
+    ))?;
     Ok((key, signed))
+}
+
+/// Signs `path` with a key on a token or in a KMS: the file is hashed here as a stream, only
+/// the digest goes to the key.
+fn sign_file_with(
+    key: &dyn SigningKey,
+    path: &Path,
+    limits: &signet_core::limits::Limits,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<signet_sign::BlobSignature> {
+    Ok(runtime.block_on(signet_sign::sign_blob(
+        key,
+        settings::open_input(path)?,
+        limits.max_unhashed_blob_bytes,
+    ))?)
 }
 
 pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
@@ -70,7 +86,7 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
             args.output_signature.is_none(),
             "keyless signing writes the signature inside the bundle (--bundle); --output-signature is for --key"
         );
-        return crate::keyless::sign_blob(
+        return sign_blob_keylessly(
             &args.keyless,
             args.bundle.as_deref(),
             args.tlog_upload,
@@ -97,15 +113,27 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let limits = settings::limits()?;
-    let pending = settings::read_private_key(key_path, &limits)?;
-    eprintln!("Using payload from: {}", args.file.display());
-    let (key, signed) = sign_file(&pending, &args.file, &limits)?;
+    let runtime = crate::runtime()?;
+    let (key, signed): (Box<dyn SigningKey>, _) = match settings::key_reference(key_path)? {
+        KeyReference::File(path) => {
+            let pending = settings::read_private_key(&path, &limits)?;
+            eprintln!("Using payload from: {}", args.file.display());
+            let (key, signed) = sign_file(&pending, &args.file, &limits, &runtime)?;
+            (Box::new(key), signed)
+        }
+        _ => {
+            let key = runtime.block_on(settings::signing_key(key_path, &limits))?;
+            eprintln!("Using payload from: {}", args.file.display());
+            let signed = sign_file_with(key.as_ref(), &args.file, &limits, &runtime)?;
+            (key, signed)
+        }
+    };
     if let Some((uploader, bundle_path)) = log {
         let digest = signed.digest.as_ref().context(
             "this key signs whole messages (Ed25519); signet records SHA-256 digests of files in the log",
         )?;
-        let public = signet_sign::SigningKey::public_key(&key)?;
-        let bundle = crate::runtime()?
+        let public = key.public_key()?;
+        let bundle = runtime
             .block_on(uploader.record_blob(digest, &signed.signature, &public))
             .with_context(|| format!("recording the signature in {}", uploader.url()))?;
         write_key_file(bundle_path, &bundle, 0o644, Overwrite::Replace)?;
@@ -144,9 +172,7 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
         crate::usage_bail!("verify-blob needs --key with --signature");
     };
     let limits = settings::limits()?;
-    let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
-    let key = PublicKey::parse(&key_bytes)
-        .with_context(|| format!("loading the public key {}", key_path.display()))?;
+    let key = crate::runtime()?.block_on(settings::public_key(key_path, &limits))?;
     let verifier = match settings::hash(args.signature_digest_algorithm) {
         Some(h) => KeyVerifier::with_hash(key, h),
         None => KeyVerifier::new(key),
@@ -190,7 +216,8 @@ fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Resu
         &args.certificate_oidc_issuer,
     ) {
         (Some(path), None, None) => {
-            BundlePolicy::Key(settings::public_key(path, None)?.key().clone())
+            let limits = settings::limits()?;
+            BundlePolicy::Key(crate::runtime()?.block_on(settings::public_key(path, &limits))?)
         }
         (None, Some(identity), Some(issuer)) => BundlePolicy::identity(identity, issuer),
         _ => {
@@ -205,4 +232,27 @@ fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Resu
     let mut reader = settings::open_input(&args.file)?;
     let outcome = verifier.verify_file(&bundle, FileInput::Reader(&mut reader), &policy, limit);
     output::file_bundle(bundle_path, outcome)
+}
+
+/// `signet sign-blob --identity-token T (--signing-config F | --fulcio-url U --rekor-url U
+/// [--timestamp-server-url U]) --trusted-root R --bundle OUT FILE`.
+fn sign_blob_keylessly(
+    args: &KeylessArgs,
+    bundle: Option<&Path>,
+    tlog_upload: bool,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    crate::usage_ensure!(
+        tlog_upload,
+        "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
+    );
+    let bundle = bundle.ok_or_else(|| {
+        settings::usage("keyless signing writes a Sigstore bundle: pass --bundle FILE")
+    })?;
+    // The configuration first: a missing trusted root or service says so before the token
+    // is looked at (or requested from the CI system).
+    let services = crate::keyless::services(args)?;
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    let token = crate::keyless::token(args)?;
+    crate::keyless::sign_file(token, services, &root, bundle, file)
 }

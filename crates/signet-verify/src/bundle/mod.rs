@@ -56,8 +56,8 @@ use sigstore_verify::types::{
 use sigstore_verify::{Policy, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 use x509_cert::der::Decode;
 
-pub use failure::{BundleCheck, BundleFailure};
-pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow};
+pub use failure::{BundleCheck, BundleFailure, FailureHint};
+pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow, IdentityRegex};
 pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
 
 /// The trusted-root media types signet reads.
