@@ -103,15 +103,17 @@ async fn append_attestation(
         .replacing(args.replace)
         .with_attachment_repository(settings::signature_repository()?);
     for image in images {
-        let attested = attester
-            .attest(
+        let attested = crate::progress::while_running(
+            "Uploading the attestation",
+            attester.attest(
                 image,
                 predicate_type,
                 predicate.clone(),
                 settings::now_unix(),
-            )
-            .await
-            .with_context(|| format!("attesting {image}"))?;
+            ),
+        )
+        .await
+        .with_context(|| format!("attesting {image}"))?;
         if attested.resolved_from_tag {
             eprintln!(
                 "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",

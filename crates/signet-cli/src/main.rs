@@ -28,6 +28,7 @@ mod args;
 mod attachments;
 mod attest;
 mod blob;
+mod completion;
 mod conformance;
 mod image;
 mod keyless;
@@ -35,9 +36,11 @@ mod keys;
 mod output;
 mod platforms;
 mod policy;
+mod progress;
 mod settings;
 mod transfer;
 mod trust;
+mod version;
 
 use std::process::ExitCode;
 
@@ -50,6 +53,7 @@ pub(crate) const EXIT_UNDECIDED: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = args::parse();
+    progress::set_quiet(cli.quiet);
     // A verification that fails to run could not find out; it must not look like a denial.
     let error_code = match &cli.command {
         Command::Verify(_)
@@ -127,6 +131,9 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
         Command::Conformance(c) => deadline(Box::new(move || conformance::run(&c))),
         Command::Initialize(a) => deadline(Box::new(move || trust::initialize(&a))),
+        Command::Version(a) => version::version(&a),
+        Command::Completion(a) => completion::completion(&a),
+        Command::Manpages(a) => completion::manpages(&a),
     };
     match result {
         Ok(code) => code,
