@@ -171,6 +171,9 @@ pub(crate) async fn tree(args: &TreeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The artifact type of a Notary Project signature referrer.
+const NOTARY_SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
+
 /// What [`tree`] prints for one image: a title and its leaves, grouped (attestations by
 /// predicate type) or not.
 struct Section {
@@ -223,7 +226,33 @@ async fn attached(
         };
         sections.push(Section { title, groups });
     }
-    for referrer in crate::platforms::referrers(client, image, repository).await? {
+    let notation =
+        signet_verify::notation::gather_notation_signatures(client, image, repository).await?;
+    if !notation.signatures.is_empty() {
+        sections.push(Section {
+            title: format!("🖋 Notary Project signatures at {}", notation.source),
+            groups: vec![(
+                None,
+                notation
+                    .signatures
+                    .iter()
+                    .map(|signature| {
+                        let format = match &signature.content {
+                            Ok((media_type, _)) => media_type.clone(),
+                            Err(why) => format!("unreadable: {why}"),
+                        };
+                        format!("{} ({format})", signature.manifest)
+                    })
+                    .collect(),
+            )],
+        });
+    }
+    // Every other referrer (Notary Project signatures are listed above).
+    for referrer in crate::platforms::referrers(client, image, repository)
+        .await?
+        .into_iter()
+        .filter(|r| r.kind != NOTARY_SIGNATURE_ARTIFACT_TYPE)
+    {
         sections.push(Section {
             title: format!(
                 "🔗 {} artifacts via OCI referrer: {}",

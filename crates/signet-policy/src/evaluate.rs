@@ -67,7 +67,7 @@ impl<'a> PolicyEvaluator<'a> {
         };
         let index = match evidence
             .as_ref()
-            .and_then(|e| needs_index_path(self.policy, image, e))
+            .and_then(|e| needs_index_path(self.policy, image, e, now_unix))
         {
             Some(index) => match self.gather_index_path(image, &index).await {
                 Ok(path) => Some(path),
@@ -120,6 +120,7 @@ fn needs_index_path(
     policy: &TrustPolicy,
     image: &ImageReference,
     evidence: &ImageEvidence,
+    now_unix: i64,
 ) -> Option<ImageReference> {
     image.digest()?;
     let repository = image.repository_name();
@@ -127,7 +128,7 @@ fn needs_index_path(
         .matching(&repository)
         .iter()
         .filter_map(|p| p.signatures.as_ref())
-        .filter(|req| !judge_signatures(policy, req, &repository, evidence).passed)
+        .filter(|req| !judge_signatures(policy, req, &repository, evidence, now_unix).passed)
         .find_map(|req| match &req.index_signatures {
             IndexSignatures::Accept(source) => source.index_for(image),
             IndexSignatures::Ignore => None,
@@ -151,7 +152,7 @@ fn undecided(
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -271,10 +272,10 @@ fn judge_one_policy(
 ) -> PolicyResult {
     let mut requirements = Vec::new();
     if let Some(req) = &policy.signatures {
-        let own = judge_signatures(trust, req, repository, evidence);
+        let own = judge_signatures(trust, req, repository, evidence, now_unix);
         requirements.push(match (index, &req.index_signatures) {
             (Some(path), IndexSignatures::Accept(_)) if !own.passed => {
-                judge_through_index(trust, req, repository, evidence, path, own)
+                judge_through_index(trust, req, repository, evidence, path, own, now_unix)
             }
             _ => own,
         });
@@ -300,6 +301,7 @@ fn judge_through_index(
     evidence: &ImageEvidence,
     path: &IndexPathEvidence,
     own: RequirementResult,
+    now_unix: i64,
 ) -> RequirementResult {
     let link = match judge_index_link(&path.link, evidence.digest()) {
         Ok(link) => link,
@@ -313,7 +315,7 @@ fn judge_through_index(
     let Some(index_evidence) = path.evidence.as_ref() else {
         return own;
     };
-    let through = judge_signatures(trust, req, repository, index_evidence);
+    let through = judge_signatures(trust, req, repository, index_evidence, now_unix);
     if through.passed {
         RequirementResult {
             requirement: own.requirement,
@@ -358,6 +360,18 @@ fn signed_by(
     repository: &str,
     keyless: bool,
 ) -> Result<String, String> {
+    // Notary Project signatures: one that passes under the authority's statement.
+    if let Some(Finding::NotarySignatures(report)) = check
+        .findings()
+        .iter()
+        .find(|f| matches!(f, Finding::NotarySignatures(_)))
+    {
+        let (passed, reason, found) = crate::notation::notation_requirement(report, "");
+        return match found.first().and_then(|e| e.layer.clone()) {
+            Some(manifest) if passed => Ok(manifest),
+            _ => Err(reason),
+        };
+    }
     // Cosign v3's format: a signature bundle referring to the image. A bundle refused only
     // because an identity regex matched part of the claim is worth saying instead of "no
     // signature by this identity" (a regex ported from Cosign).
@@ -440,6 +454,7 @@ fn judge_signatures(
     req: &SignatureRequirement,
     repository: &str,
     evidence: &ImageEvidence,
+    now_unix: i64,
 ) -> RequirementResult {
     let description = format!(
         "signatures: {} of [{}]{}",
@@ -460,6 +475,14 @@ fn judge_signatures(
     for name in &req.authorities {
         let outcome = match trust.verify_authority_or_reason(name) {
             Ok((authority, keyless)) => {
+                // Notary Project signatures are judged at the evaluation's time, not the clock.
+                let authority = match authority {
+                    signet_verify::Authority::Notation(n) => {
+                        signet_verify::Authority::Notation(n.at(std::time::UNIX_EPOCH
+                            + std::time::Duration::from_secs(u64::try_from(now_unix).unwrap_or(0))))
+                    }
+                    other => other,
+                };
                 let check = judge_image(evidence, &authority, &question);
                 signed_by(&check, req, repository, keyless)
             }

@@ -25,8 +25,12 @@ use crate::attestation::{
     AttestationAuthority, AttestationOptions, AttestationReport, Retained, judge_attestations_with,
 };
 use crate::bundle::{BundlePolicy, BundleVerifier};
-use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve};
+use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve, resolve_descriptor};
 use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
+use crate::notation::{
+    NotationAuthority, NotationEvidence, NotationRejection, NotationReport, judge_notation,
+    read_notation_signatures,
+};
 use crate::platform::{
     IndexLink, IndexLinkFailure, IndexSignatures, IndexSource, gather_index_link, judge_index_link,
 };
@@ -47,6 +51,9 @@ pub enum Authority {
     /// A keyless identity: a Fulcio certificate for this identity and issuer, chaining to a
     /// trusted root, with its transparency-log entry.
     Identity(IdentityAuthority),
+    /// Notary Project (Notation) signatures under a trust policy statement and the
+    /// certificates of its trust stores.
+    Notation(NotationAuthority),
 }
 
 /// A public key, and how its signatures' transparency-log entries are checked.
@@ -127,6 +134,7 @@ impl Authority {
         match self {
             Self::Key(k) => k.trusted_root.is_some(),
             Self::Identity(_) => true,
+            Self::Notation(_) => false,
         }
     }
 
@@ -140,6 +148,7 @@ impl Authority {
                 .as_deref()
                 .map(|root| (root, BundlePolicy::Key(k.key.key().clone()))),
             Self::Identity(i) => Some((&*i.trusted_root, i.identity.clone())),
+            Self::Notation(_) => None,
         }
     }
 }
@@ -202,12 +211,22 @@ pub struct EvidenceNeeds {
     /// Read only referrers annotated with this predicate type (a hint to skip reads; every
     /// bundle read is still checked against its signed statement). `None`: all of them.
     pub referrer_predicate_type: Option<String>,
+    /// Notary Project signatures attached as OCI referrers (the image manifest is read for
+    /// the descriptor they sign).
+    pub notation: bool,
 }
 
 impl EvidenceNeeds {
     /// What answering `question` for `authority` needs.
     pub fn for_question(authority: &Authority, question: &Question) -> Self {
+        if let Authority::Notation(_) = authority {
+            return Self {
+                notation: matches!(question, Question::Signature { .. }),
+                ..Self::default()
+            };
+        }
         Self {
+            notation: false,
             signatures: matches!(question, Question::Signature { .. }),
             attestations: matches!(question, Question::Attestation { .. }),
             referrers: authority.reads_bundles(),
@@ -230,6 +249,7 @@ impl EvidenceNeeds {
             attestations: self.attestations || other.attestations,
             referrers: self.referrers || other.referrers,
             referrer_predicate_type,
+            notation: self.notation || other.notation,
         }
     }
 }
@@ -244,6 +264,7 @@ pub struct ImageEvidence {
     signatures: Option<Result<AttachmentEvidence, Arc<Error>>>,
     attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
     referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
+    notation: Option<Result<NotationEvidence, Arc<Error>>>,
 }
 
 impl ImageEvidence {
@@ -262,7 +283,19 @@ impl ImageEvidence {
             signatures,
             attestations,
             referrers,
+            notation: None,
         }
+    }
+
+    /// Adds Notary Project signatures read by hand (`None`: not read).
+    pub fn with_notation(mut self, notation: Option<Result<NotationEvidence, Arc<Error>>>) -> Self {
+        self.notation = notation;
+        self
+    }
+
+    /// The Notary Project signatures, if they were asked for.
+    pub fn notation(&self) -> Option<&Result<NotationEvidence, Arc<Error>>> {
+        self.notation.as_ref()
     }
 
     /// The image as asked for.
@@ -301,6 +334,7 @@ impl ImageEvidence {
             self.signatures.as_ref().and_then(|r| r.as_ref().err()),
             self.attestations.as_ref().and_then(|r| r.as_ref().err()),
             self.referrers.as_ref().and_then(|r| r.as_ref().err()),
+            self.notation.as_ref().and_then(|r| r.as_ref().err()),
         ]
         .into_iter()
         .flatten()
@@ -351,7 +385,11 @@ impl<'a> Verifier<'a> {
         image: &ImageReference,
         needs: &EvidenceNeeds,
     ) -> Result<ImageEvidence, Error> {
-        let resolved = resolve(self.client, image).await?;
+        let resolved = if needs.notation {
+            resolve_descriptor(self.client, image).await?
+        } else {
+            resolve(self.client, image).await?
+        };
         let read = |kind: Attachment, wanted: bool| {
             let resolved = &resolved;
             async move {
@@ -387,10 +425,21 @@ impl<'a> Verifier<'a> {
                 .map_err(Arc::new),
             )
         };
-        let (signatures, attestations, referrers) = futures_util::future::join3(
+        let notation = async {
+            if !needs.notation {
+                return None;
+            }
+            Some(
+                read_notation_signatures(self.client, image, &resolved, self.signature_repository)
+                    .await
+                    .map_err(Arc::new),
+            )
+        };
+        let (signatures, attestations, referrers, notation) = futures_util::future::join4(
             read(Attachment::Signature, needs.signatures),
             read(Attachment::Attestation, needs.attestations),
             referrers,
+            notation,
         )
         .await;
         let Resolved {
@@ -405,6 +454,7 @@ impl<'a> Verifier<'a> {
             signatures,
             attestations,
             referrers,
+            notation,
         })
     }
 
@@ -496,6 +546,9 @@ pub fn judge_image(
     authority: &Authority,
     question: &Question,
 ) -> ImageCheck {
+    if let Authority::Notation(notation) = authority {
+        return judge_notation_image(evidence, notation, question);
+    }
     let mut findings = Vec::new();
     match question {
         Question::Signature { annotations } => {
@@ -503,7 +556,7 @@ pub fn judge_image(
                 required_annotations: annotations.clone(),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
-                    Authority::Identity(_) => TlogPolicy::Require,
+                    Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,
                 },
             };
             let legacy = match authority {
@@ -515,6 +568,7 @@ pub fn judge_image(
                     verifier: &i.trusted_root,
                     policy: &i.identity,
                 },
+                Authority::Notation(n) => return judge_notation_image(evidence, n, question),
             };
             findings.push(match evidence.signatures.as_ref() {
                 Some(Ok(signatures)) => {
@@ -540,7 +594,7 @@ pub fn judge_image(
                 predicate_type: Some(predicate_type.uri().to_owned()),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
-                    Authority::Identity(_) => TlogPolicy::Require,
+                    Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,
                 },
                 keep: *keep,
             };
@@ -553,6 +607,7 @@ pub fn judge_image(
                     verifier: &i.trusted_root,
                     policy: &i.identity,
                 },
+                Authority::Notation(n) => return judge_notation_image(evidence, n, question),
             };
             findings.push(match evidence.attestations.as_ref() {
                 Some(Ok(attestations)) => Finding::CosignAttestations(judge_attestations_with(
@@ -603,6 +658,44 @@ pub fn judge_image(
     }
 }
 
+/// A Notation authority's answer: its signatures are Notary Project signatures only, and
+/// they sign images, not attestations.
+fn judge_notation_image(
+    evidence: &ImageEvidence,
+    authority: &NotationAuthority,
+    question: &Question,
+) -> ImageCheck {
+    let finding = match (question, evidence.notation.as_ref()) {
+        (Question::Attestation { .. }, _) => {
+            Finding::NotarySignatures(crate::notation::NotationReport::not_applicable(
+                evidence.image.clone(),
+                "Notary Project signatures sign images, not attestations",
+            ))
+        }
+        (Question::Signature { annotations }, Some(Ok(notation))) => Finding::NotarySignatures(
+            judge_notation(notation, authority, annotations, authority.time()),
+        ),
+        (Question::Signature { .. }, Some(Err(error))) => Finding::Unreadable {
+            format: Format::NotarySignature,
+            error: Arc::clone(error),
+        },
+        (Question::Signature { .. }, None) => Finding::Unreadable {
+            format: Format::NotarySignature,
+            error: Arc::new(Error::NotGathered {
+                what: "Notary Project signatures",
+            }),
+        },
+    };
+    ImageCheck {
+        image: evidence.image.clone(),
+        digest: Some(evidence.digest.clone()),
+        resolved_from_tag: evidence.resolved_from_tag,
+        findings: vec![finding],
+        unresolved: None,
+        through_index: None,
+    }
+}
+
 /// A format signet reads signatures and attestations in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -613,6 +706,8 @@ pub enum Format {
     CosignAttestation,
     /// Sigstore bundles attached as OCI 1.1 referrers (Cosign v3).
     SigstoreBundle,
+    /// Notary Project signatures attached as OCI 1.1 referrers (Notation).
+    NotarySignature,
 }
 
 impl fmt::Display for Format {
@@ -621,6 +716,7 @@ impl fmt::Display for Format {
             Self::CosignSignature => "Cosign signatures",
             Self::CosignAttestation => "Cosign attestations",
             Self::SigstoreBundle => "Sigstore bundles",
+            Self::NotarySignature => "Notary Project signatures",
         })
     }
 }
@@ -635,6 +731,8 @@ pub enum Finding {
     CosignAttestations(AttestationReport),
     /// The referrer bundles, each verified or rejected with its check.
     SigstoreBundles(ReferrerReport),
+    /// The Notary Project signatures, each verified or rejected with its check.
+    NotarySignatures(NotationReport),
     /// The format could not be read: nothing is known from it.
     Unreadable {
         /// Which format.
@@ -651,6 +749,7 @@ impl Finding {
             Self::CosignSignatures(_) => Format::CosignSignature,
             Self::CosignAttestations(_) => Format::CosignAttestation,
             Self::SigstoreBundles(_) => Format::SigstoreBundle,
+            Self::NotarySignatures(_) => Format::NotarySignature,
             Self::Unreadable { format, .. } => *format,
         }
     }
@@ -661,6 +760,7 @@ impl Finding {
             Self::CosignSignatures(r) => r.is_verified(),
             Self::CosignAttestations(r) => r.is_verified(),
             Self::SigstoreBundles(r) => r.is_verified(),
+            Self::NotarySignatures(r) => r.is_verified(),
             Self::Unreadable { .. } => false,
         }
     }
@@ -698,6 +798,19 @@ impl Finding {
                     reason: b.failure.to_string(),
                 })
                 .collect(),
+            Self::NotarySignatures(r) => r
+                .rejected()
+                .iter()
+                .map(|n| Rejection {
+                    format: Format::NotarySignature,
+                    entry: format!("notation signature {}", n.manifest),
+                    check: n.failure.code(),
+                    reason: match &n.failure {
+                        NotationRejection::Signature(f) => format!("{f}: {}", f.detail()),
+                        other => other.to_string(),
+                    },
+                })
+                .collect(),
             Self::Unreadable { .. } => Vec::new(),
         }
     }
@@ -708,6 +821,7 @@ impl Finding {
             Self::CosignSignatures(r) => r.summary(),
             Self::CosignAttestations(r) => r.summary(),
             Self::SigstoreBundles(r) => r.summary(),
+            Self::NotarySignatures(r) => r.summary(),
             Self::Unreadable { format, error } => {
                 format!(
                     "{format} could not be read: {}",
