@@ -224,6 +224,115 @@ pub struct Accuracy {
     pub micros: Option<u16>,
 }
 
+/// Most digits of a fractional second kept (nanoseconds).
+const MAX_FRACTION_DIGITS: usize = 9;
+
+/// An ASN.1 `GeneralizedTime` as DER (X.690 11.7) allows it: UTC (`Z`), seconds present,
+/// and optionally a fraction of a second without trailing zeros (`20261128013809.054Z`).
+///
+/// RFC 3161 (2.4.2) lets a TSA write `genTime` this way, and sigstore-python's test TSA,
+/// sigstore-js's mock TSA and several commercial TSAs do. `der::asn1::GeneralizedTime`
+/// implements RFC 5280's stricter profile (no fraction), which is right for certificates but
+/// refuses such tokens (RustCrypto/formats#2061), so `TstInfo` uses this type instead.
+/// At most nine fraction digits (nanoseconds) are read.
+#[derive(Copy, Clone, Debug, Eq, PartialEq)]
+pub struct GeneralizedTimeWithFraction {
+    whole_seconds: GeneralizedTime,
+    nanoseconds: u32,
+}
+
+impl GeneralizedTimeWithFraction {
+    /// The time, including its fraction of a second.
+    pub fn to_system_time(&self) -> std::time::SystemTime {
+        self.whole_seconds.to_system_time() + std::time::Duration::from_nanos(self.nanoseconds.into())
+    }
+
+    /// The fraction of a second, in nanoseconds.
+    pub fn subsec_nanos(&self) -> u32 {
+        self.nanoseconds
+    }
+}
+
+impl der::FixedTag for GeneralizedTimeWithFraction {
+    const TAG: der::Tag = der::Tag::GeneralizedTime;
+}
+
+impl<'a> der::DecodeValue<'a> for GeneralizedTimeWithFraction {
+    fn decode_value<R: der::Reader<'a>>(reader: &mut R, header: der::Header) -> der::Result<Self> {
+        use der::FixedTag;
+        let invalid = || Self::TAG.value_error();
+        let length = usize::try_from(header.length)?;
+        // YYYYMMDDhhmmss, then `.` and 1..=9 digits, then `Z`.
+        if !(15..=15 + 1 + MAX_FRACTION_DIGITS).contains(&length) || length == 16 {
+            return Err(invalid());
+        }
+        let mut bytes = [0u8; 15 + 1 + MAX_FRACTION_DIGITS];
+        let bytes = &mut bytes[..length];
+        reader.read_into(bytes)?;
+        let (digits, rest) = bytes.split_at(14);
+        let (fraction, zone) = rest.split_at(rest.len() - 1);
+        if zone != b"Z" || !digits.iter().all(u8::is_ascii_digit) {
+            return Err(invalid());
+        }
+        let number = |range: std::ops::Range<usize>| {
+            digits[range]
+                .iter()
+                .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'))
+        };
+        let two = |at: usize| u8::try_from(number(at..at + 2)).map_err(|_| invalid());
+        let datetime = der::DateTime::new(number(0..4), two(4)?, two(6)?, two(8)?, two(10)?, two(12)?)
+            .map_err(|_| invalid())?;
+        let nanoseconds = match fraction {
+            [] => 0,
+            // X.690 11.7.3: no trailing zeros, and no decimal point without digits.
+            [b'.', decimals @ ..]
+                if !decimals.is_empty()
+                    && decimals.iter().all(u8::is_ascii_digit)
+                    && decimals.last() != Some(&b'0') =>
+            {
+                let mut nanos = 0u32;
+                for position in 0..MAX_FRACTION_DIGITS {
+                    nanos = nanos * 10 + decimals.get(position).map_or(0, |d| u32::from(d - b'0'));
+                }
+                nanos
+            }
+            _ => return Err(invalid()),
+        };
+        Ok(Self {
+            whole_seconds: GeneralizedTime::from_date_time(datetime),
+            nanoseconds,
+        })
+    }
+}
+
+impl der::EncodeValue for GeneralizedTimeWithFraction {
+    fn value_len(&self) -> der::Result<der::Length> {
+        let fraction = fraction_digits(self.nanoseconds);
+        let extra = if fraction.is_empty() { 0 } else { 1 + fraction.len() };
+        der::Length::try_from(15 + extra)
+    }
+
+    fn encode_value(&self, writer: &mut impl der::Writer) -> der::Result<()> {
+        // The whole seconds as RFC 5280 writes them, with the fraction before the `Z`.
+        let mut whole = Vec::with_capacity(17);
+        der::Encode::encode_to_vec(&self.whole_seconds, &mut whole)?;
+        let value = whole.get(2..16).ok_or_else(|| der::Tag::GeneralizedTime.value_error())?;
+        writer.write(value)?;
+        let fraction = fraction_digits(self.nanoseconds);
+        if !fraction.is_empty() {
+            writer.write_byte(b'.')?;
+            writer.write(fraction.as_bytes())?;
+        }
+        writer.write_byte(b'Z')
+    }
+}
+
+/// The fraction of a second as DER writes it: no trailing zeros, empty for zero.
+fn fraction_digits(nanoseconds: u32) -> String {
+    let digits = format!("{nanoseconds:09}");
+    digits.trim_end_matches('0').to_owned()
+}
+
 /// TSTInfo - the actual timestamp token info
 /// RFC 3161 Section 2.4.2
 #[derive(Clone, Debug, Eq, PartialEq, Sequence)]
@@ -236,8 +345,9 @@ pub struct TstInfo {
     pub message_imprint: Asn1MessageImprint,
     /// Serial number
     pub serial_number: Int,
-    /// Generation time
-    pub gen_time: GeneralizedTime,
+    /// Generation time. RFC 3161 allows fractional seconds here (`YYYYMMDDhhmmss[.s...]Z`),
+    /// unlike RFC 5280's GeneralizedTime (signet patch, see `GeneralizedTimeWithFraction`).
+    pub gen_time: GeneralizedTimeWithFraction,
     /// Accuracy
     #[asn1(optional = "true")]
     pub accuracy: Option<Accuracy>,
