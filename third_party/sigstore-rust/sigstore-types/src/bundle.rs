@@ -438,6 +438,11 @@ pub enum KindVersion {
     DsseV001,
     /// `intoto` 0.0.2 (Rekor v1)
     IntotoV002,
+    /// `rekord` 0.0.1 (Rekor v1): 2021-era Cosign signatures (signet patch).
+    RekordV001,
+    /// `intoto` 0.0.1 (Rekor v1): Cosign attestations and slsa-github-generator
+    /// provenance until 2023 (signet patch).
+    IntotoV001,
 }
 
 impl KindVersion {
@@ -446,14 +451,18 @@ impl KindVersion {
         match self {
             Self::HashedRekordV001 | Self::HashedRekordV002 => "hashedrekord",
             Self::DsseV001 => "dsse",
-            Self::IntotoV002 => "intoto",
+            Self::IntotoV002 | Self::IntotoV001 => "intoto",
+            Self::RekordV001 => "rekord",
         }
     }
 
     /// The entry version, as in the bundle's `kindVersion.version`.
     pub fn version(self) -> &'static str {
         match self {
-            Self::HashedRekordV001 | Self::DsseV001 => "0.0.1",
+            Self::HashedRekordV001
+            | Self::DsseV001
+            | Self::RekordV001
+            | Self::IntotoV001 => "0.0.1",
             Self::HashedRekordV002 | Self::IntotoV002 => "0.0.2",
         }
     }
@@ -489,6 +498,8 @@ impl<'de> Deserialize<'de> for KindVersion {
             ("hashedrekord", "0.0.2") => Ok(Self::HashedRekordV002),
             ("dsse", "0.0.1") => Ok(Self::DsseV001),
             ("intoto", "0.0.2") => Ok(Self::IntotoV002),
+            ("rekord", "0.0.1") => Ok(Self::RekordV001),
+            ("intoto", "0.0.1") => Ok(Self::IntotoV001),
             _ => Err(serde::de::Error::custom(format!(
                 "unsupported Rekor entry format: {}/{}",
                 value.kind, value.version

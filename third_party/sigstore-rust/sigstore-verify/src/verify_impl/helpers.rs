@@ -147,7 +147,11 @@ fn extract_v1_integrated_times_with_promise(
         // Rekor v1 uses 0.0.1 for hashedrekord/dsse and 0.0.2 for intoto.
         let is_v1 = matches!(
             entry.kind_version,
-            KindVersion::HashedRekordV001 | KindVersion::DsseV001 | KindVersion::IntotoV002
+            KindVersion::HashedRekordV001
+                | KindVersion::DsseV001
+                | KindVersion::IntotoV002
+                | KindVersion::RekordV001
+                | KindVersion::IntotoV001
         );
 
         if !is_v1 || entry.inclusion_promise.is_none() {

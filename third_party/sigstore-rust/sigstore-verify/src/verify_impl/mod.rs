@@ -5,6 +5,7 @@
 
 pub(crate) mod hashedrekord;
 pub(crate) mod helpers;
+pub(crate) mod legacy_kinds;
 pub(crate) mod rekor;
 pub(crate) mod sct;
 pub(crate) mod tlog;

@@ -44,6 +44,19 @@ pub(crate) fn verify_tlog_consistency_with_key(
             (SignatureContent::DsseEnvelope(envelope), KindVersion::IntotoV002) => {
                 verify_intoto_v002(entry, envelope, bundle, managed_key)?
             }
+            // signet patch: the Rekor v1 kinds older clients wrote.
+            (SignatureContent::MessageSignature(signature), KindVersion::RekordV001) => {
+                super::legacy_kinds::verify_rekord_v001(
+                    entry,
+                    signature,
+                    bundle,
+                    artifact,
+                    managed_key,
+                )?
+            }
+            (SignatureContent::DsseEnvelope(envelope), KindVersion::IntotoV001) => {
+                super::legacy_kinds::verify_intoto_v001(entry, envelope, bundle, managed_key)?
+            }
             (SignatureContent::DsseEnvelope(_), format) => {
                 return Err(Error::UnsupportedBundle(format!(
                     "Rekor entry {}/{} is incompatible with a DSSE envelope",
