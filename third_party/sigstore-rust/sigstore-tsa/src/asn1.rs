@@ -246,11 +246,6 @@ impl GeneralizedTimeWithFraction {
     pub fn to_system_time(&self) -> std::time::SystemTime {
         self.whole_seconds.to_system_time() + std::time::Duration::from_nanos(self.nanoseconds.into())
     }
-
-    /// The fraction of a second, in nanoseconds.
-    pub fn subsec_nanos(&self) -> u32 {
-        self.nanoseconds
-    }
 }
 
 impl der::FixedTag for GeneralizedTimeWithFraction {
