@@ -181,7 +181,23 @@ impl Statement {
         if self.subject.iter().any(|s| s.digest.sha512.is_some()) {
             algorithms.push(HashAlgorithm::Sha2512);
         }
+        // signet patch: SHA-384 subjects, kept in `other` as lowercase hex.
+        if self.subject.iter().any(|s| s.digest.other.contains_key("sha384")) {
+            algorithms.push(HashAlgorithm::Sha2384);
+        }
         algorithms
+    }
+
+    /// Check if any subject in the statement matches the given SHA-384 digest (signet patch).
+    pub fn matches_sha384(&self, digest: &[u8]) -> bool {
+        self.subject.iter().any(|subject| {
+            subject
+                .digest
+                .other
+                .get("sha384")
+                .and_then(|hex| hex::decode(hex).ok())
+                .is_some_and(|logged| logged == digest)
+        })
     }
 
     /// Check if any subject in the statement matches the given SHA-256 hash

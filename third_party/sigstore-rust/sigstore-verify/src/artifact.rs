@@ -95,7 +95,11 @@ impl ArtifactRequirements {
                 .is_ok_and(|digest| statement.matches_sha256(&digest))
                 || artifact
                     .sha512()
-                    .is_ok_and(|digest| statement.matches_sha512(&digest));
+                    .is_ok_and(|digest| statement.matches_sha512(&digest))
+                // signet patch: SHA-384 subjects.
+                || artifact
+                    .digest(HashAlgorithm::Sha2384)
+                    .is_ok_and(|digest| statement.matches_sha384(digest.as_bytes()));
             if !matches {
                 return Err(Error::ArtifactMismatch(
                     "artifact hash does not match any subject in attestation".into(),
