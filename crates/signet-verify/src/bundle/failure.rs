@@ -60,6 +60,8 @@ pub enum BundleCheck {
     Signature,
     /// The artifact is not the one the bundle describes (message digest or in-toto subject).
     ArtifactDigest,
+    /// The DSSE envelope's payload is not an in-toto statement, so it names no artifact.
+    PayloadType,
     /// The bundle or artifact uses a form this version does not verify (an entry kind, a key
     /// type, an Ed25519 signature over a digest).
     Unsupported,
@@ -93,6 +95,7 @@ impl BundleCheck {
             Self::NoSigningTime => "no-signing-time",
             Self::Signature => "signature",
             Self::ArtifactDigest => "artifact-digest",
+            Self::PayloadType => "payload-type",
             Self::Unsupported => "unsupported",
             Self::ArtifactRead => "artifact-read",
         }
@@ -140,6 +143,7 @@ impl fmt::Display for BundleCheck {
             Self::NoSigningTime => "there is no verified signing time",
             Self::Signature => "the signature does not verify",
             Self::ArtifactDigest => "the artifact is not the one the bundle was signed over",
+            Self::PayloadType => "the DSSE payload is not an in-toto statement",
             Self::Unsupported => "the bundle uses a form signet cannot verify",
             Self::ArtifactRead => "the artifact could not be read",
         })

@@ -48,6 +48,8 @@ use std::time::SystemTime;
 
 use signet_core::digest::{Digest, DigestAlgorithm};
 use signet_core::keys::PublicKey;
+
+use crate::judge::TlogPolicy;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{
     ArtifactDigest, Bundle, DerPublicKey, DigestBytes, HashAlgorithm, MediaType, SignatureContent,
@@ -59,6 +61,25 @@ use x509_cert::der::Decode;
 pub use failure::{BundleCheck, BundleFailure};
 pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow};
 pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
+
+/// The DSSE payload type of an in-toto statement, the only one a bundle is verified for.
+const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// Whether the signing certificate must carry a signed certificate timestamp (SCT) that
+/// verifies against a CT log of the trusted root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SctPolicy {
+    /// The certificate's embedded SCT must verify, as Cosign and every Sigstore client
+    /// require by default.
+    #[default]
+    Require,
+    /// Do not check the SCT (Cosign's `--insecure-ignore-sct`): for certificate authorities
+    /// that log no certificates, such as GitHub's artifact-attestation instance, or Fulcio
+    /// certificates issued before Fulcio embedded SCTs (2021). Nothing then shows that the
+    /// certificate was published.
+    InsecureIgnore,
+}
 
 /// The trusted-root media types signet reads.
 const TRUSTED_ROOT_MEDIA_TYPES: [&str; 2] = [
@@ -211,12 +232,19 @@ impl VerifiedBundle {
 pub struct BundleVerifier {
     verifier: Verifier,
     limits: BundleLimits,
+    /// The DER certificates of the trusted root's certificate authorities: a bundle may end
+    /// its chain with one of these (byte for byte), never with another root.
+    authority_certificates: Vec<Vec<u8>>,
+    sct: SctPolicy,
+    tlog: TlogPolicy,
 }
 
 impl fmt::Debug for BundleVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BundleVerifier")
             .field("limits", &self.limits)
+            .field("sct", &self.sct)
+            .field("tlog", &self.tlog)
             .finish_non_exhaustive()
     }
 }
@@ -253,7 +281,36 @@ impl BundleVerifier {
         }
         let root = TrustedRoot::from_json(text).map_err(BundleFailure::trusted_root)?;
         let verifier = Verifier::new(&root).map_err(BundleFailure::trusted_root)?;
-        Ok(Self { verifier, limits })
+        let authority_certificates = root
+            .certificate_authorities
+            .iter()
+            .flat_map(|authority| &authority.cert_chain.certificates)
+            .map(|certificate| certificate.raw_bytes.as_bytes().to_vec())
+            .collect();
+        Ok(Self {
+            verifier,
+            limits,
+            authority_certificates,
+            sct: SctPolicy::Require,
+            tlog: TlogPolicy::Require,
+        })
+    }
+
+    /// Whether certificates must carry a verifying SCT (by default they must).
+    pub fn with_sct(mut self, sct: SctPolicy) -> Self {
+        self.sct = sct;
+        self
+    }
+
+    /// Whether bundles must carry a transparency-log entry whose inclusion verifies (by
+    /// default they must). With [`TlogPolicy::InsecureIgnore`], entries that are present are
+    /// still checked against the bundle and their signed entry timestamps verified, but
+    /// inclusion is not required: for trust domains without a public log, such as GitHub's
+    /// artifact attestations of private repositories, whose only signing time is an RFC 3161
+    /// timestamp.
+    pub fn with_tlog(mut self, tlog: TlogPolicy) -> Self {
+        self.tlog = tlog;
+        self
     }
 
     /// Verifies `bundle_json` for `artifact` under `policy`.
@@ -273,24 +330,32 @@ impl BundleVerifier {
                 ),
             ));
         }
-        let bundle = parse_bundle(bundle_json)?;
-        check_material(&bundle, policy)?;
+        let mut bundle = parse_bundle(bundle_json)?;
+        check_material(&mut bundle, policy, &self.authority_certificates)?;
+        check_payload_type(&bundle)?;
 
         let key_policy;
         let identity_policy;
         let sigstore_policy: &dyn Policy = match policy {
             BundlePolicy::Identity { identity, issuer } => {
-                identity_policy = VerificationPolicy::new(identity.as_str(), issuer.as_str());
+                identity_policy = self.relax(VerificationPolicy::new(
+                    identity.as_str(),
+                    issuer.as_str(),
+                ));
                 &identity_policy
             }
             // The chain, SCT, log and timestamps are checked here; the claims below.
             BundlePolicy::Certificate(_) => {
-                identity_policy = VerificationPolicy::any_identity();
+                identity_policy = self.relax(VerificationPolicy::any_identity());
                 &identity_policy
             }
             BundlePolicy::Key(key) => {
-                key_policy =
+                let policy =
                     PublicKeyVerificationPolicy::new(DerPublicKey::new(key.spki_der().to_vec()));
+                key_policy = match self.tlog {
+                    TlogPolicy::Require => policy,
+                    TlogPolicy::InsecureIgnore => policy.skip_tlog_unsafe(),
+                };
                 &key_policy
             }
         };
@@ -381,13 +446,14 @@ impl BundleVerifier {
         self.verify(&bundle, Artifact::Bytes(payload), policy)
     }
 
-    /// Verifies a legacy Cosign attestation (an `.att` layer's DSSE `envelope`) through the
-    /// Sigstore material in its layer `annotations`, for the image `digest` (the statement
-    /// must name it as a subject), as the bundle v0.1 they amount to.
+    /// Verifies a legacy Cosign attestation (an `.att` layer, `layer` its bytes: a DSSE
+    /// envelope) through the Sigstore material in its layer `annotations`, for the image
+    /// `digest` (the statement must name it as a subject), as the bundle v0.1 they amount
+    /// to. An `intoto` 0.0.1 entry's envelope hash is checked against `layer`.
     pub fn verify_legacy_attestation(
         &self,
         annotations: &std::collections::BTreeMap<String, String>,
-        envelope: &signet_core::dsse::Envelope,
+        layer: &[u8],
         digest: &Digest,
         policy: &BundlePolicy,
     ) -> Result<VerifiedBundle, BundleFailure> {
@@ -395,7 +461,16 @@ impl BundleVerifier {
             BundlePolicy::Key(_) => LegacyMaterial::Key,
             _ => LegacyMaterial::Certificate,
         };
-        let content = legacy::LegacyContent::Dsse(envelope);
+        let envelope = signet_core::dsse::Envelope::parse(layer).map_err(|e| {
+            BundleFailure::new(
+                BundleCheck::Parse,
+                format!("the layer is not a DSSE envelope: {e}"),
+            )
+        })?;
+        let content = legacy::LegacyContent::Dsse {
+            envelope: &envelope,
+            layer,
+        };
         let bundle = legacy::bundle_from_annotations(annotations, content, material)?;
         self.verify(&bundle, Artifact::Digest(digest), policy)
     }
@@ -415,6 +490,20 @@ pub fn verify_bundle(
         artifact,
         policy,
     )
+}
+
+impl BundleVerifier {
+    /// The certificate policy with the checks the caller switched off.
+    fn relax(&self, policy: VerificationPolicy) -> VerificationPolicy {
+        let policy = match self.sct {
+            SctPolicy::Require => policy,
+            SctPolicy::InsecureIgnore => policy.skip_sct(),
+        };
+        match self.tlog {
+            TlogPolicy::Require => policy,
+            TlogPolicy::InsecureIgnore => policy.skip_tlog_unsafe(),
+        }
+    }
 }
 
 fn exceeds(len: usize, limit: u64) -> bool {
@@ -447,7 +536,17 @@ fn parse_bundle(bundle_json: &[u8]) -> Result<Bundle, BundleFailure> {
 
 /// Checks made before sigstore-verify's, so that they are the ones reported: the material
 /// fits the policy, the certificate chain is not empty and ships no root of its own.
-fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFailure> {
+///
+/// A chain may end with a certificate that is byte for byte one of the trusted root's
+/// certificate authorities: npm and slsa-github-generator wrote Sigstore's root there in
+/// 2023, and sigstore-js and sigstore-go accept it. That copy is dropped before the chain is
+/// built, so trust still comes from the trusted root alone; any other self-issued
+/// certificate is refused.
+fn check_material(
+    bundle: &mut Bundle,
+    policy: &BundlePolicy,
+    authority_certificates: &[Vec<u8>],
+) -> Result<(), BundleFailure> {
     let material = &bundle.verification_material.content;
     match (policy, material) {
         (
@@ -474,7 +573,18 @@ fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFa
             "the bundle's certificate chain is empty: there is no signing certificate",
         ));
     }
-    if let VerificationMaterialContent::X509CertificateChain { certificates } = material {
+    if let VerificationMaterialContent::X509CertificateChain { certificates } =
+        &mut bundle.verification_material.content
+    {
+        let trailing_authority = certificates.len() > 1
+            && certificates.last().is_some_and(|last| {
+                authority_certificates
+                    .iter()
+                    .any(|known| known.as_slice() == last.raw_bytes.as_bytes())
+            });
+        if trailing_authority {
+            certificates.pop();
+        }
         for (position, certificate) in certificates.iter().enumerate().skip(1) {
             let parsed = x509_cert::Certificate::from_der(certificate.raw_bytes.as_bytes())
                 .map_err(|e| {
@@ -494,6 +604,25 @@ fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFa
         }
     }
     Ok(())
+}
+
+/// A DSSE bundle is verified for an artifact through its in-toto statement's subjects; any
+/// other payload type cannot name the artifact.
+fn check_payload_type(bundle: &Bundle) -> Result<(), BundleFailure> {
+    match &bundle.content {
+        SignatureContent::DsseEnvelope(envelope)
+            if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE =>
+        {
+            let shown: String = envelope.payload_type.chars().take(100).collect();
+            Err(BundleFailure::new(
+                BundleCheck::PayloadType,
+                format!(
+                    "payload type {shown:?} is not an in-toto statement ({IN_TOTO_PAYLOAD_TYPE})"
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn artifact_digest(digest: &Digest) -> Result<ArtifactDigest, BundleFailure> {
