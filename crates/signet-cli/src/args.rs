@@ -480,7 +480,9 @@ pub(crate) struct VerifyBlobAttestationArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) signature: Option<PathBuf>,
     /// A Sigstore bundle holding the DSSE envelope with its log and timestamp evidence,
-    /// verified offline against the trusted root.
+    /// verified offline against the trusted root. Also a file of bundles as published: JSON
+    /// Lines, npm's or GitHub's attestation listing, a PEP 740 attestation or PyPI
+    /// provenance; the first bundle of the --type that verifies wins.
     #[arg(long, value_name = "FILE", conflicts_with = "signature")]
     pub(crate) bundle: Option<PathBuf>,
     #[command(flatten)]
@@ -488,15 +490,20 @@ pub(crate) struct VerifyBlobAttestationArgs {
     /// The predicate type the statement must have (as for attest).
     #[arg(long = "type", default_value = "custom")]
     pub(crate) predicate_type: String,
-    /// The artifact's digest instead of the file (hex).
+    /// The artifact's digest instead of the file (hex, of --digestAlg).
     #[arg(long, value_name = "HEX")]
     pub(crate) digest: Option<String>,
-    /// The algorithm of --digest (sha256).
-    #[arg(long = "digestAlg", default_value = "sha256")]
-    pub(crate) digest_alg: String,
-    /// Accept an attestation without a transparency-log entry.
+    /// The algorithm of --digest: sha256, sha384 or sha512 (npm names packages by sha512).
+    #[arg(long = "digestAlg", value_enum, default_value = "sha256")]
+    pub(crate) digest_alg: HashName,
+    /// Accept an attestation without a transparency-log entry (with --bundle: without a
+    /// verified log inclusion, as GitHub's attestations of private repositories are).
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
+    /// Accept a certificate without a verifying embedded SCT (GitHub's private-repository
+    /// instance, Fulcio certificates of 2021).
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
@@ -631,7 +638,7 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     /// The Sigstore trusted_root.json (default: from `signet initialize`).
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
-    /// The artifact, or its digest as sha256:<hex>.
+    /// The artifact, or its digest as sha256:<hex> (or sha384:<hex>, sha512:<hex>).
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub(crate) input: String,
 }

@@ -12,7 +12,9 @@ use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
-use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
+use signet_verify::bundle::{
+    ArtifactDigests, BundleLimits, BundlePolicy, BundleVerifier, SctPolicy,
+};
 use signet_verify::{AttestationVerifier, BundlePurpose, KeyVerifier, TlogPolicy};
 
 use crate::args::{
@@ -431,12 +433,14 @@ pub(crate) fn verify_blob_attestation(
 ) -> anyhow::Result<ExitCode> {
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
+    if let Some(bundle) = &args.bundle {
+        return verify_blob_attestation_bundle(args, bundle, &predicate_type);
+    }
     let hex = match (&args.digest, &args.file) {
         (Some(hex), _) => {
-            if args.digest_alg != "sha256" {
+            if args.digest_alg != crate::args::HashName::Sha256 {
                 bail!(
-                    "--digestAlg {} is not supported; subjects are matched by sha256",
-                    args.digest_alg
+                    "--digestAlg sha384 and sha512 need --bundle; an envelope's subjects are matched by sha256"
                 );
             }
             let valid =
@@ -461,9 +465,6 @@ pub(crate) fn verify_blob_attestation(
         }
         (None, None) => bail!("give the file the attestation is about, or --digest"),
     };
-    if let Some(bundle) = &args.bundle {
-        return verify_blob_attestation_bundle(args, bundle, &hex, &predicate_type);
-    }
     let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
         bail!("verify-blob-attestation needs --key with --signature, or --bundle");
     };
@@ -488,16 +489,33 @@ pub(crate) fn verify_blob_attestation(
     }
 }
 
-/// `verify-blob-attestation --bundle B (--key K | --certificate-identity …) FILE`: the bundle
-/// verified for the file's digest (its statement must name it as a subject), then the
-/// statement's predicate type checked.
+/// `verify-blob-attestation --bundle B (--key K | --certificate-identity …) FILE`: the
+/// bundles of B (a bundle, or a file of them as published) verified for the file's digests
+/// (sha256, sha384 and sha512 in one pass; a statement must name one as a subject), the first
+/// of the predicate type that verifies winning.
 fn verify_blob_attestation_bundle(
     args: &VerifyBlobAttestationArgs,
     bundle_path: &std::path::Path,
-    hex: &str,
     predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
     let limits = settings::limits()?;
+    let artifact = match (&args.digest, &args.file) {
+        (Some(hex), _) => {
+            let algorithm =
+                settings::hash(Some(args.digest_alg)).unwrap_or(DigestAlgorithm::Sha256);
+            let digest: signet_core::digest::Digest = format!("{}:{hex}", algorithm.name())
+                .parse()
+                .with_context(|| format!("--digest is not a {} in hex", algorithm.name()))?;
+            ArtifactDigests::from(digest)
+        }
+        (None, Some(path)) => {
+            let file =
+                std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+            ArtifactDigests::of_reader(std::io::BufReader::with_capacity(1 << 20, file))
+                .with_context(|| format!("reading {}", path.display()))?
+        }
+        (None, None) => bail!("give the file the attestation is about, or --digest"),
+    };
     let key = match &args.key {
         Some(path) => {
             let bytes = settings::read_bounded(path, limits.max_key_file_bytes, "public key")?;
@@ -519,60 +537,48 @@ fn verify_blob_attestation_bundle(
             (verifier, BundlePolicy::Key(key))
         }
     };
-    let bundle = settings::read_bounded(
+    let verifier = verifier
+        .with_sct(if args.insecure_ignore_sct {
+            SctPolicy::InsecureIgnore
+        } else {
+            SctPolicy::Require
+        })
+        .with_tlog(if args.insecure_ignore_tlog {
+            TlogPolicy::InsecureIgnore
+        } else {
+            TlogPolicy::Require
+        });
+    let document = settings::read_bounded(
         bundle_path,
-        BundleLimits::default().max_bundle_bytes,
+        BundleLimits::default().max_document_bytes,
         "bundle",
     )?;
-    let digest: signet_core::digest::Digest = format!("sha256:{hex}").parse()?;
-    let verified = match verifier.verify(&bundle, Artifact::Digest(&digest), &policy) {
-        Ok(verified) => verified,
-        Err(failure) => {
-            eprintln!(
-                "Error: {}: {} [{}]: {}",
-                bundle_path.display(),
-                failure.check(),
-                failure.check().code(),
-                std::error::Error::source(&failure)
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            );
-            return Ok(ExitCode::from(if failure.check().is_operational() {
-                crate::EXIT_UNDECIDED
-            } else {
-                EXIT_DENIED
-            }));
-        }
-    };
-    let Some((_, payload)) = verified.dsse_payload() else {
-        eprintln!(
-            "Error: {}: the bundle holds a message signature, not an attestation (DSSE envelope)",
-            bundle_path.display()
-        );
-        return Ok(ExitCode::from(EXIT_DENIED));
-    };
-    let statement = match signet_core::intoto::Statement::parse(payload) {
-        Ok(statement) => statement,
-        Err(e) => {
-            eprintln!(
-                "Error: {}: the statement cannot be read: {e}",
-                bundle_path.display()
-            );
-            return Ok(ExitCode::from(EXIT_DENIED));
-        }
-    };
-    if statement.predicate_type != predicate_type.uri() {
-        eprintln!(
-            "Error: {}: the predicate type is {:?}, not {:?}",
-            bundle_path.display(),
-            statement.predicate_type,
-            predicate_type.uri()
-        );
-        return Ok(ExitCode::from(EXIT_DENIED));
-    }
-    if let (Some(identity), Some(issuer)) = (verified.identity(), verified.issuer()) {
+    let verified =
+        match verifier.verify_document(&document, &artifact, &policy, Some(predicate_type.uri())) {
+            Ok(verified) => verified,
+            Err(failure) => {
+                eprintln!(
+                    "Error: {}: {} [{}]: {}",
+                    bundle_path.display(),
+                    failure.check(),
+                    failure.check().code(),
+                    crate::bundles::detail(&failure)
+                );
+                return Ok(ExitCode::from(if failure.check().is_operational() {
+                    crate::EXIT_UNDECIDED
+                } else {
+                    EXIT_DENIED
+                }));
+            }
+        };
+    let bundle = verified.bundle();
+    if let (Some(identity), Some(issuer)) = (bundle.identity(), bundle.issuer()) {
         eprintln!("Attested by {identity} (issuer {issuer})");
     }
-    eprintln!("Verified OK");
+    eprintln!(
+        "Verified OK ({} of {})",
+        verified.label(),
+        bundle_path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -110,6 +110,24 @@ impl BundleSettings {
     }
 }
 
+/// The detail of a bundle failure: its source chain, joined by ": ".
+pub(crate) fn detail(failure: &signet_verify::bundle::BundleFailure) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(failure);
+    while let Some(error) = source {
+        let text = error.to_string();
+        // Some errors repeat their source's message in their own: print it once.
+        if !parts
+            .last()
+            .is_some_and(|last: &String| last.contains(&text))
+        {
+            parts.push(text);
+        }
+        source = error.source();
+    }
+    parts.join(": ")
+}
+
 /// Reads and judges the bundles referring to `image`.
 pub(crate) async fn verify(
     client: &OciClient,

@@ -36,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+mod documents;
 mod failure;
 mod identity;
 mod legacy;
@@ -46,7 +47,7 @@ use std::io::Read;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use signet_core::digest::{Digest, DigestAlgorithm};
+use signet_core::digest::{Digest, DigestAlgorithm, Hasher};
 use signet_core::keys::PublicKey;
 
 use crate::judge::TlogPolicy;
@@ -58,6 +59,7 @@ use sigstore_verify::types::{
 use sigstore_verify::{Policy, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 use x509_cert::der::Decode;
 
+pub use documents::{DocumentBundle, read_document};
 pub use failure::{BundleCheck, BundleFailure};
 pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow};
 pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
@@ -95,6 +97,11 @@ pub struct BundleLimits {
     /// Largest trusted root accepted, in bytes (default 1 MiB; the production root is
     /// about 10 KiB).
     pub max_trusted_root_bytes: u64,
+    /// Largest file of bundles accepted ([`read_document`]: JSON Lines, npm's attestation
+    /// listing, PyPI provenance), in bytes (default 4 MiB).
+    pub max_document_bytes: u64,
+    /// Most bundles read from one file (default 32; npm lists 2, PyPI one a publisher).
+    pub max_document_bundles: usize,
 }
 
 impl Default for BundleLimits {
@@ -102,6 +109,62 @@ impl Default for BundleLimits {
         Self {
             max_bundle_bytes: 1024 * 1024,
             max_trusted_root_bytes: 1024 * 1024,
+            max_document_bytes: 4 * 1024 * 1024,
+            max_document_bundles: 32,
+        }
+    }
+}
+
+/// An artifact's digests: SHA-256, SHA-384 and SHA-512 computed in one pass over it, or the
+/// one digest the caller has. A bundle is matched by whichever algorithm its in-toto subjects
+/// use (npm and GitHub name npm packages by SHA-512).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactDigests {
+    digests: Vec<Digest>,
+}
+
+impl ArtifactDigests {
+    /// Reads `reader` to its end once, hashing with the three algorithms as it goes
+    /// (constant memory).
+    pub fn of_reader(mut reader: impl Read) -> std::io::Result<Self> {
+        let mut hashers = [
+            Hasher::new(DigestAlgorithm::Sha256),
+            Hasher::new(DigestAlgorithm::Sha384),
+            Hasher::new(DigestAlgorithm::Sha512),
+        ];
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let read = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let chunk = buffer.get(..read).unwrap_or_default();
+            for hasher in &mut hashers {
+                hasher.update(chunk);
+            }
+        }
+        Ok(Self {
+            digests: hashers.into_iter().map(Hasher::finish).collect(),
+        })
+    }
+
+    /// The digest with `algorithm`, if known.
+    pub fn get(&self, algorithm: DigestAlgorithm) -> Option<&Digest> {
+        self.digests.iter().find(|d| d.algorithm() == algorithm)
+    }
+
+    fn first(&self) -> Option<&Digest> {
+        self.digests.first()
+    }
+}
+
+impl From<Digest> for ArtifactDigests {
+    /// Only this digest is known.
+    fn from(digest: Digest) -> Self {
+        Self {
+            digests: vec![digest],
         }
     }
 }
@@ -114,9 +177,13 @@ pub enum Artifact<'a> {
     /// The artifact, read to its end and hashed as a stream (constant memory). Ed25519
     /// signatures, which cover the whole message, cannot be checked this way.
     Reader(&'a mut dyn Read),
-    /// The artifact's digest (`sha256:<hex>`), when the bytes are not at hand. A DSSE
-    /// bundle's in-toto subject must carry that digest.
+    /// The artifact's digest (`sha256:<hex>`, `sha384:…` or `sha512:…`), when the bytes are
+    /// not at hand. A DSSE bundle's in-toto subject must carry that digest.
     Digest(&'a Digest),
+    /// The artifact's digests by every algorithm signet computes: a DSSE bundle's in-toto
+    /// subject may carry any of them; a message signature is checked with the digest of its
+    /// `messageDigest` algorithm.
+    Digests(&'a ArtifactDigests),
 }
 
 impl fmt::Debug for Artifact<'_> {
@@ -125,6 +192,7 @@ impl fmt::Debug for Artifact<'_> {
             Self::Bytes(bytes) => write!(f, "Artifact::Bytes({} bytes)", bytes.len()),
             Self::Reader(_) => f.write_str("Artifact::Reader"),
             Self::Digest(digest) => write!(f, "Artifact::Digest({digest})"),
+            Self::Digests(digests) => write!(f, "Artifact::Digests({:?})", digests.digests),
         }
     }
 }
@@ -338,10 +406,8 @@ impl BundleVerifier {
         let identity_policy;
         let sigstore_policy: &dyn Policy = match policy {
             BundlePolicy::Identity { identity, issuer } => {
-                identity_policy = self.relax(VerificationPolicy::new(
-                    identity.as_str(),
-                    issuer.as_str(),
-                ));
+                identity_policy =
+                    self.relax(VerificationPolicy::new(identity.as_str(), issuer.as_str()));
                 &identity_policy
             }
             // The chain, SCT, log and timestamps are checked here; the claims below.
@@ -368,6 +434,13 @@ impl BundleVerifier {
             Artifact::Digest(digest) => {
                 let digest = artifact_digest(digest)?;
                 self.verifier.verify(digest, &bundle, sigstore_policy)
+            }
+            Artifact::Digests(digests) => {
+                let chosen = digest_for(&bundle, digests).ok_or_else(|| {
+                    BundleFailure::new(BundleCheck::ArtifactRead, "no digest of the artifact")
+                })?;
+                self.verifier
+                    .verify(artifact_digest(chosen)?, &bundle, sigstore_policy)
             }
         }?;
         let github = result
@@ -492,7 +565,83 @@ pub fn verify_bundle(
     )
 }
 
+/// The bundle of a file of bundles that verified ([`BundleVerifier::verify_document`]).
+#[derive(Debug, Clone)]
+pub struct VerifiedDocumentBundle {
+    label: String,
+    bundle: VerifiedBundle,
+}
+
+impl VerifiedDocumentBundle {
+    /// Where in the file the bundle is (see [`DocumentBundle::label`]).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The verified bundle.
+    pub fn bundle(&self) -> &VerifiedBundle {
+        &self.bundle
+    }
+}
+
 impl BundleVerifier {
+    /// Verifies a file of bundles ([`read_document`]: a bundle, JSON Lines, npm's or GitHub's
+    /// attestation listing, a PEP 740 attestation or PyPI provenance) for `artifact`: the
+    /// first bundle that verifies wins. With `predicate_type`, only DSSE bundles whose
+    /// statement has that predicate type are tried (npm lists its provenance and its publish
+    /// attestation together); none is [`BundleCheck::PredicateType`]. Otherwise the failure
+    /// of the first bundle tried is reported, naming where it is in the file.
+    pub fn verify_document(
+        &self,
+        document: &[u8],
+        artifact: &ArtifactDigests,
+        policy: &BundlePolicy,
+        predicate_type: Option<&str>,
+    ) -> Result<VerifiedDocumentBundle, BundleFailure> {
+        let bundles = read_document(document, &self.limits)?;
+        let several = bundles.len() > 1;
+        let mut first_failure = None;
+        let mut seen_types = Vec::new();
+        for candidate in &bundles {
+            // Only in-toto attestations of another predicate type are passed over: anything
+            // else is verified, so that it fails for its own reason (a payload that is not an
+            // in-toto statement, a message signature, a malformed bundle).
+            if let (Some(wanted), Some(found)) =
+                (predicate_type, peek_predicate_type(candidate.json()))
+                && found != wanted
+            {
+                seen_types.push(found);
+                continue;
+            }
+            match self.verify(candidate.json(), Artifact::Digests(artifact), policy) {
+                Ok(bundle) => {
+                    return Ok(VerifiedDocumentBundle {
+                        label: candidate.label().to_owned(),
+                        bundle,
+                    });
+                }
+                Err(failure) if first_failure.is_none() => {
+                    first_failure = Some(if several {
+                        failure.in_bundle(candidate.label())
+                    } else {
+                        failure
+                    });
+                }
+                Err(_) => {}
+            }
+        }
+        Err(first_failure.unwrap_or_else(|| {
+            BundleFailure::new(
+                BundleCheck::PredicateType,
+                format!(
+                    "no bundle in the file is an attestation of predicate type {:?}; found {}",
+                    predicate_type.unwrap_or_default(),
+                    seen_types.join(", ")
+                ),
+            )
+        }))
+    }
+
     /// The certificate policy with the checks the caller switched off.
     fn relax(&self, policy: VerificationPolicy) -> VerificationPolicy {
         let policy = match self.sct {
@@ -606,6 +755,38 @@ fn check_material(
     Ok(())
 }
 
+/// The predicate type an in-toto DSSE bundle's statement claims, read only to choose which
+/// bundles of a file to verify; `None` for anything else.
+fn peek_predicate_type(bundle_json: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Bundle {
+        #[serde(rename = "dsseEnvelope")]
+        dsse_envelope: Envelope,
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        payload: String,
+        #[serde(rename = "payloadType")]
+        payload_type: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Statement {
+        #[serde(rename = "predicateType")]
+        predicate_type: String,
+    }
+    use base64::Engine;
+    let bundle: Bundle = serde_json::from_slice(bundle_json).ok()?;
+    if bundle.dsse_envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return None;
+    }
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(bundle.dsse_envelope.payload)
+        .ok()?;
+    serde_json::from_slice::<Statement>(&payload)
+        .ok()
+        .map(|s| s.predicate_type)
+}
+
 /// A DSSE bundle is verified for an artifact through its in-toto statement's subjects; any
 /// other payload type cannot name the artifact.
 fn check_payload_type(bundle: &Bundle) -> Result<(), BundleFailure> {
@@ -622,6 +803,52 @@ fn check_payload_type(bundle: &Bundle) -> Result<(), BundleFailure> {
             ))
         }
         _ => Ok(()),
+    }
+}
+
+/// Which of the artifact's digests to check the bundle with: for a message signature, the one
+/// of its `messageDigest` algorithm (else SHA-256); for a DSSE bundle, one by which a subject
+/// names this artifact, else one of an algorithm the subjects use. The statement is read
+/// here only to choose; the bundle's verification then binds the artifact to it.
+fn digest_for<'a>(bundle: &Bundle, digests: &'a ArtifactDigests) -> Option<&'a Digest> {
+    #[derive(serde::Deserialize)]
+    struct Statement {
+        #[serde(default)]
+        subject: Vec<Subject>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        #[serde(default)]
+        digest: std::collections::BTreeMap<String, serde_json::Value>,
+    }
+    match &bundle.content {
+        SignatureContent::DsseEnvelope(envelope) => {
+            let subjects = serde_json::from_slice::<Statement>(envelope.payload.as_bytes())
+                .map(|s| s.subject)
+                .unwrap_or_default();
+            let carried = |digest: &Digest| {
+                subjects
+                    .iter()
+                    .filter_map(|s| s.digest.get(digest.algorithm().name())?.as_str())
+                    .map(|hex| hex.eq_ignore_ascii_case(digest.hex()))
+                    .collect::<Vec<bool>>()
+            };
+            digests
+                .digests
+                .iter()
+                .find(|d| carried(d).contains(&true))
+                .or_else(|| digests.digests.iter().find(|d| !carried(d).is_empty()))
+                .or_else(|| digests.first())
+        }
+        SignatureContent::MessageSignature(signature) => {
+            let algorithm = match signature.message_digest.as_ref().map(|d| d.algorithm) {
+                Some(HashAlgorithm::Sha2384) => DigestAlgorithm::Sha384,
+                Some(HashAlgorithm::Sha2512) => DigestAlgorithm::Sha512,
+                _ => DigestAlgorithm::Sha256,
+            };
+            digests.get(algorithm).or_else(|| digests.first())
+        }
+        _ => digests.first(),
     }
 }
 
