@@ -3,10 +3,12 @@
 //! (sigstore-python). signet signs and both verify; sigstore-python signs and signet verifies;
 //! a wrong identity or issuer is rejected by both.
 //!
-//! The mock runs with `NO_TSA=1`. Known divergence: the mock's TSA writes `genTime` with
-//! fractional seconds (`20261128013809.054Z`, allowed by RFC 3161), which sigstore-rust 0.15.1
-//! (its `der` GeneralizedTime, RustCrypto/formats#2061) cannot parse, so signet can neither sign
-//! with that TSA nor verify sigstore-python's timestamps from it. Sigstore's own TSA writes
+//! The mock's TSA is on, and it writes `genTime` with fractional seconds
+//! (`20261128013809.054Z`, as RFC 3161 allows and sigstore-js's mock, sigstore-python's test
+//! TSA and several commercial TSAs do): the round trips with sigstore-python assert that the
+//! bundles carry such a timestamp, both ways (signet signs with it and sigstore-python
+//! verifies; sigstore-python signs with it and signet verifies). signet reads the fraction
+//! through its patched sigstore-tsa (third_party/sigstore-rust). Sigstore's own TSA writes
 //! whole seconds, and so does openssl's: `keyless_signing_with_an_openssl_timestamp_authority`
 //! signs with an openssl TSA, and signet, sigstore-python and sigstore-js verify the result.
 //!
@@ -158,7 +160,6 @@ impl SigstoreMock {
             .current_dir(dir.path())
             .env("OUTDIR", "out")
             .env("PORT", port.to_string())
-            .env("NO_TSA", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap_or_else(|e| panic!("log: {e}")))
             .stderr(log)
@@ -292,6 +293,45 @@ fn signet_verify(
         .assert_exit(code)
 }
 
+/// The `genTime` of each RFC 3161 timestamp in `bundle` (a DER GeneralizedTime found in the
+/// token's TSTInfo), as text, e.g. `20261128013809.054Z`.
+pub(crate) fn timestamp_gen_times(bundle: &Path) -> Vec<String> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle).expect("bundle")).expect("bundle JSON");
+    let tokens = json
+        .pointer("/verificationMaterial/timestampVerificationData/rfc3161Timestamps")
+        .and_then(serde_json::Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    tokens
+        .iter()
+        .filter_map(|t| t["signedTimestamp"].as_str())
+        .filter_map(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .filter_map(|der| {
+            // TSTInfo's genTime is the first GeneralizedTime (tag 0x18) of the token.
+            der.windows(2).enumerate().find_map(|(at, pair)| {
+                let len = usize::from(pair[1]);
+                let text = der.get(at + 2..at + 2 + len)?;
+                let text = std::str::from_utf8(text).ok()?;
+                let shaped = (15..=25).contains(&len)
+                    && text.ends_with('Z')
+                    && text[..14].bytes().all(|b| b.is_ascii_digit());
+                (pair[0] == 0x18 && shaped).then(|| text.to_owned())
+            })
+        })
+        .collect()
+}
+
+/// Asserts that `bundle` carries an RFC 3161 timestamp whose `genTime` has a fraction of a
+/// second: the case sigstore-rust 0.15.1 could not parse.
+pub(crate) fn assert_fractional_timestamp(bundle: &Path, who: &str) {
+    let times = timestamp_gen_times(bundle);
+    assert!(
+        times.iter().any(|t| t.len() > 15 && t.as_bytes()[14] == b'.'),
+        "{who}'s bundle should carry an RFC 3161 timestamp with fractional seconds from the mock's TSA; genTimes: {times:?}"
+    );
+}
+
 pub(crate) fn assert_python(out: &Output, ok: bool, what: &str) {
     assert_eq!(
         out.status.success(),
@@ -330,6 +370,7 @@ fn signet_keyless_bundle_verifies_with_signet_and_sigstore_python() {
         json["mediaType"],
         "application/vnd.dev.sigstore.bundle.v0.3+json"
     );
+    assert_fractional_timestamp(&bundle, "signet");
 
     signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 0);
     assert_python(
@@ -374,6 +415,7 @@ fn sigstore_python_bundle_verifies_with_signet() {
     );
     assert_python(&out, true, "sign");
     let bundle = s.path("py.sigstore.json");
+    assert_fractional_timestamp(&bundle, "sigstore-python");
     signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 0);
     signet_verify(&s, &mock, &bundle, "other@example.com", ISSUER, 1);
     signet_verify(&s, &mock, &bundle, IDENTITY, "https://other.example", 1);
