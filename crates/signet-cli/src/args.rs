@@ -472,7 +472,7 @@ pub(crate) struct VerifyBlobAttestationArgs {
     #[arg(
         long,
         value_name = "FILE",
-        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
+        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp", "builder_id"],
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
@@ -487,9 +487,30 @@ pub(crate) struct VerifyBlobAttestationArgs {
     pub(crate) bundle: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) certificate: CertificateArgs,
-    /// The predicate type the statement must have (as for attest).
-    #[arg(long = "type", default_value = "custom")]
-    pub(crate) predicate_type: String,
+    /// The predicate type the statement must have (as for attest; default: custom, or SLSA
+    /// provenance v0.2 or v1 with the --builder-id/--source-* flags).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) predicate_type: Option<String>,
+    /// SLSA provenance: the builder id, with or without @version (as slsa-verifier's
+    /// --builder-id). Without --certificate-identity*, the signer must be that builder's
+    /// GitHub Actions workflow.
+    #[arg(long, value_name = "ID", requires = "bundle")]
+    pub(crate) builder_id: Option<String>,
+    /// SLSA provenance: the source repository, e.g. github.com/acme/app, in the provenance
+    /// and in the signing certificate.
+    #[arg(long, value_name = "URI", requires = "bundle")]
+    pub(crate) source_uri: Option<String>,
+    /// SLSA provenance: the tag the source was at (refs/tags/TAG).
+    #[arg(
+        long,
+        value_name = "TAG",
+        requires = "bundle",
+        conflicts_with = "source_branch"
+    )]
+    pub(crate) source_tag: Option<String>,
+    /// SLSA provenance: the branch the source was at (refs/heads/BRANCH).
+    #[arg(long, value_name = "BRANCH", requires = "bundle")]
+    pub(crate) source_branch: Option<String>,
     /// The artifact's digest instead of the file (hex, of --digestAlg).
     #[arg(long, value_name = "HEX")]
     pub(crate) digest: Option<String>,

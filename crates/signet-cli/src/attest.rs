@@ -15,6 +15,7 @@ use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_verify::bundle::{
     ArtifactDigests, BundleLimits, BundlePolicy, BundleVerifier, SctPolicy,
 };
+use signet_verify::policy::provenance::{ProvenanceRequirement, SLSA_PROVENANCE_TYPES};
 use signet_verify::{AttestationVerifier, BundlePurpose, KeyVerifier, TlogPolicy};
 
 use crate::args::{
@@ -431,11 +432,12 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
 pub(crate) fn verify_blob_attestation(
     args: &VerifyBlobAttestationArgs,
 ) -> anyhow::Result<ExitCode> {
-    let predicate_type = PredicateType::from_name(&args.predicate_type)?;
-    let limits = settings::limits()?;
     if let Some(bundle) = &args.bundle {
-        return verify_blob_attestation_bundle(args, bundle, &predicate_type);
+        return verify_blob_attestation_bundle(args, bundle);
     }
+    let predicate_type =
+        PredicateType::from_name(args.predicate_type.as_deref().unwrap_or("custom"))?;
+    let limits = settings::limits()?;
     let hex = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             if args.digest_alg != crate::args::HashName::Sha256 {
@@ -496,9 +498,21 @@ pub(crate) fn verify_blob_attestation(
 fn verify_blob_attestation_bundle(
     args: &VerifyBlobAttestationArgs,
     bundle_path: &std::path::Path,
-    predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
     let limits = settings::limits()?;
+    let provenance = ProvenanceRequirement::default()
+        .with_builder_id(args.builder_id.clone())
+        .with_source_uri(args.source_uri.clone())
+        .with_source_tag(args.source_tag.clone())
+        .with_source_branch(args.source_branch.clone());
+    let predicate_types: Vec<String> = match &args.predicate_type {
+        Some(name) => vec![PredicateType::from_name(name)?.uri().to_owned()],
+        None if !provenance.is_empty() => SLSA_PROVENANCE_TYPES
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect(),
+        None => vec![PredicateType::from_name("custom")?.uri().to_owned()],
+    };
     let artifact = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             let algorithm =
@@ -529,12 +543,17 @@ fn verify_blob_attestation_bundle(
     let (verifier, policy) = match crate::bundles::settings(&args.certificate, key.as_ref())? {
         Some(settings) => settings.into_parts(),
         None => {
-            // A key without --trusted-root: the trusted root from the TUF cache.
-            let key = key.context("give --key or --certificate-identity")?;
-            let root = settings::trusted_root(None)?;
+            // A key without --trusted-root, or only a builder id: the trusted root from
+            // --trusted-root or the TUF cache.
+            let policy = match (key, provenance.builder_signer()) {
+                (Some(key), _) => BundlePolicy::Key(key),
+                (None, Some(signer)) => BundlePolicy::Certificate(signer.context("--builder-id")?),
+                (None, None) => bail!("give --key, --certificate-identity or --builder-id"),
+            };
+            let root = settings::trusted_root(args.certificate.trusted_root.as_deref())?;
             let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
                 .with_context(|| format!("reading the trusted root {}", root.origin))?;
-            (verifier, BundlePolicy::Key(key))
+            (verifier, policy)
         }
     };
     let verifier = verifier
@@ -553,27 +572,40 @@ fn verify_blob_attestation_bundle(
         BundleLimits::default().max_document_bytes,
         "bundle",
     )?;
-    let verified =
-        match verifier.verify_document(&document, &artifact, &policy, Some(predicate_type.uri())) {
-            Ok(verified) => verified,
-            Err(failure) => {
-                eprintln!(
-                    "Error: {}: {} [{}]: {}",
-                    bundle_path.display(),
-                    failure.check(),
-                    failure.check().code(),
-                    crate::bundles::detail(&failure)
-                );
-                return Ok(ExitCode::from(if failure.check().is_operational() {
-                    crate::EXIT_UNDECIDED
-                } else {
-                    EXIT_DENIED
-                }));
-            }
-        };
+    let types: Vec<&str> = predicate_types.iter().map(String::as_str).collect();
+    let verified = match verifier.verify_document(&document, &artifact, &policy, &types) {
+        Ok(verified) => verified,
+        Err(failure) => {
+            eprintln!(
+                "Error: {}: {} [{}]: {}",
+                bundle_path.display(),
+                failure.check(),
+                failure.check().code(),
+                crate::bundles::detail(&failure)
+            );
+            return Ok(ExitCode::from(if failure.check().is_operational() {
+                crate::EXIT_UNDECIDED
+            } else {
+                EXIT_DENIED
+            }));
+        }
+    };
     let bundle = verified.bundle();
     if let (Some(identity), Some(issuer)) = (bundle.identity(), bundle.issuer()) {
         eprintln!("Attested by {identity} (issuer {issuer})");
+    }
+    if !provenance.is_empty() {
+        if let Err(failure) = provenance.check(bundle) {
+            eprintln!(
+                "Error: {}: {} [{}]: {}",
+                bundle_path.display(),
+                failure.check(),
+                failure.check().code(),
+                failure.detail()
+            );
+            return Ok(ExitCode::from(EXIT_DENIED));
+        }
+        eprintln!("The SLSA provenance says what was required (builder, source, ref)");
     }
     eprintln!(
         "Verified OK ({} of {})",

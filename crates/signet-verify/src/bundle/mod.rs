@@ -61,7 +61,7 @@ use x509_cert::der::Decode;
 
 pub use documents::{DocumentBundle, read_document};
 pub use failure::{BundleCheck, BundleFailure};
-pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow};
+pub use identity::{CertificateIdentity, CertificateSource, ClaimMatcher, GithubWorkflow};
 pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
 
 /// The DSSE payload type of an in-toto statement, the only one a bundle is verified for.
@@ -251,6 +251,7 @@ pub struct VerifiedBundle {
     integrated_time: Option<SystemTime>,
     dsse: Option<(String, Vec<u8>)>,
     github: GithubWorkflow,
+    source: CertificateSource,
 }
 
 impl VerifiedBundle {
@@ -284,6 +285,12 @@ impl VerifiedBundle {
     /// all `None` for a key-signed bundle or a certificate not issued to a GitHub workflow.
     pub fn github_workflow(&self) -> &GithubWorkflow {
         &self.github
+    }
+
+    /// What the verified certificate says about the source the signed thing was built from;
+    /// all `None` for a key-signed bundle.
+    pub fn certificate_source(&self) -> &CertificateSource {
+        &self.source
     }
 
     /// For a DSSE bundle, the payload type and the payload (an in-toto statement) whose
@@ -456,6 +463,26 @@ impl BundleVerifier {
                 }
             })
             .unwrap_or_default();
+        let source = result
+            .certificate()
+            .map(|certificate| {
+                let claims = &certificate.ci_claims;
+                let github = &claims.deprecated_github;
+                CertificateSource {
+                    repository: claims.source_repository_uri.clone().or_else(|| {
+                        github
+                            .workflow_repository
+                            .as_ref()
+                            .map(|r| format!("github.com/{r}"))
+                    }),
+                    git_ref: claims
+                        .source_repository_ref
+                        .clone()
+                        .or_else(|| github.workflow_ref.clone()),
+                    build_signer: claims.build_signer_uri.clone(),
+                }
+            })
+            .unwrap_or_default();
         if let BundlePolicy::Certificate(required) = policy {
             if !result.certificate_verified() {
                 return Err(BundleFailure::new(
@@ -492,6 +519,7 @@ impl BundleVerifier {
                 _ => None,
             },
             github,
+            source,
         })
     }
 }
@@ -590,13 +618,14 @@ impl BundleVerifier {
     /// first bundle that verifies wins. With `predicate_type`, only DSSE bundles whose
     /// statement has that predicate type are tried (npm lists its provenance and its publish
     /// attestation together); none is [`BundleCheck::PredicateType`]. Otherwise the failure
-    /// of the first bundle tried is reported, naming where it is in the file.
+    /// of the first bundle tried is reported, naming where it is in the file. Several
+    /// `predicate_types` accept any of them (SLSA provenance v0.2 or v1); none accepts any.
     pub fn verify_document(
         &self,
         document: &[u8],
         artifact: &ArtifactDigests,
         policy: &BundlePolicy,
-        predicate_type: Option<&str>,
+        predicate_types: &[&str],
     ) -> Result<VerifiedDocumentBundle, BundleFailure> {
         let bundles = read_document(document, &self.limits)?;
         let several = bundles.len() > 1;
@@ -606,9 +635,9 @@ impl BundleVerifier {
             // Only in-toto attestations of another predicate type are passed over: anything
             // else is verified, so that it fails for its own reason (a payload that is not an
             // in-toto statement, a message signature, a malformed bundle).
-            if let (Some(wanted), Some(found)) =
-                (predicate_type, peek_predicate_type(candidate.json()))
-                && found != wanted
+            if let Some(found) = peek_predicate_type(candidate.json())
+                && !predicate_types.is_empty()
+                && !predicate_types.contains(&found.as_str())
             {
                 seen_types.push(found);
                 continue;
@@ -634,8 +663,8 @@ impl BundleVerifier {
             BundleFailure::new(
                 BundleCheck::PredicateType,
                 format!(
-                    "no bundle in the file is an attestation of predicate type {:?}; found {}",
-                    predicate_type.unwrap_or_default(),
+                    "no bundle in the file is an attestation of predicate type {}; found {}",
+                    predicate_types.join(" or "),
                     seen_types.join(", ")
                 ),
             )

@@ -7,4 +7,5 @@ pub mod evaluate;
 pub mod glob;
 pub mod lint;
 pub mod model;
+pub mod provenance;
 pub mod report;
