@@ -73,9 +73,45 @@ fn mock_cache() -> PathBuf {
     cache
 }
 
+/// sigstore-js's verifier (npm `@sigstore/verify` 4.1.3, `tests/sigstore-js/package.json`),
+/// installed once into `$HOME/.cache/signet-sigstore-js` with the scripts of
+/// `tests/sigstore-js` beside it; returns that directory.
+pub(crate) fn sigstore_js_dir() -> PathBuf {
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-js");
+    let home = std::env::var_os("HOME").expect("HOME is not set");
+    let cache = Path::new(&home).join(".cache/signet-sigstore-js");
+    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    std::fs::create_dir_all(&cache).unwrap_or_else(|e| panic!("creating {}: {e}", cache.display()));
+    let package = std::fs::read(source.join("package.json")).expect("package.json");
+    let installed = std::fs::read(cache.join("package.json")).ok();
+    if installed.as_deref() != Some(package.as_slice())
+        || !cache
+            .join("node_modules/@sigstore/verify/package.json")
+            .is_file()
+    {
+        std::fs::write(cache.join("package.json"), &package).expect("package.json");
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&cache)
+            .stdin(Stdio::null())
+            .status()
+            .unwrap_or_else(|e| panic!("npm is missing ({e}): install node 20 and npm"));
+        assert!(
+            status.success(),
+            "npm install in {} failed",
+            cache.display()
+        );
+    }
+    for script in ["verify.js", "realworld.js"] {
+        std::fs::copy(source.join(script), cache.join(script))
+            .unwrap_or_else(|e| panic!("copying {script}: {e}"));
+    }
+    cache
+}
+
 /// `node tests/sigstore-js/verify.js ROOT BUNDLE IDENTITY ISSUER FILE`: sigstore-js's verifier
-/// (npm `@sigstore/verify` 4.1.3), installed once into `$HOME/.cache/signet-sigstore-js`.
-/// Returns whether it printed OK, and what it printed.
+/// (see [`sigstore_js_dir`]). Returns whether it printed OK, and what it printed.
 pub(crate) fn sigstore_js_verify(
     root: &Path,
     bundle: &Path,
@@ -83,36 +119,7 @@ pub(crate) fn sigstore_js_verify(
     issuer: &str,
     file: &Path,
 ) -> (bool, String) {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigstore-js");
-    let home = std::env::var_os("HOME").expect("HOME is not set");
-    let cache = Path::new(&home).join(".cache/signet-sigstore-js");
-    {
-        let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-        std::fs::create_dir_all(&cache)
-            .unwrap_or_else(|e| panic!("creating {}: {e}", cache.display()));
-        let package = std::fs::read(source.join("package.json")).expect("package.json");
-        let installed = std::fs::read(cache.join("package.json")).ok();
-        if installed.as_deref() != Some(package.as_slice())
-            || !cache
-                .join("node_modules/@sigstore/verify/package.json")
-                .is_file()
-        {
-            std::fs::write(cache.join("package.json"), &package).expect("package.json");
-            let status = Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--silent"])
-                .current_dir(&cache)
-                .stdin(Stdio::null())
-                .status()
-                .unwrap_or_else(|e| panic!("npm is missing ({e}): install node 20 and npm"));
-            assert!(
-                status.success(),
-                "npm install in {} failed",
-                cache.display()
-            );
-        }
-        std::fs::copy(source.join("verify.js"), cache.join("verify.js")).expect("verify.js");
-    }
+    let cache = sigstore_js_dir();
     let out = Command::new("node")
         .arg(cache.join("verify.js"))
         .arg(root)
@@ -327,7 +334,9 @@ pub(crate) fn timestamp_gen_times(bundle: &Path) -> Vec<String> {
 pub(crate) fn assert_fractional_timestamp(bundle: &Path, who: &str) {
     let times = timestamp_gen_times(bundle);
     assert!(
-        times.iter().any(|t| t.len() > 15 && t.as_bytes()[14] == b'.'),
+        times
+            .iter()
+            .any(|t| t.len() > 15 && t.as_bytes()[14] == b'.'),
         "{who}'s bundle should carry an RFC 3161 timestamp with fractional seconds from the mock's TSA; genTimes: {times:?}"
     );
 }
