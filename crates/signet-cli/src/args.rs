@@ -294,6 +294,10 @@ pub(crate) struct CertificateArgs {
     /// legacy format is read.
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
+    /// Accept a certificate without a verifying embedded SCT (GitHub's private-repository
+    /// instance, Fulcio certificates of 2021): nothing then shows it was published.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +359,9 @@ pub(crate) struct VerifyBlobArgs {
     /// Accept a signature without a transparency-log entry.
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
+    /// With --bundle: accept a certificate without a verifying embedded SCT.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
@@ -521,10 +528,6 @@ pub(crate) struct VerifyBlobAttestationArgs {
     /// verified log inclusion, as GitHub's attestations of private repositories are).
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
-    /// Accept a certificate without a verifying embedded SCT (GitHub's private-repository
-    /// instance, Fulcio certificates of 2021).
-    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
-    pub(crate) insecure_ignore_sct: bool,
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,

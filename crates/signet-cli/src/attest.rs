@@ -12,9 +12,7 @@ use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
-use signet_verify::bundle::{
-    ArtifactDigests, BundleLimits, BundlePolicy, BundleVerifier, SctPolicy,
-};
+use signet_verify::bundle::{ArtifactDigests, BundleLimits, BundlePolicy, BundleVerifier};
 use signet_verify::policy::provenance::{ProvenanceRequirement, SLSA_PROVENANCE_TYPES};
 use signet_verify::{AttestationVerifier, BundlePurpose, KeyVerifier, TlogPolicy};
 
@@ -556,17 +554,14 @@ fn verify_blob_attestation_bundle(
             (verifier, policy)
         }
     };
-    let verifier = verifier
-        .with_sct(if args.insecure_ignore_sct {
-            SctPolicy::InsecureIgnore
-        } else {
-            SctPolicy::Require
-        })
-        .with_tlog(if args.insecure_ignore_tlog {
-            TlogPolicy::InsecureIgnore
-        } else {
-            TlogPolicy::Require
-        });
+    let verifier =
+        verifier
+            .with_sct(args.certificate.sct())
+            .with_tlog(if args.insecure_ignore_tlog {
+                TlogPolicy::InsecureIgnore
+            } else {
+                TlogPolicy::Require
+            });
     let document = settings::read_bounded(
         bundle_path,
         BundleLimits::default().max_document_bytes,

@@ -9,6 +9,7 @@ use signet_core::reference::{ImageReference, Repository};
 use signet_oci::OciClient;
 use signet_verify::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
+    SctPolicy,
 };
 use signet_verify::{
     BundlePurpose, ReferrerReport, gather_referrer_bundles, judge_referrer_bundles,
@@ -27,6 +28,15 @@ impl CertificateArgs {
     /// Whether an identity was given (then bundles are verified by certificate, not by key).
     pub(crate) fn has_identity(&self) -> bool {
         self.certificate_identity.is_some() || self.certificate_identity_regexp.is_some()
+    }
+
+    /// Whether certificates must carry a verifying SCT (`--insecure-ignore-sct`).
+    pub(crate) fn sct(&self) -> SctPolicy {
+        if self.insecure_ignore_sct {
+            SctPolicy::InsecureIgnore
+        } else {
+            SctPolicy::Require
+        }
     }
 
     fn github_workflow(&self) -> GithubWorkflow {
@@ -89,7 +99,8 @@ pub(crate) fn settings(
     };
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
     let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
-        .with_context(|| format!("loading the trusted root {}", root.origin))?;
+        .with_context(|| format!("loading the trusted root {}", root.origin))?
+        .with_sct(args.sct());
     Ok(Some(BundleSettings { verifier, policy }))
 }
 

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use signet_core::digest::Digest;
 use signet_core::keys::{KeyKind, PublicKey};
-use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier};
+use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier, SctPolicy};
 
 use crate::args::{ConformanceCommand, ConformanceVerifyBundleArgs, VerifyBlobArgs};
 use crate::settings;
@@ -57,7 +57,13 @@ fn verify_bundle(args: &ConformanceVerifyBundleArgs) -> anyhow::Result<ExitCode>
     } else {
         Input::File(Path::new(&args.input))
     };
-    check(&args.bundle, input, &policy, args.trusted_root.as_deref())
+    check(
+        &args.bundle,
+        input,
+        &policy,
+        args.trusted_root.as_deref(),
+        SctPolicy::Require,
+    )
 }
 
 /// `signet verify-blob --bundle B (--key K | --certificate-identity I
@@ -68,11 +74,17 @@ pub(crate) fn verify_blob_bundle(args: &VerifyBlobArgs, bundle: &Path) -> anyhow
         args.certificate_identity.as_deref(),
         args.certificate_oidc_issuer.as_deref(),
     )?;
+    let sct = if args.insecure_ignore_sct {
+        SctPolicy::InsecureIgnore
+    } else {
+        SctPolicy::Require
+    };
     check(
         bundle,
         Input::File(&args.file),
         &policy,
         args.trusted_root.as_deref(),
+        sct,
     )
 }
 
@@ -101,11 +113,13 @@ fn check(
     input: Input<'_>,
     policy: &BundlePolicy,
     trusted_root: Option<&Path>,
+    sct: SctPolicy,
 ) -> anyhow::Result<ExitCode> {
     let limits = BundleLimits::default();
     let root = settings::trusted_root(trusted_root)?;
     let verifier = BundleVerifier::new(&root.bytes, limits)
-        .with_context(|| format!("reading the trusted root {}", root.origin))?;
+        .with_context(|| format!("reading the trusted root {}", root.origin))?
+        .with_sct(sct);
     // One byte past the limit, so that the verifier, not the reader, rejects a large bundle.
     let bundle = read_at_most(bundle_path, limits.max_bundle_bytes.saturating_add(1))?;
 
