@@ -938,6 +938,76 @@ mod tests {
         );
     }
 
+    /// A DSSE bundle whose statement has `subjects` (JSON), enough for `digest_for`.
+    fn dsse_bundle(subjects: &str) -> Bundle {
+        use base64::Engine;
+        let statement = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":{subjects},"predicateType":"p","predicate":{{}}}}"#
+        );
+        let payload = base64::engine::general_purpose::STANDARD.encode(statement);
+        let json = format!(
+            r#"{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial":{{"publicKey":{{"hint":""}},"tlogEntries":[]}},
+            "dsseEnvelope":{{"payload":"{payload}","payloadType":"application/vnd.in-toto+json",
+            "signatures":[{{"sig":"AA==","keyid":""}}]}}}}"#
+        );
+        Bundle::from_json(&json).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_digest_a_subject_names_the_artifact_by_is_chosen() {
+        let digests = ArtifactDigests::of_reader(&b"hello"[..]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            digests
+                .get(DigestAlgorithm::Sha256)
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        );
+        let sha384 = digests
+            .get(DigestAlgorithm::Sha384)
+            .map(|d| d.hex().to_owned())
+            .unwrap_or_default();
+        let sha512 = digests
+            .get(DigestAlgorithm::Sha512)
+            .map(|d| d.hex().to_owned())
+            .unwrap_or_default();
+        let chosen =
+            |subjects: &str| digest_for(&dsse_bundle(subjects), &digests).map(|d| d.algorithm());
+        // npm names packages by sha512 only.
+        assert_eq!(
+            chosen(&format!(
+                r#"[{{"name":"pkg","digest":{{"sha512":"{sha512}"}}}}]"#
+            )),
+            Some(DigestAlgorithm::Sha512)
+        );
+        assert_eq!(
+            chosen(&format!(
+                r#"[{{"name":"other","digest":{{"sha256":"00"}}}},{{"name":"it","digest":{{"sha384":"{sha384}"}}}}]"#
+            )),
+            Some(DigestAlgorithm::Sha384)
+        );
+        // No subject names it: an algorithm the subjects use, so that the binding fails.
+        assert_eq!(
+            chosen(r#"[{"name":"other","digest":{"sha512":"00"}}]"#),
+            Some(DigestAlgorithm::Sha512)
+        );
+        let only = ArtifactDigests::from(
+            digests
+                .get(DigestAlgorithm::Sha256)
+                .cloned()
+                .unwrap_or_else(|| panic!("sha256")),
+        );
+        assert_eq!(
+            digest_for(
+                &dsse_bundle(r#"[{"name":"x","digest":{"sha512":"00"}}]"#),
+                &only
+            )
+            .map(|d| d.algorithm()),
+            Some(DigestAlgorithm::Sha256)
+        );
+    }
+
     #[test]
     fn trusted_roots_of_another_media_type_or_too_large_are_refused() {
         let other = EMPTY_ROOT.replace("trustedroot+json;version=0.1", "something-else");
