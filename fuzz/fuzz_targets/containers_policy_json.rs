@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use signet_core::reference::ImageReference;
 use signet_oci::{ClientOptions, OciClient};
-use signet_verify::policy::containers::ContainersPolicy;
+use signet_policy::containers::ContainersPolicy;
 
 struct Setup {
     registries_d: PathBuf,

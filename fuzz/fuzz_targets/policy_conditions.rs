@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
-use signet_verify::policy::conditions::{
+use signet_policy::conditions::{
     Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition,
 };
 

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use signet_verify::policy::lint::lint;
-use signet_verify::policy::model::TrustPolicy;
+use signet_policy::lint::lint;
+use signet_policy::model::TrustPolicy;
 
 const REPOSITORIES: [&str; 4] = [
     "index.docker.io/library/ubuntu",

@@ -101,12 +101,13 @@ fn transparency_log_flags_say_what_they_skip() {
     let s = Scratch::new();
     let (key, public) = s.key_pair("k");
     let file = s.write("f", b"x");
+    // Flags that cannot work together are usage errors: exit 2, as clap's own.
     let out = s
         .signet()
         .args(["sign-blob", "--key"])
         .arg(&key)
         .arg(&file)
-        .assert_exit(1);
+        .assert_exit(2);
     assert!(
         stderr(&out).contains("--tlog-upload=false"),
         "{}",
@@ -128,7 +129,7 @@ fn transparency_log_flags_say_what_they_skip() {
         .args(["verify-blob", "--signature", "f.sig", "--key"])
         .arg(&public)
         .arg(&file)
-        .assert_exit(1);
+        .assert_exit(2);
     assert!(
         stderr(&out).contains("--insecure-ignore-tlog=true"),
         "{}",

@@ -852,13 +852,14 @@ fn key_signed_blobs_are_recorded_in_rekor_with_a_bundle() {
     s.write("other.txt", b"something else\n");
     verify(&mock.out("trusted_root.json"), "other.txt", 1);
 
-    // Without --bundle the log entry would be lost: refused before the key is read.
+    // Without --bundle the log entry would be lost: refused before the key is read, as a
+    // usage error (exit 2).
     let out = s
         .signet()
         .args(["sign-blob", "--key"])
         .arg(&key)
         .args(["--rekor-url", &mock.url, "file.txt"])
-        .assert_exit(1);
+        .assert_exit(2);
     assert!(stderr(&out).contains("--bundle"), "{}", stderr(&out));
 }
 

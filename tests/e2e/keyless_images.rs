@@ -564,14 +564,14 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
     verify_attestation("slsaprovenance1", "other@example.com", 1);
     verify_attestation("spdxjson", IDENTITY, 1);
 
-    // --new-bundle-format with a key is refused before anything is pushed.
+    // --new-bundle-format with a key is refused before anything is pushed (a usage error).
     let (key, _) = s.key_pair("cosign");
     let out = s
         .signet()
         .args(["sign", "--new-bundle-format", "--key"])
         .arg(&key)
         .arg(&image)
-        .assert_exit(1);
+        .assert_exit(2);
     assert!(
         stderr(&out).contains("--new-bundle-format"),
         "{}",

@@ -60,6 +60,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct InitializeArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The TUF repository (default: Sigstore's, https://tuf-repo-cdn.sigstore.dev).
     #[arg(long, value_name = "URL")]
     pub(crate) mirror: Option<String>,
@@ -302,6 +304,8 @@ pub(crate) struct CertificateArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct SignBlobArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The encrypted private key file. Without it, signet signs keylessly with
     /// --identity-token (or SIGSTORE_ID_TOKEN).
     #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
@@ -333,6 +337,8 @@ pub(crate) struct SignBlobArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The public key (PEM or DER).
     #[arg(
         long,
@@ -411,6 +417,8 @@ pub(crate) struct AttestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct AttestBlobArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The encrypted private key file. Without it, signet attests keylessly with
     /// --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore bundle (--bundle).
     #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
@@ -475,6 +483,8 @@ pub(crate) struct VerifyAttestationArgs {
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobAttestationArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// The public key (PEM or DER).
     #[arg(
         long,
@@ -596,6 +606,8 @@ pub(crate) enum ConformanceCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct ConformanceSignBundleArgs {
+    #[command(flatten)]
+    pub(crate) deadline: DeadlineArgs,
     /// Sigstore's staging instance (needs its TUF repository: not supported yet).
     #[arg(long)]
     pub(crate) staging: bool,
@@ -665,4 +677,14 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     /// The artifact, or its digest as sha256:<hex> (or sha384:<hex>, sha512:<hex>).
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub(crate) input: String,
+}
+
+/// The deadline of a command that reaches network services without a registry (TUF, Rekor,
+/// Fulcio, a timestamp authority).
+#[derive(Debug, Clone, Args)]
+pub(crate) struct DeadlineArgs {
+    /// Give up after this long (e.g. 30s, 3m); a verification that times out could not
+    /// decide (exit 2).
+    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    pub(crate) timeout: String,
 }

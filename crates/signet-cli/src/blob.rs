@@ -1,7 +1,6 @@
 //! sign-blob and verify-blob.
 
-use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -9,18 +8,11 @@ use anyhow::Context;
 use signet_core::digest::DigestAlgorithm;
 use signet_core::keys::PublicKey;
 use signet_sign::keyfile::{Overwrite, write_key_file};
-use signet_verify::{KeyVerifier, decode_signature_file};
+use signet_verify::bundle::{BundlePolicy, FileInput};
+use signet_verify::{KeyVerifier, TlogPolicy, decode_signature_file};
 
 use crate::args::{SignBlobArgs, VerifyBlobArgs};
-use crate::settings;
-
-fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
-}
+use crate::{output, settings};
 
 /// Decrypts the key and signs `path`. For a file (not stdin) the key is decrypted (scrypt,
 /// about 0.2 s) on one thread while the file is hashed with SHA-256 on another: the hash most
@@ -33,11 +25,14 @@ fn sign_file(
 ) -> anyhow::Result<(signet_core::keys::PrivateKey, signet_sign::BlobSignature)> {
     if path.as_os_str() == "-" {
         let key = pending.decrypt()?;
-        let signed =
-            signet_sign::sign_blob(&key, open_input(path)?, limits.max_unhashed_blob_bytes)?;
+        let signed = signet_sign::sign_blob(
+            &key,
+            settings::open_input(path)?,
+            limits.max_unhashed_blob_bytes,
+        )?;
         return Ok((key, signed));
     }
-    let input = open_input(path)?;
+    let input = settings::open_input(path)?;
     let (key, digest) = std::thread::scope(|scope| {
         let decrypting = scope.spawn(|| pending.decrypt());
         let digest = signet_core::digest::digest_reader(input, &[DigestAlgorithm::Sha256])
@@ -61,13 +56,17 @@ fn sign_file(
             },
         ));
     }
-    let signed = signet_sign::sign_blob(&key, open_input(path)?, limits.max_unhashed_blob_bytes)?;
+    let signed = signet_sign::sign_blob(
+        &key,
+        settings::open_input(path)?,
+        limits.max_unhashed_blob_bytes,
+    )?;
     Ok((key, signed))
 }
 
 pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
     if crate::keyless::requested(&args.keyless, args.key.is_some()) {
-        anyhow::ensure!(
+        crate::usage_ensure!(
             args.output_signature.is_none(),
             "keyless signing writes the signature inside the bundle (--bundle); --output-signature is for --key"
         );
@@ -79,19 +78,19 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let Some(key_path) = &args.key else {
-        anyhow::bail!(
+        crate::usage_bail!(
             "sign-blob needs --key FILE, or --identity-token TOKEN (or SIGSTORE_ID_TOKEN) to sign keylessly"
         );
     };
     // With the log: where to, checked against which root, and where the proof goes — all
     // settled before the key is decrypted or the file read.
     let log = if args.tlog_upload {
-        let bundle = args.bundle.as_deref().context(
+        let bundle = args.bundle.as_deref().ok_or_else(|| settings::usage(
             "--tlog-upload records the signature in Rekor and writes the proof as a Sigstore bundle: pass --bundle FILE (and --rekor-url URL or --signing-config FILE), or sign without a log entry with --tlog-upload=false",
-        )?;
+        ))?;
         Some((crate::keyless::rekor_uploader(&args.keyless)?, bundle))
     } else {
-        anyhow::ensure!(
+        crate::usage_ensure!(
             args.bundle.is_none(),
             "--bundle holds the log entry: it needs --tlog-upload (the default)"
         );
@@ -139,10 +138,10 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     if let Some(bundle) = &args.bundle {
-        return crate::conformance::verify_blob_bundle(args, bundle);
+        return verify_blob_bundle(args, bundle);
     }
     let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
-        anyhow::bail!("verify-blob needs --key with --signature");
+        crate::usage_bail!("verify-blob needs --key with --signature");
     };
     let limits = settings::limits()?;
     let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
@@ -161,12 +160,11 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
     };
     let signature = decode_signature_file(&contents);
     if !args.insecure_ignore_tlog {
-        eprintln!(
-            "Error: a signature alone carries no transparency-log entry: verify the Sigstore bundle that sign-blob --bundle wrote (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the signature with the key alone"
-        );
-        return Ok(ExitCode::from(crate::EXIT_DENIED));
+        return Err(settings::usage(
+            "a signature alone carries no transparency-log entry: verify the Sigstore bundle that sign-blob --bundle wrote (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the signature with the key alone",
+        ));
     }
-    let input = open_input(&args.file)?;
+    let input = settings::open_input(&args.file)?;
     match signet_verify::verify_blob(&verifier, input, &signature, limits.max_unhashed_blob_bytes) {
         Ok(Ok(())) => {
             eprintln!(
@@ -181,4 +179,34 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `verify-blob --bundle B (--key K | --certificate-identity I --certificate-oidc-issuer S)
+/// [--trusted-root T] FILE`.
+fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Result<ExitCode> {
+    let policy = match (
+        &args.key,
+        &args.certificate_identity,
+        &args.certificate_oidc_issuer,
+    ) {
+        (Some(path), None, None) => {
+            BundlePolicy::Key(settings::public_key(path, None)?.key().clone())
+        }
+        (None, Some(identity), Some(issuer)) => BundlePolicy::identity(identity, issuer),
+        _ => {
+            return Err(settings::usage(
+                "give either --key, or both --certificate-identity and --certificate-oidc-issuer",
+            ));
+        }
+    };
+    let verifier = settings::bundle_verifier_with(
+        args.trusted_root.as_deref(),
+        settings::sct_policy(args.insecure_ignore_sct),
+        TlogPolicy::Require,
+    )?;
+    let bundle = settings::read_bundle(bundle_path)?;
+    let limit = settings::limits()?.max_unhashed_blob_bytes;
+    let mut reader = settings::open_input(&args.file)?;
+    let outcome = verifier.verify_file(&bundle, FileInput::Reader(&mut reader), &policy, limit);
+    output::file_bundle(bundle_path, outcome)
 }

@@ -6,18 +6,16 @@
 //! out (no or unreadable trusted root, key or artifact). Without `--trusted-root`, the trusted
 //! root comes from the TUF cache `signet initialize` set up.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use signet_core::digest::Digest;
-use signet_core::keys::{KeyKind, PublicKey};
-use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier, SctPolicy};
+use signet_core::keys::PublicKey;
+use signet_verify::bundle::{BundlePolicy, FileInput};
 
-use crate::args::{ConformanceCommand, ConformanceVerifyBundleArgs, VerifyBlobArgs};
-use crate::settings;
+use crate::args::{ConformanceCommand, ConformanceVerifyBundleArgs};
+use crate::{output, settings};
 
 /// Runs a `signet conformance` subcommand.
 pub(crate) fn run(command: &ConformanceCommand) -> anyhow::Result<ExitCode> {
@@ -57,35 +55,7 @@ fn verify_bundle(args: &ConformanceVerifyBundleArgs) -> anyhow::Result<ExitCode>
     } else {
         Input::File(Path::new(&args.input))
     };
-    check(
-        &args.bundle,
-        input,
-        &policy,
-        args.trusted_root.as_deref(),
-        SctPolicy::Require,
-    )
-}
-
-/// `signet verify-blob --bundle B (--key K | --certificate-identity I
-/// --certificate-oidc-issuer S) --trusted-root T FILE`.
-pub(crate) fn verify_blob_bundle(args: &VerifyBlobArgs, bundle: &Path) -> anyhow::Result<ExitCode> {
-    let policy = policy(
-        args.key.as_deref(),
-        args.certificate_identity.as_deref(),
-        args.certificate_oidc_issuer.as_deref(),
-    )?;
-    let sct = if args.insecure_ignore_sct {
-        SctPolicy::InsecureIgnore
-    } else {
-        SctPolicy::Require
-    };
-    check(
-        bundle,
-        Input::File(&args.file),
-        &policy,
-        args.trusted_root.as_deref(),
-        sct,
-    )
+    check(&args.bundle, input, &policy, args.trusted_root.as_deref())
 }
 
 fn policy(
@@ -102,7 +72,7 @@ fn policy(
             Ok(BundlePolicy::Key(key))
         }
         (None, Some(identity), Some(issuer)) => Ok(BundlePolicy::identity(identity, issuer)),
-        _ => anyhow::bail!(
+        _ => crate::usage_bail!(
             "give either --key, or both --certificate-identity and --certificate-oidc-issuer"
         ),
     }
@@ -113,75 +83,18 @@ fn check(
     input: Input<'_>,
     policy: &BundlePolicy,
     trusted_root: Option<&Path>,
-    sct: SctPolicy,
 ) -> anyhow::Result<ExitCode> {
-    let limits = BundleLimits::default();
-    let root = settings::trusted_root(trusted_root)?;
-    let verifier = BundleVerifier::new(&root.bytes, limits)
-        .with_context(|| format!("reading the trusted root {}", root.origin))?
-        .with_sct(sct);
-    // One byte past the limit, so that the verifier, not the reader, rejects a large bundle.
-    let bundle = read_at_most(bundle_path, limits.max_bundle_bytes.saturating_add(1))?;
-
+    let verifier = settings::bundle_verifier(trusted_root)?;
+    let bundle = settings::read_bundle(bundle_path)?;
+    let limit = settings::limits()?.max_unhashed_blob_bytes;
     let outcome = match input {
-        Input::Digest(digest) => verifier.verify(&bundle, Artifact::Digest(&digest), policy),
-        // Ed25519 signs the whole message, which cannot be streamed: read it, bounded.
-        Input::File(path) if matches!(policy, BundlePolicy::Key(k) if k.kind() == KeyKind::Ed25519) =>
-        {
-            let limit = settings::limits()?.max_unhashed_blob_bytes;
-            let mut bytes = Vec::new();
-            open_input(path)?
-                .take(limit.saturating_add(1))
-                .read_to_end(&mut bytes)
-                .with_context(|| format!("reading {}", path.display()))?;
-            anyhow::ensure!(
-                bytes.len() as u64 <= limit,
-                "{} is larger than {limit} bytes, the limit for Ed25519 keys, which sign whole messages",
-                path.display()
-            );
-            verifier.verify(&bundle, Artifact::Bytes(&bytes), policy)
+        Input::Digest(digest) => {
+            verifier.verify_file(&bundle, FileInput::Digest(&digest), policy, limit)
         }
         Input::File(path) => {
-            let mut reader = open_input(path)?;
-            verifier.verify(&bundle, Artifact::Reader(&mut reader), policy)
+            let mut reader = settings::open_input(path)?;
+            verifier.verify_file(&bundle, FileInput::Reader(&mut reader), policy, limit)
         }
     };
-    match outcome {
-        Ok(verified) => {
-            if let (Some(identity), Some(issuer)) = (verified.identity(), verified.issuer()) {
-                eprintln!("Certificate identity {identity}, issuer {issuer}");
-            }
-            eprintln!("Verified OK");
-            Ok(ExitCode::SUCCESS)
-        }
-        Err(failure) if failure.check().is_operational() => {
-            Err(anyhow::Error::new(failure).context(format!("verifying {}", bundle_path.display())))
-        }
-        Err(failure) => {
-            eprintln!(
-                "Error: {}: {:#}",
-                bundle_path.display(),
-                anyhow::Error::new(failure)
-            );
-            Ok(ExitCode::from(crate::EXIT_DENIED))
-        }
-    }
-}
-
-fn read_at_most(path: &Path, limit: u64) -> anyhow::Result<Vec<u8>> {
-    let file =
-        File::open(path).with_context(|| format!("opening the bundle {}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(limit)
-        .read_to_end(&mut bytes)
-        .with_context(|| format!("reading the bundle {}", path.display()))?;
-    Ok(bytes)
-}
-
-fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+    output::file_bundle(bundle_path, outcome)
 }

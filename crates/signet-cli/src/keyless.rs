@@ -45,11 +45,13 @@ pub(crate) fn sign_blob(
     tlog_upload: bool,
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
+    crate::usage_ensure!(
         tlog_upload,
         "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
     );
-    let bundle = bundle.context("keyless signing writes a Sigstore bundle: pass --bundle FILE")?;
+    let bundle = bundle.ok_or_else(|| {
+        crate::settings::usage("keyless signing writes a Sigstore bundle: pass --bundle FILE")
+    })?;
     // The configuration first: a missing trusted root or service says so before the token
     // is looked at (or requested from the CI system).
     let services = services(args)?;
@@ -85,7 +87,7 @@ fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
             return Ok(token);
         }
     }
-    anyhow::bail!(
+    crate::usage_bail!(
         "sign keylessly with --identity-token TOKEN or {TOKEN_ENV} (or in a CI system with ambient OIDC credentials, e.g. GitHub Actions with id-token: write), or sign with --key"
     )
 }
@@ -101,7 +103,7 @@ fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
             rekor,
             args.timestamp_server_url.as_deref(),
         )?),
-        _ => anyhow::bail!(
+        _ => crate::usage_bail!(
             "keyless signing needs --signing-config FILE, or --fulcio-url and --rekor-url (and optionally --timestamp-server-url)"
         ),
     }
@@ -141,7 +143,7 @@ pub(crate) fn rekor_uploader(args: &KeylessArgs) -> anyhow::Result<RekorUploader
 pub(crate) fn conformance_sign_bundle(
     args: &ConformanceSignBundleArgs,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::ensure!(
+    crate::usage_ensure!(
         !args.staging || (args.trusted_root.is_some() && args.signing_config.is_some()),
         "sign-bundle --staging needs --trusted-root and --signing-config (run `signet initialize --mirror https://tuf-repo-cdn.sigstage.dev --root STAGING-ROOT` to use the cache instead)"
     );

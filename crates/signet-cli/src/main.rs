@@ -6,15 +6,33 @@
 //! unreadable key or policy, bad usage).
 #![forbid(unsafe_code)]
 
+/// Returns a usage error (flags that cannot work together; exit 2, as clap's own errors).
+#[macro_export]
+macro_rules! usage_bail {
+    ($($arg:tt)*) => {
+        return Err($crate::settings::usage(format!($($arg)*)))
+    };
+}
+
+/// [`usage_bail!`] unless the condition holds.
+#[macro_export]
+macro_rules! usage_ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            $crate::usage_bail!($($arg)*);
+        }
+    };
+}
+
 mod args;
 mod attachments;
 mod attest;
 mod blob;
-mod bundles;
 mod conformance;
 mod image;
 mod keyless;
 mod keys;
+mod output;
 mod policy;
 mod settings;
 mod trust;
@@ -41,13 +59,31 @@ fn main() -> ExitCode {
         | Command::Policy(PolicyCommand::Explain(_)) => EXIT_UNDECIDED,
         _ => EXIT_DENIED,
     };
-    let timeout = match registry_args(&cli.command).map(|r| settings::parse_duration(&r.timeout)) {
+    let timeout = match timeout_flag(&cli.command).map(settings::parse_duration) {
         Some(Ok(t)) => Some(t),
         Some(Err(e)) => {
             eprintln!("Error: --timeout: {e:#}");
             return ExitCode::from(EXIT_UNDECIDED);
         }
         None => None,
+    };
+    // A command that does its network work outside the async runtime (TUF, Rekor, Fulcio
+    // calls made through blocking wrappers) runs on a thread of its own, watched by the
+    // deadline: past it, signet says so and exits; what such a command writes, it writes
+    // atomically at the end, so nothing is left half-written.
+    let deadline = |work: Box<dyn FnOnce() -> anyhow::Result<ExitCode> + Send>| match timeout {
+        Some(limit) => {
+            let (done, outcome) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = done.send(work());
+            });
+            outcome.recv_timeout(limit).unwrap_or_else(|_| {
+                Err(anyhow::anyhow!(
+                    "timed out after {limit:?} (--timeout); nothing was decided or left half-written"
+                ))
+            })
+        }
+        None => work(),
     };
     let block_on = |future: std::pin::Pin<
         Box<dyn std::future::Future<Output = anyhow::Result<ExitCode>>>,
@@ -66,45 +102,63 @@ fn main() -> ExitCode {
         Command::GenerateKeyPair(a) => keys::generate_key_pair(&a),
         Command::ImportKeyPair(a) => keys::import_key_pair(&a),
         Command::PublicKey(a) => keys::public_key(&a),
-        Command::SignBlob(a) => blob::sign_blob(&a),
-        Command::VerifyBlob(a) => blob::verify_blob(&a),
+        Command::SignBlob(a) => deadline(Box::new(move || blob::sign_blob(&a))),
+        Command::VerifyBlob(a) => deadline(Box::new(move || blob::verify_blob(&a))),
         Command::Sign(a) => block_on(Box::pin(image::sign(&a))),
+        Command::Verify(a)
+            if a.policy.is_some() && a.key.is_none() && !a.certificate.has_identity() =>
+        {
+            block_on(Box::pin(policy::verify(&a)))
+        }
         Command::Verify(a) => block_on(Box::pin(image::verify(&a))),
         Command::Attest(a) => block_on(Box::pin(attest::attest(&a))),
-        Command::AttestBlob(a) => attest::attest_blob(&a),
+        Command::AttestBlob(a) => deadline(Box::new(move || attest::attest_blob(&a))),
         Command::VerifyAttestation(a) => block_on(Box::pin(attest::verify_attestation(&a))),
-        Command::VerifyBlobAttestation(a) => attest::verify_blob_attestation(&a),
+        Command::VerifyBlobAttestation(a) => {
+            deadline(Box::new(move || attest::verify_blob_attestation(&a)))
+        }
         Command::Attach(AttachCommand::Sbom(a)) => block_on(Box::pin(attachments::attach_sbom(&a))),
         Command::Download(d) => block_on(Box::pin(attachments::download(&d))),
         Command::Tree(a) => block_on(Box::pin(attachments::tree(&a))),
         Command::Policy(PolicyCommand::Lint(a)) => policy::lint(&a),
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
-        Command::Conformance(c) => conformance::run(&c),
-        Command::Initialize(a) => trust::initialize(&a),
+        Command::Conformance(c) => deadline(Box::new(move || conformance::run(&c))),
+        Command::Initialize(a) => deadline(Box::new(move || trust::initialize(&a))),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
             eprintln!("Error: {error:#}");
-            ExitCode::from(error_code)
+            // Flags that cannot work together are a usage error, as clap's own: exit 2.
+            if error.downcast_ref::<settings::UsageError>().is_some() {
+                ExitCode::from(EXIT_UNDECIDED)
+            } else {
+                ExitCode::from(error_code)
+            }
         }
     }
 }
 
-/// The registry flags of a command that talks to registries.
-fn registry_args(command: &Command) -> Option<&args::RegistryArgs> {
+/// The `--timeout` of a command that reaches the network.
+fn timeout_flag(command: &Command) -> Option<&str> {
     match command {
-        Command::Sign(a) => Some(&a.registry),
-        Command::Verify(a) => Some(&a.registry),
-        Command::Attest(a) => Some(&a.registry),
-        Command::VerifyAttestation(a) => Some(&a.registry),
-        Command::Attach(AttachCommand::Sbom(a)) => Some(&a.registry),
+        Command::Sign(a) => Some(&a.registry.timeout),
+        Command::Verify(a) => Some(&a.registry.timeout),
+        Command::Attest(a) => Some(&a.registry.timeout),
+        Command::VerifyAttestation(a) => Some(&a.registry.timeout),
+        Command::Attach(AttachCommand::Sbom(a)) => Some(&a.registry.timeout),
         Command::Download(DownloadCommand::Sbom(a) | DownloadCommand::Signature(a)) => {
-            Some(&a.registry)
+            Some(&a.registry.timeout)
         }
-        Command::Download(DownloadCommand::Attestation(a)) => Some(&a.registry),
-        Command::Tree(a) => Some(&a.registry),
-        Command::Policy(PolicyCommand::Explain(a)) => Some(&a.registry),
+        Command::Download(DownloadCommand::Attestation(a)) => Some(&a.registry.timeout),
+        Command::Tree(a) => Some(&a.registry.timeout),
+        Command::Policy(PolicyCommand::Explain(a)) => Some(&a.registry.timeout),
+        Command::SignBlob(a) => Some(&a.deadline.timeout),
+        Command::VerifyBlob(a) => Some(&a.deadline.timeout),
+        Command::AttestBlob(a) => Some(&a.deadline.timeout),
+        Command::VerifyBlobAttestation(a) => Some(&a.deadline.timeout),
+        Command::Initialize(a) => Some(&a.deadline.timeout),
+        Command::Conformance(args::ConformanceCommand::SignBundle(a)) => Some(&a.deadline.timeout),
         _ => None,
     }
 }

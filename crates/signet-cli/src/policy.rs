@@ -5,46 +5,29 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use signet_oci::OciClient;
+use signet_policy::file::{PolicyFile, PolicyFileError};
+use signet_policy::lint::lint as lint_policy;
+use signet_policy::report::{Decision, ImageVerdict, PolicyReport};
 use signet_verify::bundle::{BundleLimits, BundleVerifier};
-use signet_verify::policy::containers::ContainersPolicy;
-use signet_verify::policy::evaluate::PolicyEvaluator;
-use signet_verify::policy::lint::lint as lint_policy;
-use signet_verify::policy::model::TrustPolicy;
-use signet_verify::policy::report::{Decision, ImageVerdict, PolicyReport};
 
 use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs};
-use crate::image::parse_images;
-use crate::{EXIT_UNDECIDED, settings};
-
-/// Whether a policy file is containers/image's JSON (it is a JSON object) or signet's YAML.
-fn is_containers_policy(bytes: &[u8]) -> bool {
-    bytes.trim_ascii_start().starts_with(b"{")
-}
+use crate::settings;
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let Some(policy_path) = &args.policy else {
-        anyhow::bail!("give --key or --policy");
+        crate::usage_bail!("give --key or --policy");
     };
-    let images = match parse_images(&args.images) {
-        Ok(images) => images,
-        Err(e) => {
-            eprintln!("Error: {e:#}");
-            return Ok(ExitCode::from(EXIT_UNDECIDED));
-        }
-    };
+    let images = settings::parse_images(&args.images)?;
+    let policy = load(
+        policy_path,
+        args.registries_d.as_deref(),
+        args.certificate.trusted_root.as_deref(),
+    )?;
     let limits = settings::limits()?;
-    let text = settings::read_bounded(policy_path, limits.max_manifest_bytes, "policy")?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let verdicts = if is_containers_policy(&text) {
-        let policy = ContainersPolicy::load(policy_path, args.registries_d.as_deref())
-            .with_context(|| format!("loading {}", policy_path.display()))?;
-        policy.evaluate(&client, &images).await
-    } else {
-        let policy = load_yaml(policy_path, args.certificate.trusted_root.as_deref())?;
-        PolicyEvaluator::new(&client, &policy)
-            .evaluate(&images, crate::attest::now_unix())
-            .await
-    };
+    let verdicts = policy
+        .evaluate(&client, &images, settings::now_unix())
+        .await;
     let report = PolicyReport::new(verdicts);
     print_report(&report, args.output)?;
     if args.stats {
@@ -128,15 +111,16 @@ fn print_verdict_text(out: &mut impl Write, verdict: &ImageVerdict) -> anyhow::R
     Ok(())
 }
 
-/// Loads a YAML policy; key paths in it are relative to the policy file's directory. When an
-/// authority wants a trusted root the policy does not name (keyless authorities without
-/// `trustedRoot`, key authorities requiring the log), it is `--trusted-root`, else the TUF
-/// cache; without either, those authorities say so in the verdict.
-fn load_yaml(
+/// Loads a policy file (YAML or `policy.json`). When an authority wants a trusted root the
+/// policy does not name (keyless authorities without `trustedRoot`, key authorities requiring
+/// the log), it is `--trusted-root`, else the TUF cache; without either, those authorities say
+/// so in the verdict.
+fn load(
     path: &std::path::Path,
+    registries_d: Option<&std::path::Path>,
     trusted_root: Option<&std::path::Path>,
-) -> anyhow::Result<TrustPolicy> {
-    let policy = TrustPolicy::load(path)
+) -> anyhow::Result<PolicyFile> {
+    let policy = PolicyFile::load(path, registries_d)
         .with_context(|| format!("loading the policy {}", path.display()))?;
     if trusted_root.is_none() && !policy.wants_default_trusted_root() {
         return Ok(policy);
@@ -152,23 +136,26 @@ fn load_yaml(
 }
 
 pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
-    let limits = settings::limits()?;
-    let text = settings::read_bounded(&args.policy, limits.max_manifest_bytes, "policy")?;
-    if is_containers_policy(&text) {
-        ContainersPolicy::load(&args.policy, None)
-            .with_context(|| format!("loading {}", args.policy.display()))?;
-        println!(
-            "{}: a valid containers/image policy.json",
-            args.policy.display()
-        );
-        return Ok(ExitCode::SUCCESS);
-    }
-    let policy = match TrustPolicy::load(&args.policy)
-        .with_context(|| format!("loading the policy {}", args.policy.display()))
-    {
-        Ok(policy) => policy,
-        Err(e) => {
-            eprintln!("error: {e:#}");
+    let policy = match PolicyFile::load(&args.policy, None) {
+        Ok(PolicyFile::Signet(policy)) => policy,
+        Ok(_) => {
+            println!(
+                "{}: a valid containers/image policy.json",
+                args.policy.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(error @ PolicyFileError::Containers(_)) => {
+            return Err(
+                anyhow::Error::new(error).context(format!("loading {}", args.policy.display()))
+            );
+        }
+        Err(error) => {
+            eprintln!(
+                "error: loading the policy {}: {:#}",
+                args.policy.display(),
+                anyhow::Error::new(error)
+            );
             return Ok(ExitCode::from(crate::EXIT_DENIED));
         }
     };
@@ -186,7 +173,7 @@ pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn join_globs(globs: &[signet_verify::policy::glob::ScopeGlob]) -> String {
+fn join_globs(globs: &[signet_policy::glob::ScopeGlob]) -> String {
     globs
         .iter()
         .map(ToString::to_string)
@@ -199,16 +186,11 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
         .image
         .parse()
         .with_context(|| format!("parsing image reference {:?}", args.image))?;
+    let policy = load(&args.policy, None, None)?;
     let limits = settings::limits()?;
-    let text = settings::read_bounded(&args.policy, limits.max_manifest_bytes, "policy")?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let images = std::slice::from_ref(&image);
-    let verdicts = if is_containers_policy(&text) {
-        ContainersPolicy::load(&args.policy, None)?
-            .evaluate(&client, images)
-            .await
-    } else {
-        let policy = load_yaml(&args.policy, None)?;
+    if let PolicyFile::Signet(policy) = &policy {
         let repository = image.repository_name();
         let matching = policy.matching(&repository);
         println!(
@@ -231,10 +213,8 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
                 join_globs(&p.images),
             );
         }
-        PolicyEvaluator::new(&client, &policy)
-            .evaluate(images, crate::attest::now_unix())
-            .await
-    };
+    }
+    let verdicts = policy.evaluate(&client, images, settings::now_unix()).await;
     let report = PolicyReport::new(verdicts);
     let mut out = std::io::stdout().lock();
     for verdict in report.images() {

@@ -11,7 +11,16 @@ use signet_core::limits::Limits;
 use signet_core::reference::Repository;
 use signet_oci::{ClientOptions, HttpPolicy, TlsPolicy};
 
-use crate::args::{HashName, RegistryArgs};
+use signet_core::keys::PublicKey;
+use signet_core::reference::ImageReference;
+use signet_verify::bundle::{
+    BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
+    SctPolicy,
+};
+use signet_verify::{Authority, IdentityAuthority, KeyAuthority, KeyVerifier, TlogPolicy};
+use std::sync::Arc;
+
+use crate::args::{CertificateArgs, HashName, RegistryArgs};
 
 /// The environment variable Cosign reads the key password from.
 const PASSWORD_ENV: &str = "COSIGN_PASSWORD";
@@ -177,7 +186,7 @@ pub(crate) fn annotations(flags: &[String]) -> anyhow::Result<BTreeMap<String, S
         .iter()
         .map(|flag| match flag.split_once('=') {
             Some((k, v)) => Ok((k.to_owned(), v.to_owned())),
-            None => bail!("unable to parse annotation: {flag} (expected key=value)"),
+            None => crate::usage_bail!("unable to parse annotation: {flag} (expected key=value)"),
         })
         .collect()
 }
@@ -256,6 +265,17 @@ pub(crate) fn tuf_signing_config() -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// The TUF cache's trust material, or `None` when `signet initialize` never ran.
+fn tuf_material_if_initialized() -> anyhow::Result<Option<signet_trust::TrustMaterial>> {
+    let cache = signet_trust::TufCache::from_env()?;
+    match signet_trust::load_blocking(&cache, std::time::SystemTime::now()) {
+        Ok(material) => Ok(Some(material)),
+        Err(signet_trust::TrustError::NotInitialized { .. }) => Ok(None),
+        Err(error) => Err(anyhow::Error::new(error)
+            .context("loading the trusted root from the TUF cache set up by `signet initialize`")),
+    }
+}
+
 /// The TUF cache's trust material; without one, an error naming `flag` and `signet initialize`.
 fn tuf_material(what: &str, flag: &str) -> anyhow::Result<signet_trust::TrustMaterial> {
     let cache = signet_trust::TufCache::from_env()?;
@@ -271,14 +291,249 @@ fn tuf_material(what: &str, flag: &str) -> anyhow::Result<signet_trust::TrustMat
     }
 }
 
+/// A public key file, read bounded and parsed, checking signatures with `hash` (or the
+/// key's usual hashes).
+pub(crate) fn public_key(path: &Path, hash_name: Option<HashName>) -> anyhow::Result<KeyVerifier> {
+    let limits = limits()?;
+    let bytes = read_bounded(path, limits.max_key_file_bytes, "public key")?;
+    let key = PublicKey::parse(&bytes)
+        .with_context(|| format!("loading the public key {}", path.display()))?;
+    Ok(match hash(hash_name) {
+        Some(h) => KeyVerifier::with_hash(key, h),
+        None => KeyVerifier::new(key),
+    })
+}
+
+/// A trusted root parsed for verification.
+pub(crate) fn bundle_verifier(flag: Option<&Path>) -> anyhow::Result<Arc<BundleVerifier>> {
+    bundle_verifier_with(flag, SctPolicy::Require, TlogPolicy::Require)
+}
+
+/// A trusted root parsed for verification, with the SCT and log inclusion checks the
+/// `--insecure-ignore-*` flags switch off.
+pub(crate) fn bundle_verifier_with(
+    flag: Option<&Path>,
+    sct: SctPolicy,
+    tlog: TlogPolicy,
+) -> anyhow::Result<Arc<BundleVerifier>> {
+    let root = trusted_root(flag)?;
+    let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
+        .with_context(|| format!("loading the trusted root {}", root.origin))?
+        .with_sct(sct)
+        .with_tlog(tlog);
+    Ok(Arc::new(verifier))
+}
+
+/// Whether certificates must carry a verifying SCT (`--insecure-ignore-sct`).
+pub(crate) fn sct_policy(insecure_ignore_sct: bool) -> SctPolicy {
+    if insecure_ignore_sct {
+        SctPolicy::InsecureIgnore
+    } else {
+        SctPolicy::Require
+    }
+}
+
+/// The signer a provenance's builder must be, when no identity flag names one: an identity
+/// authority over the trusted root of `certificate`.
+pub(crate) fn signer_authority(
+    certificate: &CertificateArgs,
+    signer: CertificateIdentity,
+    insecure_ignore_tlog: bool,
+) -> anyhow::Result<Authority> {
+    let tlog = if insecure_ignore_tlog {
+        TlogPolicy::InsecureIgnore
+    } else {
+        TlogPolicy::Require
+    };
+    let root = bundle_verifier_with(
+        certificate.trusted_root.as_deref(),
+        sct_policy(certificate.insecure_ignore_sct),
+        tlog,
+    )?;
+    Ok(Authority::Identity(IdentityAuthority::new(
+        root,
+        BundlePolicy::Certificate(signer),
+    )))
+}
+
+/// The trusted root a key's transparency-log entries are checked against: `--trusted-root`,
+/// else the TUF cache — as for every command that checks a log entry. Without either, `None`:
+/// each signature then fails the log check, saying how to give one. Not looked for when the
+/// log is not checked and no root is named.
+fn key_trusted_root(
+    flag: Option<&Path>,
+    tlog: TlogPolicy,
+) -> anyhow::Result<Option<Arc<BundleVerifier>>> {
+    match (flag, tlog) {
+        (Some(path), _) => bundle_verifier(Some(path)).map(Some),
+        (None, TlogPolicy::InsecureIgnore) => Ok(None),
+        (None, _) => match tuf_material_if_initialized()? {
+            None => Ok(None),
+            Some(_) => bundle_verifier(None).map(Some),
+        },
+    }
+}
+
+/// The identity flags as a certificate policy; `None` when no identity is given.
+fn certificate_identity(args: &CertificateArgs) -> anyhow::Result<Option<BundlePolicy>> {
+    let mut github = GithubWorkflow::default();
+    github.repository = args.certificate_github_workflow_repository.clone();
+    github.git_ref = args.certificate_github_workflow_ref.clone();
+    github.trigger = args.certificate_github_workflow_trigger.clone();
+    github.sha = args.certificate_github_workflow_sha.clone();
+    github.name = args.certificate_github_workflow_name.clone();
+    let identity = match (
+        &args.certificate_identity,
+        &args.certificate_identity_regexp,
+    ) {
+        (Some(exact), _) => ClaimMatcher::exact(exact),
+        (None, Some(regex)) => {
+            ClaimMatcher::regex(regex).context("--certificate-identity-regexp")?
+        }
+        (None, None) => {
+            if args.certificate_oidc_issuer.is_some()
+                || args.certificate_oidc_issuer_regexp.is_some()
+                || !github.is_empty()
+            {
+                return Err(usage(
+                    "--certificate-oidc-issuer and --certificate-github-workflow-* need --certificate-identity or --certificate-identity-regexp",
+                ));
+            }
+            return Ok(None);
+        }
+    };
+    let issuer = match (
+        &args.certificate_oidc_issuer,
+        &args.certificate_oidc_issuer_regexp,
+    ) {
+        (Some(exact), _) => ClaimMatcher::exact(exact),
+        (None, Some(regex)) => {
+            ClaimMatcher::regex(regex).context("--certificate-oidc-issuer-regexp")?
+        }
+        (None, None) => {
+            return Err(usage(
+                "--certificate-oidc-issuer or --certificate-oidc-issuer-regexp is required with a certificate identity",
+            ));
+        }
+    };
+    Ok(Some(BundlePolicy::Certificate(
+        CertificateIdentity::new(identity, issuer).with_github_workflow(github),
+    )))
+}
+
+/// Who must have signed, from `--key` or the certificate identity flags; `None` when neither
+/// is given (the caller says what would do).
+pub(crate) fn authority(
+    key: Option<&Path>,
+    certificate: &CertificateArgs,
+    insecure_ignore_tlog: bool,
+    hash_name: Option<HashName>,
+) -> anyhow::Result<Option<Authority>> {
+    let tlog = if insecure_ignore_tlog {
+        TlogPolicy::InsecureIgnore
+    } else {
+        TlogPolicy::Require
+    };
+    let identity = certificate_identity(certificate)?;
+    match (key, identity) {
+        (Some(_), Some(_)) => Err(usage(
+            "give either --key or a certificate identity, not both",
+        )),
+        (Some(path), None) => {
+            let key = public_key(path, hash_name)?;
+            let root = key_trusted_root(certificate.trusted_root.as_deref(), tlog)?;
+            Ok(Some(Authority::Key(
+                KeyAuthority::new(key, root).with_tlog(tlog),
+            )))
+        }
+        (None, Some(identity)) => {
+            let root = bundle_verifier_with(
+                certificate.trusted_root.as_deref(),
+                sct_policy(certificate.insecure_ignore_sct),
+                tlog,
+            )?;
+            Ok(Some(Authority::Identity(IdentityAuthority::new(
+                root, identity,
+            ))))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+/// A usage error: the flags given cannot work together. Exits 2, like clap's own.
+#[derive(Debug)]
+pub(crate) struct UsageError(pub(crate) String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error as an `anyhow::Error` (exit 2 wherever it surfaces).
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
+/// The current time, for policies and attestations.
+pub(crate) fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Image references from the command line.
+pub(crate) fn parse_images(images: &[String]) -> anyhow::Result<Vec<ImageReference>> {
+    images
+        .iter()
+        .map(|i| {
+            i.parse()
+                .with_context(|| format!("parsing image reference {i:?}"))
+        })
+        .collect()
+}
+
 /// Refuses a transparency-log upload signet cannot make yet, rather than pretending.
 pub(crate) fn require_no_tlog_upload(tlog_upload: bool) -> anyhow::Result<()> {
     if tlog_upload {
-        bail!(
+        crate::usage_bail!(
             "uploading to a transparency log (Rekor) is not supported yet; pass --tlog-upload=false to sign without a log entry"
         );
     }
     Ok(())
+}
+
+impl CertificateArgs {
+    /// Whether a certificate identity was given (then signatures are verified by certificate,
+    /// not by key).
+    pub(crate) fn has_identity(&self) -> bool {
+        self.certificate_identity.is_some() || self.certificate_identity_regexp.is_some()
+    }
+}
+
+/// A Sigstore bundle file, read up to one byte past the limit, so that the verifier, not the
+/// reader, refuses a large bundle (naming its check).
+pub(crate) fn read_bundle(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let limit = BundleLimits::default().max_bundle_bytes.saturating_add(1);
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("opening the bundle {}", path.display()))?;
+    let mut bytes = Vec::new();
+    file.take(limit)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("reading the bundle {}", path.display()))?;
+    Ok(bytes)
+}
+
+/// A file to hash or sign, or stdin for `-`, buffered.
+pub(crate) fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@
 mod auth;
 mod error;
 mod fetch;
+pub mod http;
 pub mod layout;
 mod registry;
 mod token;

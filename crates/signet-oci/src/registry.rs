@@ -66,13 +66,7 @@ impl Transient for FetchError {
     }
 }
 
-/// Longest wait for a connection to a registry.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Longest wait for the next bytes of an answer.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
-
-const USER_AGENT: &str = concat!("signet/", env!("CARGO_PKG_VERSION"));
+use crate::http::{CONNECT_TIMEOUT, READ_TIMEOUT, USER_AGENT};
 
 const ACCEPTED_MANIFEST_TYPES: [&str; 4] = [
     OCI_MANIFEST_MEDIA_TYPE,
@@ -227,15 +221,15 @@ impl PoolInner {
             self.options.tls == TlsPolicy::DangerAcceptInvalidCertificates;
         // The same settings oci-client gives its own reqwest client. Over plain HTTP there is
         // nothing to verify: no trust store is loaded (it costs milliseconds per process).
-        let mut builder = reqwest::Client::builder()
-            .danger_accept_invalid_certs(accept_invalid_certificates)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
-            .user_agent(USER_AGENT);
-        if scheme == "http" {
-            builder = builder.tls_certs_only(std::iter::empty());
-        }
-        let http = builder.build().map_err(|e| Error::Unreachable {
+        let http = crate::http::client(&crate::http::HttpSettings {
+            tls: self.options.tls,
+            trust_store: if scheme == "http" {
+                crate::http::TrustStore::None
+            } else {
+                crate::http::TrustStore::Platform
+            },
+        })
+        .map_err(|e| Error::Unreachable {
             registry: registry.to_owned(),
             source: Box::new(e),
         })?;

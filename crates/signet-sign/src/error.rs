@@ -78,7 +78,7 @@ pub enum Error {
     #[error("keyless signing failed at {service}: {message}")]
     Keyless {
         /// The step that failed.
-        service: crate::keyless::KeylessService,
+        service: KeylessService,
         /// What it said, with the identity token removed.
         message: String,
     },
@@ -93,4 +93,38 @@ pub enum Error {
         #[source]
         source: signet_verify::bundle::BundleFailure,
     },
+    /// The HTTP client for a signing service could not be built.
+    #[error(transparent)]
+    Http(#[from] signet_oci::http::HttpError),
+}
+
+/// Which step of keyless signing failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeylessService {
+    /// The certificate authority.
+    Fulcio,
+    /// The transparency log.
+    Rekor,
+    /// The timestamp authority.
+    Timestamp,
+    /// Making the ephemeral key or the signature.
+    Crypto,
+    /// Assembling the bundle.
+    Bundle,
+    /// The CI system's ambient OIDC token endpoint.
+    AmbientToken,
+}
+
+impl std::fmt::Display for KeylessService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Fulcio => "Fulcio",
+            Self::Rekor => "Rekor",
+            Self::Timestamp => "the timestamp authority",
+            Self::Crypto => "the ephemeral key",
+            Self::AmbientToken => "the CI system's OIDC token endpoint",
+            Self::Bundle => "the bundle",
+        })
+    }
 }

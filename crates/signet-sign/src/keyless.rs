@@ -42,6 +42,7 @@ use sigstore_sign::types::{ArtifactDigest, Sha256Hash};
 use sigstore_sign::{ConfigError, SigningContext, SigningServices};
 
 use crate::Error;
+pub use crate::error::KeylessService;
 
 /// The signing-config media type signet reads (Sigstore `signing_config` v0.2).
 pub const SIGNING_CONFIG_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
@@ -230,6 +231,8 @@ fn check_url(url: &str) -> Result<(), Error> {
 pub struct KeylessSigner {
     context: SigningContext,
     verifier: BundleVerifier,
+    /// signet's one HTTP configuration, for Fulcio, Rekor and the TSA.
+    http: sigstore_sign::reqwest::Client,
 }
 
 impl fmt::Debug for KeylessSigner {
@@ -253,9 +256,11 @@ impl KeylessSigner {
             .map_err(|e| Error::SigningConfig {
                 reason: e.to_string(),
             })?;
+        let http = signet_oci::http::client(&signet_oci::http::HttpSettings::default())?;
         Ok(Self {
-            context: SigningContext::new(services.inner),
+            context: SigningContext::new(services.inner).with_http_client(http.clone()),
             verifier,
+            http,
         })
     }
 
@@ -403,6 +408,7 @@ impl KeylessSigner {
             .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
         let certificate =
             sigstore_sign::fulcio::FulcioClient::builder(self.context.services().fulcio_url())
+                .with_http_client(self.http.clone())
                 .build()
                 .map_err(|e| fail(KeylessService::Fulcio, e.to_string()))?
                 .create_signing_certificate(&token.inner, &key)
@@ -427,6 +433,7 @@ impl KeylessSigner {
             message: redact(&message, token),
         };
         let timestamp = sigstore_sign::tsa::TimestampClient::builder(url)
+            .with_http_client(self.http.clone())
             .build()
             .map_err(|e| fail(e.to_string()))?
             .timestamp_signature(signature)
@@ -463,6 +470,7 @@ impl KeylessSigner {
         let entry = lf_pem(HashedRekord::new(&hash, &signature, &certificate))
             .map_err(|message| fail(KeylessService::Rekor, message))?;
         let rekor = RekorClient::builder(services.rekor_url())
+            .with_http_client(self.http.clone())
             .build()
             .map_err(|e| fail(KeylessService::Rekor, e.to_string()))?;
         let logged = rekor
@@ -514,6 +522,7 @@ impl KeylessSigner {
 
         let certificate_pem = pem_certificate(certificate.as_bytes());
         let logged = crate::rekor::post_intoto_entry(
+            &self.http,
             services.rekor_url(),
             statement,
             signature.as_bytes(),
@@ -763,37 +772,6 @@ pub(crate) fn pem_certificate(der: &[u8]) -> String {
     }
     pem.push_str("-----END CERTIFICATE-----\n");
     pem
-}
-
-/// Which step of keyless signing failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum KeylessService {
-    /// The certificate authority.
-    Fulcio,
-    /// The transparency log.
-    Rekor,
-    /// The timestamp authority.
-    Timestamp,
-    /// Making the ephemeral key or the signature.
-    Crypto,
-    /// Assembling the bundle.
-    Bundle,
-    /// The CI system's ambient OIDC token endpoint.
-    AmbientToken,
-}
-
-impl fmt::Display for KeylessService {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Fulcio => "Fulcio",
-            Self::Rekor => "Rekor",
-            Self::Timestamp => "the timestamp authority",
-            Self::Crypto => "the ephemeral key",
-            Self::AmbientToken => "the CI system's OIDC token endpoint",
-            Self::Bundle => "the bundle",
-        })
-    }
 }
 
 /// Maps a sigstore-sign error to signet's, with the token removed from its text (a service

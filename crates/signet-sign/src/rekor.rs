@@ -18,13 +18,15 @@ use signet_verify::bundle::{Artifact, BundleLimits, BundlePolicy, BundleVerifier
 use sigstore_sign::rekor::{HashedRekord, RekorClient};
 
 use crate::Error;
-use crate::keyless::KeylessService;
+use crate::error::KeylessService;
 
 /// Uploads key signatures to one Rekor v1 log and checks what it returns against a trusted
 /// root naming that log.
 pub struct RekorUploader {
     url: String,
     verifier: BundleVerifier,
+    /// signet's one HTTP configuration.
+    http: sigstore_sign::reqwest::Client,
 }
 
 impl fmt::Debug for RekorUploader {
@@ -49,6 +51,7 @@ impl RekorUploader {
         Ok(Self {
             url: url.trim_end_matches('/').to_owned(),
             verifier,
+            http: signet_oci::http::client(&signet_oci::http::HttpSettings::default())?,
         })
     }
 
@@ -151,8 +154,14 @@ impl RekorUploader {
                 message: "an attestation recorded in the log has one signature".to_owned(),
             });
         };
-        let logged =
-            post_intoto_entry(&self.url, &envelope.payload, &signature.sig, &key.to_pem()).await?;
+        let logged = post_intoto_entry(
+            &self.http,
+            &self.url,
+            &envelope.payload,
+            &signature.sig,
+            &key.to_pem(),
+        )
+        .await?;
         let annotations = BTreeMap::from([(
             BUNDLE_ANNOTATION.to_owned(),
             rekor_bundle_of(&logged)?.to_json(),
@@ -206,6 +215,7 @@ impl RekorUploader {
         let entry: HashedRekord = serde_json::from_value(entry)
             .map_err(|e| fail(format!("building the hashedrekord entry: {e}")))?;
         let client = RekorClient::builder(&self.url)
+            .with_http_client(self.http.clone())
             .build()
             .map_err(|e| fail(e.to_string()))?;
         client
@@ -223,6 +233,7 @@ const MAX_REKOR_RESPONSE_BYTES: usize = 1024 * 1024;
 /// Rekor expects), its hash and the payload hash, with `verifier_pem` (a certificate or public
 /// key, PEM) — the form sigstore-js and Cosign's attestations propose.
 pub(crate) async fn post_intoto_entry(
+    http: &sigstore_sign::reqwest::Client,
     url: &str,
     statement: &[u8],
     signature: &[u8],
@@ -265,22 +276,16 @@ pub(crate) async fn post_intoto_entry(
         }},
     });
     let endpoint = format!("{}/api/v1/log/entries", url.trim_end_matches('/'));
-    let mut response = reqwest::Client::new()
+    let response = http
         .post(&endpoint)
         .json(&proposed)
         .send()
         .await
         .map_err(|e| fail(format!("POST {endpoint}: {e}")))?;
-    let status = response.status();
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| fail(e.to_string()))? {
-        if body.len() + chunk.len() > MAX_REKOR_RESPONSE_BYTES {
-            return Err(fail(format!(
-                "the log's answer is larger than {MAX_REKOR_RESPONSE_BYTES} bytes"
-            )));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let (status, body) =
+        signet_oci::http::read_bounded("POST", &endpoint, response, MAX_REKOR_RESPONSE_BYTES)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
     if !status.is_success() {
         return Err(fail(format!(
             "POST {endpoint} answered {status}: {}",

@@ -2,19 +2,15 @@
 
 use std::fmt;
 
-use futures_util::StreamExt;
-use signet_core::cosign::{Attachment, BUNDLE_ANNOTATION};
+use signet_core::cosign::BUNDLE_ANNOTATION;
 use signet_core::digest::Digest;
 use signet_core::dsse::{DSSE_MEDIA_TYPE, Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE};
 use signet_core::intoto::{Statement, StatementError, SubjectMatch};
-use signet_core::reference::{ImageReference, Repository};
-use signet_oci::OciClient;
 
+use crate::KeyVerifier;
 use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier};
-use crate::gather::{AttachmentEvidence, gather_attachments};
-use crate::image::CONCURRENT_IMAGES;
+use crate::gather::AttachmentEvidence;
 use crate::judge::TlogPolicy;
-use crate::{Error, KeyVerifier};
 
 /// The first check an attestation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +53,26 @@ pub enum AttestationFailure {
         /// What exactly failed.
         detail: String,
     },
+}
+
+impl AttestationFailure {
+    /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
+    /// checks, else one of `media-type`, `unavailable`, `envelope`, `payload-type`,
+    /// `signature`, `statement`, `subject`, `predicate-type`, `tlog`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotDsse { .. } => "media-type",
+            Self::Unavailable(_) => "unavailable",
+            Self::Envelope(_) => "envelope",
+            Self::WrongPayloadType(_) => "payload-type",
+            Self::SignatureMismatch => "signature",
+            Self::Statement(_) => "statement",
+            Self::Subject(_) => "subject",
+            Self::WrongPredicateType { .. } => "predicate-type",
+            Self::TlogRequired { .. } => "tlog",
+            Self::Sigstore { check, .. } => check.code(),
+        }
+    }
 }
 
 impl fmt::Display for AttestationFailure {
@@ -434,100 +450,5 @@ pub fn judge_attestations_with(
         verified,
         rejected,
         skipped_layers: evidence.skipped_layers,
-    }
-}
-
-/// Verifies images' attestations against one key.
-#[derive(Debug)]
-pub struct AttestationVerifier<'a> {
-    client: &'a OciClient,
-    authority: AttestationAuthority<'a>,
-    options: AttestationOptions,
-    repository_override: Option<Repository>,
-}
-
-impl<'a> AttestationVerifier<'a> {
-    /// A verifier reading through `client`, checking envelopes against `key`; the log is
-    /// required by default.
-    pub fn new(client: &'a OciClient, key: &'a KeyVerifier) -> Self {
-        Self {
-            client,
-            authority: AttestationAuthority::Key { key, log: None },
-            options: AttestationOptions::default(),
-            repository_override: None,
-        }
-    }
-
-    /// A verifier for keyless legacy attestations: each must carry a Fulcio certificate for
-    /// the identity `policy` names, chaining to `verifier`'s trusted root, with a Rekor entry
-    /// that verifies against it.
-    pub fn keyless(
-        client: &'a OciClient,
-        verifier: &'a BundleVerifier,
-        policy: &'a BundlePolicy,
-    ) -> Self {
-        Self {
-            client,
-            authority: AttestationAuthority::Certificate { verifier, policy },
-            options: AttestationOptions::default(),
-            repository_override: None,
-        }
-    }
-
-    /// For a key verifier: the trusted root whose Rekor keys check each attestation's log
-    /// entry when the log is required.
-    pub fn with_trusted_root(mut self, trusted_root: &'a BundleVerifier) -> Self {
-        if let AttestationAuthority::Key { key, .. } = self.authority {
-            self.authority = AttestationAuthority::Key {
-                key,
-                log: Some(trusted_root),
-            };
-        }
-        self
-    }
-
-    /// Only statements of this predicate type qualify.
-    pub fn with_predicate_type(mut self, uri: Option<String>) -> Self {
-        self.options.predicate_type = uri;
-        self
-    }
-
-    /// Whether a transparency-log entry is required.
-    pub fn with_tlog(mut self, tlog: TlogPolicy) -> Self {
-        self.options.tlog = tlog;
-        self
-    }
-
-    /// Reads attestations from another repository (`COSIGN_REPOSITORY`).
-    pub fn with_attachment_repository(mut self, repository: Option<Repository>) -> Self {
-        self.repository_override = repository;
-        self
-    }
-
-    /// Gathers and judges one image's attestations.
-    pub async fn verify(&self, image: &ImageReference) -> Result<AttestationReport, Error> {
-        let evidence = gather_attachments(
-            self.client,
-            image,
-            Attachment::Attestation,
-            self.repository_override.as_ref(),
-        )
-        .await?;
-        Ok(judge_attestations_with(
-            &evidence,
-            self.authority,
-            &self.options,
-        ))
-    }
-
-    /// Verifies several images concurrently, in order.
-    pub async fn verify_all(
-        &self,
-        images: &[ImageReference],
-    ) -> Vec<Result<AttestationReport, Error>> {
-        futures_util::stream::iter(images.iter().map(|i| self.verify(i)))
-            .buffered(CONCURRENT_IMAGES)
-            .collect()
-            .await
     }
 }

@@ -29,4 +29,11 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A judge was asked about a format that was not gathered (evidence built by hand, or
+    /// gathered for another question).
+    #[error("the {what} were not gathered")]
+    NotGathered {
+        /// Which evidence.
+        what: &'static str,
+    },
 }

@@ -47,8 +47,25 @@ pub async fn gather_attachments(
     kind: Attachment,
     repository_override: Option<&Repository>,
 ) -> Result<AttachmentEvidence, Error> {
-    let (repository, digest, resolved_from_tag) = resolve(client, image).await?;
-    let attachments = client.attachment_repository(image, &repository, repository_override)?;
+    let resolved = resolve(client, image).await?;
+    read_attachments(client, image, &resolved, kind, repository_override).await
+}
+
+/// Reads the `kind` attachments of an image already resolved to a digest.
+pub(crate) async fn read_attachments(
+    client: &OciClient,
+    image: &ImageReference,
+    resolved: &Resolved,
+    kind: Attachment,
+    repository_override: Option<&Repository>,
+) -> Result<AttachmentEvidence, Error> {
+    let Resolved {
+        repository,
+        digest,
+        resolved_from_tag,
+    } = resolved;
+    let (digest, resolved_from_tag) = (digest.clone(), *resolved_from_tag);
+    let attachments = client.attachment_repository(image, repository, repository_override)?;
     let tag = attachment_tag(&digest, kind);
     let location = format!("{}:{tag}", attachments.name());
     let mut evidence = AttachmentEvidence {
@@ -97,12 +114,17 @@ pub async fn gather_attachments(
     Ok(evidence)
 }
 
-/// Opens `image`'s repository and the digest it names (reading the manifest for a tag), and
-/// whether a tag was resolved.
-pub(crate) async fn resolve(
-    client: &OciClient,
-    image: &ImageReference,
-) -> Result<(std::sync::Arc<dyn signet_oci::OciRepository>, Digest, bool), Error> {
+/// An image's repository and the manifest digest its reference named, found once and used
+/// for every format read afterwards (a tag is read once, so every format is about one digest).
+#[derive(Debug, Clone)]
+pub(crate) struct Resolved {
+    pub(crate) repository: std::sync::Arc<dyn signet_oci::OciRepository>,
+    pub(crate) digest: Digest,
+    pub(crate) resolved_from_tag: bool,
+}
+
+/// Opens `image`'s repository and the digest it names (reading the manifest for a tag).
+pub(crate) async fn resolve(client: &OciClient, image: &ImageReference) -> Result<Resolved, Error> {
     let (repository, reference) = client.open(image)?;
     let digest = match &reference {
         // A digest reference needs no manifest read: the digest is what is verified.
@@ -117,5 +139,9 @@ pub(crate) async fn resolve(
                 .digest
         }
     };
-    Ok((repository, digest, matches!(reference, ManifestRef::Tag(_))))
+    Ok(Resolved {
+        repository,
+        digest,
+        resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+    })
 }

@@ -84,6 +84,28 @@ pub enum SignatureFailure {
     },
 }
 
+impl SignatureFailure {
+    /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
+    /// checks, else one of `media-type`, `signature-annotation`, `signature-encoding`,
+    /// `payload-unavailable`, `signature`, `payload`, `payload-type`, `digest`, `annotation`,
+    /// `tlog`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NotSimpleSigning { .. } => "media-type",
+            Self::MissingSignature => "signature-annotation",
+            Self::MalformedSignature => "signature-encoding",
+            Self::PayloadUnavailable(_) => "payload-unavailable",
+            Self::SignatureMismatch => "signature",
+            Self::MalformedPayload(_) => "payload",
+            Self::WrongPayloadType(_) => "payload-type",
+            Self::DigestMismatch { .. } => "digest",
+            Self::AnnotationMismatch { .. } => "annotation",
+            Self::TlogRequired { .. } => "tlog",
+            Self::Sigstore { check, .. } => check.code(),
+        }
+    }
+}
+
 impl fmt::Display for SignatureFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -1,27 +1,36 @@
-//! Checking Cosign signatures on images and files, with verdicts an admission tool can embed.
+//! One artifact against one authority: signatures and attestations on images and files, in
+//! every format signet reads, with verdicts an admission tool can embed.
 //!
-//! Verification runs in two steps. [`ImageVerifier::gather`] does the I/O: it resolves the
-//! image to a digest, reads Cosign's signature manifest and each signature's payload (bounded by
-//! the client's limits). [`judge`] is pure and synchronous: given that evidence, a key and the
-//! required annotations, it decides each signature, with no clock and no network, so policies
-//! can be tested offline against stored evidence.
+//! The entry point is one call per question. [`Verifier::check`] answers "is this image
+//! signed by …" ([`Question::Signature`]) or "does it carry an attestation of type T by …"
+//! ([`Question::Attestation`]) for an [`Authority`] — a key ([`KeyAuthority`]) or a keyless
+//! identity ([`IdentityAuthority`]) — looking at every format that authority can have signed:
+//! Cosign's legacy `.sig`/`.att` attachments and Cosign v3's Sigstore bundles attached as OCI
+//! referrers. The answer, an [`ImageCheck`], is [`Verdict::Verified`], `Denied` (each rejected
+//! entry with the check it failed) or `Undecided` (why the evidence could not be read) — never
+//! a process exit code. [`check_file_attestation`] and [`bundle::BundleVerifier`] answer the
+//! same questions for files.
 //!
-//! The verdict, [`ImageReport`], lists the signatures that passed every check — each a
-//! [`VerifiedSignature`], which only this crate can construct — and, for every other signature,
-//! the first check it failed. Operational failures (registry unreachable, store corrupt) are
-//! [`Error`]s, kept apart from "denied".
+//! Each check runs in two steps an embedder can also call apart: [`Verifier::gather`] does the
+//! I/O (resolves the image to a digest once, reads what the question needs, bounded by the
+//! client's limits) and [`judge_image`] decides from that evidence alone, with no I/O — so
+//! decisions can be tested offline and a policy can judge many authorities over one read.
+//! Values that say something verified ([`VerifiedSignature`], [`VerifiedAttestation`],
+//! [`VerifiedReferrer`], [`ImageCheck`]) can only be made by this crate.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use signet_core::keys::PublicKey;
 //! use signet_oci::{ClientOptions, OciClient};
-//! use signet_verify::{ImageVerifier, KeyVerifier, TlogPolicy};
+//! use signet_verify::{Authority, KeyAuthority, KeyVerifier, Question, TlogPolicy, Verifier};
 //!
 //! let key = KeyVerifier::new(PublicKey::parse(&std::fs::read("cosign.pub")?)?);
+//! let authority = Authority::Key(KeyAuthority::new(key, None).with_tlog(TlogPolicy::InsecureIgnore));
 //! let client = OciClient::new(ClientOptions::default());
-//! let verifier = ImageVerifier::new(&client, &key).with_tlog(TlogPolicy::InsecureIgnore);
-//! let report = verifier.verify(&"oci:./layout:latest".parse()?).await?;
-//! assert!(report.is_verified(), "{}", report.summary());
+//! let check = Verifier::new(&client)
+//!     .check(&"oci:./layout:latest".parse()?, &authority, &Question::signature())
+//!     .await;
+//! assert!(check.is_verified(), "{:?}", check.reasons());
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
@@ -30,23 +39,27 @@
 mod attestation;
 mod blob;
 pub mod bundle;
+mod check;
 mod error;
+mod file;
 mod gather;
-mod image;
 mod judge;
 mod key;
-pub mod policy;
-mod referrers;
+pub mod referrers;
 
 pub use attestation::{
     AttestationAuthority, AttestationFailure, AttestationOptions, AttestationReport,
-    AttestationVerifier, RejectedAttestation, Retained, VerifiedAttestation, judge_attestations,
+    RejectedAttestation, Retained, VerifiedAttestation, judge_attestations,
     judge_attestations_with, verify_blob_attestation,
 };
 pub use blob::{BlobFailure, decode_signature_file, verify_blob};
+pub use check::{
+    Authority, EvidenceNeeds, Finding, Format, IdentityAuthority, ImageCheck, ImageEvidence,
+    KeyAuthority, Question, Rejection, Verdict, Verifier, judge_image,
+};
 pub use error::Error;
+pub use file::{FileAttestationFailure, VerifiedFileAttestation, check_file_attestation};
 pub use gather::{AttachmentEvidence, LayerEvidence, gather_attachments};
-pub use image::ImageVerifier;
 pub use judge::{
     CheckOptions, ImageReport, RejectedSignature, SignatureAuthority, SignatureFailure, TlogPolicy,
     VerifiedSignature, judge, judge_with,

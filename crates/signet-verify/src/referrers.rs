@@ -90,8 +90,27 @@ pub async fn gather_referrer_bundles(
     repository_override: Option<&Repository>,
     predicate_type: Option<&str>,
 ) -> Result<ReferrerEvidence, Error> {
-    let (repository, digest, _) = crate::gather::resolve(client, image).await?;
-    let store = client.attachment_repository(image, &repository, repository_override)?;
+    let resolved = crate::gather::resolve(client, image).await?;
+    read_referrer_bundles(
+        client,
+        image,
+        &resolved,
+        repository_override,
+        predicate_type,
+    )
+    .await
+}
+
+/// Reads the Sigstore bundles referring to an image already resolved to a digest.
+pub(crate) async fn read_referrer_bundles(
+    client: &OciClient,
+    image: &ImageReference,
+    resolved: &crate::gather::Resolved,
+    repository_override: Option<&Repository>,
+    predicate_type: Option<&str>,
+) -> Result<ReferrerEvidence, Error> {
+    let digest = resolved.digest.clone();
+    let store = client.attachment_repository(image, &resolved.repository, repository_override)?;
     let (index, source) = match store.referrers(&digest).await? {
         Some(index) => (
             Some(index),

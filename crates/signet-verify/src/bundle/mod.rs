@@ -302,6 +302,24 @@ impl VerifiedBundle {
     }
 }
 
+/// A file whose signature a bundle holds: its bytes as a stream, or only its digest.
+#[non_exhaustive]
+pub enum FileInput<'a> {
+    /// The file's content, read once.
+    Reader(&'a mut dyn Read),
+    /// The file's digest (the file itself is not at hand).
+    Digest(&'a Digest),
+}
+
+impl fmt::Debug for FileInput<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reader(_) => f.write_str("FileInput::Reader"),
+            Self::Digest(digest) => write!(f, "FileInput::Digest({digest})"),
+        }
+    }
+}
+
 /// Verifies Sigstore bundles against one trusted root. Building it parses and checks the trust
 /// material once; [`Self::verify`] then takes any number of bundles.
 pub struct BundleVerifier {
@@ -521,6 +539,39 @@ impl BundleVerifier {
             github,
             source,
         })
+    }
+
+    /// Verifies the bundle over a file: streamed and hashed, except for a key that signs
+    /// whole messages (Ed25519), for which the file is read into memory up to
+    /// `max_unhashed_bytes` (a larger file fails the `artifact-read` check).
+    pub fn verify_file(
+        &self,
+        bundle: &[u8],
+        input: FileInput<'_>,
+        policy: &BundlePolicy,
+        max_unhashed_bytes: u64,
+    ) -> Result<VerifiedBundle, BundleFailure> {
+        match input {
+            FileInput::Digest(digest) => self.verify(bundle, Artifact::Digest(digest), policy),
+            FileInput::Reader(reader) if matches!(policy, BundlePolicy::Key(k) if k.kind() == signet_core::keys::KeyKind::Ed25519) =>
+            {
+                let mut bytes = Vec::new();
+                reader
+                    .take(max_unhashed_bytes.saturating_add(1))
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| BundleFailure::new(BundleCheck::ArtifactRead, e.to_string()))?;
+                if bytes.len() as u64 > max_unhashed_bytes {
+                    return Err(BundleFailure::new(
+                        BundleCheck::ArtifactRead,
+                        format!(
+                            "the file is larger than {max_unhashed_bytes} bytes, the limit for Ed25519 keys, which sign whole messages"
+                        ),
+                    ));
+                }
+                self.verify(bundle, Artifact::Bytes(&bytes), policy)
+            }
+            FileInput::Reader(reader) => self.verify(bundle, Artifact::Reader(reader), policy),
+        }
     }
 }
 

@@ -37,16 +37,16 @@ use serde::Deserialize;
 use signet_core::intoto::PredicateType;
 use signet_core::keys::PublicKey;
 
-use super::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
-use super::glob::ScopeGlob;
-use super::report::Mode;
+use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
+use crate::glob::ScopeGlob;
+use crate::report::Mode;
 use std::sync::Arc;
 
-use crate::KeyVerifier;
-use crate::bundle::{
+use signet_verify::KeyVerifier;
+use signet_verify::TlogPolicy;
+use signet_verify::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
 };
-use crate::judge::TlogPolicy;
 
 /// The `apiVersion` this version of signet reads.
 pub const API_VERSION: &str = "signet.dev/v1";
@@ -183,12 +183,10 @@ impl KeylessAuthority {
                     .map_err(|e| e.to_string()),
             }
         };
-        let github = GithubWorkflow {
-            repository: spec.github_workflow_repository.clone(),
-            git_ref: spec.github_workflow_ref.clone(),
-            trigger: spec.github_workflow_trigger.clone(),
-            ..GithubWorkflow::default()
-        };
+        let mut github = GithubWorkflow::default();
+        github.repository = spec.github_workflow_repository.clone();
+        github.git_ref = spec.github_workflow_ref.clone();
+        github.trigger = spec.github_workflow_trigger.clone();
         let identity = BundlePolicy::Certificate(
             CertificateIdentity::new(matcher(&spec.subject)?, matcher(&spec.issuer)?)
                 .with_github_workflow(github),
@@ -419,8 +417,8 @@ pub struct SignatureRequirement {
 pub struct AttestationRequirement {
     /// A name for reports.
     pub name: String,
-    /// The predicate type URI.
-    pub predicate_type: String,
+    /// The predicate type.
+    pub predicate_type: PredicateType,
     /// The authorities allowed to sign it.
     pub authorities: Vec<String>,
     /// What the statement must satisfy.
@@ -588,7 +586,7 @@ impl TrustPolicy {
                     .map_err(|e| invalid(format!("attestations[{i}].predicateType: {e}")))?;
                 attestations.push(AttestationRequirement {
                     name: a.name.unwrap_or_else(|| predicate_type.uri().to_owned()),
-                    predicate_type: predicate_type.uri().to_owned(),
+                    predicate_type,
                     authorities: a.authorities,
                     conditions: Conditions {
                         slsa: a.slsa,
@@ -669,6 +667,52 @@ impl TrustPolicy {
             AuthorityKind::Keyless(k) => k.trusted_root.is_none(),
             AuthorityKind::Key(_) => a.tlog == TlogPolicy::Require,
         })
+    }
+
+    /// The authority `name` as `signet_verify` checks it: its key or identity, with the
+    /// authority's own trusted root or the default one. `None` if no such authority.
+    pub fn verify_authority(&self, name: &str) -> Option<signet_verify::Authority> {
+        self.verify_authority_or_reason(name).ok().map(|(a, _)| a)
+    }
+
+    /// [`Self::verify_authority`], and whether it is keyless; or why it cannot check
+    /// anything (a keyless authority with no trusted root at all).
+    pub(crate) fn verify_authority_or_reason(
+        &self,
+        name: &str,
+    ) -> Result<(signet_verify::Authority, bool), String> {
+        let authority = self
+            .authorities
+            .get(name)
+            .ok_or_else(|| format!("no authority named {name:?} is defined"))?;
+        match &authority.kind {
+            AuthorityKind::Key(key) => Ok((
+                signet_verify::Authority::Key(
+                    signet_verify::KeyAuthority::new(
+                        key.clone(),
+                        self.default_trusted_root.clone(),
+                    )
+                    .with_tlog(authority.tlog),
+                ),
+                false,
+            )),
+            AuthorityKind::Keyless(keyless) => {
+                let root = keyless
+                    .trusted_root
+                    .clone()
+                    .or_else(|| self.default_trusted_root.clone())
+                    .ok_or_else(|| {
+                        "no trusted root to check keyless signatures against: give the authority a trustedRoot, or supply a default trusted root".to_owned()
+                    })?;
+                Ok((
+                    signet_verify::Authority::Identity(signet_verify::IdentityAuthority::new(
+                        root,
+                        keyless.identity.clone(),
+                    )),
+                    true,
+                ))
+            }
+        }
     }
 
     /// The policies covering `repository`.

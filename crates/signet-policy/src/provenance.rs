@@ -19,8 +19,15 @@
 
 use std::fmt;
 
-use crate::bundle::{CertificateIdentity, ClaimMatcher, VerifiedBundle};
-use crate::policy::conditions::{Conditions, SlsaCondition, StringMatch};
+use signet_core::intoto::PredicateType;
+use signet_verify::bundle::{
+    ArtifactDigests, BundleFailure, CertificateIdentity, ClaimMatcher, VerifiedBundle,
+};
+use signet_verify::{
+    Authority, FileAttestationFailure, VerifiedFileAttestation, check_file_attestation,
+};
+
+use crate::conditions::{Conditions, SlsaCondition, StringMatch};
 
 /// The OIDC issuer of GitHub Actions' workflow identity tokens.
 pub const GITHUB_ACTIONS_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -34,7 +41,7 @@ pub const SLSA_PROVENANCE_TYPES: [&str; 2] = [
 /// What a file's SLSA provenance must say; what is not set is not checked.
 ///
 /// ```
-/// use signet_verify::policy::provenance::ProvenanceRequirement;
+/// use signet_policy::provenance::ProvenanceRequirement;
 ///
 /// let requirement = ProvenanceRequirement::default()
 ///     .with_builder_id(Some("https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml".into()))
@@ -159,9 +166,7 @@ impl ProvenanceRequirement {
     /// The signer to require when the caller names none: a GitHub Actions certificate whose
     /// identity is the builder's workflow (`--builder-id` at any ref when it has no
     /// `@version`). `None` without a builder id.
-    pub fn builder_signer(
-        &self,
-    ) -> Option<Result<CertificateIdentity, crate::bundle::BundleFailure>> {
+    pub fn builder_signer(&self) -> Option<Result<CertificateIdentity, BundleFailure>> {
         let builder = self.builder_id.as_deref()?;
         let identity = if builder.contains('@') {
             Ok(ClaimMatcher::exact(builder))
@@ -275,6 +280,61 @@ impl ProvenanceRequirement {
         }
         Ok(())
     }
+}
+
+/// Why a file's provenance was refused: its attestation, or what the provenance says.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileProvenanceFailure {
+    /// No attestation of SLSA provenance verified (signature, identity, log, subject…).
+    #[error(transparent)]
+    Attestation(FileAttestationFailure),
+    /// The verified provenance does not say what was required.
+    #[error(transparent)]
+    Provenance(ProvenanceFailure),
+}
+
+impl FileProvenanceFailure {
+    /// A short, stable name for the failed check (see [`FileAttestationFailure::code`] and
+    /// [`ProvenanceCheck::code`]).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Attestation(failure) => failure.code(),
+            Self::Provenance(failure) => failure.check().code(),
+        }
+    }
+
+    /// Whether this is a failure to find out rather than a refusal.
+    pub fn is_operational(&self) -> bool {
+        matches!(self, Self::Attestation(failure) if failure.is_operational())
+    }
+}
+
+/// Was the file with these digests built as `requirement` says, by the SLSA provenance
+/// (v0.2 or v1) in `document` signed by `authority`? The provenance is verified as
+/// [`check_file_attestation`] verifies any attestation (`None`: a key authority without a
+/// trusted root), then [`ProvenanceRequirement::check`]ed.
+pub fn check_file_provenance(
+    document: &[u8],
+    artifact: &ArtifactDigests,
+    authority: &Authority,
+    requirement: &ProvenanceRequirement,
+) -> Option<Result<VerifiedFileAttestation, FileProvenanceFailure>> {
+    let types: Vec<PredicateType> = SLSA_PROVENANCE_TYPES
+        .iter()
+        .filter_map(|uri| PredicateType::from_name(uri).ok())
+        .collect();
+    let verified = check_file_attestation(document, artifact, authority, &types)?;
+    Some(
+        verified
+            .map_err(FileProvenanceFailure::Attestation)
+            .and_then(|verified| {
+                requirement
+                    .check(verified.bundle())
+                    .map_err(FileProvenanceFailure::Provenance)?;
+                Ok(verified)
+            }),
+    )
 }
 
 /// `https://github.com/acme/app.git` → `github.com/acme/app`, as the provenance side compares.

@@ -16,7 +16,7 @@
 //! condition is set.
 //!
 //! ```
-//! use signet_verify::policy::conditions::{Conditions, SlsaCondition, StringMatch};
+//! use signet_policy::conditions::{Conditions, SlsaCondition, StringMatch};
 //!
 //! let conditions = Conditions {
 //!     slsa: Some(SlsaCondition {

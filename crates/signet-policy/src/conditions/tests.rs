@@ -9,7 +9,7 @@ use super::*;
 
 macro_rules! fixture {
     ($path:literal) => {
-        include_bytes!(concat!("../../../tests/data/conditions/", $path)).as_slice()
+        include_bytes!(concat!("../../tests/data/conditions/", $path)).as_slice()
     };
 }
 

@@ -13,7 +13,7 @@ use signet_core::keys::{KeyKind, PublicKey};
 use super::json::{Json, JsonPath, truncate};
 use super::reference::{DockerRef, IdentityRule, is_remap_prefix};
 use super::{ContainersPolicyError, PolicyProblem, Unsupported, read_bounded};
-use crate::KeyVerifier;
+use signet_verify::KeyVerifier;
 
 /// A key file larger than this is refused.
 pub(crate) const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
@@ -91,7 +91,7 @@ pub(crate) struct SigstoreSigned {
     pub(crate) identity: IdentityRule,
     /// With `rekorPublicKey*`: a trusted root holding only those Rekor keys, against which
     /// every signature's `dev.sigstore.cosign/bundle` must verify.
-    pub(crate) rekor: Option<std::sync::Arc<crate::bundle::BundleVerifier>>,
+    pub(crate) rekor: Option<std::sync::Arc<signet_verify::bundle::BundleVerifier>>,
 }
 
 type Result<T> = std::result::Result<T, ContainersPolicyError>;
@@ -363,7 +363,7 @@ fn sigstore_signed(value: &Json, at: &JsonPath) -> Result<SigstoreSigned> {
 fn rekor_keys(
     value: &Json,
     at: &JsonPath,
-) -> Result<Option<std::sync::Arc<crate::bundle::BundleVerifier>>> {
+) -> Result<Option<std::sync::Arc<signet_verify::bundle::BundleVerifier>>> {
     let present: Vec<&str> = [
         "rekorPublicKeyPath",
         "rekorPublicKeyPaths",
@@ -426,9 +426,9 @@ fn rekor_keys(
         "ctlogs": [],
         "timestampAuthorities": [],
     });
-    let verifier = crate::bundle::BundleVerifier::new(
+    let verifier = signet_verify::bundle::BundleVerifier::new(
         root.to_string().as_bytes(),
-        crate::bundle::BundleLimits::default(),
+        signet_verify::bundle::BundleLimits::default(),
     )
     .map_err(|_| invalid(&field_at, PolicyProblem::RekorKeyType))?;
     Ok(Some(std::sync::Arc::new(verifier)))

@@ -10,11 +10,9 @@ use signet_core::reference::ImageReference;
 use super::config::{PolicyConfig, Requirement, SigstoreSigned};
 use super::json::{Json, truncate};
 use super::reference::{DockerRef, check_digest};
-use crate::gather::AttachmentEvidence;
-use crate::judge::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
-use crate::policy::report::{
-    Decision, Evidence, ImageVerdict, Mode, PolicyResult, RequirementResult,
-};
+use crate::report::{Decision, Evidence, ImageVerdict, Mode, PolicyResult, RequirementResult};
+use signet_verify::AttachmentEvidence;
+use signet_verify::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
 
 /// An image as containers/image identifies it for policy lookups.
 #[derive(Debug, Clone, PartialEq, Eq)]

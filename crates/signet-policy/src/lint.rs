@@ -1,6 +1,6 @@
 //! `signet policy lint`: warnings about a loaded policy that parsing alone cannot reject.
 
-use super::model::TrustPolicy;
+use crate::model::TrustPolicy;
 
 /// A lint finding.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -22,8 +22,8 @@
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::path::Path;
 //! use signet_oci::{ClientOptions, OciClient};
-//! use signet_verify::policy::containers::ContainersPolicy;
-//! use signet_verify::policy::report::{Decision, PolicyReport};
+//! use signet_policy::containers::ContainersPolicy;
+//! use signet_policy::report::{Decision, PolicyReport};
 //!
 //! let policy = ContainersPolicy::load(
 //!     Path::new("/etc/containers/policy.json"),
@@ -53,9 +53,11 @@ use signet_oci::OciClient;
 use self::config::PolicyConfig;
 use self::eval::{Signatures, Target};
 use self::registries_d::RegistriesD;
-use super::report::ImageVerdict;
-use crate::gather::gather_attachments;
-use crate::image::CONCURRENT_IMAGES;
+use crate::report::ImageVerdict;
+use signet_verify::gather_attachments;
+
+/// How many images are evaluated at once over the shared connections.
+const CONCURRENT_IMAGES: usize = 8;
 
 pub use self::reference::ReferenceError;
 

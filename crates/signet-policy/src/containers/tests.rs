@@ -17,8 +17,8 @@ use tempfile::TempDir;
 
 use super::eval::{self, Signatures, Target};
 use super::*;
-use crate::gather::{AttachmentEvidence, LayerEvidence};
-use crate::policy::report::Decision;
+use crate::report::Decision;
+use signet_verify::{AttachmentEvidence, LayerEvidence};
 
 const REGISTRY: &str = "reg.example.com:5000";
 

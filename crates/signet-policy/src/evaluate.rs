@@ -1,0 +1,538 @@
+//! Evaluating a [`TrustPolicy`]: gather each image's evidence once (async, through
+//! `signet_verify::Verifier`), then judge it (pure, deterministic, with the time as an
+//! argument): every authority of every requirement is asked the same question
+//! `signet_verify::judge_image` answers for `signet verify`, over the same evidence.
+
+use std::collections::BTreeSet;
+
+use futures_util::StreamExt;
+use signet_core::reference::{ImageReference, RegistryReference};
+use signet_oci::OciClient;
+use signet_verify::{
+    AttestationFailure, EvidenceNeeds, Finding, ImageCheck, ImageEvidence, Question, Retained,
+    SignatureFailure, Verifier, bundle::BundleCheck, judge_image,
+};
+
+use crate::model::{
+    AttestationRequirement, NoMatch, Policy, SignatureRequirement, SignedIdentity, TrustPolicy,
+};
+use crate::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
+
+const CONCURRENT_IMAGES: usize = 16;
+
+/// Evaluates a trust policy over images, reading through one client (one connection pool).
+#[derive(Debug)]
+pub struct PolicyEvaluator<'a> {
+    client: &'a OciClient,
+    policy: &'a TrustPolicy,
+}
+
+impl<'a> PolicyEvaluator<'a> {
+    /// An evaluator of `policy` reading through `client`.
+    pub fn new(client: &'a OciClient, policy: &'a TrustPolicy) -> Self {
+        Self { client, policy }
+    }
+
+    /// Evaluates each image (concurrently; results in order) at time `now_unix`.
+    pub async fn evaluate(&self, images: &[ImageReference], now_unix: i64) -> Vec<ImageVerdict> {
+        futures_util::stream::iter(images.iter().map(|i| self.evaluate_one(i, now_unix)))
+            .buffered(CONCURRENT_IMAGES)
+            .collect()
+            .await
+    }
+
+    /// Gathers, once, what the policies covering `image` need; `None` when no policy covers
+    /// it (then nothing is read).
+    pub async fn gather(
+        &self,
+        image: &ImageReference,
+    ) -> Result<Option<ImageEvidence>, signet_verify::Error> {
+        let matching = self.policy.matching(&image.repository_name());
+        let Some(needs) = self.policy.needs(&matching) else {
+            return Ok(None);
+        };
+        Verifier::new(self.client)
+            .gather(image, &needs)
+            .await
+            .map(Some)
+    }
+
+    async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
+        match self.gather(image).await {
+            Ok(evidence) => judge_policy(self.policy, image, evidence.as_ref(), now_unix),
+            Err(error) => undecided(image, None, &error),
+        }
+    }
+}
+
+fn undecided(
+    image: &ImageReference,
+    digest: Option<String>,
+    error: &dyn std::error::Error,
+) -> ImageVerdict {
+    ImageVerdict {
+        image: image.to_string(),
+        digest,
+        decision: Decision::Undecided,
+        matched_policies: Vec::new(),
+        note: Some(format!(
+            "could not gather the evidence: {}",
+            error_chain(error)
+        )),
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+impl TrustPolicy {
+    /// What the `matching` policies need read; `None` when they need nothing.
+    fn needs(&self, matching: &[&Policy]) -> Option<EvidenceNeeds> {
+        let mut needs: Option<EvidenceNeeds> = None;
+        let mut add = |authority: &str, question: &Question| {
+            if let Some(authority) = self.verify_authority(authority) {
+                let more = EvidenceNeeds::for_question(&authority, question);
+                needs = Some(match needs.take() {
+                    Some(so_far) => so_far.union(&more),
+                    None => more,
+                });
+            }
+        };
+        for policy in matching {
+            if let Some(req) = &policy.signatures {
+                for name in &req.authorities {
+                    add(name, &Question::signature());
+                }
+            }
+            for req in &policy.attestations {
+                for name in &req.authorities {
+                    add(name, &Question::attestation(req.predicate_type.clone()));
+                }
+            }
+        }
+        needs
+    }
+}
+
+/// Decides `image` from `evidence` (`None`: nothing was read, as no policy covers it). Pure:
+/// no I/O, no clock but `now_unix`.
+pub fn judge_policy(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: Option<&ImageEvidence>,
+    now_unix: i64,
+) -> ImageVerdict {
+    let repository = image.repository_name();
+    let digest = evidence.map(|e| e.digest().to_string());
+    let matching = policy.matching(&repository);
+    if matching.is_empty() {
+        let (decision, word) = match policy.no_match {
+            NoMatch::Deny => (Decision::Deny, "denied"),
+            NoMatch::Allow => (Decision::Allow, "allowed"),
+            NoMatch::Warn => (Decision::Warn, "allowed with a warning"),
+        };
+        return ImageVerdict {
+            image: image.to_string(),
+            digest,
+            decision,
+            matched_policies: Vec::new(),
+            note: Some(format!(
+                "no policy covers {repository}: {word} (noMatch: {:?})",
+                policy.no_match
+            )),
+        };
+    }
+    let Some(evidence) = evidence else {
+        return undecided(
+            image,
+            None,
+            &signet_verify::Error::NotGathered { what: "evidence" },
+        );
+    };
+    // A format that could not be read leaves the answer unknown, whatever the others say.
+    if let Some(error) = evidence.first_error() {
+        return undecided(image, digest, error.as_ref());
+    }
+    let results: Vec<PolicyResult> = matching
+        .iter()
+        .map(|p| judge_one_policy(policy, p, &repository, evidence, now_unix))
+        .collect();
+    ImageVerdict {
+        image: image.to_string(),
+        digest,
+        decision: ImageVerdict::decide(&results),
+        matched_policies: results,
+        note: None,
+    }
+}
+
+fn judge_one_policy(
+    trust: &TrustPolicy,
+    policy: &Policy,
+    repository: &str,
+    evidence: &ImageEvidence,
+    now_unix: i64,
+) -> PolicyResult {
+    let mut requirements = Vec::new();
+    if let Some(req) = &policy.signatures {
+        requirements.push(judge_signatures(trust, req, repository, evidence));
+    }
+    for req in &policy.attestations {
+        requirements.push(judge_attestation(trust, req, evidence, now_unix));
+    }
+    PolicyResult {
+        name: policy.name.clone(),
+        mode: policy.mode,
+        passed: requirements.iter().all(|r| r.passed),
+        requirements,
+    }
+}
+
+/// Whether the payload's claimed `docker-reference` satisfies the identity rule.
+fn identity_ok(rule: Option<&SignedIdentity>, claimed: &str, repository: &str) -> bool {
+    let claimed_repository = |text: &str| -> String {
+        match text.parse::<RegistryReference>() {
+            Ok(r) => r.repository().name(),
+            Err(_) => text.to_owned(),
+        }
+    };
+    match rule {
+        None => true,
+        Some(SignedIdentity::MatchRepository) => {
+            claimed_repository(claimed) == claimed_repository(repository)
+        }
+        Some(SignedIdentity::ExactRepository { docker_repository }) => {
+            claimed_repository(claimed) == claimed_repository(docker_repository)
+        }
+    }
+}
+
+/// One authority's signature on the image: `Ok(where)` or `Err(why not)`.
+fn signed_by(
+    check: &ImageCheck,
+    req: &SignatureRequirement,
+    repository: &str,
+    keyless: bool,
+) -> Result<String, String> {
+    // Cosign v3's format: a signature bundle referring to the image.
+    for finding in check.findings() {
+        if let Finding::SigstoreBundles(report) = finding
+            && let Some(verified) = report.verified().first()
+        {
+            return Ok(verified.manifest().to_string());
+        }
+    }
+    let Some(Finding::CosignSignatures(report)) = check
+        .findings()
+        .iter()
+        .find(|f| matches!(f, Finding::CosignSignatures(_)))
+    else {
+        return Err("no signatures were gathered".to_owned());
+    };
+    let accepted = report.verified().iter().find(|v| {
+        identity_ok(
+            req.signed_identity.as_ref(),
+            &v.claims().critical.identity.docker_reference,
+            repository,
+        )
+    });
+    if let Some(v) = accepted {
+        return Ok(v.layer_digest().to_string());
+    }
+    if let Some(first) = report.verified().first() {
+        return Err(format!(
+            "its signature claims the identity {:?}, which the signedIdentity rule refuses",
+            first.claims().critical.identity.docker_reference
+        ));
+    }
+    // The most useful failure: one that is not merely another signer's signature.
+    let specific = report.rejected().iter().find(|r| {
+        !matches!(
+            r.failure,
+            SignatureFailure::SignatureMismatch
+                | SignatureFailure::Sigstore {
+                    check: BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material,
+                    ..
+                }
+        )
+    });
+    Err(match specific {
+        Some(r) => r.to_string(),
+        None if report.rejected().is_empty() => {
+            format!(
+                "no signatures found (looked in {})",
+                report.signature_location()
+            )
+        }
+        None if keyless => format!(
+            "none of the {} signature(s) carries a certificate for this identity",
+            report.rejected().len()
+        ),
+        None => format!(
+            "none of the {} signature(s) verifies with this key",
+            report.rejected().len()
+        ),
+    })
+}
+
+fn judge_signatures(
+    trust: &TrustPolicy,
+    req: &SignatureRequirement,
+    repository: &str,
+    evidence: &ImageEvidence,
+) -> RequirementResult {
+    let description = format!(
+        "signatures: {} of [{}]{}",
+        req.threshold,
+        req.authorities.join(", "),
+        if req.required.is_empty() {
+            String::new()
+        } else {
+            format!(", required [{}]", req.required.join(", "))
+        }
+    );
+    let question = Question::Signature {
+        annotations: req.annotations.clone(),
+    };
+    let mut signed = BTreeSet::new();
+    let mut evidence_list = Vec::new();
+    let mut missing_reasons = Vec::new();
+    for name in &req.authorities {
+        let outcome = match trust.verify_authority_or_reason(name) {
+            Ok((authority, keyless)) => {
+                let check = judge_image(evidence, &authority, &question);
+                signed_by(&check, req, repository, keyless)
+            }
+            Err(why) => Err(why),
+        };
+        match outcome {
+            Ok(layer) => {
+                signed.insert(name.clone());
+                evidence_list.push(Evidence {
+                    kind: "signature",
+                    signer: Some(name.clone()),
+                    layer: Some(layer),
+                    predicate_type: None,
+                    log_index: None,
+                    failed_check: None,
+                });
+            }
+            Err(why) => {
+                missing_reasons.push(format!("{name}: {why}"));
+                evidence_list.push(Evidence {
+                    kind: "signature",
+                    signer: Some(name.clone()),
+                    layer: None,
+                    predicate_type: None,
+                    log_index: None,
+                    failed_check: Some(why),
+                });
+            }
+        }
+    }
+    let missing_required: Vec<&String> = req
+        .required
+        .iter()
+        .filter(|r| !signed.contains(*r))
+        .collect();
+    let passed = signed.len() >= req.threshold && missing_required.is_empty();
+    let signers = signed.iter().cloned().collect::<Vec<_>>().join(", ");
+    let reason = if passed {
+        format!(
+            "signed by {} of {} ({signers}), threshold {}",
+            signed.len(),
+            req.authorities.len(),
+            req.threshold
+        )
+    } else if !missing_required.is_empty() {
+        let names: Vec<&str> = missing_required.iter().map(|s| s.as_str()).collect();
+        format!(
+            "required signer(s) {} did not sign; signed by [{signers}]; {}",
+            names.join(", "),
+            missing_reasons.join("; ")
+        )
+    } else {
+        format!(
+            "signed by {} of {} ([{signers}]), threshold {} not met; {}",
+            signed.len(),
+            req.authorities.len(),
+            req.threshold,
+            missing_reasons.join("; ")
+        )
+    };
+    RequirementResult {
+        requirement: description,
+        passed,
+        reason,
+        evidence: evidence_list,
+    }
+}
+
+fn judge_attestation(
+    trust: &TrustPolicy,
+    req: &AttestationRequirement,
+    evidence: &ImageEvidence,
+    now_unix: i64,
+) -> RequirementResult {
+    let description = format!(
+        "attestation {} ({}) by [{}]",
+        req.name,
+        req.predicate_type.uri(),
+        req.authorities.join(", ")
+    );
+    let question = Question::Attestation {
+        predicate_type: req.predicate_type.clone(),
+        keep: Retained::Statement,
+    };
+    let mut reasons = Vec::new();
+    let mut evidence_list = Vec::new();
+    for name in &req.authorities {
+        let (authority, keyless) = match trust.verify_authority_or_reason(name) {
+            Ok(found) => found,
+            Err(why) => {
+                reasons.push(format!("{name}: {why}"));
+                continue;
+            }
+        };
+        let check = judge_image(evidence, &authority, &question);
+        match attested_by(&check, req, name, keyless, now_unix) {
+            Ok(found) => {
+                evidence_list.push(found);
+                return RequirementResult {
+                    requirement: description,
+                    passed: true,
+                    reason: format!(
+                        "a {} attestation by {name} meets every condition",
+                        req.predicate_type.uri()
+                    ),
+                    evidence: evidence_list,
+                };
+            }
+            Err((why, failed)) => {
+                reasons.extend(why.into_iter().map(|why| format!("{name}: {why}")));
+                evidence_list.extend(failed);
+            }
+        }
+    }
+    RequirementResult {
+        requirement: description,
+        passed: false,
+        reason: if reasons.is_empty() {
+            "no attestation qualifies".to_owned()
+        } else {
+            reasons.join("; ")
+        },
+        evidence: evidence_list,
+    }
+}
+
+/// A verified attestation's location and statement (or why it holds none).
+type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], String>);
+
+/// One authority's attestation whose statement meets the conditions: a legacy `.att` layer,
+/// or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
+/// statement that failed a condition, or one for the whole authority) and the evidence of
+/// those that failed a condition.
+fn attested_by(
+    check: &ImageCheck,
+    req: &AttestationRequirement,
+    name: &str,
+    keyless: bool,
+    now_unix: i64,
+) -> Result<Evidence, (Vec<String>, Vec<Evidence>)> {
+    let evidence = |layer: Option<String>, failed_check: Option<String>| Evidence {
+        kind: "attestation",
+        signer: Some(name.to_owned()),
+        layer,
+        predicate_type: Some(req.predicate_type.uri().to_owned()),
+        log_index: None,
+        failed_check,
+    };
+    let mut failed = Vec::new();
+    let mut condition_failures = Vec::new();
+    for finding in check.findings() {
+        let statements: Vec<VerifiedStatement<'_>> = match finding {
+            Finding::CosignAttestations(report) => report
+                .verified()
+                .iter()
+                .map(|v| (v.layer_digest().map(ToString::to_string), Ok(v.statement())))
+                .collect(),
+            Finding::SigstoreBundles(report) => report
+                .verified()
+                .iter()
+                .map(|v| {
+                    let payload = v
+                        .bundle()
+                        .dsse_payload()
+                        .map(|(_, payload)| payload)
+                        .ok_or_else(|| "the bundle holds no statement".to_owned());
+                    (Some(v.manifest().to_string()), payload)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (layer, statement) in statements {
+            match statement.and_then(|s| req.conditions.check(s, now_unix)) {
+                Ok(()) => return Ok(evidence(layer, None)),
+                Err(why) => {
+                    failed.push(evidence(layer, Some(why.clone())));
+                    condition_failures.push(why);
+                }
+            }
+        }
+    }
+    if !condition_failures.is_empty() {
+        return Err((condition_failures, failed));
+    }
+    Err((vec![why_no_attestation(check, req, keyless)], failed))
+}
+
+/// Why no attestation of the authority verified, from the most useful rejection.
+fn why_no_attestation(check: &ImageCheck, req: &AttestationRequirement, keyless: bool) -> String {
+    let uri = req.predicate_type.uri();
+    for finding in check.findings() {
+        match finding {
+            Finding::CosignAttestations(report) if !keyless => {
+                let specific = report.rejected().iter().find(|r| {
+                    !matches!(
+                        r.failure,
+                        AttestationFailure::SignatureMismatch
+                            | AttestationFailure::WrongPredicateType { .. }
+                    )
+                });
+                return match specific {
+                    Some(r) => r.to_string(),
+                    None => format!("no {uri} attestation verifies with this key"),
+                };
+            }
+            Finding::SigstoreBundles(report) if keyless => {
+                return if report.rejected().is_empty() {
+                    format!(
+                        "no {uri} attestation bundle refers to the image (looked in {})",
+                        report.source()
+                    )
+                } else {
+                    format!(
+                        "no {uri} attestation bundle by this identity verifies ({})",
+                        report
+                            .rejected()
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                };
+            }
+            _ => {}
+        }
+    }
+    format!("no {uri} attestation qualifies")
+}

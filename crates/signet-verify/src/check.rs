@@ -1,0 +1,783 @@
+//! One call per question about an image: "is it signed by …", "does it carry an attestation
+//! of type T by …". Every format an authority can have signed is looked at — Cosign's legacy
+//! `.sig`/`.att` attachments and Cosign v3's Sigstore bundles attached as OCI referrers — and
+//! the answer is one [`ImageCheck`]: verified, denied (each entry with the check it failed),
+//! or undecided (the reason the evidence could not be read). Never an exit code, never a panic.
+//!
+//! Like the format judges underneath, a check runs in two steps that an embedder can also call
+//! apart: [`Verifier::gather`] resolves the image to a digest once and reads what the
+//! question needs ([`ImageEvidence`]); [`judge_image`] decides from that evidence alone, with
+//! no I/O. Policies (signet-policy) gather once per image and judge each authority with the
+//! same [`judge_image`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use signet_core::cosign::Attachment;
+use signet_core::digest::Digest;
+use signet_core::intoto::PredicateType;
+use signet_core::reference::{ImageReference, Repository};
+use signet_oci::OciClient;
+
+use crate::attestation::{
+    AttestationAuthority, AttestationOptions, AttestationReport, Retained, judge_attestations_with,
+};
+use crate::bundle::{BundlePolicy, BundleVerifier};
+use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve};
+use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
+use crate::referrers::{
+    BundlePurpose, ReferrerEvidence, ReferrerReport, judge_referrer_bundles, read_referrer_bundles,
+};
+use crate::{Error, KeyVerifier};
+
+/// How many images are checked at once over the shared connections.
+const CONCURRENT_IMAGES: usize = 8;
+
+/// Who must have signed.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Authority {
+    /// A public key (from a key file, a KMS or a hardware token).
+    Key(KeyAuthority),
+    /// A keyless identity: a Fulcio certificate for this identity and issuer, chaining to a
+    /// trusted root, with its transparency-log entry.
+    Identity(IdentityAuthority),
+}
+
+/// A public key, and how its signatures' transparency-log entries are checked.
+#[derive(Debug, Clone)]
+pub struct KeyAuthority {
+    key: KeyVerifier,
+    tlog: TlogPolicy,
+    trusted_root: Option<Arc<BundleVerifier>>,
+}
+
+impl KeyAuthority {
+    /// Signatures by `key`, with a transparency-log entry required (as Cosign requires it) and
+    /// checked against `trusted_root`. Without a trusted root, a required entry cannot be
+    /// checked and every signature fails that check; with one, Sigstore bundles signed with
+    /// the key are looked at too.
+    pub fn new(key: KeyVerifier, trusted_root: Option<Arc<BundleVerifier>>) -> Self {
+        Self {
+            key,
+            tlog: TlogPolicy::Require,
+            trusted_root,
+        }
+    }
+
+    /// Whether the transparency-log entry is required.
+    pub fn with_tlog(mut self, tlog: TlogPolicy) -> Self {
+        self.tlog = tlog;
+        self
+    }
+
+    /// The key.
+    pub fn key(&self) -> &KeyVerifier {
+        &self.key
+    }
+
+    /// Whether log entries are required.
+    pub fn tlog(&self) -> TlogPolicy {
+        self.tlog
+    }
+
+    /// The trusted root log entries are checked against.
+    pub fn trusted_root(&self) -> Option<&Arc<BundleVerifier>> {
+        self.trusted_root.as_ref()
+    }
+}
+
+/// A keyless identity and the trusted root its certificates must chain to.
+#[derive(Debug, Clone)]
+pub struct IdentityAuthority {
+    trusted_root: Arc<BundleVerifier>,
+    identity: BundlePolicy,
+}
+
+impl IdentityAuthority {
+    /// Certificates for `identity` (an identity policy: [`BundlePolicy::Identity`] or
+    /// [`BundlePolicy::Certificate`]) from `trusted_root`'s certificate authorities.
+    pub fn new(trusted_root: Arc<BundleVerifier>, identity: BundlePolicy) -> Self {
+        Self {
+            trusted_root,
+            identity,
+        }
+    }
+
+    /// The identity required.
+    pub fn identity(&self) -> &BundlePolicy {
+        &self.identity
+    }
+
+    /// The trusted root.
+    pub fn trusted_root(&self) -> &Arc<BundleVerifier> {
+        &self.trusted_root
+    }
+}
+
+impl Authority {
+    /// Whether this authority can have signed Sigstore bundles attached as referrers (a key
+    /// only when its log entries can be checked: a bundle always carries one).
+    fn reads_bundles(&self) -> bool {
+        match self {
+            Self::Key(k) => k.trusted_root.is_some(),
+            Self::Identity(_) => true,
+        }
+    }
+
+    /// The trusted root and signer policy Sigstore bundles are verified with, if this
+    /// authority can have signed any (a key without a trusted root cannot: every bundle
+    /// carries a log entry to check).
+    pub fn bundle_policy(&self) -> Option<(&BundleVerifier, BundlePolicy)> {
+        match self {
+            Self::Key(k) => k
+                .trusted_root
+                .as_deref()
+                .map(|root| (root, BundlePolicy::Key(k.key.key().clone()))),
+            Self::Identity(i) => Some((&*i.trusted_root, i.identity.clone())),
+        }
+    }
+}
+
+/// What is asked about an image.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Question {
+    /// Is it signed? Each accepted signature's payload must carry these annotations with
+    /// exactly these values (for Cosign's legacy signatures, which sign annotations).
+    Signature {
+        /// Required annotations.
+        annotations: BTreeMap<String, String>,
+    },
+    /// Does it carry an attestation of this predicate type?
+    Attestation {
+        /// The predicate type.
+        predicate_type: PredicateType,
+        /// What each verified legacy attestation keeps (the envelope to print, or the
+        /// statement to read).
+        keep: Retained,
+    },
+}
+
+impl Question {
+    /// Is the image signed (no annotations required)?
+    pub fn signature() -> Self {
+        Self::Signature {
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// Does the image carry an attestation of `predicate_type`? Keeps the envelopes.
+    pub fn attestation(predicate_type: PredicateType) -> Self {
+        Self::Attestation {
+            predicate_type,
+            keep: Retained::Envelope,
+        }
+    }
+
+    fn purpose(&self) -> BundlePurpose {
+        match self {
+            Self::Signature { .. } => BundlePurpose::Signature,
+            Self::Attestation { predicate_type, .. } => {
+                BundlePurpose::Attestation(predicate_type.uri().to_owned())
+            }
+        }
+    }
+}
+
+/// Which formats to read for an image. Policies take the union over their authorities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvidenceNeeds {
+    /// Cosign's legacy signatures (`sha256-<hex>.sig`).
+    pub signatures: bool,
+    /// Cosign's legacy attestations (`sha256-<hex>.att`).
+    pub attestations: bool,
+    /// Sigstore bundles attached as OCI referrers (Cosign v3).
+    pub referrers: bool,
+    /// Read only referrers annotated with this predicate type (a hint to skip reads; every
+    /// bundle read is still checked against its signed statement). `None`: all of them.
+    pub referrer_predicate_type: Option<String>,
+}
+
+impl EvidenceNeeds {
+    /// What answering `question` for `authority` needs.
+    pub fn for_question(authority: &Authority, question: &Question) -> Self {
+        Self {
+            signatures: matches!(question, Question::Signature { .. }),
+            attestations: matches!(question, Question::Attestation { .. }),
+            referrers: authority.reads_bundles(),
+            referrer_predicate_type: Some(question.purpose().predicate_type().to_owned()),
+        }
+    }
+
+    /// Both needs together (a filter kept only if both ask for the same one).
+    pub fn union(self, other: &Self) -> Self {
+        let referrer_predicate_type = match (&self, other) {
+            (a, b) if !a.referrers => b.referrer_predicate_type.clone(),
+            (a, b) if !b.referrers => a.referrer_predicate_type.clone(),
+            (a, b) if a.referrer_predicate_type == b.referrer_predicate_type => {
+                a.referrer_predicate_type.clone()
+            }
+            _ => None,
+        };
+        Self {
+            signatures: self.signatures || other.signatures,
+            attestations: self.attestations || other.attestations,
+            referrers: self.referrers || other.referrers,
+            referrer_predicate_type,
+        }
+    }
+}
+
+/// What was read about one image: its digest (resolved once) and each format asked for, or
+/// why that format could not be read.
+#[derive(Debug, Clone)]
+pub struct ImageEvidence {
+    image: String,
+    digest: Digest,
+    resolved_from_tag: bool,
+    signatures: Option<Result<AttachmentEvidence, Arc<Error>>>,
+    attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
+    referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
+}
+
+impl ImageEvidence {
+    /// Evidence put together by hand (tests, stored evidence); `None` for a format not read.
+    pub fn new(
+        image: impl Into<String>,
+        digest: Digest,
+        signatures: Option<Result<AttachmentEvidence, Arc<Error>>>,
+        attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
+        referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
+    ) -> Self {
+        Self {
+            image: image.into(),
+            digest,
+            resolved_from_tag: false,
+            signatures,
+            attestations,
+            referrers,
+        }
+    }
+
+    /// The image as asked for.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The manifest digest the image resolved to: every format read is about this digest.
+    pub fn digest(&self) -> &Digest {
+        &self.digest
+    }
+
+    /// Whether a tag was read to find the digest.
+    pub fn resolved_from_tag(&self) -> bool {
+        self.resolved_from_tag
+    }
+
+    /// The legacy signatures, if they were asked for.
+    pub fn signatures(&self) -> Option<&Result<AttachmentEvidence, Arc<Error>>> {
+        self.signatures.as_ref()
+    }
+
+    /// The legacy attestations, if they were asked for.
+    pub fn attestations(&self) -> Option<&Result<AttachmentEvidence, Arc<Error>>> {
+        self.attestations.as_ref()
+    }
+
+    /// The referrer bundles, if they were asked for.
+    pub fn referrers(&self) -> Option<&Result<ReferrerEvidence, Arc<Error>>> {
+        self.referrers.as_ref()
+    }
+
+    /// The first format that could not be read, if any.
+    pub fn first_error(&self) -> Option<&Arc<Error>> {
+        [
+            self.signatures.as_ref().and_then(|r| r.as_ref().err()),
+            self.attestations.as_ref().and_then(|r| r.as_ref().err()),
+            self.referrers.as_ref().and_then(|r| r.as_ref().err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    }
+}
+
+/// Reads images' evidence and answers questions about them, through one client (one
+/// connection pool, one token flow per repository).
+#[derive(Debug, Clone, Copy)]
+pub struct Verifier<'a> {
+    client: &'a OciClient,
+    signature_repository: Option<&'a Repository>,
+}
+
+impl<'a> Verifier<'a> {
+    /// A verifier reading through `client`.
+    pub fn new(client: &'a OciClient) -> Self {
+        Self {
+            client,
+            signature_repository: None,
+        }
+    }
+
+    /// Reads signatures and attestations from another repository (Cosign's
+    /// `COSIGN_REPOSITORY`).
+    pub fn with_signature_repository(mut self, repository: Option<&'a Repository>) -> Self {
+        self.signature_repository = repository;
+        self
+    }
+
+    /// Resolves `image` to a digest once and reads what `needs` names, each format
+    /// concurrently and bounded by the client's limits. `Err` only when the image itself
+    /// cannot be found or its store read; a format that cannot be read is recorded in the
+    /// evidence.
+    pub async fn gather(
+        &self,
+        image: &ImageReference,
+        needs: &EvidenceNeeds,
+    ) -> Result<ImageEvidence, Error> {
+        let resolved = resolve(self.client, image).await?;
+        let read = |kind: Attachment, wanted: bool| {
+            let resolved = &resolved;
+            async move {
+                if !wanted {
+                    return None;
+                }
+                Some(
+                    read_attachments(
+                        self.client,
+                        image,
+                        resolved,
+                        kind,
+                        self.signature_repository,
+                    )
+                    .await
+                    .map_err(Arc::new),
+                )
+            }
+        };
+        let referrers = async {
+            if !needs.referrers {
+                return None;
+            }
+            Some(
+                read_referrer_bundles(
+                    self.client,
+                    image,
+                    &resolved,
+                    self.signature_repository,
+                    needs.referrer_predicate_type.as_deref(),
+                )
+                .await
+                .map_err(Arc::new),
+            )
+        };
+        let (signatures, attestations, referrers) = futures_util::future::join3(
+            read(Attachment::Signature, needs.signatures),
+            read(Attachment::Attestation, needs.attestations),
+            referrers,
+        )
+        .await;
+        let Resolved {
+            digest,
+            resolved_from_tag,
+            ..
+        } = resolved;
+        Ok(ImageEvidence {
+            image: image.to_string(),
+            digest,
+            resolved_from_tag,
+            signatures,
+            attestations,
+            referrers,
+        })
+    }
+
+    /// Answers `question` about `image` for `authority`: gathers, then judges.
+    pub async fn check(
+        &self,
+        image: &ImageReference,
+        authority: &Authority,
+        question: &Question,
+    ) -> ImageCheck {
+        let needs = EvidenceNeeds::for_question(authority, question);
+        match self.gather(image, &needs).await {
+            Ok(evidence) => judge_image(&evidence, authority, question),
+            Err(error) => ImageCheck::from_unresolved(image.to_string(), error),
+        }
+    }
+
+    /// [`Self::check`] for several images, concurrently over the shared connections; the
+    /// answers are in the order of `images`.
+    pub async fn check_all(
+        &self,
+        images: &[ImageReference],
+        authority: &Authority,
+        question: &Question,
+    ) -> Vec<ImageCheck> {
+        futures_util::stream::iter(images.iter().map(|i| self.check(i, authority, question)))
+            .buffered(CONCURRENT_IMAGES)
+            .collect()
+            .await
+    }
+}
+
+/// Answers `question` for `authority` from `evidence`. Pure: no I/O; the clock is read only
+/// to refuse transparency-log entries integrated in the future.
+pub fn judge_image(
+    evidence: &ImageEvidence,
+    authority: &Authority,
+    question: &Question,
+) -> ImageCheck {
+    let mut findings = Vec::new();
+    match question {
+        Question::Signature { annotations } => {
+            let options = CheckOptions {
+                required_annotations: annotations.clone(),
+                tlog: match authority {
+                    Authority::Key(k) => k.tlog,
+                    Authority::Identity(_) => TlogPolicy::Require,
+                },
+            };
+            let legacy = match authority {
+                Authority::Key(k) => SignatureAuthority::Key {
+                    key: &k.key,
+                    log: k.trusted_root.as_deref(),
+                },
+                Authority::Identity(i) => SignatureAuthority::Certificate {
+                    verifier: &i.trusted_root,
+                    policy: &i.identity,
+                },
+            };
+            findings.push(match evidence.signatures.as_ref() {
+                Some(Ok(signatures)) => {
+                    Finding::CosignSignatures(judge_with(signatures, legacy, &options))
+                }
+                Some(Err(error)) => Finding::Unreadable {
+                    format: Format::CosignSignature,
+                    error: Arc::clone(error),
+                },
+                None => Finding::Unreadable {
+                    format: Format::CosignSignature,
+                    error: Arc::new(Error::NotGathered {
+                        what: "legacy signatures",
+                    }),
+                },
+            });
+        }
+        Question::Attestation {
+            predicate_type,
+            keep,
+        } => {
+            let options = AttestationOptions {
+                predicate_type: Some(predicate_type.uri().to_owned()),
+                tlog: match authority {
+                    Authority::Key(k) => k.tlog,
+                    Authority::Identity(_) => TlogPolicy::Require,
+                },
+                keep: *keep,
+            };
+            let legacy = match authority {
+                Authority::Key(k) => AttestationAuthority::Key {
+                    key: &k.key,
+                    log: k.trusted_root.as_deref(),
+                },
+                Authority::Identity(i) => AttestationAuthority::Certificate {
+                    verifier: &i.trusted_root,
+                    policy: &i.identity,
+                },
+            };
+            findings.push(match evidence.attestations.as_ref() {
+                Some(Ok(attestations)) => Finding::CosignAttestations(judge_attestations_with(
+                    attestations,
+                    legacy,
+                    &options,
+                )),
+                Some(Err(error)) => Finding::Unreadable {
+                    format: Format::CosignAttestation,
+                    error: Arc::clone(error),
+                },
+                None => Finding::Unreadable {
+                    format: Format::CosignAttestation,
+                    error: Arc::new(Error::NotGathered {
+                        what: "legacy attestations",
+                    }),
+                },
+            });
+        }
+    }
+    if let Some((root, policy)) = authority.bundle_policy() {
+        findings.push(match evidence.referrers.as_ref() {
+            Some(Ok(referrers)) => Finding::SigstoreBundles(judge_referrer_bundles(
+                referrers,
+                root,
+                &policy,
+                &question.purpose(),
+            )),
+            Some(Err(error)) => Finding::Unreadable {
+                format: Format::SigstoreBundle,
+                error: Arc::clone(error),
+            },
+            None => Finding::Unreadable {
+                format: Format::SigstoreBundle,
+                error: Arc::new(Error::NotGathered {
+                    what: "Sigstore bundles",
+                }),
+            },
+        });
+    }
+    ImageCheck {
+        image: evidence.image.clone(),
+        digest: Some(evidence.digest.clone()),
+        resolved_from_tag: evidence.resolved_from_tag,
+        findings,
+        unresolved: None,
+    }
+}
+
+/// A format signet reads signatures and attestations in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Cosign's legacy signatures: layers of `sha256-<hex>.sig`.
+    CosignSignature,
+    /// Cosign's legacy attestations: DSSE layers of `sha256-<hex>.att`.
+    CosignAttestation,
+    /// Sigstore bundles attached as OCI 1.1 referrers (Cosign v3).
+    SigstoreBundle,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::CosignSignature => "Cosign signatures",
+            Self::CosignAttestation => "Cosign attestations",
+            Self::SigstoreBundle => "Sigstore bundles",
+        })
+    }
+}
+
+/// What one format said about the image.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Finding {
+    /// The legacy signatures, each verified or rejected with its check.
+    CosignSignatures(ImageReport),
+    /// The legacy attestations, each verified or rejected with its check.
+    CosignAttestations(AttestationReport),
+    /// The referrer bundles, each verified or rejected with its check.
+    SigstoreBundles(ReferrerReport),
+    /// The format could not be read: nothing is known from it.
+    Unreadable {
+        /// Which format.
+        format: Format,
+        /// Why.
+        error: Arc<Error>,
+    },
+}
+
+impl Finding {
+    /// The format this finding is about.
+    pub fn format(&self) -> Format {
+        match self {
+            Self::CosignSignatures(_) => Format::CosignSignature,
+            Self::CosignAttestations(_) => Format::CosignAttestation,
+            Self::SigstoreBundles(_) => Format::SigstoreBundle,
+            Self::Unreadable { format, .. } => *format,
+        }
+    }
+
+    /// Whether at least one entry of this format passed every check.
+    pub fn is_verified(&self) -> bool {
+        match self {
+            Self::CosignSignatures(r) => r.is_verified(),
+            Self::CosignAttestations(r) => r.is_verified(),
+            Self::SigstoreBundles(r) => r.is_verified(),
+            Self::Unreadable { .. } => false,
+        }
+    }
+
+    /// Each rejected entry: where it is, the check it failed, and why.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        match self {
+            Self::CosignSignatures(r) => r
+                .rejected()
+                .iter()
+                .map(|s| Rejection {
+                    format: Format::CosignSignature,
+                    entry: format!("signature {} (layer {})", s.index + 1, s.layer_digest),
+                    check: s.failure.code(),
+                    reason: s.failure.to_string(),
+                })
+                .collect(),
+            Self::CosignAttestations(r) => r
+                .rejected()
+                .iter()
+                .map(|a| Rejection {
+                    format: Format::CosignAttestation,
+                    entry: format!("attestation {} (layer {})", a.index + 1, a.layer_digest),
+                    check: a.failure.code(),
+                    reason: a.failure.to_string(),
+                })
+                .collect(),
+            Self::SigstoreBundles(r) => r
+                .rejected()
+                .iter()
+                .map(|b| Rejection {
+                    format: Format::SigstoreBundle,
+                    entry: format!("bundle {}", b.manifest),
+                    check: b.failure.code(),
+                    reason: b.failure.to_string(),
+                })
+                .collect(),
+            Self::Unreadable { .. } => Vec::new(),
+        }
+    }
+
+    /// One line: how many entries passed, or why none did.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::CosignSignatures(r) => r.summary(),
+            Self::CosignAttestations(r) => r.summary(),
+            Self::SigstoreBundles(r) => r.summary(),
+            Self::Unreadable { format, error } => {
+                format!(
+                    "{format} could not be read: {}",
+                    error_chain(error.as_ref())
+                )
+            }
+        }
+    }
+}
+
+/// One rejected signature, attestation or bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// Its format.
+    pub format: Format,
+    /// Which entry (position and layer or manifest digest).
+    pub entry: String,
+    /// A short, stable name of the check it failed.
+    pub check: &'static str,
+    /// What failed.
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} [{}]: {}", self.entry, self.check, self.reason)
+    }
+}
+
+/// The answer about one image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// At least one signature (or attestation) passed every check.
+    Verified,
+    /// Every format was read and nothing passed.
+    Denied,
+    /// Nothing passed, and some evidence could not be read: the answer is unknown.
+    Undecided,
+}
+
+/// The answer to one question about one image, with everything that led to it. Only this
+/// crate makes one.
+#[derive(Debug)]
+pub struct ImageCheck {
+    image: String,
+    digest: Option<Digest>,
+    resolved_from_tag: bool,
+    findings: Vec<Finding>,
+    unresolved: Option<Error>,
+}
+
+impl ImageCheck {
+    fn from_unresolved(image: String, error: Error) -> Self {
+        Self {
+            image,
+            digest: None,
+            resolved_from_tag: false,
+            findings: Vec::new(),
+            unresolved: Some(error),
+        }
+    }
+
+    /// Verified, denied or undecided.
+    pub fn verdict(&self) -> Verdict {
+        if self.findings.iter().any(Finding::is_verified) {
+            Verdict::Verified
+        } else if self.unresolved.is_some()
+            || self
+                .findings
+                .iter()
+                .any(|f| matches!(f, Finding::Unreadable { .. }))
+        {
+            Verdict::Undecided
+        } else {
+            Verdict::Denied
+        }
+    }
+
+    /// Whether the answer is yes.
+    pub fn is_verified(&self) -> bool {
+        self.verdict() == Verdict::Verified
+    }
+
+    /// The image as asked about.
+    pub fn image(&self) -> &str {
+        &self.image
+    }
+
+    /// The digest every finding is about (what was verified); `None` if the image could not
+    /// be resolved.
+    pub fn digest(&self) -> Option<&Digest> {
+        self.digest.as_ref()
+    }
+
+    /// Whether a tag was read to find the digest.
+    pub fn resolved_from_tag(&self) -> bool {
+        self.resolved_from_tag
+    }
+
+    /// What each format said, in the order they were judged.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// Why the image could not be resolved at all (not found, store unreachable).
+    pub fn unresolved(&self) -> Option<&Error> {
+        self.unresolved.as_ref()
+    }
+
+    /// Every rejected entry of every format.
+    pub fn rejections(&self) -> Vec<Rejection> {
+        self.findings.iter().flat_map(Finding::rejections).collect()
+    }
+
+    /// Why the answer is not yes, in one line per reason: each format's summary and, for
+    /// undecided formats, the error.
+    pub fn reasons(&self) -> Vec<String> {
+        match &self.unresolved {
+            Some(error) => vec![format!(
+                "could not verify {}: {}",
+                self.image,
+                error_chain(error)
+            )],
+            None => self.findings.iter().map(Finding::summary).collect(),
+        }
+    }
+}
+
+/// An error and its sources, on one line.
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
