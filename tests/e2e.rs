@@ -20,6 +20,8 @@ mod concurrency;
 mod conformance;
 #[path = "e2e/faults.rs"]
 mod faults;
+#[path = "e2e/key_services.rs"]
+mod key_services;
 #[path = "e2e/keyless.rs"]
 mod keyless;
 #[path = "e2e/keyless_images.rs"]
@@ -38,5 +40,9 @@ mod realworld;
 mod registry;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
+#[path = "e2e/snapshots.rs"]
+mod snapshots;
 #[path = "e2e/tuf.rs"]
 mod tuf;
+#[path = "e2e/usage.rs"]
+mod usage;

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::common::{Scratch, cosign_testdata, stderr};
+use crate::common::{Scratch, cosign_testdata, read_to_string, stderr};
 
 fn openssl(args: &[&str], cwd: &std::path::Path) -> std::process::Output {
     let out = Command::new("openssl")
@@ -66,7 +66,7 @@ fn blob_round_trip_and_tampering() {
         stderr(&out)
     );
     // The signature can also be given inline as base64, as Cosign allows.
-    let inline = std::fs::read_to_string(s.path("artifact.sig")).unwrap_or_default();
+    let inline = read_to_string(s.path("artifact.sig"));
     s.signet()
         .args(["verify-blob", "--insecure-ignore-tlog=true", "--key"])
         .arg(&public)
@@ -159,7 +159,7 @@ fn openssl_verifies_signets_blob_signatures() {
             "dgst",
             "-sha256",
             "-verify",
-            public.to_str().unwrap_or(""),
+            public.to_str().expect("a UTF-8 path"),
             "-signature",
             "sig.der",
             "release.tar.gz",
@@ -174,7 +174,7 @@ fn openssl_verifies_signets_blob_signatures() {
             "dgst",
             "-sha256",
             "-verify",
-            public.to_str().unwrap_or(""),
+            public.to_str().expect("a UTF-8 path"),
             "-signature",
             "sig.der",
             "release.tar.gz",
@@ -182,7 +182,14 @@ fn openssl_verifies_signets_blob_signatures() {
         .current_dir(s.dir.path())
         .output()
         .unwrap_or_else(|e| panic!("openssl: {e}"));
-    assert!(!tampered.status.success());
+    // openssl's own refusal.
+    assert!(
+        !tampered.status.success()
+            && String::from_utf8_lossy(&tampered.stdout).contains("Verification failure"),
+        "openssl must refuse a tampered file with \"Verification failure\": {}{}",
+        String::from_utf8_lossy(&tampered.stdout),
+        stderr(&tampered)
+    );
 }
 
 #[test]
@@ -339,11 +346,19 @@ fn keys_that_need_another_hash_or_the_whole_file_sign_blobs_too() {
             .args(["--key", &format!("{name}-imported.key"), "file.bin"])
             .assert_success();
         for (file, code) in [("file.bin", 0), ("other.bin", 1)] {
-            s.signet()
+            let out = s
+                .signet()
                 .args(["verify-blob", "--insecure-ignore-tlog=true", "--key"])
                 .arg(format!("{name}.pub"))
                 .args(["--signature", &format!("{name}.sig"), file])
                 .assert_exit(code);
+            if code == 1 {
+                assert!(
+                    stderr(&out).contains("invalid signature"),
+                    "{}",
+                    stderr(&out)
+                );
+            }
         }
     }
     let out = openssl(

@@ -236,8 +236,9 @@ fn a_bundle_for_another_digest_fails_and_legacy_signatures_still_verify_beside_i
         .arg(trusted_root())
         .arg(&image)
         .assert_success();
-    let payloads: Value = serde_json::from_str(stdout(&out).lines().next().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
+    let payloads: Value =
+        serde_json::from_str(stdout(&out).lines().next().expect("a first line on stdout"))
+            .unwrap_or_else(|e| panic!("{e}: {}", stdout(&out)));
     assert_eq!(
         payloads[0]["critical"]["image"]["docker-manifest-digest"],
         digest

@@ -67,6 +67,18 @@ pub(crate) fn cosign_testdata(rel: &str) -> PathBuf {
     path
 }
 
+/// The bytes of a file the test needs; a failed read fails the test, naming the file.
+pub(crate) fn read(path: impl AsRef<Path>) -> Vec<u8> {
+    let path = path.as_ref();
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The text of a file the test needs; a failed read fails the test, naming the file.
+pub(crate) fn read_to_string(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
 pub(crate) fn stderr(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }

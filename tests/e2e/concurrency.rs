@@ -40,8 +40,12 @@ fn run_all(s: &Scratch, commands: Vec<Vec<String>>) {
 fn layers(registry: &Registry, repo: &str, tag: &str) -> Vec<Value> {
     let response = fetch_manifest(&registry.host(), repo, tag);
     assert_eq!(response.status, 200, "{}", response.text());
-    let manifest: Value = serde_json::from_slice(&response.body).unwrap_or_default();
-    manifest["layers"].as_array().cloned().unwrap_or_default()
+    let manifest: Value = serde_json::from_slice(&response.body)
+        .unwrap_or_else(|e| panic!("signature manifest JSON: {e}"));
+    manifest["layers"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("the signature manifest has no layers: {manifest}"))
 }
 
 #[test]

@@ -392,12 +392,17 @@ fn verify_blob_with_a_bundle_checks_identity_and_needs_a_trusted_root() {
     );
 
     // Exactly one of --signature and --bundle.
-    scratch
+    let usage = scratch
         .signet()
         .args(["verify-blob", "--signature", "AAAA", "--bundle"])
         .arg(dir.join("happy-path-v0.3/bundle.sigstore.json"))
         .arg(dir.join("a.txt"))
         .assert_exit(2);
+    assert!(
+        stderr(&usage).contains("cannot be used with"),
+        "{}",
+        stderr(&usage)
+    );
 }
 
 /// A bundle over the size limit is refused before it is parsed, with its own check.

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::common::{Scratch, sha256, stderr};
 use crate::util::fault_proxy::{Fault, FaultProxy, Rule};
-use crate::util::{Registry, fetch_manifest, make_sample_image, push_blob};
+use crate::util::{Setup, fetch_manifest, push_blob};
 
 /// GETs of the image's signature manifest.
 const SIG_MANIFEST: &str = "/v2/app/manifests/sha256-*.sig";
@@ -29,25 +29,30 @@ const UPLOAD_PUT: &str = "/v2/app/blobs/uploads/*";
 /// 10 GiB.
 const HUGE: u64 = 10 * 1024 * 1024 * 1024;
 
-/// A registry, a proxy in front of it, an image `app:v1` and a key pair `k`.
-struct Setup {
-    registry: Registry,
+/// The shared fixture (a registry, a key pair `k`), a fault proxy in front of the registry
+/// and an image `app:v1`. Derefs to the fixture for its registry and scratch directory.
+struct Faulty {
+    base: Setup,
     proxy: FaultProxy,
-    s: Scratch,
     digest: String,
 }
 
-impl Setup {
-    fn new() -> Setup {
-        let registry = Registry::start();
-        let proxy = FaultProxy::start(&registry);
-        let s = Scratch::new();
-        let digest = make_sample_image(&registry.host(), "app", "v1", sha256);
-        s.key_pair("k");
-        Setup {
-            registry,
+impl std::ops::Deref for Faulty {
+    type Target = Setup;
+
+    fn deref(&self) -> &Setup {
+        &self.base
+    }
+}
+
+impl Faulty {
+    fn new() -> Faulty {
+        let base = Setup::with_keys(&["k"]);
+        let proxy = FaultProxy::start(&base.registry);
+        let (_, digest) = base.image("app", "v1");
+        Faulty {
+            base,
             proxy,
-            s,
             digest,
         }
     }
@@ -73,9 +78,12 @@ impl Setup {
             return Vec::new();
         }
         assert_eq!(response.status, 200, "{}", response.text());
-        let manifest: Value =
-            serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("{e}"));
-        manifest["layers"].as_array().cloned().unwrap_or_default()
+        let manifest: Value = serde_json::from_slice(&response.body)
+            .unwrap_or_else(|e| panic!("signature manifest JSON: {e}"));
+        manifest["layers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("the signature manifest has no layers: {manifest}"))
     }
 
     /// `signet sign` with `key` (a prefix) on `image`; returns the output and how long it took.
@@ -112,8 +120,8 @@ impl Setup {
 
     /// Signs the image with `k` through the proxy, with no fault, so that the payload names
     /// the proxy's host, as the verifications through it expect.
-    fn signed() -> Setup {
-        let t = Setup::new();
+    fn signed() -> Faulty {
+        let t = Faulty::new();
         let (out, _) = t.sign("k", &t.image());
         assert_exit(&out, 0, "signing without faults");
         t.proxy.clear();
@@ -147,7 +155,7 @@ fn assert_body_refused(proxy: &FaultProxy) {
 
 #[test]
 fn transient_faults_are_retried_and_verification_passes() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
     // Each read fails twice in a different way, then passes.
     t.proxy
         .add(Rule::new("GET", SIG_MANIFEST, Fault::Status(503)).times(1))
@@ -168,7 +176,7 @@ fn transient_faults_are_retried_and_verification_passes() {
 
 #[test]
 fn persistent_faults_could_not_decide_exit_2() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
     let faults = [
         (SIG_MANIFEST, Fault::Status(503), "HTTP 503"),
         (SIG_MANIFEST, Fault::Reset, "could not be reached"),
@@ -199,7 +207,7 @@ fn persistent_faults_could_not_decide_exit_2() {
 
 #[test]
 fn a_body_that_does_not_match_its_digest_is_never_accepted() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
 
     // The signature payload: that signature is rejected, nothing verifies.
     t.proxy.add(Rule::new("GET", BLOBS, Fault::CorruptBody));
@@ -226,7 +234,7 @@ fn a_body_that_does_not_match_its_digest_is_never_accepted() {
 
 #[test]
 fn a_redirect_loop_ends_with_a_clear_error_exit_2() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
     for path in [SIG_MANIFEST, BLOBS] {
         t.proxy.clear();
         t.proxy.add(Rule::new("GET", path, Fault::RedirectLoop));
@@ -239,7 +247,7 @@ fn a_redirect_loop_ends_with_a_clear_error_exit_2() {
 
 #[test]
 fn a_huge_content_length_is_refused_without_reading_the_body() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
 
     // On the signature manifest: could not decide.
     t.proxy.add(Rule::new(
@@ -268,7 +276,7 @@ fn a_huge_content_length_is_refused_without_reading_the_body() {
 
 #[test]
 fn a_slow_body_past_the_timeout_could_not_decide_exit_2() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
     // Hundreds of bytes at 5 bytes per 100 ms: far past the 2 s deadline.
     let slow = Fault::SlowBody {
         bytes: 5,
@@ -286,7 +294,7 @@ fn a_slow_body_past_the_timeout_could_not_decide_exit_2() {
 
 #[test]
 fn signing_through_faults_never_loses_a_signature() {
-    let t = Setup::new();
+    let t = Faulty::new();
     t.s.key_pair("a");
     t.s.key_pair("b");
     t.s.key_pair("c");
@@ -358,7 +366,7 @@ fn signing_through_faults_never_loses_a_signature() {
 /// than the limit, whatever its descriptor claims and however the body is framed.
 #[test]
 fn huge_signature_layers_are_not_downloaded_ghsa_88jx_383q_w4qc() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
     let signed = t.sig_layers();
     let payload = push_blob(&t.registry.host(), "app", &vec![b' '; 4096], sha256);
     let config = push_blob(&t.registry.host(), "app", b"{}", sha256);
@@ -421,7 +429,7 @@ fn huge_signature_layers_are_not_downloaded_ghsa_88jx_383q_w4qc() {
 /// signing fails and writes nothing.
 #[test]
 fn a_huge_signature_manifest_is_refused_without_buffering_it() {
-    let t = Setup::signed();
+    let t = Faulty::signed();
     let before = t.sig_layers();
     // 128 MiB of valid JSON.
     let mut fake = br#"{"schemaVersion":2,"layers":[],"padding":""#.to_vec();

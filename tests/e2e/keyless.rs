@@ -13,7 +13,7 @@
 //! signs with an openssl TSA, and signet, sigstore-python and sigstore-js verify the result.
 //!
 //! Needs node 20 with npm and PyPI sigstore: a missing one is a failure naming its install
-//! command (`.ci/run` installs both), never a skip. The mock's `node_modules` is installed once
+//! command (`scripts/test.sh` installs both), never a skip. The mock's `node_modules` is installed once
 //! into `$HOME/.cache/signet-sigstore-mock` and shared by every test.
 
 use std::net::{TcpListener, TcpStream};
@@ -199,7 +199,9 @@ impl SigstoreMock {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("mock.log")).unwrap_or_default()
+        let path = self.dir.path().join("mock.log");
+        std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| format!("({} cannot be read: {e})", path.display()))
     }
 }
 
@@ -212,13 +214,19 @@ impl Drop for SigstoreMock {
 
 /// A token the mock accepts (it does not check the signature).
 pub(crate) fn token() -> String {
+    token_for(IDENTITY)
+}
+
+/// An identity token whose subject (the certificate identity the mock's Fulcio issues) is
+/// `identity`, from [`ISSUER`].
+pub(crate) fn token_for(identity: &str) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     let claims = format!(
-        r#"{{"iss":"{ISSUER}","sub":"{IDENTITY}","email":"{IDENTITY}","email_verified":true,"aud":"sigstore","iat":{now},"nbf":{now},"exp":{}}}"#,
+        r#"{{"iss":"{ISSUER}","sub":"{identity}","email":"{identity}","email_verified":true,"aud":"sigstore","iat":{now},"nbf":{now},"exp":{}}}"#,
         now + 3600
     );
     format!(
@@ -234,12 +242,12 @@ pub(crate) fn sigstore_python(cwd: &Path, args: &[&str]) -> Output {
     let version = Command::new("python3")
         .args(["-m", "sigstore", "--version"])
         .output()
-        .unwrap_or_else(|e| panic!("python3: {e}; then run `{INSTALL_SIGSTORE}` (see .ci/run)"));
+        .unwrap_or_else(|e| panic!("python3: {e}; then run `{INSTALL_SIGSTORE}` (or run ./scripts/test.sh, which installs every test peer)"));
     let text = String::from_utf8_lossy(&version.stdout).into_owned()
         + &String::from_utf8_lossy(&version.stderr);
     assert!(
         version.status.success() && text.contains(SIGSTORE_PYTHON),
-        "PyPI sigstore {SIGSTORE_PYTHON} is missing ({text}): run `{INSTALL_SIGSTORE}` (see .ci/run)"
+        "PyPI sigstore {SIGSTORE_PYTHON} is missing ({text}): run `{INSTALL_SIGSTORE}` (or run ./scripts/test.sh, which installs every test peer)"
     );
     Command::new("python3")
         .arg("-m")
@@ -427,11 +435,12 @@ fn signet_keyless_bundle_verifies_with_signet_and_sigstore_python() {
         "signet's bundle",
     );
 
-    for (identity, issuer) in [
-        ("other@example.com", ISSUER),
-        (IDENTITY, "https://other.example"),
+    for (identity, issuer, check) in [
+        ("other@example.com", ISSUER, "[identity]"),
+        (IDENTITY, "https://other.example", "[issuer]"),
     ] {
-        signet_verify(&s, &mock, &bundle, identity, issuer, 1);
+        let out = signet_verify(&s, &mock, &bundle, identity, issuer, 1);
+        assert!(stderr(&out).contains(check), "{check}: {}", stderr(&out));
         assert_python(
             &python_verify(&s, &mock, &bundle, identity, issuer),
             false,
@@ -462,11 +471,18 @@ fn sigstore_python_bundle_verifies_with_signet() {
     let bundle = s.path("py.sigstore.json");
     assert_fractional_timestamp(&bundle, "sigstore-python");
     signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 0);
-    signet_verify(&s, &mock, &bundle, "other@example.com", ISSUER, 1);
-    signet_verify(&s, &mock, &bundle, IDENTITY, "https://other.example", 1);
+    let out = signet_verify(&s, &mock, &bundle, "other@example.com", ISSUER, 1);
+    assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    let out = signet_verify(&s, &mock, &bundle, IDENTITY, "https://other.example", 1);
+    assert!(stderr(&out).contains("[issuer]"), "{}", stderr(&out));
     // Another file: the signature does not cover it.
     s.write("file.txt", b"something else\n");
-    signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 1);
+    let out = signet_verify(&s, &mock, &bundle, IDENTITY, ISSUER, 1);
+    assert!(
+        stderr(&out).contains("[artifact-digest]"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -519,7 +535,8 @@ fn keyless_from_urls_env_token_and_conformance_sign_bundle() {
         .assert_success();
 
     // --identity-token and --key are exclusive.
-    s.signet()
+    let out = s
+        .signet()
         .args([
             "sign-blob",
             "--identity-token",
@@ -529,6 +546,12 @@ fn keyless_from_urls_env_token_and_conformance_sign_bundle() {
             "file.txt",
         ])
         .assert_exit(2);
+    assert!(
+        stderr(&out).contains("cannot be used with"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains(&token), "the token leaked");
 }
 
 #[test]
@@ -654,6 +677,36 @@ fn keyless_attestations_of_files_verify_with_sigstore_js() {
         1,
     );
     assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    // A Cosign-style substring regex is refused with the anchoring hint (issue 16); with `.*`
+    // it verifies.
+    let by_regex = |regex: &str, code: i32| {
+        s.signet()
+            .args([
+                "verify-blob-attestation",
+                "--bundle",
+                "signet.sigstore.json",
+            ])
+            .args(["--certificate-identity-regexp", regex])
+            .args([
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--type",
+                "slsaprovenance1",
+            ])
+            .arg("--trusted-root")
+            .arg(mock.out("trusted_root.json"))
+            .arg("artifact.tgz")
+            .assert_exit(code)
+    };
+    let out = by_regex("example", 1);
+    assert!(
+        stderr(&out).contains("[identity]")
+            && stderr(&out)
+                .contains("matches only as a substring; signet anchors identity regexes"),
+        "{}",
+        stderr(&out)
+    );
+    by_regex(".*example.*", 0);
     let out = verify_attestation_bundle(
         &s,
         &mock,
@@ -850,7 +903,12 @@ fn key_signed_blobs_are_recorded_in_rekor_with_a_bundle() {
     let out = verify(&other.out("trusted_root.json"), "file.txt", 1);
     assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
     s.write("other.txt", b"something else\n");
-    verify(&mock.out("trusted_root.json"), "other.txt", 1);
+    let out = verify(&mock.out("trusted_root.json"), "other.txt", 1);
+    assert!(
+        stderr(&out).contains("[artifact-digest]"),
+        "{}",
+        stderr(&out)
+    );
 
     // Without --bundle the log entry would be lost: refused before the key is read, as a
     // usage error (exit 2).
@@ -995,10 +1053,15 @@ fn openssl_tsa(dir: &Path) -> (String, serde_json::Value) {
                 .current_dir(&dir)
                 .output()
                 .is_ok_and(|o| o.status.success());
+            // A reply openssl wrote but that cannot be read is answered as a failure, and said.
             let body = if ok {
-                std::fs::read(dir.join(&r)).unwrap_or_default()
+                std::fs::read(dir.join(&r)).map_err(|e| eprintln!("the TSA reply {r}: {e}"))
             } else {
-                Vec::new()
+                Err(())
+            };
+            let (ok, body) = match body {
+                Ok(body) => (true, body),
+                Err(()) => (false, Vec::new()),
             };
             let status = if ok {
                 "200 OK"

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::common::{Scratch, sha256, stderr};
 use crate::keyless::{
-    IDENTITY, ISSUER, SigstoreMock, assert_sigstore_js_accepts, slsa_predicate, token,
+    IDENTITY, ISSUER, SigstoreMock, assert_sigstore_js_accepts, slsa_predicate, token, token_for,
 };
 use crate::util::{Registry, Skopeo, fetch_manifest, http_get, make_sample_image, push_manifest};
 
@@ -151,7 +151,8 @@ fn key_signatures_recorded_in_rekor_verify_with_signet_and_skopeo() {
             log_key.display(),
             stderr(&out)
         );
-        s.signet()
+        let out = s
+            .signet()
             .arg("verify")
             .arg("--policy")
             .arg(skopeo.policy_path())
@@ -159,6 +160,14 @@ fn key_signatures_recorded_in_rekor_verify_with_signet_and_skopeo() {
             .arg(skopeo.registries_d())
             .arg(target)
             .assert_exit(if accepted { 0 } else { 1 });
+        if !accepted {
+            // signet names the check, as skopeo refused for its own reason.
+            let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+            assert!(
+                text.contains("Rekor") || text.contains("transparency") || text.contains("SET"),
+                "{target}: {text}"
+            );
+        }
     }
     let out = s
         .signet()
@@ -267,13 +276,19 @@ fn keyless_image_signatures_in_the_legacy_format() {
 
     // A key does not verify a keyless signature.
     let (_, public) = s.key_pair("cosign");
-    s.signet()
+    let out = s
+        .signet()
         .args(["verify", "--key"])
         .arg(&public)
         .arg("--trusted-root")
         .arg(&root)
         .arg(&image)
         .assert_exit(1);
+    assert!(
+        stderr(&out).contains("invalid signature"),
+        "{}",
+        stderr(&out)
+    );
 
     // The certificate of another keyless signature put on this one's layer: the log entry
     // and the signature no longer match it, and the signature is refused.
@@ -401,7 +416,10 @@ policies:
         1,
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("ci:"), "{text}");
+    assert!(
+        text.contains("ci: none of the 2 signature(s) carries a certificate for this identity"),
+        "{text}"
+    );
     // Without any trusted root for the key's log entry, the key does not count either.
     let empty_cache = s.path("no-tuf-cache");
     let out = s
@@ -561,8 +579,15 @@ fn keyless_signatures_in_cosign_v3_bundle_format_as_referrers() {
         "https://slsa.dev/provenance/v1"
     );
     assert_eq!(line["identity"], IDENTITY);
-    verify_attestation("slsaprovenance1", "other@example.com", 1);
-    verify_attestation("spdxjson", IDENTITY, 1);
+    let out = verify_attestation("slsaprovenance1", "other@example.com", 1);
+    assert!(stderr(&out).contains("[identity]"), "{}", stderr(&out));
+    // The bundles are found by predicate type: none of this one.
+    let out = verify_attestation("spdxjson", IDENTITY, 1);
+    assert!(
+        stderr(&out).contains("no Sigstore bundles found"),
+        "{}",
+        stderr(&out)
+    );
 
     // --new-bundle-format with a key is refused before anything is pushed (a usage error).
     let (key, _) = s.key_pair("cosign");
@@ -759,12 +784,15 @@ policies:
             .replace("https://example.com/", "https://other.example/")
             .as_bytes(),
     );
-    s.signet()
+    let out = s
+        .signet()
         .arg("verify")
         .arg("--policy")
         .arg(&path)
         .arg(&image)
         .assert_exit(1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("builder"), "{text}");
 }
 
 #[test]
@@ -800,4 +828,202 @@ fn key_attestations_recorded_in_rekor_are_checked() {
     assert!(stderr(&out).contains("--trusted-root"), "{}", stderr(&out));
     let out = verify(Some(&other.out("trusted_root.json")), 1);
     assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
+}
+
+/// A GitHub Actions-style workflow identity, as the mock's Fulcio issues it for the token's
+/// subject.
+const ACME_WORKFLOW: &str =
+    "https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main";
+
+/// The hint a user porting a Cosign command line gets (issue 16).
+const SUBSTRING_HINT: &str = "matches only as a substring; signet anchors identity regexes";
+
+#[test]
+fn cosign_style_substring_identity_regexes_are_refused_with_a_hint() {
+    let mock = SigstoreMock::start();
+    let registry = Registry::start();
+    let s = Scratch::new();
+    let root = mock.out("trusted_root.json");
+    // One image signed in Cosign's legacy format, one as a Cosign v3 referrer bundle, both by
+    // the acme workflow identity.
+    let mut images = Vec::new();
+    for (repo, format) in [("legacy", None), ("bundle", Some("--new-bundle-format"))] {
+        let digest = make_sample_image(&registry.host(), repo, "v1", sha256);
+        let image = format!("{}/{repo}@{digest}", registry.host());
+        s.signet()
+            .arg("sign")
+            .args(format)
+            .args([
+                "--identity-token",
+                &token_for(ACME_WORKFLOW),
+                "--signing-config",
+            ])
+            .arg(mock.out("signing_config.json"))
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(&image)
+            .assert_success();
+        images.push(image);
+    }
+
+    let verify = |identity_regexp: &str, issuer_regexp: &str, image: &str, code: i32| {
+        s.signet()
+            .args(["verify", "--certificate-identity-regexp", identity_regexp])
+            .args(["--certificate-oidc-issuer-regexp", issuer_regexp])
+            .arg("--trusted-root")
+            .arg(&root)
+            .arg(image)
+            .assert_exit(code)
+    };
+    for image in &images {
+        // Cosign accepts `github.com/acme/` (Go's regexp.MatchString finds it inside the
+        // identity); signet refuses it, names the check and says why.
+        let out = verify(
+            "github.com/acme/",
+            "https://oidc\\.mock\\.example",
+            image,
+            1,
+        );
+        let err = stderr(&out);
+        assert!(err.contains("[identity]"), "{err}");
+        assert!(err.contains(SUBSTRING_HINT), "{err}");
+        assert!(
+            err.contains("write `.*` where you mean a substring"),
+            "{err}"
+        );
+        // The same for the issuer.
+        let out = verify(".*acme.*", "mock", image, 1);
+        let err = stderr(&out);
+        assert!(err.contains("[issuer]"), "{err}");
+        assert!(err.contains(SUBSTRING_HINT), "{err}");
+        // With `.*` where a substring is meant, it verifies.
+        let out = verify(".*acme.*", ".*mock.*", image, 0);
+        // The verified identity: on stderr for a legacy signature, on stdout for a bundle.
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+        assert!(text.contains(ACME_WORKFLOW), "{text}");
+        // A regex that matches nothing gets no hint: the identity is simply another one.
+        let out = verify(".*evil.*", ".*mock.*", image, 1);
+        let err = stderr(&out);
+        assert!(err.contains("[identity]"), "{err}");
+        assert!(!err.contains(SUBSTRING_HINT), "{err}");
+    }
+
+    // verify-attestation reads the same regexes the same way.
+    let predicate = slsa_predicate(&s);
+    s.signet()
+        .args(["attest", "--type", "slsaprovenance1", "--predicate"])
+        .arg(&predicate)
+        .args([
+            "--identity-token",
+            &token_for(ACME_WORKFLOW),
+            "--signing-config",
+        ])
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&images[0])
+        .assert_success();
+    let verify_attestation = |identity_regexp: &str, code: i32| {
+        s.signet()
+            .args(["verify-attestation", "--type", "slsaprovenance1"])
+            .args(["--certificate-identity-regexp", identity_regexp])
+            .args(["--certificate-oidc-issuer", ISSUER, "--trusted-root"])
+            .arg(&root)
+            .arg(&images[0])
+            .assert_exit(code)
+    };
+    let out = verify_attestation("github.com/acme/", 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("[identity]") && err.contains(SUBSTRING_HINT),
+        "{err}"
+    );
+    verify_attestation(".*acme.*", 0);
+
+    // The same regexes in a YAML policy's keyless authority: the report says why.
+    let policy = |subject_regex: &str| {
+        format!(
+            r#"apiVersion: signet.dev/v1
+kind: TrustPolicy
+authorities:
+  ci:
+    keyless:
+      issuer: {{ exact: "{ISSUER}" }}
+      subject: {{ regex: "{subject_regex}" }}
+      trustedRoot: {root}
+policies:
+  - name: acme
+    images: ["{host}/**"]
+    signatures:
+      authorities: [ci]
+"#,
+            root = root.display(),
+            host = registry.host(),
+        )
+    };
+    let substring = s.write("substring.yaml", policy("github.com/acme/").as_bytes());
+    let ported = s.write("ported.yaml", policy(".*acme.*").as_bytes());
+    for image in &images {
+        let out = s
+            .signet()
+            .args(["verify", "--output", "json", "--policy"])
+            .arg(&substring)
+            .arg(image)
+            .assert_exit(1);
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report JSON");
+        assert_eq!(report["images"][0]["decision"], "deny", "{report}");
+        let text = report.to_string();
+        assert!(text.contains(SUBSTRING_HINT), "{image}: {text}");
+        // `policy explain` gives the same reason to a person.
+        let out = s
+            .signet()
+            .args(["policy", "explain"])
+            .arg(&substring)
+            .arg(image)
+            .assert_exit(1);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &stderr(&out);
+        assert!(text.contains(SUBSTRING_HINT), "{image}: {text}");
+
+        let out = s
+            .signet()
+            .args(["verify", "--output", "json", "--policy"])
+            .arg(&ported)
+            .arg(image)
+            .assert_success();
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("report JSON");
+        assert_eq!(report["images"][0]["decision"], "allow", "{report}");
+    }
+    // An attestation requirement by the same authority.
+    let attestation_policy = |subject_regex: &str| {
+        policy(subject_regex).replace(
+            "    signatures:\n      authorities: [ci]\n",
+            "    attestations:\n      - predicateType: slsaprovenance1\n        authorities: [ci]\n",
+        )
+    };
+    let substring = s.write(
+        "attestation-substring.yaml",
+        attestation_policy("github.com/acme/").as_bytes(),
+    );
+    let ported = s.write(
+        "attestation-ported.yaml",
+        attestation_policy(".*acme.*").as_bytes(),
+    );
+    assert_ne!(
+        std::fs::read(&substring).expect("policy"),
+        policy("github.com/acme/").into_bytes(),
+        "the attestation policy replaces the signature requirement"
+    );
+    let out = s
+        .signet()
+        .args(["verify", "--output", "json", "--policy"])
+        .arg(&substring)
+        .arg(&images[0])
+        .assert_exit(1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(SUBSTRING_HINT), "{text}");
+    s.signet()
+        .args(["verify", "--output", "json", "--policy"])
+        .arg(&ported)
+        .arg(&images[0])
+        .assert_success();
 }

@@ -2,19 +2,19 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use crate::common::{Scratch, cosign_testdata, stderr, stdout};
+use crate::common::{Scratch, cosign_testdata, read, read_to_string, stderr, stdout};
 
 #[test]
 fn generate_key_pair_writes_cosign_format_with_mode_0600() {
     let s = Scratch::new();
     let (key, public) = s.key_pair("release");
-    let key_text = std::fs::read_to_string(&key).unwrap_or_default();
+    let key_text = read_to_string(&key);
     assert!(key_text.starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\n"));
     let mode = std::fs::metadata(&key)
         .map(|m| m.permissions().mode() & 0o777)
         .ok();
     assert_eq!(mode, Some(0o600));
-    let pub_text = std::fs::read_to_string(&public).unwrap_or_default();
+    let pub_text = read_to_string(&public);
     assert!(pub_text.starts_with("-----BEGIN PUBLIC KEY-----\n"));
     // public-key derives the same public key from the private key file.
     let printed = s.signet().args(["public-key", "--key"]).arg(&key).stdout();
@@ -25,7 +25,7 @@ fn generate_key_pair_writes_cosign_format_with_mode_0600() {
 fn generate_key_pair_never_overwrites_without_force() {
     let s = Scratch::new();
     let (key, _) = s.key_pair("k");
-    let before = std::fs::read(&key).unwrap_or_default();
+    let before = read(&key);
     let out = s
         .signet()
         .args(["generate-key-pair", "--output-key-prefix", "k"])
@@ -35,11 +35,11 @@ fn generate_key_pair_never_overwrites_without_force() {
         "{}",
         stderr(&out)
     );
-    assert_eq!(std::fs::read(&key).unwrap_or_default(), before);
+    assert_eq!(read(&key), before);
     s.signet()
         .args(["generate-key-pair", "--output-key-prefix", "k", "--force"])
         .assert_success();
-    assert_ne!(std::fs::read(&key).unwrap_or_default(), before);
+    assert_ne!(read(&key), before);
 }
 
 #[test]

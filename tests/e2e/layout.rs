@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::common::{Scratch, sha256, stderr, stdout};
+use crate::common::{Scratch, read_to_string, sha256, stderr, stdout};
 use crate::util::tar_with_one_file;
 
 /// Writes an OCI layout with one image tagged `latest`, by hand (not with signet's own layout
@@ -20,7 +20,7 @@ fn sample_layout(s: &Scratch, name: &str) -> String {
     let layer = tar_with_one_file("hello.txt", name.as_bytes());
     let layer_digest = put(&layer);
     let config = serde_json::to_vec(&json!({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[layer_digest]}}))
-        .unwrap_or_default();
+        .expect("config JSON");
     let config_digest = put(&config);
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2,
@@ -28,7 +28,7 @@ fn sample_layout(s: &Scratch, name: &str) -> String {
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest, "size": config.len()},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_digest, "size": layer.len()}],
     }))
-    .unwrap_or_default();
+    .expect("manifest JSON");
     let digest = put(&manifest);
     let index = json!({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "size": manifest.len(),
@@ -73,7 +73,7 @@ fn sign_and_verify_in_a_layout_by_tag_and_by_digest() {
         "cosign container image signature"
     );
     // The signature is stored in the same layout under Cosign's tag name.
-    let index = std::fs::read_to_string(s.path("layout/index.json")).unwrap_or_default();
+    let index = read_to_string(s.path("layout/index.json"));
     let tag = format!("{}.sig", digest.replace(':', "-"));
     assert!(index.contains(&tag), "{index}");
 }

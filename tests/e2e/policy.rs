@@ -3,87 +3,73 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Scratch, sha256, stderr, stdout};
-use crate::util::{Registry, make_sample_image};
+use crate::common::{stderr, stdout};
+use crate::util::Setup;
 
-struct Setup {
-    registry: Registry,
-    s: Scratch,
+/// The shared fixture with the key pairs the policies below name.
+fn setup() -> Setup {
+    Setup::with_keys(&["a", "b", "c", "builder", "sbom"])
 }
 
-impl Setup {
-    fn new() -> Self {
-        let s = Scratch::new();
-        for name in ["a", "b", "c", "builder", "sbom"] {
-            s.key_pair(name);
-        }
-        Self {
-            registry: Registry::start(),
-            s,
-        }
-    }
+/// Pushes a sample image `repo:v1` and returns `host/repo@digest`.
+fn image(t: &Setup, repo: &str) -> String {
+    t.image(repo, "v1").0
+}
 
-    fn image(&self, repo: &str) -> String {
-        let digest = make_sample_image(&self.registry.host(), repo, "v1", sha256);
-        format!("{}/{repo}@{digest}", self.registry.host())
-    }
+/// `attest --tlog-upload=false --key KEY.key --type TYPE --predicate (PREDICATE) IMAGE`.
+fn attest(t: &Setup, key: &str, image: &str, predicate_type: &str, predicate: &Value) {
+    let file = t.s.write(
+        &format!("predicate-{}.json", rand_suffix()),
+        predicate.to_string().as_bytes(),
+    );
+    t.s.signet()
+        .args([
+            "attest",
+            "--tlog-upload=false",
+            "--key",
+            &format!("{key}.key"),
+            "--type",
+            predicate_type,
+            "--predicate",
+        ])
+        .arg(&file)
+        .arg(image)
+        .assert_success();
+}
 
-    fn sign(&self, key: &str, image: &str) {
-        self.s
-            .signet()
-            .args([
-                "sign",
-                "--tlog-upload=false",
-                "--key",
-                &format!("{key}.key"),
-                image,
-            ])
-            .assert_success();
-    }
+/// Writes a policy with the five key authorities and `body` (HOST is the registry's host);
+/// returns its file name.
+fn write_policy(t: &Setup, body: &str) -> String {
+    let host = t.registry.host();
+    let text = format!(
+        "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  a: {{ key: {{ path: a.pub }}, transparencyLog: ignore }}\n  b: {{ key: {{ path: b.pub }}, transparencyLog: ignore }}\n  c: {{ key: {{ path: c.pub }}, transparencyLog: ignore }}\n  builder: {{ key: {{ path: builder.pub }}, transparencyLog: ignore }}\n  sbom: {{ key: {{ path: sbom.pub }}, transparencyLog: ignore }}\n{}",
+        body.replace("HOST", &host)
+    );
+    let name = format!("policy-{}.yaml", rand_suffix());
+    t.s.write(&name, text.as_bytes());
+    name
+}
 
-    fn attest(&self, key: &str, image: &str, predicate_type: &str, predicate: &Value) {
-        let file = self.s.write(
-            &format!("predicate-{}.json", rand_suffix()),
-            predicate.to_string().as_bytes(),
-        );
-        self.s
-            .signet()
-            .args([
-                "attest",
-                "--tlog-upload=false",
-                "--key",
-                &format!("{key}.key"),
-                "--type",
-                predicate_type,
-                "--predicate",
-            ])
-            .arg(&file)
-            .arg(image)
-            .assert_success();
-    }
-
-    fn policy(&self, body: &str) -> String {
-        let host = self.registry.host();
-        let text = format!(
-            "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  a: {{ key: {{ path: a.pub }}, transparencyLog: ignore }}\n  b: {{ key: {{ path: b.pub }}, transparencyLog: ignore }}\n  c: {{ key: {{ path: c.pub }}, transparencyLog: ignore }}\n  builder: {{ key: {{ path: builder.pub }}, transparencyLog: ignore }}\n  sbom: {{ key: {{ path: sbom.pub }}, transparencyLog: ignore }}\n{}",
-            body.replace("HOST", &host)
-        );
-        let name = format!("policy-{}.yaml", rand_suffix());
-        self.s.write(&name, text.as_bytes());
-        name
-    }
-
-    /// Runs `verify --policy` and returns (exit code, report).
-    fn verify(&self, policy: &str, images: &[&str]) -> (i32, Value, String) {
-        let out = self
-            .s
-            .signet()
+/// Runs `verify --policy` and returns (exit code, report, stderr). The report must be JSON:
+/// every decision, allow or deny, prints one.
+fn verify_policy(t: &Setup, policy: &str, images: &[&str]) -> (i32, Value, String) {
+    let out =
+        t.s.signet()
             .args(["verify", "--policy", policy])
             .args(images)
             .output();
-        let report: Value = serde_json::from_str(stdout(&out).trim()).unwrap_or(Value::Null);
-        (out.status.code().unwrap_or(-1), report, stderr(&out))
-    }
+    let report: Value = serde_json::from_str(stdout(&out).trim()).unwrap_or_else(|e| {
+        panic!(
+            "verify --policy printed no JSON report ({e}): {}\n{}",
+            stdout(&out),
+            stderr(&out)
+        )
+    });
+    let code = out
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("signet was killed: {}", out.status));
+    (code, report, stderr(&out))
 }
 
 fn rand_suffix() -> String {
@@ -96,12 +82,12 @@ const THRESHOLD: &str = "policies:\n  - name: prod\n    images: [\"HOST/**\"]\n 
 
 #[test]
 fn threshold_and_required_signers() {
-    let t = Setup::new();
-    let policy = t.policy(THRESHOLD);
-    let both = t.image("both");
-    t.sign("a", &both);
-    t.sign("c", &both);
-    let (code, report, err) = t.verify(&policy, &[&both]);
+    let t = setup();
+    let policy = write_policy(&t, THRESHOLD);
+    let both = image(&t, "both");
+    t.sign(&t.key("a"), &both);
+    t.sign(&t.key("c"), &both);
+    let (code, report, err) = verify_policy(&t, &policy, &[&both]);
     assert_eq!(code, 0, "{err}\n{report}");
     assert_eq!(report["version"], 1);
     assert_eq!(report["images"][0]["decision"], "allow");
@@ -109,23 +95,23 @@ fn threshold_and_required_signers() {
     let evidence = &report["images"][0]["matchedPolicies"][0]["requirements"][0]["evidence"];
     assert_eq!(evidence.as_array().map(Vec::len), Some(3));
 
-    let one = t.image("one");
-    t.sign("c", &one);
-    let (code, report, err) = t.verify(&policy, &[&one]);
+    let one = image(&t, "one");
+    t.sign(&t.key("c"), &one);
+    let (code, report, err) = verify_policy(&t, &policy, &[&one]);
     assert_eq!(code, 1, "{err}");
     let reason = report["images"][0]["matchedPolicies"][0]["requirements"][0]["reason"]
         .as_str()
-        .unwrap_or_default();
+        .unwrap_or_else(|| panic!("no reason in {report}"));
     assert!(reason.contains("threshold 2 not met"), "{reason}");
 
-    let without_required = t.image("without-required");
-    t.sign("a", &without_required);
-    t.sign("b", &without_required);
-    let (code, report, _) = t.verify(&policy, &[&without_required]);
+    let without_required = image(&t, "without-required");
+    t.sign(&t.key("a"), &without_required);
+    t.sign(&t.key("b"), &without_required);
+    let (code, report, _) = verify_policy(&t, &policy, &[&without_required]);
     assert_eq!(code, 1);
     let reason = report["images"][0]["matchedPolicies"][0]["requirements"][0]["reason"]
         .as_str()
-        .unwrap_or_default();
+        .unwrap_or_else(|| panic!("no reason in {report}"));
     assert!(
         reason.contains("required signer(s) c did not sign"),
         "{reason}"
@@ -134,8 +120,9 @@ fn threshold_and_required_signers() {
 
 #[test]
 fn attestations_are_checked_against_their_conditions_and_allowed_signers() {
-    let t = Setup::new();
-    let policy = t.policy(
+    let t = setup();
+    let policy = write_policy(
+        &t,
         "policies:\n  - name: supply-chain\n    images: [\"HOST/**\"]\n    attestations:\n      - name: provenance\n        predicateType: slsaprovenance\n        authorities: [builder]\n        slsa:\n          builderId: { prefix: \"https://github.com/slsa-framework/\" }\n          sourceRepository: github.com/acme/app\n          branch: main\n      - name: sbom\n        predicateType: spdxjson\n        authorities: [sbom]\n        sbom:\n          maxAge: 720h\n          deniedPackages:\n            - { name: log4j-core, versions: \"<2.17.1\" }\n",
     );
     let provenance = |builder: &str, repo: &str| {
@@ -160,15 +147,16 @@ fn attestations_are_checked_against_their_conditions_and_allowed_signers() {
     };
     let good_builder = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v1.9.0";
 
-    let good = t.image("good");
-    t.attest(
+    let good = image(&t, "good");
+    attest(
+        &t,
         "builder",
         &good,
         "slsaprovenance",
         &provenance(good_builder, "acme/app"),
     );
-    t.attest("sbom", &good, "spdxjson", &sbom(&now, "2.17.1"));
-    let (code, report, err) = t.verify(&policy, &[&good]);
+    attest(&t, "sbom", &good, "spdxjson", &sbom(&now, "2.17.1"));
+    let (code, report, err) = verify_policy(&t, &policy, &[&good]);
     assert_eq!(code, 0, "{err}\n{report}");
 
     type Prepare<'a> = Box<dyn Fn(&str) + 'a>;
@@ -176,52 +164,57 @@ fn attestations_are_checked_against_their_conditions_and_allowed_signers() {
         (
             "wrong-builder",
             Box::new(|i: &str| {
-                t.attest(
+                attest(
+                    &t,
                     "builder",
                     i,
                     "slsaprovenance",
                     &provenance("https://evil.example/builder", "acme/app"),
                 );
-                t.attest("sbom", i, "spdxjson", &sbom(&now, "2.17.1"));
+                attest(&t, "sbom", i, "spdxjson", &sbom(&now, "2.17.1"));
             }),
             "evil.example",
         ),
         (
             "wrong-repo",
             Box::new(|i: &str| {
-                t.attest(
+                attest(
+                    &t,
                     "builder",
                     i,
                     "slsaprovenance",
                     &provenance(good_builder, "mallory/app"),
                 );
-                t.attest("sbom", i, "spdxjson", &sbom(&now, "2.17.1"));
+                attest(&t, "sbom", i, "spdxjson", &sbom(&now, "2.17.1"));
             }),
             "mallory/app",
         ),
         (
             "denied-package",
             Box::new(|i: &str| {
-                t.attest(
+                attest(
+                    &t,
                     "builder",
                     i,
                     "slsaprovenance",
                     &provenance(good_builder, "acme/app"),
                 );
-                t.attest("sbom", i, "spdxjson", &sbom(&now, "2.14.0"));
+                attest(&t, "sbom", i, "spdxjson", &sbom(&now, "2.14.0"));
             }),
             "log4j-core",
         ),
         (
             "old-sbom",
             Box::new(|i: &str| {
-                t.attest(
+                attest(
+                    &t,
                     "builder",
                     i,
                     "slsaprovenance",
                     &provenance(good_builder, "acme/app"),
                 );
-                t.attest(
+                attest(
+                    &t,
                     "sbom",
                     i,
                     "spdxjson",
@@ -234,28 +227,34 @@ fn attestations_are_checked_against_their_conditions_and_allowed_signers() {
             "wrong-signer",
             Box::new(|i: &str| {
                 // Provenance signed by the SBOM key: that authority is not allowed for it.
-                t.attest(
+                attest(
+                    &t,
                     "sbom",
                     i,
                     "slsaprovenance",
                     &provenance(good_builder, "acme/app"),
                 );
-                t.attest("sbom", i, "spdxjson", &sbom(&now, "2.17.1"));
+                attest(&t, "sbom", i, "spdxjson", &sbom(&now, "2.17.1"));
             }),
             "builder: no https://slsa.dev/provenance/v0.2 attestation verifies with this key",
         ),
     ];
     for (name, setup, expected) in cases {
-        let image = t.image(name);
+        let image = image(&t, name);
         setup(&image);
-        let (code, report, err) = t.verify(&policy, &[&image]);
+        let (code, report, err) = verify_policy(&t, &policy, &[&image]);
         assert_eq!(code, 1, "{name}: {err}");
         let reasons: Vec<String> = report["images"][0]["matchedPolicies"][0]["requirements"]
             .as_array()
             .into_iter()
             .flatten()
             .filter(|r| r["passed"] == false)
-            .map(|r| r["reason"].as_str().unwrap_or_default().to_owned())
+            .map(|r| {
+                r["reason"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("no reason in {r}"))
+                    .to_owned()
+            })
             .collect();
         assert!(
             reasons.iter().any(|r| r.contains(expected)),
@@ -266,15 +265,16 @@ fn attestations_are_checked_against_their_conditions_and_allowed_signers() {
 
 #[test]
 fn modes_no_match_and_rego() {
-    let t = Setup::new();
-    let signed = t.image("team/signed");
-    t.sign("a", &signed);
-    let unsigned = t.image("team/unsigned");
-    let elsewhere = t.image("other/app");
-    let policy = t.policy(
+    let t = setup();
+    let signed = image(&t, "team/signed");
+    t.sign(&t.key("a"), &signed);
+    let unsigned = image(&t, "team/unsigned");
+    let elsewhere = image(&t, "other/app");
+    let policy = write_policy(
+        &t,
         "noMatch: warn\npolicies:\n  - name: team-warn\n    mode: warn\n    images: [\"HOST/team/*\"]\n    signatures: { authorities: [a] }\n",
     );
-    let (code, report, err) = t.verify(&policy, &[&signed, &unsigned, &elsewhere]);
+    let (code, report, err) = verify_policy(&t, &policy, &[&signed, &unsigned, &elsewhere]);
     assert_eq!(code, 0, "warn mode and noMatch: warn never deny: {err}");
     assert_eq!(report["images"][0]["decision"], "allow");
     assert_eq!(report["images"][1]["decision"], "warn");
@@ -282,33 +282,39 @@ fn modes_no_match_and_rego() {
     assert!(
         report["images"][2]["note"]
             .as_str()
-            .unwrap_or_default()
+            .unwrap_or_else(|| panic!("no note in {report}"))
             .contains("no policy covers")
     );
 
-    let strict = t.policy("policies:\n  - name: team\n    images: [\"HOST/team/*\"]\n    signatures: { authorities: [a] }\n");
-    let (code, report, _) = t.verify(&strict, &[&elsewhere]);
+    let strict = write_policy(
+        &t,
+        "policies:\n  - name: team\n    images: [\"HOST/team/*\"]\n    signatures: { authorities: [a] }\n",
+    );
+    let (code, report, _) = verify_policy(&t, &strict, &[&elsewhere]);
     assert_eq!(code, 1, "noMatch defaults to deny");
     assert_eq!(report["images"][0]["decision"], "deny");
 
-    let rego = t.policy(
+    let rego = write_policy(
+        &t,
         "policies:\n  - name: tests-passed\n    images: [\"HOST/**\"]\n    attestations:\n      - predicateType: https://example.com/test-result/v1\n        authorities: [a]\n        rego: |\n          package signature\n          default allow = false\n          allow { input.predicate.passed == true }\n",
     );
-    let passed = t.image("passed");
-    t.attest(
+    let passed = image(&t, "passed");
+    attest(
+        &t,
         "a",
         &passed,
         "https://example.com/test-result/v1",
         &json!({"passed": true}),
     );
-    let failed = t.image("failed");
-    t.attest(
+    let failed = image(&t, "failed");
+    attest(
+        &t,
         "a",
         &failed,
         "https://example.com/test-result/v1",
         &json!({"passed": false}),
     );
-    let (code, report, err) = t.verify(&rego, &[&passed, &failed]);
+    let (code, report, err) = verify_policy(&t, &rego, &[&passed, &failed]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(report["images"][0]["decision"], "allow", "{report}");
     assert_eq!(report["images"][1]["decision"], "deny", "{report}");
@@ -316,8 +322,8 @@ fn modes_no_match_and_rego() {
 
 #[test]
 fn bad_policies_are_rejected_at_load_with_the_line() {
-    let t = Setup::new();
-    let image = t.image("app");
+    let t = setup();
+    let image = image(&t, "app");
     let cases = [
         (
             "policies:\n  - name: p\n    images: [\"HOST/**\"]\n    signature: { authorities: [a] }\n",
@@ -341,7 +347,7 @@ fn bad_policies_are_rejected_at_load_with_the_line() {
         ),
     ];
     for (body, line, reason) in cases {
-        let policy = t.policy(body);
+        let policy = write_policy(&t, body);
         // A policy that cannot be loaded means the gate could not decide: exit 2, not a denial.
         let out =
             t.s.signet()
@@ -373,8 +379,9 @@ fn bad_policies_are_rejected_at_load_with_the_line() {
 
 #[test]
 fn lint_warns_about_rules_that_cannot_pass_and_useless_excludes() {
-    let t = Setup::new();
-    let policy = t.policy(
+    let t = setup();
+    let policy = write_policy(
+        &t,
         "policies:\n  - name: p\n    images: [\"HOST/prod/**\"]\n    exclude: [\"HOST/staging/*\"]\n    signatures: { authorities: [a] }\n",
     );
     let out =
@@ -392,12 +399,12 @@ fn lint_warns_about_rules_that_cannot_pass_and_useless_excludes() {
 
 #[test]
 fn explain_and_stats() {
-    let t = Setup::new();
-    let policy = t.policy(THRESHOLD);
-    let images: Vec<String> = (0..3).map(|i| t.image(&format!("app{i}"))).collect();
+    let t = setup();
+    let policy = write_policy(&t, THRESHOLD);
+    let images: Vec<String> = (0..3).map(|i| image(&t, &format!("app{i}"))).collect();
     for image in &images {
-        t.sign("a", image);
-        t.sign("c", image);
+        t.sign(&t.key("a"), image);
+        t.sign(&t.key("c"), image);
     }
     let out =
         t.s.signet()
@@ -420,7 +427,7 @@ fn explain_and_stats() {
         stats
             .lines()
             .find(|l| l.starts_with("stats:"))
-            .unwrap_or_default()
+            .unwrap_or_else(|| panic!("no stats line in {stats}"))
     );
     let per_image: f64 = stats
         .split("registry requests for 3 image(s), ")

@@ -63,9 +63,9 @@ fn skopeo_signs(signer: &Skopeo, source: &str, destination: &str, key: &Path) {
     std::fs::write(&pass, PASSWORD).unwrap_or_else(|e| panic!("{e}"));
     let out = signer.copy(&[
         "--sign-by-sigstore-private-key",
-        key.to_str().unwrap_or_default(),
+        key.to_str().expect("a UTF-8 key path"),
         "--sign-passphrase-file",
-        pass.to_str().unwrap_or_default(),
+        pass.to_str().expect("a UTF-8 passphrase path"),
         &format!("docker://{source}"),
         &format!("docker://{destination}"),
     ]);
@@ -84,7 +84,7 @@ fn skopeo_copies(signer: &Skopeo, source: &str, destination: &str) {
 
 /// `[{sigstoreSigned, keyPath|keyPaths, signedIdentity?}]`
 fn sigstore(keys: &[&Path], identity: Option<Value>) -> Value {
-    let text = |p: &&Path| Value::from(p.to_str().unwrap_or_default());
+    let text = |p: &&Path| Value::from(p.to_str().expect("a UTF-8 key path"));
     let mut requirement = json!({ "type": "sigstoreSigned" });
     match keys {
         [one] => requirement["keyPath"] = text(one),

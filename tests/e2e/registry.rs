@@ -3,65 +3,12 @@
 use serde_json::Value;
 
 use crate::common::{Scratch, sha256, stderr, stdout};
-use crate::util::{Registry, fetch_manifest, make_sample_image, push_blob, push_manifest};
-
-struct Setup {
-    registry: Registry,
-    s: Scratch,
-}
-
-impl Setup {
-    fn new() -> Self {
-        Self {
-            registry: Registry::start(),
-            s: Scratch::new(),
-        }
-    }
-
-    /// Pushes a sample image and returns `host/repo@digest`.
-    fn image(&self, repo: &str) -> (String, String) {
-        let digest = make_sample_image(&self.registry.host(), repo, "v1", sha256);
-        (format!("{}/{repo}@{digest}", self.registry.host()), digest)
-    }
-
-    fn sig_tag(digest: &str) -> String {
-        format!("{}.sig", digest.replace(':', "-"))
-    }
-
-    fn signature_manifest(&self, repo: &str, digest: &str) -> Value {
-        let response = fetch_manifest(&self.registry.host(), repo, &Self::sig_tag(digest));
-        assert_eq!(
-            response.status,
-            200,
-            "no signature manifest: {}",
-            response.text()
-        );
-        serde_json::from_slice(&response.body).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn sign(&self, key: &std::path::Path, image: &str) -> std::process::Output {
-        self.s
-            .signet()
-            .args(["sign", "--tlog-upload=false", "--key"])
-            .arg(key)
-            .arg(image)
-            .assert_success()
-    }
-
-    fn verify(&self, public: &std::path::Path, image: &str, code: i32) -> std::process::Output {
-        self.s
-            .signet()
-            .args(["verify", "--insecure-ignore-tlog=true", "--key"])
-            .arg(public)
-            .arg(image)
-            .assert_exit(code)
-    }
-}
+use crate::util::{Setup, fetch_manifest, make_sample_image, push_blob, push_manifest};
 
 #[test]
 fn sign_then_verify_by_digest_stores_cosigns_format() {
     let t = Setup::new();
-    let (image, digest) = t.image("app");
+    let (image, digest) = t.image("app", "v1");
     let (key, public) = t.s.key_pair("k");
     t.sign(&key, &image);
     let out = t.verify(&public, &image, 0);
@@ -95,7 +42,7 @@ fn sign_then_verify_by_digest_stores_cosigns_format() {
 #[test]
 fn signing_a_tag_resolves_it_once_and_warns() {
     let t = Setup::new();
-    let (_, digest) = t.image("app");
+    let (_, digest) = t.image("app", "v1");
     let (key, public) = t.s.key_pair("k");
     let out = t.sign(&key, &format!("{}/app:v1", t.registry.host()));
     assert!(
@@ -110,7 +57,7 @@ fn signing_a_tag_resolves_it_once_and_warns() {
 #[test]
 fn a_second_signer_appends_and_earlier_signatures_survive() {
     let t = Setup::new();
-    let (image, digest) = t.image("app");
+    let (image, digest) = t.image("app", "v1");
     let (first, first_pub) = t.s.key_pair("first");
     let (second, second_pub) = t.s.key_pair("second");
     t.sign(&first, &image);
@@ -130,7 +77,7 @@ fn a_second_signer_appends_and_earlier_signatures_survive() {
 #[test]
 fn annotations_are_signed_and_can_be_required() {
     let t = Setup::new();
-    let (image, _) = t.image("app");
+    let (image, _) = t.image("app", "v1");
     let (key, public) = t.s.key_pair("k");
     t.s.signet()
         .args([
@@ -181,7 +128,7 @@ fn annotations_are_signed_and_can_be_required() {
 #[test]
 fn an_unsigned_image_is_denied() {
     let t = Setup::new();
-    let (image, _) = t.image("app");
+    let (image, _) = t.image("app", "v1");
     let (_, public) = t.s.key_pair("k");
     let out = t.verify(&public, &image, 1);
     assert!(
@@ -195,7 +142,7 @@ fn an_unsigned_image_is_denied() {
 #[test]
 fn a_tampered_payload_is_rejected() {
     let t = Setup::new();
-    let (image, digest) = t.image("app");
+    let (image, digest) = t.image("app", "v1");
     let (key, public) = t.s.key_pair("k");
     t.sign(&key, &image);
     let mut manifest = t.signature_manifest("app", &digest);
@@ -207,7 +154,7 @@ fn a_tampered_payload_is_rejected() {
     let payload_digest = push_blob(&t.registry.host(), "app", payload.as_bytes(), sha256);
     manifest["layers"][0]["digest"] = Value::from(payload_digest);
     manifest["layers"][0]["size"] = Value::from(payload.len());
-    let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+    let bytes = serde_json::to_vec(&manifest).expect("manifest JSON");
     push_manifest(
         &t.registry.host(),
         "app",
@@ -226,12 +173,12 @@ fn a_tampered_payload_is_rejected() {
 #[test]
 fn a_signature_manifest_copied_from_another_image_is_rejected() {
     let t = Setup::new();
-    let (signed, signed_digest) = t.image("signed");
+    let (signed, signed_digest) = t.image("signed", "v1");
     let digest_b = make_sample_image(&t.registry.host(), "signed", "other", sha256);
     let (key, public) = t.s.key_pair("k");
     t.sign(&key, &signed);
     let manifest = t.signature_manifest("signed", &signed_digest);
-    let bytes = serde_json::to_vec(&manifest).unwrap_or_default();
+    let bytes = serde_json::to_vec(&manifest).expect("manifest JSON");
     push_manifest(
         &t.registry.host(),
         "signed",
@@ -254,7 +201,7 @@ fn a_signature_manifest_copied_from_another_image_is_rejected() {
 #[test]
 fn a_wrong_password_signs_nothing() {
     let t = Setup::new();
-    let (image, digest) = t.image("app");
+    let (image, digest) = t.image("app", "v1");
     let (key, _) = t.s.key_pair("k");
     let out =
         t.s.signet()
@@ -307,7 +254,7 @@ fn a_missing_image_cannot_be_signed_or_verified() {
 #[test]
 fn cosign_repository_keeps_signatures_elsewhere() {
     let t = Setup::new();
-    let (image, digest) = t.image("app");
+    let (image, digest) = t.image("app", "v1");
     let (key, public) = t.s.key_pair("k");
     let elsewhere = format!("{}/signatures", t.registry.host());
     t.s.signet()
@@ -327,13 +274,22 @@ fn cosign_repository_keeps_signatures_elsewhere() {
         .arg(&public)
         .arg(&image)
         .assert_success();
-    t.verify(&public, &image, 1);
+    // Without COSIGN_REPOSITORY, signet looks beside the image and finds nothing.
+    let out = t.verify(&public, &image, 1);
+    assert!(
+        stderr(&out).contains("no signatures found"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn many_images_in_one_call() {
     let t = Setup::new();
-    let images: Vec<String> = ["a", "b", "c", "d"].iter().map(|r| t.image(r).0).collect();
+    let images: Vec<String> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|r| t.image(r, "v1").0)
+        .collect();
     let (key, public) = t.s.key_pair("k");
     t.s.signet()
         .args(["sign", "--tlog-upload=false", "--key"])
@@ -349,11 +305,17 @@ fn many_images_in_one_call() {
     let payloads: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(payloads.as_array().map(Vec::len), Some(4));
     // One unsigned image among signed ones makes the whole call a denial.
-    let (unsigned, _) = t.image("e");
-    t.s.signet()
-        .args(["verify", "--insecure-ignore-tlog=true", "--key"])
-        .arg(&public)
-        .args(&images)
-        .arg(&unsigned)
-        .assert_exit(1);
+    let (unsigned, _) = t.image("e", "v1");
+    let out =
+        t.s.signet()
+            .args(["verify", "--insecure-ignore-tlog=true", "--key"])
+            .arg(&public)
+            .args(&images)
+            .arg(&unsigned)
+            .assert_exit(1);
+    assert!(
+        stderr(&out).contains(&format!("{unsigned}: no signatures found")),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -5,8 +5,15 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::common::{PASSWORD, Scratch, cosign_testdata, sha256, stderr};
-use crate::util::{Registry, Skopeo, accept_anything_policy, make_sample_image, sigstore_policy};
+use crate::common::{PASSWORD, cosign_testdata, stderr};
+use crate::util::{Setup, Skopeo, accept_anything_policy, sigstore_policy};
+
+/// containers/image's refusal of a signature that does not verify under the policy's key.
+const SKOPEO_WRONG_KEY: &str =
+    "Source image rejected: cryptographic signature verification failed: invalid signature";
+/// containers/image's refusal of an image without signatures.
+const SKOPEO_UNSIGNED: &str =
+    "Source image rejected: A signature was required, but no signature exists";
 
 /// Cosign's payloads name the repository without a tag, which containers/image's default
 /// `matchRepoDigestOrExact` refuses by design; `matchRepository` is what podman's docs give for
@@ -16,7 +23,12 @@ fn digest_policy(scope: &str, key: &Path) -> serde_json::Value {
 }
 
 /// skopeo copies `image` (by digest) out of the registry under a policy requiring `key`.
-fn skopeo_accepts(skopeo: &Skopeo, host: &str, image: &str, key: &Path) -> std::process::Output {
+pub(crate) fn skopeo_accepts(
+    skopeo: &Skopeo,
+    host: &str,
+    image: &str,
+    key: &Path,
+) -> std::process::Output {
     skopeo.set_policy(&digest_policy(host, key));
     let dest = format!(
         "dir:{}",
@@ -42,9 +54,9 @@ fn skopeo_signs(skopeo: &Skopeo, image: &str, tag_ref: &str, key: &Path, passwor
     std::fs::write(&pass_file, password).unwrap_or_else(|e| panic!("{e}"));
     let out = skopeo.copy(&[
         "--sign-by-sigstore-private-key",
-        key.to_str().unwrap_or_default(),
+        key.to_str().expect("a UTF-8 key path"),
         "--sign-passphrase-file",
-        pass_file.to_str().unwrap_or_default(),
+        pass_file.to_str().expect("a UTF-8 passphrase path"),
         &format!("docker://{image}"),
         &format!("docker://{tag_ref}"),
     ]);
@@ -55,42 +67,17 @@ fn skopeo_signs(skopeo: &Skopeo, image: &str, tag_ref: &str, key: &Path, passwor
     );
 }
 
-struct Setup {
-    registry: Registry,
-    s: Scratch,
-    skopeo: Skopeo,
-}
-
-impl Setup {
-    fn new() -> Self {
-        let registry = Registry::start();
-        let skopeo = Skopeo::new(&registry.host(), accept_anything_policy());
-        Self {
-            registry,
-            s: Scratch::new(),
-            skopeo,
-        }
-    }
-
-    fn image(&self, repo: &str) -> String {
-        let digest = make_sample_image(&self.registry.host(), repo, "v1", sha256);
-        format!("{}/{repo}@{digest}", self.registry.host())
-    }
-
-    fn signet_verify(&self, public: &Path, image: &str, code: i32) -> std::process::Output {
-        self.s
-            .signet()
-            .args(["verify", "--insecure-ignore-tlog=true", "--key"])
-            .arg(public)
-            .arg(image)
-            .assert_exit(code)
-    }
+/// The shared fixture and a skopeo whose registries.d points at its registry.
+fn setup() -> (Setup, Skopeo) {
+    let t = Setup::new();
+    let skopeo = Skopeo::new(&t.registry.host(), accept_anything_policy());
+    (t, skopeo)
 }
 
 #[test]
 fn skopeo_accepts_signets_signatures_and_rejects_the_wrong_key() {
-    let t = Setup::new();
-    let image = t.image("app");
+    let (t, skopeo) = setup();
+    let image = t.image("app", "v1").0;
     let (key, public) = t.s.key_pair("signer");
     let (_, stranger) = t.s.key_pair("stranger");
     t.s.signet()
@@ -98,46 +85,49 @@ fn skopeo_accepts_signets_signatures_and_rejects_the_wrong_key() {
         .arg(&key)
         .arg(&image)
         .assert_success();
-    let out = skopeo_accepts(&t.skopeo, &t.registry.host(), &image, &public);
+    let out = skopeo_accepts(&skopeo, &t.registry.host(), &image, &public);
     assert!(
         out.status.success(),
         "skopeo rejected signet's signature: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = skopeo_accepts(&t.skopeo, &t.registry.host(), &image, &stranger);
+    let out = skopeo_accepts(&skopeo, &t.registry.host(), &image, &stranger);
+    let err = stderr(&out);
     assert!(
-        !out.status.success(),
-        "skopeo accepted a signature under the wrong key"
+        !out.status.success() && err.contains(SKOPEO_WRONG_KEY),
+        "skopeo must refuse a signature under the wrong key with {SKOPEO_WRONG_KEY:?}: {err}"
     );
 }
 
 #[test]
 fn skopeo_rejects_an_unsigned_image_under_the_same_policy() {
-    let t = Setup::new();
-    let image = t.image("app");
+    let (t, skopeo) = setup();
+    let image = t.image("app", "v1").0;
     let (_, public) = t.s.key_pair("signer");
-    let out = skopeo_accepts(&t.skopeo, &t.registry.host(), &image, &public);
+    let out = skopeo_accepts(&skopeo, &t.registry.host(), &image, &public);
+    let err = stderr(&out);
     assert!(
-        !out.status.success(),
-        "skopeo accepted an unsigned image: the policy test proves nothing"
+        !out.status.success() && err.contains(SKOPEO_UNSIGNED),
+        "skopeo must refuse an unsigned image with {SKOPEO_UNSIGNED:?} (else the policy test \
+         proves nothing): {err}"
     );
 }
 
 #[test]
 fn signet_verifies_skopeo_signatures_made_with_a_signet_key() {
-    let t = Setup::new();
-    let image = t.image("app");
+    let (t, skopeo) = setup();
+    let image = t.image("app", "v1").0;
     let (key, public) = t.s.key_pair("signer");
     let (_, stranger) = t.s.key_pair("stranger");
     skopeo_signs(
-        &t.skopeo,
+        &skopeo,
         &image,
         &format!("{}/app:signed", t.registry.host()),
         &key,
         PASSWORD,
     );
-    t.signet_verify(&public, &image, 0);
-    let out = t.signet_verify(&stranger, &image, 1);
+    t.verify(&public, &image, 0);
+    let out = t.verify(&stranger, &image, 1);
     assert!(
         stderr(&out).contains("invalid signature"),
         "{}",
@@ -147,12 +137,12 @@ fn signet_verifies_skopeo_signatures_made_with_a_signet_key() {
 
 #[test]
 fn signet_verifies_skopeo_signatures_made_with_cosigns_test_keys() {
-    let t = Setup::new();
+    let (t, skopeo) = setup();
     for (i, name) in ["pemsigstorekey.pem", "pemcosignkey.pem"]
         .iter()
         .enumerate()
     {
-        let image = t.image(&format!("app{i}"));
+        let image = t.image(&format!("app{i}"), "v1").0;
         let key: PathBuf = cosign_testdata(&format!("extracted/pkg/cosign/keys_test/{name}"));
         let public = t.s.path(&format!("{name}.pub"));
         t.s.signet()
@@ -163,22 +153,22 @@ fn signet_verifies_skopeo_signatures_made_with_cosigns_test_keys() {
             .arg(&public)
             .assert_success();
         skopeo_signs(
-            &t.skopeo,
+            &skopeo,
             &image,
             &format!("{}/app{i}:signed", t.registry.host()),
             &key,
             "hello",
         );
-        t.signet_verify(&public, &image, 0);
+        t.verify(&public, &image, 0);
         // And signet signs with the same Cosign key; skopeo accepts it.
-        let fresh = t.image(&format!("fresh{i}"));
+        let fresh = t.image(&format!("fresh{i}"), "v1").0;
         t.s.signet()
             .env("COSIGN_PASSWORD", "hello")
             .args(["sign", "--tlog-upload=false", "--key"])
             .arg(&key)
             .arg(&fresh)
             .assert_success();
-        let out = skopeo_accepts(&t.skopeo, &t.registry.host(), &fresh, &public);
+        let out = skopeo_accepts(&skopeo, &t.registry.host(), &fresh, &public);
         assert!(
             out.status.success(),
             "{name}: {}",
@@ -189,8 +179,8 @@ fn signet_verifies_skopeo_signatures_made_with_cosigns_test_keys() {
 
 #[test]
 fn after_signers_take_turns_both_tools_accept_every_key() {
-    let t = Setup::new();
-    let image = t.image("app");
+    let (t, skopeo) = setup();
+    let image = t.image("app", "v1").0;
     let (first, first_pub) = t.s.key_pair("first");
     let (second, second_pub) = t.s.key_pair("second");
     let (third, third_pub) = t.s.key_pair("third");
@@ -201,7 +191,7 @@ fn after_signers_take_turns_both_tools_accept_every_key() {
         .arg(&image)
         .assert_success();
     skopeo_signs(
-        &t.skopeo,
+        &skopeo,
         &image,
         &format!("{}/app:signed", t.registry.host()),
         &second,
@@ -213,13 +203,13 @@ fn after_signers_take_turns_both_tools_accept_every_key() {
         .arg(&image)
         .assert_success();
     for public in [&first_pub, &second_pub, &third_pub] {
-        let out = skopeo_accepts(&t.skopeo, &t.registry.host(), &image, public);
+        let out = skopeo_accepts(&skopeo, &t.registry.host(), &image, public);
         assert!(
             out.status.success(),
             "skopeo rejected {}: {}",
             public.display(),
             String::from_utf8_lossy(&out.stderr)
         );
-        t.signet_verify(public, &image, 0);
+        t.verify(public, &image, 0);
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A TUF repository laid out as Sigstore's, made with python-tuf (PyPI `tuf`, pinned in .ci/run)
+"""A TUF repository laid out as Sigstore's, made with python-tuf (PyPI `tuf`, pinned in scripts/test.sh)
 for signet's end-to-end tests (tests/e2e/tuf.rs), and python-tuf's own client to check it.
 
     make_repo.py build --out DIR --target NAME=FILE [--target ...] [--version N]

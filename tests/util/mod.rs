@@ -12,7 +12,7 @@
 //!   line, the exit code, stdout and stderr.
 //!
 //! A missing peer is a failure with a message saying how to install it, never a silent skip:
-//! `.ci/run` installs both.
+//! `scripts/test.sh` installs every peer (and `.ci/run` runs it).
 //!
 //! The HTTP client here is deliberately tiny (HTTP/1.1, one request per connection, no TLS) and
 //! meant only for a registry on 127.0.0.1.
@@ -21,6 +21,10 @@
 #![allow(dead_code)]
 
 pub mod fault_proxy;
+pub mod fixture;
+
+pub(crate) use fixture::Setup;
+pub mod key_services;
 
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -101,7 +105,7 @@ impl Registry {
         if !Path::new(DOCKER_REGISTRY).is_file() {
             panic!(
                 "docker-registry is not installed: run `apt-get install -y docker-registry` \
-                 (see .ci/run)"
+                 (or run ./scripts/test.sh, which installs every test peer)"
             );
         }
         let mut failures = String::new();
@@ -295,7 +299,7 @@ fn free_loopback_port() -> Result<u16, String> {
 /// If neither exists.
 pub fn skopeo() -> PathBuf {
     const MISSING: &str = "skopeo with sigstore support is missing: run \
-                           `sh ../shared/tools/install-skopeo-sigstore` (see .ci/run)";
+                           `sh ../shared/tools/install-skopeo-sigstore` (or run ./scripts/test.sh, which installs every test peer)";
     if let Some(path) = std::env::var_os("SIGNET_TEST_SKOPEO").filter(|p| !p.is_empty()) {
         let path = PathBuf::from(path);
         if !path.is_file() {

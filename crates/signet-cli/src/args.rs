@@ -1,18 +1,72 @@
 //! Command-line flags, named as Cosign names them.
 
+#[cfg(test)]
+mod docs;
+
 use std::path::PathBuf;
 
-use clap::{ArgAction, ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use clap::error::ErrorKind;
+use clap::{ArgAction, ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "signet",
     version,
-    about = "Sign container images and files, and verify them; wire-compatible with Cosign"
+    about = "Sign container images and files, and verify them; wire-compatible with Cosign",
+    after_help = "Every verification takes one authority: a public key (--key), a keyless identity \
+(--certificate-identity with --certificate-oidc-issuer, checked against a Sigstore trusted \
+root), or, for images, a trust policy (verify --policy). `signet COMMAND --help` shows each \
+way with an example. Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// Parses the command line, exiting with a usage error (exit 2) as clap does when it is
+/// wrong, including a verification without an authority to verify against.
+pub(crate) fn parse() -> Cli {
+    let cli = Cli::parse();
+    if let Some((name, flags)) = cli.command.missing_authority() {
+        let mut command = Cli::command();
+        command.build();
+        let message = format!("no authority to verify against: pass {flags}");
+        match command.find_subcommand_mut(name) {
+            Some(subcommand) => subcommand.error(ErrorKind::MissingRequiredArgument, message),
+            None => command.error(ErrorKind::MissingRequiredArgument, message),
+        }
+        .exit();
+    }
+    cli
+}
+
+/// The flags that name an authority for an image verification.
+const IMAGE_AUTHORITIES: &str =
+    "--key, --certificate-identity with --certificate-oidc-issuer, or --policy";
+/// The flags that name an authority for the other verifications.
+const AUTHORITIES: &str = "--key, or --certificate-identity with --certificate-oidc-issuer";
+
+impl Command {
+    /// For a verification given no authority: the command's name and the flags that would do.
+    fn missing_authority(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::Verify(a)
+                if a.key.is_none() && a.policy.is_none() && !a.certificate.has_identity() =>
+            {
+                Some(("verify", IMAGE_AUTHORITIES))
+            }
+            Self::VerifyAttestation(a) if a.key.is_none() && !a.certificate.has_identity() => {
+                Some(("verify-attestation", AUTHORITIES))
+            }
+            Self::VerifyBlob(a) if a.key.is_none() && a.certificate_identity.is_none() => {
+                Some(("verify-blob", AUTHORITIES))
+            }
+            Self::VerifyBlobAttestation(a) if a.key.is_none() && !a.certificate.has_identity() => {
+                Some(("verify-blob-attestation", AUTHORITIES))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -23,21 +77,27 @@ pub(crate) enum Command {
     ImportKeyPair(ImportKeyPairArgs),
     /// Print the public key of a private key file.
     PublicKey(PublicKeyArgs),
-    /// Sign images; signatures are appended to the image's sha256-<hex>.sig manifest.
+    /// Sign images with a key or keylessly (an OIDC identity token); signatures go to the
+    /// image's sha256-<hex>.sig manifest, or as Cosign v3 bundles to OCI referrers.
     Sign(SignArgs),
-    /// Verify the Cosign signatures of images against a public key.
+    /// Verify the signatures of images: by public key, by keyless identity, or by trust
+    /// policy; legacy .sig signatures and Cosign v3 bundles.
     Verify(VerifyArgs),
-    /// Sign a file; prints the base64 signature.
+    /// Sign a file with a key or keylessly; prints the signature, writes a Sigstore bundle.
     SignBlob(SignBlobArgs),
-    /// Verify a file's signature against a public key.
+    /// Verify a file: a signature by public key, or a Sigstore bundle by public key or by
+    /// keyless identity.
     VerifyBlob(VerifyBlobArgs),
-    /// Attest images: an in-toto statement in a DSSE envelope, appended to sha256-<hex>.att.
+    /// Attest images with a key or keylessly: an in-toto statement in a DSSE envelope, in
+    /// sha256-<hex>.att or as a Cosign v3 bundle.
     Attest(AttestArgs),
-    /// Attest a file; writes the DSSE envelope.
+    /// Attest a file with a key (a DSSE envelope) or keylessly (a Sigstore bundle).
     AttestBlob(AttestBlobArgs),
-    /// Verify the attestations of images against a public key.
+    /// Verify the attestations of images: by public key or by keyless identity; legacy .att
+    /// attestations and Cosign v3 bundles.
     VerifyAttestation(VerifyAttestationArgs),
-    /// Verify a file's DSSE attestation against a public key.
+    /// Verify a file's attestation (a DSSE envelope, or a Sigstore bundle): by public key or
+    /// by keyless identity.
     VerifyBlobAttestation(VerifyBlobAttestationArgs),
     /// Attach artifacts to an image (Cosign's legacy attachments).
     #[command(subcommand)]
@@ -59,6 +119,7 @@ pub(crate) enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = INITIALIZE)]
 pub(crate) struct InitializeArgs {
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
@@ -79,6 +140,7 @@ pub(crate) enum PolicyCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = POLICY_LINT)]
 pub(crate) struct PolicyLintArgs {
     /// The policy file.
     #[arg(value_name = "FILE")]
@@ -86,6 +148,7 @@ pub(crate) struct PolicyLintArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = POLICY_EXPLAIN)]
 pub(crate) struct PolicyExplainArgs {
     /// The policy file.
     #[arg(value_name = "FILE")]
@@ -114,16 +177,22 @@ pub(crate) enum DownloadCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = GENERATE_KEY_PAIR)]
 pub(crate) struct GenerateKeyPairArgs {
-    /// Write PREFIX.key and PREFIX.pub.
+    /// Write PREFIX.key and PREFIX.pub (with --kms, PREFIX.pub only).
     #[arg(long, default_value = "cosign", value_name = "PREFIX")]
     pub(crate) output_key_prefix: String,
     /// Overwrite existing key files.
     #[arg(long, short = 'f')]
     pub(crate) force: bool,
+    /// Create the key in a key service instead of a file: a PKCS#11 token
+    /// (pkcs11:token=…;object=…) or AWS KMS (awskms://[ENDPOINT]/alias/NAME).
+    #[arg(long, value_name = "KEY-REFERENCE")]
+    pub(crate) kms: Option<String>,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = IMPORT_KEY_PAIR)]
 pub(crate) struct ImportKeyPairArgs {
     /// The PEM private key to import.
     #[arg(long, short = 'k', value_name = "FILE")]
@@ -142,34 +211,41 @@ pub(crate) struct ImportKeyPairArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = PUBLIC_KEY)]
 pub(crate) struct PublicKeyArgs {
-    /// The encrypted private key file.
-    #[arg(long, value_name = "FILE")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://….
+    #[arg(long, value_name = "KEY")]
     pub(crate) key: PathBuf,
     /// Write the public key here instead of stdout.
     #[arg(long, value_name = "FILE")]
     pub(crate) outfile: Option<PathBuf>,
 }
 
+/// The help heading of the registry flags; docs/cli.md describes them once, under it.
+pub(crate) const REGISTRY_OPTIONS: &str = "Registry options";
+
+// Each flag names its heading: `next_help_heading` on the struct would leak into the
+// arguments that follow the flattened struct (the IMAGE positional).
 #[derive(Debug, Args)]
 pub(crate) struct RegistryArgs {
     /// Give up after this long (e.g. 30s, 3m); a verification that times out could not
     /// decide (exit 2).
-    #[arg(long, default_value = "3m", value_name = "DURATION")]
+    #[arg(long, default_value = "3m", value_name = "DURATION", help_heading = REGISTRY_OPTIONS)]
     pub(crate) timeout: String,
     /// Skip TLS certificate verification for registries (and allow plain HTTP).
-    #[arg(long)]
+    #[arg(long, help_heading = REGISTRY_OPTIONS)]
     pub(crate) allow_insecure_registry: bool,
     /// Use plain HTTP for every registry (loopback registries always use it).
-    #[arg(long)]
+    #[arg(long, help_heading = REGISTRY_OPTIONS)]
     pub(crate) allow_http_registry: bool,
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = SIGN)]
 pub(crate) struct SignArgs {
-    /// The encrypted private key file. Without it, signet signs keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// signs keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -212,12 +288,13 @@ pub(crate) enum HashName {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = VERIFY_USAGE)]
+#[command(after_help = VERIFY)]
 pub(crate) struct VerifyArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
-        required_unless_present_any = ["policy", "certificate_identity", "certificate_identity_regexp"],
+        value_name = "KEY",
         conflicts_with_all = ["policy", "certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
@@ -263,7 +340,8 @@ pub(crate) struct CertificateArgs {
         conflicts_with = "certificate_identity_regexp"
     )]
     pub(crate) certificate_identity: Option<String>,
-    /// A regex the whole certificate identity must match (anchored).
+    /// A regex the whole certificate identity must match: anchored, unlike Cosign: write `.*`
+    /// where you mean a substring (e.g. 'https://github\.com/acme/.*').
     #[arg(long, value_name = "REGEX")]
     pub(crate) certificate_identity_regexp: Option<String>,
     /// The OIDC issuer required, exactly.
@@ -273,7 +351,8 @@ pub(crate) struct CertificateArgs {
         conflicts_with = "certificate_oidc_issuer_regexp"
     )]
     pub(crate) certificate_oidc_issuer: Option<String>,
-    /// A regex the whole OIDC issuer must match (anchored).
+    /// A regex the whole OIDC issuer must match: anchored, unlike Cosign: write `.*` where you
+    /// mean a substring.
     #[arg(long, value_name = "REGEX")]
     pub(crate) certificate_oidc_issuer_regexp: Option<String>,
     /// The GitHub workflow repository (owner/repo) the certificate must name (OID .1.5).
@@ -303,12 +382,13 @@ pub(crate) struct CertificateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = SIGN_BLOB)]
 pub(crate) struct SignBlobArgs {
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
-    /// The encrypted private key file. Without it, signet signs keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// signs keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -335,16 +415,14 @@ pub(crate) struct SignBlobArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = VERIFY_BLOB_USAGE)]
+#[command(after_help = VERIFY_BLOB)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobArgs {
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
-    /// The public key (PEM or DER).
-    #[arg(
-        long,
-        value_name = "FILE",
-        required_unless_present = "certificate_identity"
-    )]
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
+    #[arg(long, value_name = "KEY")]
     pub(crate) key: Option<PathBuf>,
     /// The signature: a file holding it (base64 or raw), or the base64 itself.
     #[arg(long, value_name = "FILE|BASE64")]
@@ -377,10 +455,11 @@ pub(crate) struct VerifyBlobArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = ATTEST)]
 pub(crate) struct AttestArgs {
-    /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// attests keylessly with --identity-token (or SIGSTORE_ID_TOKEN).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -416,12 +495,14 @@ pub(crate) struct AttestArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = ATTEST_BLOB)]
 pub(crate) struct AttestBlobArgs {
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
-    /// The encrypted private key file. Without it, signet attests keylessly with
-    /// --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore bundle (--bundle).
-    #[arg(long, value_name = "FILE", conflicts_with = "identity_token")]
+    /// The private key: an encrypted key file, pkcs11:… or awskms://…. Without it, signet
+    /// attests keylessly with --identity-token (or SIGSTORE_ID_TOKEN) into a Sigstore
+    /// bundle (--bundle).
+    #[arg(long, value_name = "KEY", conflicts_with = "identity_token")]
     pub(crate) key: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) keyless: KeylessArgs,
@@ -450,12 +531,13 @@ pub(crate) struct AttestBlobArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = VERIFY_ATTESTATION_USAGE)]
+#[command(after_help = VERIFY_ATTESTATION)]
 pub(crate) struct VerifyAttestationArgs {
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
-        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp"],
+        value_name = "KEY",
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
@@ -481,14 +563,16 @@ pub(crate) struct VerifyAttestationArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(override_usage = VERIFY_BLOB_ATTESTATION_USAGE)]
+#[command(after_help = VERIFY_BLOB_ATTESTATION)]
 #[command(group(ArgGroup::new("evidence").required(true).args(["signature", "bundle"])))]
 pub(crate) struct VerifyBlobAttestationArgs {
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
-    /// The public key (PEM or DER).
+    /// The public key: a PEM or DER file, or the public half of pkcs11:… or awskms://….
     #[arg(
         long,
-        value_name = "FILE",
+        value_name = "KEY",
         required_unless_present_any = ["certificate_identity", "certificate_identity_regexp", "builder_id"],
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
@@ -547,6 +631,7 @@ pub(crate) struct VerifyBlobAttestationArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = ATTACH_SBOM)]
 pub(crate) struct AttachSbomArgs {
     /// The SBOM file.
     #[arg(long, value_name = "FILE")]
@@ -565,6 +650,7 @@ pub(crate) struct AttachSbomArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = DOWNLOAD)]
 pub(crate) struct DownloadArgs {
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
@@ -574,6 +660,7 @@ pub(crate) struct DownloadArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = DOWNLOAD_ATTESTATION)]
 pub(crate) struct DownloadAttestationArgs {
     /// Only attestations of this predicate type (as for attest).
     #[arg(long)]
@@ -586,6 +673,7 @@ pub(crate) struct DownloadAttestationArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = TREE)]
 pub(crate) struct TreeArgs {
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
@@ -605,6 +693,7 @@ pub(crate) enum ConformanceCommand {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = CONFORMANCE_SIGN_BUNDLE)]
 pub(crate) struct ConformanceSignBundleArgs {
     #[command(flatten)]
     pub(crate) deadline: DeadlineArgs,
@@ -657,6 +746,7 @@ pub(crate) struct KeylessArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = CONFORMANCE_VERIFY_BUNDLE)]
 #[command(group(ArgGroup::new("signer").required(true).args(["certificate_identity", "key"])))]
 pub(crate) struct ConformanceVerifyBundleArgs {
     /// The Sigstore bundle.
@@ -678,6 +768,151 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub(crate) input: String,
 }
+
+// Usage lines of the verifications: one for each kind of authority.
+
+const VERIFY_USAGE: &str = "signet verify --key KEY [OPTIONS] IMAGE...
+       signet verify (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] IMAGE...
+       signet verify --policy FILE [OPTIONS] IMAGE...";
+
+const VERIFY_ATTESTATION_USAGE: &str = "signet verify-attestation --key KEY [OPTIONS] IMAGE...
+       signet verify-attestation (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] IMAGE...";
+
+const VERIFY_BLOB_USAGE: &str = "signet verify-blob --key KEY (--signature FILE|BASE64 | --bundle FILE) [OPTIONS] FILE
+       signet verify-blob --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [OPTIONS] FILE";
+
+const VERIFY_BLOB_ATTESTATION_USAGE: &str = "signet verify-blob-attestation --key KEY (--signature FILE | --bundle FILE) [OPTIONS] (FILE | --digest HEX)
+       signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)
+       signet verify-blob-attestation --bundle FILE --builder-id ID [--source-uri URI] [--source-tag TAG | --source-branch BRANCH] [OPTIONS] (FILE | --digest HEX)";
+
+// Examples shown after each command's flags in `--help`: one for each way to use it.
+
+const GENERATE_KEY_PAIR: &str = r#"Examples:
+  signet generate-key-pair                            # cosign.key, cosign.pub
+  COSIGN_PASSWORD=… signet generate-key-pair --output-key-prefix release"#;
+
+const IMPORT_KEY_PAIR: &str = r#"Example:
+  signet import-key-pair --key rsa.pem --output-key-prefix imported"#;
+
+const PUBLIC_KEY: &str = r#"Example:
+  signet public-key --key cosign.key --outfile cosign.pub"#;
+
+const SIGN: &str = r#"Ways to sign (IMAGE is REGISTRY/REPO[:TAG][@DIGEST] or oci:PATH[:TAG|@DIGEST]):
+  With a key, the signature recorded in a Rekor log:
+    signet sign --key cosign.key --rekor-url https://rekor.example --trusted-root trusted_root.json IMAGE
+  With a key, without a log entry:
+    signet sign --key cosign.key --tlog-upload=false IMAGE
+  Keylessly (a Fulcio certificate for the token's identity, a Rekor entry; Cosign's .sig format):
+    signet sign --identity-token "$TOKEN" --signing-config signing_config.json --trusted-root trusted_root.json IMAGE
+  Keylessly, as a Cosign v3 Sigstore bundle in an OCI 1.1 referrer:
+    signet sign --new-bundle-format --identity-token "$TOKEN" IMAGE"#;
+
+const VERIFY: &str = r#"Ways to verify (exactly one authority; legacy .sig signatures and Cosign v3 bundles are read):
+  By public key (the Rekor entry checked against the trusted root):
+    signet verify --key cosign.pub --trusted-root trusted_root.json IMAGE
+  By keyless identity (a Fulcio certificate chaining to the trusted root):
+    signet verify --certificate-identity https://github.com/acme/app/.github/workflows/release.yml@refs/heads/main \
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com IMAGE
+  By identity regex (anchored, unlike Cosign: write `.*` where you mean a substring):
+    signet verify --certificate-identity-regexp 'https://github\.com/acme/.*' \
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com IMAGE
+  By trust policy (signet's YAML, or a containers policy.json with --registries.d):
+    signet verify --policy policy.yaml IMAGE...
+Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
+
+const SIGN_BLOB: &str = r#"Ways to sign a file:
+  With a key, recorded in a Rekor log, the proof written as a Sigstore bundle:
+    signet sign-blob --key cosign.key --rekor-url https://rekor.example --bundle file.sigstore.json file
+  With a key, without a log entry:
+    signet sign-blob --key cosign.key --tlog-upload=false --output-signature file.sig file
+  Keylessly, into a Sigstore bundle:
+    signet sign-blob --identity-token "$TOKEN" --bundle file.sigstore.json file"#;
+
+const VERIFY_BLOB: &str = r#"Ways to verify a file (exactly one authority):
+  A signature, by public key (a bare signature has no log entry to check):
+    signet verify-blob --key cosign.pub --signature file.sig --insecure-ignore-tlog=true file
+  A Sigstore bundle, by public key:
+    signet verify-blob --key cosign.pub --bundle file.sigstore.json --trusted-root trusted_root.json file
+  A Sigstore bundle, by keyless identity:
+    signet verify-blob --bundle file.sigstore.json --certificate-identity me@example.com \
+      --certificate-oidc-issuer https://accounts.google.com file
+Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
+
+const ATTEST: &str = r#"Ways to attest:
+  With a key, without a log entry:
+    signet attest --key cosign.key --tlog-upload=false --type slsaprovenance --predicate prov.json IMAGE
+  With a key, recorded in a Rekor log:
+    signet attest --key cosign.key --rekor-url https://rekor.example --trusted-root trusted_root.json --predicate prov.json IMAGE
+  Keylessly (Cosign's .att format):
+    signet attest --identity-token "$TOKEN" --type slsaprovenance1 --predicate prov.json IMAGE
+  Keylessly, as a Cosign v3 Sigstore bundle in an OCI 1.1 referrer:
+    signet attest --new-bundle-format --identity-token "$TOKEN" --type slsaprovenance1 --predicate prov.json IMAGE"#;
+
+const ATTEST_BLOB: &str = r#"Ways to attest a file:
+  With a key (a DSSE envelope):
+    signet attest-blob --key cosign.key --tlog-upload=false --predicate prov.json --output-attestation file.intoto.json file
+  Keylessly (a Sigstore bundle):
+    signet attest-blob --identity-token "$TOKEN" --type slsaprovenance1 --predicate prov.json --bundle file.sigstore.json file"#;
+
+const VERIFY_ATTESTATION: &str = r#"Ways to verify attestations (exactly one authority; legacy .att and Cosign v3 bundles are read):
+  By public key:
+    signet verify-attestation --key cosign.pub --trusted-root trusted_root.json --type slsaprovenance IMAGE
+  By keyless identity:
+    signet verify-attestation --type slsaprovenance1 --certificate-identity me@example.com \
+      --certificate-oidc-issuer https://accounts.google.com IMAGE
+  By trust policy (attestation rules: SLSA, SBOM, vulnerabilities, Rego): use verify:
+    signet verify --policy policy.yaml IMAGE
+Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
+
+const VERIFY_BLOB_ATTESTATION: &str = r#"Ways to verify a file's attestation (exactly one authority):
+  A DSSE envelope, by public key:
+    signet verify-blob-attestation --key cosign.pub --signature file.intoto.json --insecure-ignore-tlog=true --type slsaprovenance file
+  A Sigstore bundle, by keyless identity (or --digest HEX instead of the file):
+    signet verify-blob-attestation --bundle file.sigstore.json --certificate-identity me@example.com \
+      --certificate-oidc-issuer https://accounts.google.com --type slsaprovenance1 file
+  npm's registry attestations (the SLSA provenance of a package named by sha512):
+    signet verify-blob-attestation --bundle pkg.tgz.json --certificate-identity-regexp 'https://github.com/acme/.*' \
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com --type slsaprovenance1 pkg.tgz
+  SLSA provenance as slsa-verifier checks it (the builder signs; source and tag in provenance and certificate):
+    signet verify-blob-attestation --bundle app.intoto.jsonl \
+      --builder-id https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml \
+      --source-uri github.com/acme/app --source-tag v1.2.3 app
+  GitHub's private-repository attestations (no log, no SCT; GitHub's trusted root):
+    signet verify-blob-attestation --bundle app.jsonl --trusted-root github_trusted_root.json \
+      --insecure-ignore-tlog --insecure-ignore-sct --certificate-identity ID --certificate-oidc-issuer URL --type slsaprovenance1 app
+Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
+
+const ATTACH_SBOM: &str = r#"Example:
+  signet attach sbom --sbom sbom.spdx.json --type spdx IMAGE"#;
+
+const TREE: &str = r#"Example:
+  signet tree registry.example.com/app:v1"#;
+
+const POLICY_LINT: &str = r#"Example:
+  signet policy lint policy.yaml"#;
+
+const POLICY_EXPLAIN: &str = r#"Examples:
+  signet policy explain policy.yaml registry.example.com/app@sha256:…
+  signet policy explain /etc/containers/policy.json registry.example.com/app@sha256:…"#;
+
+const INITIALIZE: &str = r#"Examples:
+  signet initialize                                    # Sigstore's public-good instance
+  signet initialize --mirror https://tuf.example --root root.json"#;
+
+const CONFORMANCE_SIGN_BUNDLE: &str = r#"Example:
+  signet conformance sign-bundle --identity-token "$TOKEN" --bundle file.sigstore.json file"#;
+
+const CONFORMANCE_VERIFY_BUNDLE: &str = r#"Examples:
+  signet conformance verify-bundle --bundle file.sigstore.json --certificate-identity me@example.com \
+    --certificate-oidc-issuer https://accounts.google.com file
+  signet conformance verify-bundle --bundle file.sigstore.json --key key.pub sha256:<hex>"#;
+
+const DOWNLOAD: &str = r#"Examples:
+  signet download signature IMAGE
+  signet download sbom IMAGE > sbom.spdx.json"#;
+
+const DOWNLOAD_ATTESTATION: &str = r#"Example:
+  signet download attestation --predicate-type slsaprovenance IMAGE"#;
 
 /// The deadline of a command that reaches network services without a registry (TUF, Rekor,
 /// Fulcio, a timestamp authority).

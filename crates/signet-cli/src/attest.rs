@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use signet_core::digest::{DigestAlgorithm, digest_reader};
 use signet_core::intoto::PredicateType;
-use signet_core::keys::PublicKey;
 use signet_oci::OciClient;
 use signet_policy::provenance::{
     FileProvenanceFailure, ProvenanceRequirement, SLSA_PROVENANCE_TYPES, check_file_provenance,
@@ -49,9 +48,7 @@ fn load_verifier(
     hash: Option<crate::args::HashName>,
     limits: &signet_core::limits::Limits,
 ) -> anyhow::Result<KeyVerifier> {
-    let bytes = settings::read_bounded(key, limits.max_key_file_bytes, "public key")?;
-    let public = PublicKey::parse(&bytes)
-        .with_context(|| format!("loading the public key {}", key.display()))?;
+    let public = crate::runtime()?.block_on(settings::public_key(key, limits))?;
     Ok(match settings::hash(hash) {
         Some(h) => KeyVerifier::with_hash(public, h),
         None => KeyVerifier::new(public),
@@ -83,9 +80,9 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let key = settings::load_private_key(key_path, &limits)?;
+    let key = settings::signing_key(key_path, &limits).await?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
-    let attester = ImageAttester::new(&client, &key);
+    let attester = ImageAttester::new(&client, key.as_ref());
     let attester = match &rekor {
         Some(log) => attester.with_transparency_log(log),
         None => attester,
@@ -136,7 +133,8 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
-    let key = settings::load_private_key(key_path, &limits)?;
+    let runtime = crate::runtime()?;
+    let key = runtime.block_on(settings::signing_key(key_path, &limits))?;
     let file = std::fs::File::open(&args.file)
         .with_context(|| format!("opening {}", args.file.display()))?;
     let name = args
@@ -144,14 +142,14 @@ pub(crate) fn attest_blob(args: &AttestBlobArgs) -> anyhow::Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| args.file.display().to_string());
-    let envelope = signet_sign::attest_blob(
-        &key,
+    let envelope = runtime.block_on(signet_sign::attest_blob(
+        key.as_ref(),
         std::io::BufReader::with_capacity(1 << 20, file),
         &name,
         &predicate_type,
         predicate,
         settings::now_unix(),
-    )?;
+    ))?;
     match &args.output_attestation {
         Some(path) => {
             write_key_file(path, &envelope, 0o644, Overwrite::Replace)?;
@@ -282,7 +280,8 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
         &args.certificate,
         args.insecure_ignore_tlog,
         args.signature_digest_algorithm,
-    )?
+    )
+    .await?
     .ok_or_else(|| {
         settings::usage(
             "verify-attestation needs to know who must have attested: pass --key, or --certificate-identity with --certificate-oidc-issuer",
@@ -375,12 +374,13 @@ fn verify_blob_attestation_bundle(
         .with_source_uri(args.source_uri.clone())
         .with_source_tag(args.source_tag.clone())
         .with_source_branch(args.source_branch.clone());
-    let authority = match settings::authority(
+    let authority = crate::runtime()?.block_on(settings::authority(
         args.key.as_deref(),
         &args.certificate,
         args.insecure_ignore_tlog,
         args.signature_digest_algorithm,
-    )? {
+    ))?;
+    let authority = match authority {
         Some(authority) => authority,
         None => match provenance.builder_signer() {
             Some(signer) => settings::signer_authority(

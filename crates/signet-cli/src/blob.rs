@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use signet_core::digest::DigestAlgorithm;
-use signet_core::keys::PublicKey;
+use signet_keys::{KeyReference, SigningKey};
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_verify::bundle::{BundlePolicy, FileInput};
 use signet_verify::{KeyVerifier, TlogPolicy, decode_signature_file};
@@ -22,14 +22,15 @@ fn sign_file(
     pending: &settings::PendingKey<'_>,
     path: &Path,
     limits: &signet_core::limits::Limits,
+    runtime: &tokio::runtime::Runtime,
 ) -> anyhow::Result<(signet_core::keys::PrivateKey, signet_sign::BlobSignature)> {
     if path.as_os_str() == "-" {
         let key = pending.decrypt()?;
-        let signed = signet_sign::sign_blob(
+        let signed = runtime.block_on(signet_sign::sign_blob(
             &key,
             settings::open_input(path)?,
             limits.max_unhashed_blob_bytes,
-        )?;
+        ))?;
         return Ok((key, signed));
     }
     let input = settings::open_input(path)?;
@@ -44,10 +45,10 @@ fn sign_file(
     });
     let key = key?;
     let mut digests = digest?;
-    if signet_sign::SigningKey::prehash(&key) == Some(DigestAlgorithm::Sha256)
+    if SigningKey::digest_algorithm(&key) == Some(DigestAlgorithm::Sha256)
         && let Some(digest) = digests.pop()
     {
-        let signature = signet_sign::SigningKey::sign_prehashed(&key, &digest)?;
+        let signature = runtime.block_on(SigningKey::sign_digest(&key, &digest))?;
         return Ok((
             key,
             signet_sign::BlobSignature {
@@ -56,12 +57,27 @@ fn sign_file(
             },
         ));
     }
-    let signed = signet_sign::sign_blob(
+    let signed = runtime.block_on(signet_sign::sign_blob(
         &key,
         settings::open_input(path)?,
         limits.max_unhashed_blob_bytes,
-    )?;
+    ))?;
     Ok((key, signed))
+}
+
+/// Signs `path` with a key on a token or in a KMS: the file is hashed here as a stream, only
+/// the digest goes to the key.
+fn sign_file_with(
+    key: &dyn SigningKey,
+    path: &Path,
+    limits: &signet_core::limits::Limits,
+    runtime: &tokio::runtime::Runtime,
+) -> anyhow::Result<signet_sign::BlobSignature> {
+    Ok(runtime.block_on(signet_sign::sign_blob(
+        key,
+        settings::open_input(path)?,
+        limits.max_unhashed_blob_bytes,
+    ))?)
 }
 
 pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
@@ -97,15 +113,27 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let limits = settings::limits()?;
-    let pending = settings::read_private_key(key_path, &limits)?;
-    eprintln!("Using payload from: {}", args.file.display());
-    let (key, signed) = sign_file(&pending, &args.file, &limits)?;
+    let runtime = crate::runtime()?;
+    let (key, signed): (Box<dyn SigningKey>, _) = match settings::key_reference(key_path)? {
+        KeyReference::File(path) => {
+            let pending = settings::read_private_key(&path, &limits)?;
+            eprintln!("Using payload from: {}", args.file.display());
+            let (key, signed) = sign_file(&pending, &args.file, &limits, &runtime)?;
+            (Box::new(key), signed)
+        }
+        _ => {
+            let key = runtime.block_on(settings::signing_key(key_path, &limits))?;
+            eprintln!("Using payload from: {}", args.file.display());
+            let signed = sign_file_with(key.as_ref(), &args.file, &limits, &runtime)?;
+            (key, signed)
+        }
+    };
     if let Some((uploader, bundle_path)) = log {
         let digest = signed.digest.as_ref().context(
             "this key signs whole messages (Ed25519); signet records SHA-256 digests of files in the log",
         )?;
-        let public = signet_sign::SigningKey::public_key(&key)?;
-        let bundle = crate::runtime()?
+        let public = key.public_key()?;
+        let bundle = runtime
             .block_on(uploader.record_blob(digest, &signed.signature, &public))
             .with_context(|| format!("recording the signature in {}", uploader.url()))?;
         write_key_file(bundle_path, &bundle, 0o644, Overwrite::Replace)?;
@@ -144,9 +172,7 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
         crate::usage_bail!("verify-blob needs --key with --signature");
     };
     let limits = settings::limits()?;
-    let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "public key")?;
-    let key = PublicKey::parse(&key_bytes)
-        .with_context(|| format!("loading the public key {}", key_path.display()))?;
+    let key = crate::runtime()?.block_on(settings::public_key(key_path, &limits))?;
     let verifier = match settings::hash(args.signature_digest_algorithm) {
         Some(h) => KeyVerifier::with_hash(key, h),
         None => KeyVerifier::new(key),
@@ -190,7 +216,8 @@ fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Resu
         &args.certificate_oidc_issuer,
     ) {
         (Some(path), None, None) => {
-            BundlePolicy::Key(settings::public_key(path, None)?.key().clone())
+            let limits = settings::limits()?;
+            BundlePolicy::Key(crate::runtime()?.block_on(settings::public_key(path, &limits))?)
         }
         (None, Some(identity), Some(issuer)) => BundlePolicy::identity(identity, issuer),
         _ => {

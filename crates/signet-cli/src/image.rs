@@ -25,8 +25,8 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     );
     let signer = match &args.key {
         Some(key_path) => {
-            key = settings::load_private_key(key_path, &limits)?;
-            let signer = ImageSigner::new(&client, &key);
+            key = settings::signing_key(key_path, &limits).await?;
+            let signer = ImageSigner::new(&client, key.as_ref());
             if args.tlog_upload {
                 rekor = crate::keyless::rekor_uploader(&args.keyless)?;
                 signer.with_transparency_log(&rekor)
@@ -151,7 +151,8 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         &args.certificate,
         args.insecure_ignore_tlog,
         args.signature_digest_algorithm,
-    )?
+    )
+    .await?
     .ok_or_else(|| {
         settings::usage(
             "verify needs to know who must have signed: pass --key, --certificate-identity with --certificate-oidc-issuer, or --policy",

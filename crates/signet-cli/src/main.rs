@@ -39,9 +39,7 @@ mod trust;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use crate::args::{AttachCommand, Cli, Command, DownloadCommand, PolicyCommand};
+use crate::args::{AttachCommand, Command, DownloadCommand, PolicyCommand};
 
 /// Exit code when verification ran and denied.
 pub(crate) const EXIT_DENIED: u8 = 1;
@@ -49,7 +47,7 @@ pub(crate) const EXIT_DENIED: u8 = 1;
 pub(crate) const EXIT_UNDECIDED: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = args::parse();
     // A verification that fails to run could not find out; it must not look like a denial.
     let error_code = match &cli.command {
         Command::Verify(_)

@@ -149,6 +149,14 @@ pub(crate) fn explain_denial(check: &ImageCheck) {
         return;
     }
     for finding in check.findings() {
+        // The library names the failed check; the flags that change it are the CLI's to name.
+        let hint = finding
+            .rejections()
+            .iter()
+            .any(|r| r.check == "tlog")
+            .then_some(
+                "  (a log entry is required: pass --trusted-root FILE (or run `signet initialize`) to check a Rekor bundle, or --insecure-ignore-tlog=true to accept signatures without one)",
+            );
         match finding {
             Finding::CosignSignatures(report) => rejections(
                 &report.summary(),
@@ -182,6 +190,9 @@ pub(crate) fn explain_denial(check: &ImageCheck) {
                 chain(error.as_ref())
             ),
             _ => {}
+        }
+        if let Some(hint) = hint {
+            eprintln!("{hint}");
         }
     }
 }

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use signet_core::digest::DigestAlgorithm;
-use signet_core::keys::PrivateKey;
+use signet_core::keys::{PrivateKey, PublicKey};
 use signet_core::limits::Limits;
 use signet_core::reference::Repository;
+use signet_keys::{KeyOptions, KeyReference, SigningKey};
 use signet_oci::{ClientOptions, HttpPolicy, TlsPolicy};
 
-use signet_core::keys::PublicKey;
 use signet_core::reference::ImageReference;
 use signet_verify::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
@@ -99,10 +99,6 @@ pub(crate) fn read_private_key<'a>(
     path: &'a Path,
     limits: &Limits,
 ) -> anyhow::Result<PendingKey<'a>> {
-    let text = path.to_string_lossy();
-    if text.contains("://") {
-        bail!("key reference {text} looks like a KMS or PKCS#11 URI; signet reads key files only");
-    }
     let bytes = read_bounded(path, limits.max_key_file_bytes, "key file")?;
     let password = password(Confirm::Once)?;
     Ok(PendingKey {
@@ -110,6 +106,61 @@ pub(crate) fn read_private_key<'a>(
         bytes,
         password,
     })
+}
+
+/// What `--key` names: a file, or a key on a PKCS#11 token or in a KMS.
+pub(crate) fn key_reference(key: &Path) -> anyhow::Result<KeyReference> {
+    match key.to_str() {
+        Some(text) => Ok(KeyReference::parse(text)?),
+        None => Ok(KeyReference::file(key)),
+    }
+}
+
+/// Asks for a token's PIN on the terminal.
+fn prompt_pin(token: &str) -> std::io::Result<signet_keys::Pin> {
+    if !std::io::stdin().is_terminal() {
+        return Err(std::io::Error::other("not a terminal"));
+    }
+    rpassword::prompt_password(format!("Enter PIN for PKCS#11 token {token:?}: "))
+        .map(signet_keys::Pin::new)
+}
+
+/// Cosign's settings for key services: `COSIGN_PKCS11_MODULE_PATH`, `COSIGN_PKCS11_PIN` (else
+/// a prompt on a terminal), the AWS environment and files.
+pub(crate) fn key_options() -> KeyOptions<'static> {
+    KeyOptions {
+        pin_prompt: Some(&prompt_pin),
+        ..KeyOptions::from_env()
+    }
+}
+
+/// The signing key `--key` names: a key file decrypted with its password, a PKCS#11 token
+/// key (logged in), or an AWS KMS key (its public key fetched).
+pub(crate) async fn signing_key(
+    key: &Path,
+    limits: &Limits,
+) -> anyhow::Result<Box<dyn SigningKey>> {
+    match key_reference(key)? {
+        KeyReference::File(path) => Ok(Box::new(load_private_key(&path, limits)?)),
+        reference => signet_keys::open_signer(&reference, &key_options())
+            .await
+            .with_context(|| format!("opening the signing key {reference}")),
+    }
+}
+
+/// The public key `--key` names for verifying: a PEM or DER file, or the public half of a
+/// token or KMS key.
+pub(crate) async fn public_key(key: &Path, limits: &Limits) -> anyhow::Result<PublicKey> {
+    match key_reference(key)? {
+        KeyReference::File(path) => {
+            let bytes = read_bounded(&path, limits.max_key_file_bytes, "public key")?;
+            PublicKey::parse(&bytes)
+                .with_context(|| format!("loading the public key {}", path.display()))
+        }
+        reference => signet_keys::public_key(&reference, &key_options())
+            .await
+            .with_context(|| format!("reading the public key of {reference}")),
+    }
 }
 
 /// Limits, with Cosign's `COSIGN_MAX_ATTACHMENT_SIZE` applied.
@@ -291,13 +342,13 @@ fn tuf_material(what: &str, flag: &str) -> anyhow::Result<signet_trust::TrustMat
     }
 }
 
-/// A public key file, read bounded and parsed, checking signatures with `hash` (or the
-/// key's usual hashes).
-pub(crate) fn public_key(path: &Path, hash_name: Option<HashName>) -> anyhow::Result<KeyVerifier> {
-    let limits = limits()?;
-    let bytes = read_bounded(path, limits.max_key_file_bytes, "public key")?;
-    let key = PublicKey::parse(&bytes)
-        .with_context(|| format!("loading the public key {}", path.display()))?;
+/// The public key `key` names (a file, or the public half of a token or KMS key), checking
+/// signatures with `hash` (or the key's usual hashes).
+pub(crate) async fn key_verifier(
+    key: &Path,
+    hash_name: Option<HashName>,
+) -> anyhow::Result<KeyVerifier> {
+    let key = public_key(key, &limits()?).await?;
     Ok(match hash(hash_name) {
         Some(h) => KeyVerifier::with_hash(key, h),
         None => KeyVerifier::new(key),
@@ -423,7 +474,7 @@ fn certificate_identity(args: &CertificateArgs) -> anyhow::Result<Option<BundleP
 
 /// Who must have signed, from `--key` or the certificate identity flags; `None` when neither
 /// is given (the caller says what would do).
-pub(crate) fn authority(
+pub(crate) async fn authority(
     key: Option<&Path>,
     certificate: &CertificateArgs,
     insecure_ignore_tlog: bool,
@@ -440,7 +491,7 @@ pub(crate) fn authority(
             "give either --key or a certificate identity, not both",
         )),
         (Some(path), None) => {
-            let key = public_key(path, hash_name)?;
+            let key = key_verifier(path, hash_name).await?;
             let root = key_trusted_root(certificate.trusted_root.as_deref(), tlog)?;
             Ok(Some(Authority::Key(
                 KeyAuthority::new(key, root).with_tlog(tlog),

@@ -222,12 +222,20 @@ fn signed_by(
     repository: &str,
     keyless: bool,
 ) -> Result<String, String> {
-    // Cosign v3's format: a signature bundle referring to the image.
+    // Cosign v3's format: a signature bundle referring to the image. A bundle refused only
+    // because an identity regex matched part of the claim is worth saying instead of "no
+    // signature by this identity" (a regex ported from Cosign).
+    let mut substring_only_bundle = None;
     for finding in check.findings() {
-        if let Finding::SigstoreBundles(report) = finding
-            && let Some(verified) = report.verified().first()
-        {
-            return Ok(verified.manifest().to_string());
+        if let Finding::SigstoreBundles(report) = finding {
+            if let Some(verified) = report.verified().first() {
+                return Ok(verified.manifest().to_string());
+            }
+            substring_only_bundle = report
+                .rejected()
+                .iter()
+                .find(|r| r.failure.hint().is_some())
+                .map(ToString::to_string);
         }
     }
     let Some(Finding::CosignSignatures(report)) = check
@@ -253,19 +261,27 @@ fn signed_by(
             first.claims().critical.identity.docker_reference
         ));
     }
-    // The most useful failure: one that is not merely another signer's signature.
-    let specific = report.rejected().iter().find(|r| {
-        !matches!(
-            r.failure,
-            SignatureFailure::SignatureMismatch
-                | SignatureFailure::Sigstore {
-                    check: BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material,
-                    ..
-                }
-        )
+    // The most useful failure: one with a hint (an identity regex that matched only part of
+    // the claim), else one that is not merely another signer's signature.
+    let hinted = report
+        .rejected()
+        .iter()
+        .find(|r| r.failure.hint().is_some());
+    let specific = hinted.or_else(|| {
+        report.rejected().iter().find(|r| {
+            !matches!(
+                r.failure,
+                SignatureFailure::SignatureMismatch
+                    | SignatureFailure::Sigstore {
+                        check: BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material,
+                        ..
+                    }
+            )
+        })
     });
     Err(match specific {
         Some(r) => r.to_string(),
+        None if let Some(bundle) = substring_only_bundle => bundle,
         None if report.rejected().is_empty() => {
             format!(
                 "no signatures found (looked in {})",
@@ -498,6 +514,19 @@ fn attested_by(
 /// Why no attestation of the authority verified, from the most useful rejection.
 fn why_no_attestation(check: &ImageCheck, req: &AttestationRequirement, keyless: bool) -> String {
     let uri = req.predicate_type.uri();
+    // A keyless attestation refused only because an identity regex matched part of the claim
+    // (a regex ported from Cosign): otherwise unreported.
+    if keyless
+        && let Some(rejected) = check.findings().iter().find_map(|f| match f {
+            Finding::CosignAttestations(report) => report
+                .rejected()
+                .iter()
+                .find(|r| r.failure.hint().is_some()),
+            _ => None,
+        })
+    {
+        return rejected.to_string();
+    }
     for finding in check.findings() {
         match finding {
             Finding::CosignAttestations(report) if !keyless => {

@@ -179,8 +179,7 @@ impl KeylessAuthority {
                 IdentityMatch::Regex(r) => {
                     ClaimMatcher::regex(r.source()).map_err(|e| e.to_string())
                 }
-                IdentityMatch::Prefix(p) => ClaimMatcher::regex(&format!("{}.*", regex::escape(p)))
-                    .map_err(|e| e.to_string()),
+                IdentityMatch::Prefix(p) => Ok(ClaimMatcher::prefix(p)),
             }
         };
         let mut github = GithubWorkflow::default();
@@ -215,7 +214,8 @@ impl KeylessAuthority {
 pub enum IdentityMatch {
     /// Equal.
     Exact(String),
-    /// Matches the whole value (the regex is anchored).
+    /// Matches the whole value (the regex is anchored, unlike Cosign's: `.*` where a
+    /// substring is meant).
     Regex(AnchoredRegex),
     /// Starts with.
     Prefix(String),
@@ -232,7 +232,8 @@ impl IdentityMatch {
     }
 }
 
-/// A regex compiled at load and anchored at both ends, as Cosign anchors identity regexes.
+/// A regex compiled at load and anchored at both ends. Cosign does not anchor identity
+/// regexes; signet does, so that `acme` cannot match `evil-acme` (docs/compatibility.md).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(try_from = "String")]
 pub struct AnchoredRegex(regex::Regex, String);

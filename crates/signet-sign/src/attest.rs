@@ -22,14 +22,17 @@ pub const PREDICATE_TYPE_ANNOTATION: &str = "predicateType";
 
 /// Signs `payload` as DSSE does: over the pre-authentication encoding, hashed incrementally
 /// when the key signs digests.
-pub fn sign_dsse(
+pub async fn sign_dsse(
     key: &dyn SigningKey,
     payload_type: &str,
     payload: Vec<u8>,
 ) -> Result<Envelope, Error> {
-    let sig = match key.prehash() {
-        Some(algorithm) => key.sign_prehashed(&pae_digest(algorithm, payload_type, &payload))?,
-        None => key.sign(&pae(payload_type, &payload))?,
+    let sig = match key.digest_algorithm() {
+        Some(algorithm) => {
+            key.sign_digest(&pae_digest(algorithm, payload_type, &payload))
+                .await?
+        }
+        None => key.sign(&pae(payload_type, &payload)).await?,
     };
     Ok(Envelope {
         payload_type: payload_type.to_owned(),
@@ -154,7 +157,7 @@ impl<'a> ImageAttester<'a> {
         drop(shaped);
         let (envelope, sigstore_annotations) = match self.credential {
             AttestCredential::Key { key, log } => {
-                let envelope = sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)?;
+                let envelope = sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement).await?;
                 let annotations = match log {
                     Some(log) => {
                         log.record_attestation(&envelope, &digest, &key.public_key()?)
@@ -262,7 +265,7 @@ pub fn blob_statement(
 
 /// Attests a file, as `cosign attest-blob`: the subject is `subject_name` with the sha256 of
 /// everything `reader` yields (streamed). Returns the envelope JSON.
-pub fn attest_blob(
+pub async fn attest_blob(
     key: &dyn SigningKey,
     reader: impl Read,
     subject_name: &str,
@@ -271,5 +274,7 @@ pub fn attest_blob(
     now_unix: i64,
 ) -> Result<Vec<u8>, Error> {
     let (statement, _) = blob_statement(reader, subject_name, predicate_type, predicate, now_unix)?;
-    Ok(sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)?.to_json())
+    Ok(sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)
+        .await?
+        .to_json())
 }

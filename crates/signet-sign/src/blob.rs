@@ -23,10 +23,11 @@ impl BlobSignature {
 
 /// Signs everything `reader` yields, as `cosign sign-blob` does.
 ///
-/// Keys that sign a digest (ECDSA, RSA) get the file hashed in 1 MiB chunks, so memory stays
-/// constant whatever its size. Ed25519 signs the whole message, so the file is read into
+/// Keys that sign a digest (ECDSA, RSA; every token and KMS key) get the file hashed in
+/// 1 MiB chunks here, so memory stays constant whatever its size and only the digest goes to
+/// the key. The reading is synchronous: call it where blocking is fine. Ed25519 signs the whole message, so the file is read into
 /// memory, up to `max_unhashed_bytes`.
-pub fn sign_blob(
+pub async fn sign_blob(
     key: &dyn SigningKey,
     reader: impl Read,
     max_unhashed_bytes: u64,
@@ -35,13 +36,13 @@ pub fn sign_blob(
         what: "the file to sign".to_owned(),
         source,
     };
-    match key.prehash() {
+    match key.digest_algorithm() {
         Some(algorithm) => {
             let digest = digest_reader(reader, &[algorithm])
                 .map_err(read_error)?
                 .pop()
                 .ok_or(signet_core::Error::Crypto("no digest computed"))?;
-            let signature = key.sign_prehashed(&digest)?;
+            let signature = key.sign_digest(&digest).await?;
             Ok(BlobSignature {
                 signature,
                 digest: Some(digest),
@@ -62,7 +63,7 @@ pub fn sign_blob(
                 .into());
             }
             Ok(BlobSignature {
-                signature: key.sign(&message)?,
+                signature: key.sign(&message).await?,
                 digest: None,
             })
         }

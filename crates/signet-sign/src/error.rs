@@ -8,6 +8,10 @@ pub enum Error {
     /// A key or format operation failed.
     #[error(transparent)]
     Format(#[from] signet_core::Error),
+    /// The signing key (a file, a PKCS#11 token, a KMS key) failed to sign or to give its
+    /// public key. Nothing was written.
+    #[error(transparent)]
+    Key(#[from] signet_keys::Error),
     /// The image to sign does not exist.
     #[error("image {image} not found")]
     ImageNotFound {

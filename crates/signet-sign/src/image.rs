@@ -138,7 +138,7 @@ impl<'a> ImageSigner<'a> {
         let payload = simple_signing_payload(&repository.name(), &digest, &self.annotations);
         let (signature, sigstore_annotations, public_key) = match self.credential {
             Credential::Key { key, log } => {
-                let signature = key.sign(&payload)?;
+                let signature = key.sign(&payload).await?;
                 let public_key = key.public_key()?;
                 let annotations = match log {
                     Some(log) => log.record(&payload, &signature, &public_key).await?,

@@ -20,7 +20,7 @@ pub enum Overwrite {
 #[non_exhaustive]
 pub enum KeyFileError {
     /// The file exists and `--force` was not given.
-    #[error("{} already exists; pass --force to overwrite it", path.display())]
+    #[error("{} already exists; refusing to overwrite it", path.display())]
     Exists {
         /// The file.
         path: PathBuf,

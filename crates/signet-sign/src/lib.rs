@@ -1,7 +1,8 @@
 //! Producing Cosign signatures: for images in a registry or an OCI layout, and for files.
 //!
-//! A signature is made by a [`SigningKey`] — a small trait so file keys, PKCS#11 tokens and
-//! keyless (Fulcio) signers can stand behind the same code. [`ImageSigner`] resolves the image
+//! A signature is made by a [`SigningKey`] (from `signet-keys`) — a small trait so key files,
+//! PKCS#11 tokens and AWS KMS keys stand behind the same code, which never learns which it
+//! holds; keyless (Fulcio) signing has its own path. [`ImageSigner`] resolves the image
 //! to a digest once, builds Cosign's simple-signing payload, signs it, and appends it as a layer
 //! of the `sha256-<hex>.sig` manifest, keeping every earlier signature. [`sign_blob`] hashes a
 //! file as a stream and signs the digest, so a 1 GiB file is signed in constant memory.
@@ -27,7 +28,6 @@ mod attest;
 mod blob;
 mod error;
 mod image;
-mod key;
 pub mod keyfile;
 pub mod keyless;
 mod referrer;
@@ -40,7 +40,7 @@ pub use attest::{
 pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
-pub use key::SigningKey;
 pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
 pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, attach_sbom};
+pub use signet_keys::SigningKey;

@@ -8,7 +8,7 @@ use signet_core::dsse::{DSSE_MEDIA_TYPE, Envelope, EnvelopeError, IN_TOTO_PAYLOA
 use signet_core::intoto::{Statement, StatementError, SubjectMatch};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier};
+use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier, FailureHint};
 use crate::gather::AttachmentEvidence;
 use crate::judge::TlogPolicy;
 
@@ -50,12 +50,23 @@ pub enum AttestationFailure {
     Sigstore {
         /// The check that failed.
         check: BundleCheck,
-        /// What exactly failed.
+        /// What exactly failed (the hint included, in words).
         detail: String,
+        /// What else the reader should know: e.g. an identity regex that matched only part
+        /// of the certificate's identity.
+        hint: Option<FailureHint>,
     },
 }
 
 impl AttestationFailure {
+    /// What else the reader should know about this failure, if anything.
+    pub fn hint(&self) -> Option<FailureHint> {
+        match self {
+            Self::Sigstore { hint, .. } => *hint,
+            _ => None,
+        }
+    }
+
     /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
     /// checks, else one of `media-type`, `unavailable`, `envelope`, `payload-type`,
     /// `signature`, `statement`, `subject`, `predicate-type`, `tlog`.
@@ -104,12 +115,12 @@ impl fmt::Display for AttestationFailure {
                 write!(f, "the predicate type is {found:?}, not {wanted:?}")
             }
             Self::TlogRequired { has_bundle: false } => f.write_str(
-                "no transparency-log entry (pass --insecure-ignore-tlog=true to accept key-only attestations)",
+                "no transparency-log entry: the attestation was not uploaded to Rekor",
             ),
             Self::TlogRequired { has_bundle: true } => f.write_str(
-                "the attestation carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
+                "the attestation carries a Rekor bundle, but no trusted root was given to check it against",
             ),
-            Self::Sigstore { check, detail } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
         }
     }
 }
@@ -369,6 +380,7 @@ pub fn judge_attestations_with(
                 detail: std::error::Error::source(&e)
                     .map(ToString::to_string)
                     .unwrap_or_default(),
+                hint: e.hint(),
             };
             let (predicate_type, statement) = match authority {
                 AttestationAuthority::Key { key, log } => {

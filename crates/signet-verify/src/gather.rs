@@ -88,7 +88,7 @@ pub(crate) async fn read_attachments(
     for (index, layer) in manifest.layers.into_iter().take(considered).enumerate() {
         let content = if layer.size > limits.max_attachment_bytes {
             Err(format!(
-                "the layer is {} bytes, over the limit of {} bytes (COSIGN_MAX_ATTACHMENT_SIZE)",
+                "the layer is {} bytes, over the limit of {} bytes",
                 layer.size, limits.max_attachment_bytes
             ))
         } else {

@@ -8,7 +8,7 @@ use signet_core::digest::Digest;
 use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, has_rekor_bundle};
+use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
 use crate::gather::{AttachmentEvidence, LayerEvidence};
 
 /// Whether signatures must be in a transparency log.
@@ -79,12 +79,23 @@ pub enum SignatureFailure {
     Sigstore {
         /// The check that failed.
         check: BundleCheck,
-        /// What exactly failed.
+        /// What exactly failed (the hint included, in words).
         detail: String,
+        /// What else the reader should know: e.g. an identity regex that matched only part
+        /// of the certificate's identity.
+        hint: Option<FailureHint>,
     },
 }
 
 impl SignatureFailure {
+    /// What else the reader should know about this failure, if anything.
+    pub fn hint(&self) -> Option<FailureHint> {
+        match self {
+            Self::Sigstore { hint, .. } => *hint,
+            _ => None,
+        }
+    }
+
     /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
     /// checks, else one of `media-type`, `signature-annotation`, `signature-encoding`,
     /// `payload-unavailable`, `signature`, `payload`, `payload-type`, `digest`, `annotation`,
@@ -133,12 +144,12 @@ impl fmt::Display for SignatureFailure {
                 write!(f, "annotation {key} is missing, required {expected:?}")
             }
             Self::TlogRequired { has_bundle: false } => f.write_str(
-                "no transparency-log entry: the signature was not uploaded to Rekor (pass --insecure-ignore-tlog=true to accept key-only signatures)",
+                "no transparency-log entry: the signature was not uploaded to Rekor",
             ),
             Self::TlogRequired { has_bundle: true } => f.write_str(
-                "the signature carries a Rekor bundle, but no trusted root was given to check it against (pass --trusted-root, or --insecure-ignore-tlog=true to skip the log check)",
+                "the signature carries a Rekor bundle, but no trusted root was given to check it against",
             ),
-            Self::Sigstore { check, detail } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
         }
     }
 }
@@ -369,6 +380,7 @@ fn sigstore_failure(failure: &crate::bundle::BundleFailure) -> SignatureFailure 
     SignatureFailure::Sigstore {
         check: failure.check(),
         detail,
+        hint: failure.hint(),
     }
 }
 

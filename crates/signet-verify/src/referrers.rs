@@ -23,7 +23,9 @@ use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
 
 use crate::Error;
-use crate::bundle::{Artifact, BundleFailure, BundlePolicy, BundleVerifier, VerifiedBundle};
+use crate::bundle::{
+    Artifact, BundleFailure, BundlePolicy, BundleVerifier, FailureHint, VerifiedBundle,
+};
 
 /// The `artifactType` of a Cosign v3 referrer manifest, and the media type of its layer.
 pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -229,7 +231,7 @@ async fn read_bundle(
     };
     if layer.size > limits.max_attachment_bytes {
         return Ok(Err(format!(
-            "the bundle is {} bytes, over the limit of {} bytes (COSIGN_MAX_ATTACHMENT_SIZE)",
+            "the bundle is {} bytes, over the limit of {} bytes",
             layer.size, limits.max_attachment_bytes
         )));
     }
@@ -307,6 +309,14 @@ impl ReferrerFailure {
             Self::PredicateType { .. } => "predicate-type",
         }
     }
+
+    /// What else the reader should know about this failure, if anything.
+    pub fn hint(&self) -> Option<FailureHint> {
+        match self {
+            Self::Bundle(failure) => failure.hint(),
+            _ => None,
+        }
+    }
 }
 
 /// A referrer bundle that passed every check. Only [`judge_referrer_bundles`] makes one.
@@ -351,7 +361,15 @@ impl fmt::Display for RejectedReferrer {
             self.manifest,
             self.failure.code(),
             self.failure
-        )
+        )?;
+        // A Sigstore check's detail (which identity, which log) is its error's source.
+        match &self.failure {
+            ReferrerFailure::Bundle(failure) => match std::error::Error::source(failure) {
+                Some(detail) => write!(f, ": {detail}"),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
     }
 }
 

@@ -156,6 +156,27 @@ impl fmt::Display for BundleCheck {
     }
 }
 
+/// What a reader of a failure should know beyond the check that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureHint {
+    /// An identity or issuer regex did not match the whole claim but matches part of it.
+    /// signet anchors these regexes; Cosign (Go's `regexp.MatchString`) does not, so a regex
+    /// written for Cosign may mean a substring.
+    SubstringOnly,
+}
+
+impl fmt::Display for FailureHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SubstringOnly => f.write_str(
+                "matches only as a substring; signet anchors identity regexes (unlike Cosign): \
+                 write `.*` where you mean a substring",
+            ),
+        }
+    }
+}
+
 /// Why a Sigstore bundle was rejected: the [`BundleCheck`] that failed, and the detail as
 /// the error's source.
 ///
@@ -165,6 +186,7 @@ impl fmt::Display for BundleCheck {
 #[error("{check} [{}]", check.code())]
 pub struct BundleFailure {
     check: BundleCheck,
+    hint: Option<FailureHint>,
     #[source]
     source: Box<dyn std::error::Error + Send + Sync + 'static>,
 }
@@ -175,11 +197,22 @@ impl BundleFailure {
         self.check
     }
 
+    /// What else the reader should know, if anything (the detail already says it in words).
+    pub fn hint(&self) -> Option<FailureHint> {
+        self.hint
+    }
+
     pub(super) fn new(check: BundleCheck, detail: impl Into<String>) -> Self {
         Self {
             check,
+            hint: None,
             source: Box::new(Detail(detail.into())),
         }
+    }
+
+    pub(super) fn with_hint(mut self, hint: FailureHint) -> Self {
+        self.hint = Some(hint);
+        self
     }
 
     /// The same failure, located: its source becomes "in LABEL", whose own source is the
@@ -187,6 +220,7 @@ impl BundleFailure {
     pub(super) fn in_bundle(self, label: &str) -> Self {
         Self {
             check: self.check,
+            hint: self.hint,
             source: Box::new(Located {
                 label: label.to_owned(),
                 source: self.source,
@@ -197,6 +231,7 @@ impl BundleFailure {
     fn wrap(check: BundleCheck, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             check,
+            hint: None,
             source: Box::new(source),
         }
     }

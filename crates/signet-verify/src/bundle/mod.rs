@@ -60,8 +60,10 @@ use sigstore_verify::{Policy, PublicKeyVerificationPolicy, VerificationPolicy, V
 use x509_cert::der::Decode;
 
 pub use documents::{DocumentBundle, read_document};
-pub use failure::{BundleCheck, BundleFailure};
-pub use identity::{CertificateIdentity, CertificateSource, ClaimMatcher, GithubWorkflow};
+pub use failure::{BundleCheck, BundleFailure, FailureHint};
+pub use identity::{
+    CertificateIdentity, CertificateSource, ClaimMatcher, GithubWorkflow, IdentityRegex,
+};
 pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
 
 /// The DSSE payload type of an in-toto statement, the only one a bundle is verified for.
