@@ -61,8 +61,13 @@ impl Command {
             Self::VerifyBlob(a) if a.key.is_none() && a.certificate_identity.is_none() => {
                 Some(("verify-blob", AUTHORITIES))
             }
-            Self::VerifyBlobAttestation(a) if a.key.is_none() && !a.certificate.has_identity() => {
-                Some(("verify-blob-attestation", AUTHORITIES))
+            Self::VerifyBlobAttestation(a)
+                if a.key.is_none() && !a.certificate.has_identity() && a.builder_id.is_none() =>
+            {
+                Some((
+                    "verify-blob-attestation",
+                    "--key, --certificate-identity with --certificate-oidc-issuer, or --builder-id",
+                ))
             }
             _ => None,
         }
