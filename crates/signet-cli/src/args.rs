@@ -578,7 +578,6 @@ pub(crate) struct VerifyBlobAttestationArgs {
     #[arg(
         long,
         value_name = "KEY",
-        required_unless_present_any = ["certificate_identity", "certificate_identity_regexp", "builder_id"],
         conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"]
     )]
     pub(crate) key: Option<PathBuf>,
