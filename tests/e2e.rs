@@ -32,6 +32,8 @@ mod keyless_images;
 mod keys;
 #[path = "e2e/layout.rs"]
 mod layout;
+#[path = "e2e/notation.rs"]
+mod notation;
 #[path = "e2e/policy.rs"]
 mod policy;
 #[path = "e2e/policy_json.rs"]

@@ -308,11 +308,38 @@ pub(crate) struct SignArgs {
     /// Skip confirmation prompts (accepted for Cosign compatibility; signet does not prompt).
     #[arg(long, short = 'y')]
     pub(crate) yes: bool,
+    /// The signature format: Cosign's, or a Notary Project signature as `notation sign`
+    /// writes it (with --key an unencrypted PKCS#8 EC key and --certificate-chain).
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Cosign)]
+    pub(crate) format: SignatureFormat,
+    /// With --format notation: the envelope, JWS or COSE.
+    #[arg(long, value_enum, default_value_t = EnvelopeName::Jws)]
+    pub(crate) signature_format: EnvelopeName,
+    /// With --format notation: the certificate chain (PEM), signing certificate first, root
+    /// last.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate_chain: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
     /// Images to sign: REGISTRY/REPO[:TAG][@DIGEST] or oci:PATH[:TAG|@DIGEST].
     #[arg(required = true, value_name = "IMAGE")]
     pub(crate) images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignatureFormat {
+    /// Cosign's (`sha256-<hex>.sig`, or referrer bundles with --new-bundle-format).
+    Cosign,
+    /// A Notary Project signature referring to the image.
+    Notation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EnvelopeName {
+    /// JWS JSON serialization (application/jose+json).
+    Jws,
+    /// COSE_Sign1 (application/cose).
+    Cose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

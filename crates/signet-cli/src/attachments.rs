@@ -197,6 +197,25 @@ pub(crate) async fn tree(args: &TreeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let notation =
+        signet_verify::notation::gather_notation_signatures(&client, &image, repository.as_ref())
+            .await?;
+    if !notation.signatures.is_empty() {
+        found = true;
+        println!("└── 🖋 Notary Project signatures at {}", notation.source);
+        for (i, signature) in notation.signatures.iter().enumerate() {
+            let branch = if i + 1 == notation.signatures.len() {
+                "└──"
+            } else {
+                "├──"
+            };
+            let format = match &signature.content {
+                Ok((media_type, _)) => media_type.clone(),
+                Err(why) => format!("unreadable: {why}"),
+            };
+            println!("   {branch} 🍒 {} ({format})", signature.manifest);
+        }
+    }
     if !found {
         println!(
             "No Supply Chain Security Related Artifacts found for image {}",

@@ -272,6 +272,73 @@ impl LayoutRepository {
     }
 }
 
+/// Most manifests of `index.json` read when looking for referrers by subject.
+const MAX_REFERRER_CANDIDATES: usize = 1000;
+
+impl LayoutRepository {
+    fn referrers_by_subject(&self, subject: &Digest) -> Result<Option<FetchedManifest>, Error> {
+        let index = self.read_index()?;
+        let tag = format!("{}-{}", subject.algorithm().name(), subject.hex());
+        if index
+            .manifests
+            .iter()
+            .any(|m| m.annotations.get(REF_NAME_ANNOTATION) == Some(&tag))
+        {
+            return Ok(None);
+        }
+        let mut referrers = Vec::new();
+        for entry in index
+            .manifests
+            .iter()
+            .filter(|m| m.digest != *subject && m.media_type.ends_with("manifest.v1+json"))
+            .take(MAX_REFERRER_CANDIDATES)
+        {
+            let Some(fetched) = self.get_manifest(&ManifestRef::Digest(entry.digest.clone()))?
+            else {
+                continue;
+            };
+            let Ok(manifest) = serde_json::from_slice::<serde_json::Value>(&fetched.bytes) else {
+                continue;
+            };
+            if manifest["subject"]["digest"].as_str() != Some(subject.to_string().as_str()) {
+                continue;
+            }
+            let artifact_type = manifest["artifactType"]
+                .as_str()
+                .or_else(|| manifest["config"]["mediaType"].as_str())
+                .unwrap_or_default();
+            let mut descriptor = Descriptor::for_bytes(&entry.media_type, &fetched.bytes);
+            if let Some(annotations) = manifest["annotations"].as_object() {
+                for (k, v) in annotations {
+                    if let Some(v) = v.as_str() {
+                        descriptor.annotations.insert(k.clone(), v.to_owned());
+                    }
+                }
+            }
+            descriptor
+                .extra
+                .insert("artifactType".to_owned(), artifact_type.into());
+            referrers.push(descriptor);
+        }
+        if referrers.is_empty() {
+            return Ok(None);
+        }
+        let answer = ImageIndex {
+            schema_version: 2,
+            media_type: Some(OCI_INDEX_MEDIA_TYPE.to_owned()),
+            manifests: referrers,
+            extra: serde_json::Map::new(),
+        };
+        let bytes = serde_json::to_vec(&answer)
+            .map_err(|e| self.format(format!("serialising the referrers: {e}")))?;
+        Ok(Some(FetchedManifest {
+            digest: Digest::sha256_of(&bytes),
+            bytes,
+            media_type: Some(OCI_INDEX_MEDIA_TYPE.to_owned()),
+        }))
+    }
+}
+
 impl OciRepository for LayoutRepository {
     fn name(&self) -> String {
         self.display.clone()
@@ -292,12 +359,15 @@ impl OciRepository for LayoutRepository {
         Box::pin(async move { self.get_blob(digest, max_bytes) })
     }
 
-    /// A layout has no referrers API; its referrers are under the tag schema.
+    /// A layout has no referrers API. When it has no referrers tag schema index for
+    /// `subject` either, the manifests `index.json` lists are its referrers, as oras (and so
+    /// notation) keeps them: those whose `subject` is the image, returned as the index the
+    /// API would answer.
     fn referrers<'a>(
         &'a self,
-        _subject: &'a Digest,
+        subject: &'a Digest,
     ) -> BoxFuture<'a, Result<Option<FetchedManifest>, Error>> {
-        Box::pin(async move { Ok(None) })
+        Box::pin(async move { self.referrers_by_subject(subject) })
     }
 
     fn push_blob<'a>(&'a self, bytes: &'a [u8]) -> BoxFuture<'a, Result<Digest, Error>> {

@@ -82,7 +82,7 @@ fn undecided(
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -183,7 +183,7 @@ fn judge_one_policy(
 ) -> PolicyResult {
     let mut requirements = Vec::new();
     if let Some(req) = &policy.signatures {
-        requirements.push(judge_signatures(trust, req, repository, evidence));
+        requirements.push(judge_signatures(trust, req, repository, evidence, now_unix));
     }
     for req in &policy.attestations {
         requirements.push(judge_attestation(trust, req, evidence, now_unix));
@@ -222,6 +222,18 @@ fn signed_by(
     repository: &str,
     keyless: bool,
 ) -> Result<String, String> {
+    // Notary Project signatures: one that passes under the authority's statement.
+    if let Some(Finding::NotarySignatures(report)) = check
+        .findings()
+        .iter()
+        .find(|f| matches!(f, Finding::NotarySignatures(_)))
+    {
+        let (passed, reason, found) = crate::notation::notation_requirement(report, "");
+        return match found.first().and_then(|e| e.layer.clone()) {
+            Some(manifest) if passed => Ok(manifest),
+            _ => Err(reason),
+        };
+    }
     // Cosign v3's format: a signature bundle referring to the image. A bundle refused only
     // because an identity regex matched part of the claim is worth saying instead of "no
     // signature by this identity" (a regex ported from Cosign).
@@ -304,6 +316,7 @@ fn judge_signatures(
     req: &SignatureRequirement,
     repository: &str,
     evidence: &ImageEvidence,
+    now_unix: i64,
 ) -> RequirementResult {
     let description = format!(
         "signatures: {} of [{}]{}",
@@ -324,6 +337,14 @@ fn judge_signatures(
     for name in &req.authorities {
         let outcome = match trust.verify_authority_or_reason(name) {
             Ok((authority, keyless)) => {
+                // Notary Project signatures are judged at the evaluation's time, not the clock.
+                let authority = match authority {
+                    signet_verify::Authority::Notation(n) => {
+                        signet_verify::Authority::Notation(n.at(std::time::UNIX_EPOCH
+                            + std::time::Duration::from_secs(u64::try_from(now_unix).unwrap_or(0))))
+                    }
+                    other => other,
+                };
                 let check = judge_image(evidence, &authority, &question);
                 signed_by(&check, req, repository, keyless)
             }

@@ -1,9 +1,10 @@
 //! Trust policies: which images must be signed by whom, and what their attestations must say.
 //!
-//! Two languages, one verdict. [`model::TrustPolicy`] is signet's YAML policy (authorities
+//! Three languages, one verdict. [`model::TrustPolicy`] is signet's YAML policy (authorities
 //! named once, per-repository policies with k-of-n signature thresholds and attestation
 //! requirements carrying SLSA, SBOM, vulnerability and Rego [`conditions`]);
-//! [`containers::ContainersPolicy`] is containers/image's `policy.json` with `registries.d`.
+//! [`containers::ContainersPolicy`] is containers/image's `policy.json` with `registries.d`;
+//! [`notation::NotationTrustPolicy`] is Notation's `trustpolicy.json` with its trust store.
 //! Both are parsed into validated values (errors carry the line), evaluated over images in two
 //! steps — gather the evidence once per image (async, through `signet-oci`), then judge it
 //! (pure, the time passed in) with `signet-verify`'s judges — and produce
@@ -24,5 +25,6 @@ pub mod file;
 pub mod glob;
 pub mod lint;
 pub mod model;
+pub mod notation;
 pub mod provenance;
 pub mod report;

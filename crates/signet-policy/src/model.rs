@@ -113,7 +113,56 @@ struct AuthoritySpec {
     #[serde(default)]
     keyless: Option<KeylessSpec>,
     #[serde(default)]
+    notation: Option<NotationSpec>,
+    #[serde(default)]
     transparency_log: Option<TlogSpec>,
+}
+
+/// A Notation authority: what a trustpolicy.json statement says, without the scopes (the
+/// YAML policy's `images` are the scopes), and the trust store directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NotationSpec {
+    /// A Notation trust store directory (`x509/{ca|signingAuthority|tsa}/{name}/…`),
+    /// relative to the policy file.
+    pub trust_store: String,
+    /// The named stores to trust, `ca:name`, `signingAuthority:name`, `tsa:name`.
+    pub trust_stores: Vec<String>,
+    /// `x509.subject: …` identities, or `*`.
+    pub trusted_identities: Vec<String>,
+    /// `strict` (default), `permissive` or `audit`.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Per-validation overrides, as trustpolicy.json's `override`.
+    #[serde(default, rename = "override")]
+    pub overrides: BTreeMap<String, String>,
+    /// `always` (default) or `afterCertExpiry`.
+    #[serde(default)]
+    pub verify_timestamp: Option<String>,
+}
+
+impl NotationSpec {
+    /// The statement this authority verifies under, validated by trustpolicy.json's rules.
+    fn statement(&self, name: &str) -> Result<signet_notation::Statement, String> {
+        let level = self.level.as_deref().unwrap_or("strict");
+        if level == "skip" {
+            return Err("a Notation authority cannot skip verification".to_owned());
+        }
+        let mut verification = serde_json::json!({"level": level, "override": self.overrides});
+        if let Some(when) = &self.verify_timestamp {
+            verification["verifyTimestamp"] = when.clone().into();
+        }
+        let document = serde_json::json!({"version": "1.0", "trustPolicies": [{
+            "name": name, "registryScopes": ["*"], "signatureVerification": verification,
+            "trustStores": self.trust_stores, "trustedIdentities": self.trusted_identities}]});
+        let parsed = signet_notation::TrustPolicyDocument::parse(document.to_string().as_bytes())
+            .map_err(|e| e.to_string())?;
+        parsed
+            .statements()
+            .first()
+            .cloned()
+            .ok_or_else(|| "no statement".to_owned())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -385,6 +434,18 @@ pub enum AuthorityKind {
     Key(KeyVerifier),
     /// A keyless identity: a Fulcio certificate chaining to a trusted root.
     Keyless(Box<KeylessAuthority>),
+    /// Notary Project signatures under a trust policy statement and trust store.
+    Notation(Box<NotationAuthoritySpec>),
+}
+
+/// A Notation authority ready to verify: what the policy says and the loaded authority.
+#[derive(Debug, Clone)]
+pub struct NotationAuthoritySpec {
+    /// What the policy file says.
+    pub spec: NotationSpec,
+    /// The statement and the certificates of its trust stores (empty until
+    /// [`TrustPolicy::load`] reads the trust store directory).
+    pub authority: signet_verify::notation::NotationAuthority,
 }
 
 /// A named source of trust.
@@ -501,8 +562,18 @@ impl TrustPolicy {
                 location: location.clone(),
                 reason,
             };
-            let kind = match (a.key, a.keyless) {
-                (Some(key), None) => {
+            let kind = match (a.key, a.keyless, a.notation) {
+                (None, None, Some(notation)) => {
+                    let statement = notation.statement(&name).map_err(invalid)?;
+                    AuthorityKind::Notation(Box::new(NotationAuthoritySpec {
+                        authority: signet_verify::notation::NotationAuthority::new(
+                            statement,
+                            std::sync::Arc::new(signet_notation::TrustStore::new()),
+                        ),
+                        spec: notation,
+                    }))
+                }
+                (Some(key), None, None) => {
                     let pem = match (key.path, key.data) {
                         (Some(path), None) => {
                             read_key(&path).map_err(|source| PolicyError::KeyFile {
@@ -522,12 +593,12 @@ impl TrustPolicy {
                         .map_err(|e| invalid(format!("the key cannot be read: {e}")))?;
                     AuthorityKind::Key(KeyVerifier::new(public))
                 }
-                (None, Some(keyless)) => AuthorityKind::Keyless(Box::new(
+                (None, Some(keyless), None) => AuthorityKind::Keyless(Box::new(
                     KeylessAuthority::new(keyless, read_key).map_err(invalid)?,
                 )),
                 _ => {
                     return Err(invalid(
-                        "an authority is exactly one of key or keyless".to_owned(),
+                        "an authority is exactly one of key, keyless or notation".to_owned(),
                     ));
                 }
             };
@@ -582,6 +653,14 @@ impl TrustPolicy {
                 }
                 for name in &a.authorities {
                     check_authority(&format!("attestations[{i}].authorities"), name)?;
+                    if matches!(
+                        authorities.get(name).map(|a: &Authority| &a.kind),
+                        Some(AuthorityKind::Notation(_))
+                    ) {
+                        return Err(invalid(format!(
+                            "attestations[{i}].authorities names {name:?}, a Notation authority: Notary Project signatures sign images, not attestations"
+                        )));
+                    }
                 }
                 let predicate_type = PredicateType::from_name(&a.predicate_type)
                     .map_err(|e| invalid(format!("attestations[{i}].predicateType: {e}")))?;
@@ -651,7 +730,21 @@ impl TrustPolicy {
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
-        Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))
+        let mut policy = Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))?;
+        for authority in policy.authorities.values_mut() {
+            if let AuthorityKind::Notation(n) = &mut authority.kind {
+                let statement = n.authority.statement().clone();
+                let store = signet_verify::notation::load_trust_store(
+                    &base.join(&n.spec.trust_store),
+                    statement.trust_stores(),
+                );
+                n.authority = signet_verify::notation::NotationAuthority::new(
+                    statement,
+                    std::sync::Arc::new(store),
+                );
+            }
+        }
+        Ok(policy)
     }
 
     /// Sets the trusted root used by keyless authorities that name none and by key
@@ -667,6 +760,7 @@ impl TrustPolicy {
         self.authorities.values().any(|a| match &a.kind {
             AuthorityKind::Keyless(k) => k.trusted_root.is_none(),
             AuthorityKind::Key(_) => a.tlog == TlogPolicy::Require,
+            AuthorityKind::Notation(_) => false,
         })
     }
 
@@ -713,6 +807,10 @@ impl TrustPolicy {
                     true,
                 ))
             }
+            AuthorityKind::Notation(n) => Ok((
+                signet_verify::Authority::Notation(n.authority.clone()),
+                false,
+            )),
         }
     }
 

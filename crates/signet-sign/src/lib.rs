@@ -30,6 +30,7 @@ mod error;
 mod image;
 pub mod keyfile;
 pub mod keyless;
+mod notation;
 mod referrer;
 mod rekor;
 mod sbom;
@@ -40,6 +41,7 @@ pub use attest::{
 pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
+pub use notation::{SignedNotation, sign_image_notation};
 pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
 pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, attach_sbom};

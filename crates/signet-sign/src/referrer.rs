@@ -185,7 +185,7 @@ pub async fn push_referrer_bundle(
 /// writes: a concurrent signer that read the index before our write can overwrite it with a
 /// stale copy. So the index is read back, and once more after a wait three times as long as
 /// our own read-merge-write took; if `entry` is missing either time, it is merged again.
-async fn add_to_tag_schema_index(
+pub(crate) async fn add_to_tag_schema_index(
     store: &dyn OciRepository,
     tag: &str,
     entry: Descriptor,

@@ -25,8 +25,12 @@ use crate::attestation::{
     AttestationAuthority, AttestationOptions, AttestationReport, Retained, judge_attestations_with,
 };
 use crate::bundle::{BundlePolicy, BundleVerifier};
-use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve};
+use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve, resolve_descriptor};
 use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
+use crate::notation::{
+    NotationAuthority, NotationEvidence, NotationRejection, NotationReport, judge_notation,
+    read_notation_signatures,
+};
 use crate::referrers::{
     BundlePurpose, ReferrerEvidence, ReferrerReport, judge_referrer_bundles, read_referrer_bundles,
 };
@@ -44,6 +48,9 @@ pub enum Authority {
     /// A keyless identity: a Fulcio certificate for this identity and issuer, chaining to a
     /// trusted root, with its transparency-log entry.
     Identity(IdentityAuthority),
+    /// Notary Project (Notation) signatures under a trust policy statement and the
+    /// certificates of its trust stores.
+    Notation(NotationAuthority),
 }
 
 /// A public key, and how its signatures' transparency-log entries are checked.
@@ -124,6 +131,7 @@ impl Authority {
         match self {
             Self::Key(k) => k.trusted_root.is_some(),
             Self::Identity(_) => true,
+            Self::Notation(_) => false,
         }
     }
 
@@ -137,6 +145,7 @@ impl Authority {
                 .as_deref()
                 .map(|root| (root, BundlePolicy::Key(k.key.key().clone()))),
             Self::Identity(i) => Some((&*i.trusted_root, i.identity.clone())),
+            Self::Notation(_) => None,
         }
     }
 }
@@ -199,12 +208,22 @@ pub struct EvidenceNeeds {
     /// Read only referrers annotated with this predicate type (a hint to skip reads; every
     /// bundle read is still checked against its signed statement). `None`: all of them.
     pub referrer_predicate_type: Option<String>,
+    /// Notary Project signatures attached as OCI referrers (the image manifest is read for
+    /// the descriptor they sign).
+    pub notation: bool,
 }
 
 impl EvidenceNeeds {
     /// What answering `question` for `authority` needs.
     pub fn for_question(authority: &Authority, question: &Question) -> Self {
+        if let Authority::Notation(_) = authority {
+            return Self {
+                notation: matches!(question, Question::Signature { .. }),
+                ..Self::default()
+            };
+        }
         Self {
+            notation: false,
             signatures: matches!(question, Question::Signature { .. }),
             attestations: matches!(question, Question::Attestation { .. }),
             referrers: authority.reads_bundles(),
@@ -227,6 +246,7 @@ impl EvidenceNeeds {
             attestations: self.attestations || other.attestations,
             referrers: self.referrers || other.referrers,
             referrer_predicate_type,
+            notation: self.notation || other.notation,
         }
     }
 }
@@ -241,6 +261,7 @@ pub struct ImageEvidence {
     signatures: Option<Result<AttachmentEvidence, Arc<Error>>>,
     attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
     referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
+    notation: Option<Result<NotationEvidence, Arc<Error>>>,
 }
 
 impl ImageEvidence {
@@ -259,7 +280,19 @@ impl ImageEvidence {
             signatures,
             attestations,
             referrers,
+            notation: None,
         }
+    }
+
+    /// Adds Notary Project signatures read by hand (`None`: not read).
+    pub fn with_notation(mut self, notation: Option<Result<NotationEvidence, Arc<Error>>>) -> Self {
+        self.notation = notation;
+        self
+    }
+
+    /// The Notary Project signatures, if they were asked for.
+    pub fn notation(&self) -> Option<&Result<NotationEvidence, Arc<Error>>> {
+        self.notation.as_ref()
     }
 
     /// The image as asked for.
@@ -298,6 +331,7 @@ impl ImageEvidence {
             self.signatures.as_ref().and_then(|r| r.as_ref().err()),
             self.attestations.as_ref().and_then(|r| r.as_ref().err()),
             self.referrers.as_ref().and_then(|r| r.as_ref().err()),
+            self.notation.as_ref().and_then(|r| r.as_ref().err()),
         ]
         .into_iter()
         .flatten()
@@ -338,7 +372,11 @@ impl<'a> Verifier<'a> {
         image: &ImageReference,
         needs: &EvidenceNeeds,
     ) -> Result<ImageEvidence, Error> {
-        let resolved = resolve(self.client, image).await?;
+        let resolved = if needs.notation {
+            resolve_descriptor(self.client, image).await?
+        } else {
+            resolve(self.client, image).await?
+        };
         let read = |kind: Attachment, wanted: bool| {
             let resolved = &resolved;
             async move {
@@ -374,10 +412,21 @@ impl<'a> Verifier<'a> {
                 .map_err(Arc::new),
             )
         };
-        let (signatures, attestations, referrers) = futures_util::future::join3(
+        let notation = async {
+            if !needs.notation {
+                return None;
+            }
+            Some(
+                read_notation_signatures(self.client, image, &resolved, self.signature_repository)
+                    .await
+                    .map_err(Arc::new),
+            )
+        };
+        let (signatures, attestations, referrers, notation) = futures_util::future::join4(
             read(Attachment::Signature, needs.signatures),
             read(Attachment::Attestation, needs.attestations),
             referrers,
+            notation,
         )
         .await;
         let Resolved {
@@ -392,6 +441,7 @@ impl<'a> Verifier<'a> {
             signatures,
             attestations,
             referrers,
+            notation,
         })
     }
 
@@ -431,6 +481,9 @@ pub fn judge_image(
     authority: &Authority,
     question: &Question,
 ) -> ImageCheck {
+    if let Authority::Notation(notation) = authority {
+        return judge_notation_image(evidence, notation, question);
+    }
     let mut findings = Vec::new();
     match question {
         Question::Signature { annotations } => {
@@ -438,7 +491,7 @@ pub fn judge_image(
                 required_annotations: annotations.clone(),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
-                    Authority::Identity(_) => TlogPolicy::Require,
+                    Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,
                 },
             };
             let legacy = match authority {
@@ -450,6 +503,7 @@ pub fn judge_image(
                     verifier: &i.trusted_root,
                     policy: &i.identity,
                 },
+                Authority::Notation(n) => return judge_notation_image(evidence, n, question),
             };
             findings.push(match evidence.signatures.as_ref() {
                 Some(Ok(signatures)) => {
@@ -475,7 +529,7 @@ pub fn judge_image(
                 predicate_type: Some(predicate_type.uri().to_owned()),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
-                    Authority::Identity(_) => TlogPolicy::Require,
+                    Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,
                 },
                 keep: *keep,
             };
@@ -488,6 +542,7 @@ pub fn judge_image(
                     verifier: &i.trusted_root,
                     policy: &i.identity,
                 },
+                Authority::Notation(n) => return judge_notation_image(evidence, n, question),
             };
             findings.push(match evidence.attestations.as_ref() {
                 Some(Ok(attestations)) => Finding::CosignAttestations(judge_attestations_with(
@@ -537,6 +592,43 @@ pub fn judge_image(
     }
 }
 
+/// A Notation authority's answer: its signatures are Notary Project signatures only, and
+/// they sign images, not attestations.
+fn judge_notation_image(
+    evidence: &ImageEvidence,
+    authority: &NotationAuthority,
+    question: &Question,
+) -> ImageCheck {
+    let finding = match (question, evidence.notation.as_ref()) {
+        (Question::Attestation { .. }, _) => {
+            Finding::NotarySignatures(crate::notation::NotationReport::not_applicable(
+                evidence.image.clone(),
+                "Notary Project signatures sign images, not attestations",
+            ))
+        }
+        (Question::Signature { annotations }, Some(Ok(notation))) => Finding::NotarySignatures(
+            judge_notation(notation, authority, annotations, authority.time()),
+        ),
+        (Question::Signature { .. }, Some(Err(error))) => Finding::Unreadable {
+            format: Format::NotarySignature,
+            error: Arc::clone(error),
+        },
+        (Question::Signature { .. }, None) => Finding::Unreadable {
+            format: Format::NotarySignature,
+            error: Arc::new(Error::NotGathered {
+                what: "Notary Project signatures",
+            }),
+        },
+    };
+    ImageCheck {
+        image: evidence.image.clone(),
+        digest: Some(evidence.digest.clone()),
+        resolved_from_tag: evidence.resolved_from_tag,
+        findings: vec![finding],
+        unresolved: None,
+    }
+}
+
 /// A format signet reads signatures and attestations in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -547,6 +639,8 @@ pub enum Format {
     CosignAttestation,
     /// Sigstore bundles attached as OCI 1.1 referrers (Cosign v3).
     SigstoreBundle,
+    /// Notary Project signatures attached as OCI 1.1 referrers (Notation).
+    NotarySignature,
 }
 
 impl fmt::Display for Format {
@@ -555,6 +649,7 @@ impl fmt::Display for Format {
             Self::CosignSignature => "Cosign signatures",
             Self::CosignAttestation => "Cosign attestations",
             Self::SigstoreBundle => "Sigstore bundles",
+            Self::NotarySignature => "Notary Project signatures",
         })
     }
 }
@@ -569,6 +664,8 @@ pub enum Finding {
     CosignAttestations(AttestationReport),
     /// The referrer bundles, each verified or rejected with its check.
     SigstoreBundles(ReferrerReport),
+    /// The Notary Project signatures, each verified or rejected with its check.
+    NotarySignatures(NotationReport),
     /// The format could not be read: nothing is known from it.
     Unreadable {
         /// Which format.
@@ -585,6 +682,7 @@ impl Finding {
             Self::CosignSignatures(_) => Format::CosignSignature,
             Self::CosignAttestations(_) => Format::CosignAttestation,
             Self::SigstoreBundles(_) => Format::SigstoreBundle,
+            Self::NotarySignatures(_) => Format::NotarySignature,
             Self::Unreadable { format, .. } => *format,
         }
     }
@@ -595,6 +693,7 @@ impl Finding {
             Self::CosignSignatures(r) => r.is_verified(),
             Self::CosignAttestations(r) => r.is_verified(),
             Self::SigstoreBundles(r) => r.is_verified(),
+            Self::NotarySignatures(r) => r.is_verified(),
             Self::Unreadable { .. } => false,
         }
     }
@@ -632,6 +731,19 @@ impl Finding {
                     reason: b.failure.to_string(),
                 })
                 .collect(),
+            Self::NotarySignatures(r) => r
+                .rejected()
+                .iter()
+                .map(|n| Rejection {
+                    format: Format::NotarySignature,
+                    entry: format!("notation signature {}", n.manifest),
+                    check: n.failure.code(),
+                    reason: match &n.failure {
+                        NotationRejection::Signature(f) => format!("{f}: {}", f.detail()),
+                        other => other.to_string(),
+                    },
+                })
+                .collect(),
             Self::Unreadable { .. } => Vec::new(),
         }
     }
@@ -642,6 +754,7 @@ impl Finding {
             Self::CosignSignatures(r) => r.summary(),
             Self::CosignAttestations(r) => r.summary(),
             Self::SigstoreBundles(r) => r.summary(),
+            Self::NotarySignatures(r) => r.summary(),
             Self::Unreadable { format, error } => {
                 format!(
                     "{format} could not be read: {}",

@@ -63,6 +63,7 @@ pub(crate) async fn read_attachments(
         repository,
         digest,
         resolved_from_tag,
+        ..
     } = resolved;
     let (digest, resolved_from_tag) = (digest.clone(), *resolved_from_tag);
     let attachments = client.attachment_repository(image, repository, repository_override)?;
@@ -121,6 +122,10 @@ pub(crate) struct Resolved {
     pub(crate) repository: std::sync::Arc<dyn signet_oci::OciRepository>,
     pub(crate) digest: Digest,
     pub(crate) resolved_from_tag: bool,
+    /// The manifest's media type and size, when it was read (Notary Project signatures sign
+    /// them; a digest reference is otherwise not read).
+    pub(crate) media_type: Option<String>,
+    pub(crate) size: Option<u64>,
 }
 
 /// Opens `image`'s repository and the digest it names (reading the manifest for a tag).
@@ -143,5 +148,29 @@ pub(crate) async fn resolve(client: &OciClient, image: &ImageReference) -> Resul
         repository,
         digest,
         resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        media_type: None,
+        size: None,
+    })
+}
+
+/// Like [`resolve`], but always reads the manifest (by tag or digest, bounded) for the
+/// descriptor a Notary Project payload signs: digest, media type and size.
+pub(crate) async fn resolve_descriptor(
+    client: &OciClient,
+    image: &ImageReference,
+) -> Result<Resolved, Error> {
+    let (repository, reference) = client.open(image)?;
+    let fetched = repository
+        .manifest(&reference)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: image.to_string(),
+        })?;
+    Ok(Resolved {
+        repository,
+        digest: fetched.digest,
+        resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        media_type: fetched.media_type,
+        size: Some(fetched.bytes.len() as u64),
     })
 }

@@ -45,6 +45,7 @@ mod file;
 mod gather;
 mod judge;
 mod key;
+pub mod notation;
 pub mod referrers;
 
 pub use attestation::{
@@ -65,6 +66,7 @@ pub use judge::{
     VerifiedSignature, judge, judge_with,
 };
 pub use key::KeyVerifier;
+pub use notation::NotationAuthority;
 pub use referrers::{
     BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, PREDICATE_TYPE_ANNOTATION,
     ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport, ReferrersSource,
