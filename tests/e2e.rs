@@ -40,6 +40,8 @@ mod platforms;
 mod policy;
 #[path = "e2e/policy_json.rs"]
 mod policy_json;
+#[path = "e2e/realworld.rs"]
+mod realworld;
 #[path = "e2e/registry.rs"]
 mod registry;
 #[path = "e2e/release.rs"]

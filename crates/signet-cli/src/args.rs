@@ -64,8 +64,13 @@ impl Command {
             Self::VerifyBlob(a) if a.key.is_none() && a.certificate_identity.is_none() => {
                 Some(("verify-blob", AUTHORITIES))
             }
-            Self::VerifyBlobAttestation(a) if a.key.is_none() && !a.certificate.has_identity() => {
-                Some(("verify-blob-attestation", AUTHORITIES))
+            Self::VerifyBlobAttestation(a)
+                if a.key.is_none() && !a.certificate.has_identity() && a.builder_id.is_none() =>
+            {
+                Some((
+                    "verify-blob-attestation",
+                    "--key, --certificate-identity with --certificate-oidc-issuer, or --builder-id",
+                ))
             }
             _ => None,
         }
@@ -460,6 +465,10 @@ pub(crate) struct CertificateArgs {
     /// legacy format is read.
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
+    /// Accept a certificate without a verifying embedded SCT (GitHub's private-repository
+    /// instance, Fulcio certificates of 2021): nothing then shows it was published.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
 }
 
 #[derive(Debug, Args)]
@@ -524,6 +533,9 @@ pub(crate) struct VerifyBlobArgs {
     /// Accept a signature without a transparency-log entry.
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
+    /// With --bundle: accept a certificate without a verifying embedded SCT.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
@@ -662,21 +674,45 @@ pub(crate) struct VerifyBlobAttestationArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) signature: Option<PathBuf>,
     /// A Sigstore bundle holding the DSSE envelope with its log and timestamp evidence,
-    /// verified offline against the trusted root.
+    /// verified offline against the trusted root. Also a file of bundles as published: JSON
+    /// Lines, npm's or GitHub's attestation listing, a PEP 740 attestation or PyPI
+    /// provenance; the first bundle of the --type that verifies wins.
     #[arg(long, value_name = "FILE", conflicts_with = "signature")]
     pub(crate) bundle: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) certificate: CertificateArgs,
-    /// The predicate type the statement must have (as for attest).
-    #[arg(long = "type", default_value = "custom")]
-    pub(crate) predicate_type: String,
-    /// The artifact's digest instead of the file (hex).
+    /// The predicate type the statement must have (as for attest; default: custom, or SLSA
+    /// provenance v0.2 or v1 with the --builder-id/--source-* flags).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) predicate_type: Option<String>,
+    /// SLSA provenance: the builder id, with or without @version (as slsa-verifier's
+    /// --builder-id). Without --certificate-identity*, the signer must be that builder's
+    /// GitHub Actions workflow.
+    #[arg(long, value_name = "ID", requires = "bundle")]
+    pub(crate) builder_id: Option<String>,
+    /// SLSA provenance: the source repository, e.g. github.com/acme/app, in the provenance
+    /// and in the signing certificate.
+    #[arg(long, value_name = "URI", requires = "bundle")]
+    pub(crate) source_uri: Option<String>,
+    /// SLSA provenance: the tag the source was at (refs/tags/TAG).
+    #[arg(
+        long,
+        value_name = "TAG",
+        requires = "bundle",
+        conflicts_with = "source_branch"
+    )]
+    pub(crate) source_tag: Option<String>,
+    /// SLSA provenance: the branch the source was at (refs/heads/BRANCH).
+    #[arg(long, value_name = "BRANCH", requires = "bundle")]
+    pub(crate) source_branch: Option<String>,
+    /// The artifact's digest instead of the file (hex, of --digestAlg).
     #[arg(long, value_name = "HEX")]
     pub(crate) digest: Option<String>,
-    /// The algorithm of --digest (sha256).
-    #[arg(long = "digestAlg", default_value = "sha256")]
-    pub(crate) digest_alg: String,
-    /// Accept an attestation without a transparency-log entry.
+    /// The algorithm of --digest: sha256, sha384 or sha512 (npm names packages by sha512).
+    #[arg(long = "digestAlg", value_enum, default_value = "sha256")]
+    pub(crate) digest_alg: HashName,
+    /// Accept an attestation without a transparency-log entry (with --bundle: without a
+    /// verified log inclusion, as GitHub's attestations of private repositories are).
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
     /// Accept only this signature hash.
@@ -821,7 +857,7 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     /// The Sigstore trusted_root.json (default: from `signet initialize`).
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
-    /// The artifact, or its digest as sha256:<hex>.
+    /// The artifact, or its digest as sha256:<hex> (or sha384:<hex>, sha512:<hex>).
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub(crate) input: String,
 }
@@ -900,7 +936,8 @@ const VERIFY_BLOB_USAGE: &str = "signet verify-blob --key KEY (--signature FILE|
        signet verify-blob --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [OPTIONS] FILE";
 
 const VERIFY_BLOB_ATTESTATION_USAGE: &str = "signet verify-blob-attestation --key KEY (--signature FILE | --bundle FILE) [OPTIONS] (FILE | --digest HEX)
-       signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)";
+       signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)
+       signet verify-blob-attestation --bundle FILE --builder-id ID [--source-uri URI] [--source-tag TAG | --source-branch BRANCH] [OPTIONS] (FILE | --digest HEX)";
 
 // Examples shown after each command's flags in `--help`: one for each way to use it.
 
@@ -991,6 +1028,16 @@ const VERIFY_BLOB_ATTESTATION: &str = r#"Ways to verify a file's attestation (ex
   A Sigstore bundle, by keyless identity (or --digest HEX instead of the file):
     signet verify-blob-attestation --bundle file.sigstore.json --certificate-identity me@example.com \
       --certificate-oidc-issuer https://accounts.google.com --type slsaprovenance1 file
+  npm's registry attestations (the SLSA provenance of a package named by sha512):
+    signet verify-blob-attestation --bundle pkg.tgz.json --certificate-identity-regexp 'https://github.com/acme/.*' \
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com --type slsaprovenance1 pkg.tgz
+  SLSA provenance as slsa-verifier checks it (the builder signs; source and tag in provenance and certificate):
+    signet verify-blob-attestation --bundle app.intoto.jsonl \
+      --builder-id https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml \
+      --source-uri github.com/acme/app --source-tag v1.2.3 app
+  GitHub's private-repository attestations (no log, no SCT; GitHub's trusted root):
+    signet verify-blob-attestation --bundle app.jsonl --trusted-root github_trusted_root.json \
+      --insecure-ignore-tlog --insecure-ignore-sct --certificate-identity ID --certificate-oidc-issuer URL --type slsaprovenance1 app
 Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
 
 const ATTACH_SBOM: &str = r#"Example:
