@@ -113,8 +113,18 @@ pub(crate) enum Command {
     /// Print what is attached to an image, exactly as stored.
     #[command(subcommand)]
     Download(DownloadCommand),
-    /// Show everything attached to an image: signatures, attestations by type, SBOMs.
+    /// Show everything attached to an image: signatures, attestations by type, SBOMs, and for
+    /// an image index each platform's.
     Tree(TreeArgs),
+    /// Copy an image with its signatures, attestations, SBOMs and referrers, by digest, to
+    /// another registry repository or an OCI layout (oci:DIR[:TAG]).
+    Copy(CopyArgs),
+    /// Save an image with its signatures, attestations and referrers into an OCI layout
+    /// directory, in `cosign save`'s format.
+    Save(SaveArgs),
+    /// Push an image saved by `save` (or `cosign save`), with its signatures, attestations and
+    /// referrers, to a registry.
+    Load(LoadArgs),
     /// Work with trust policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -305,6 +315,10 @@ pub(crate) struct SignArgs {
     /// instead of a layer of the sha256-<hex>.sig manifest.
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) new_bundle_format: bool,
+    /// If an image is an image index (a multi-platform image), also sign every manifest it
+    /// lists, nested indexes included, each by its own digest.
+    #[arg(long, short = 'r')]
+    pub(crate) recursive: bool,
     /// Skip confirmation prompts (accepted for Cosign compatibility; signet does not prompt).
     #[arg(long, short = 'y')]
     pub(crate) yes: bool,
@@ -390,6 +404,12 @@ pub(crate) struct VerifyArgs {
     /// Accept only this signature hash (default: sha256, or the key's curve hash).
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
+    /// For an image that is not signed itself (a platform manifest), also accept a valid
+    /// signature on an image index that lists its digest: the index IMAGE's own tag names
+    /// (REPO:TAG@sha256:…), or INDEX (a tag or digest in the same repository). The index is
+    /// read from the registry and must list the digest. Off by default, as in Cosign.
+    #[arg(long, value_name = "INDEX", num_args = 0..=1, require_equals = true, default_missing_value = "", conflicts_with = "policy")]
+    pub(crate) accept_index_signature: Option<String>,
     #[command(flatten)]
     pub(crate) certificate: CertificateArgs,
     #[command(flatten)]
@@ -547,6 +567,10 @@ pub(crate) struct AttestArgs {
     /// Replace earlier attestations of the same predicate type.
     #[arg(long)]
     pub(crate) replace: bool,
+    /// If the image is an image index (a multi-platform image), also attest every manifest it
+    /// lists, nested indexes included, each with a statement about its own digest.
+    #[arg(long, short = 'r')]
+    pub(crate) recursive: bool,
     /// Accepted for Cosign compatibility; attestations carry no payload annotations.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,
@@ -838,6 +862,67 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     pub(crate) input: String,
 }
 
+/// What `copy --only` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CopyOnly {
+    /// Signatures: the .sig tags and Cosign v3's signature bundles.
+    Sig,
+    /// Attestations: the .att tags and every other Sigstore bundle.
+    Att,
+    /// SBOMs: the .sbom tags.
+    Sbom,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = COPY)]
+pub(crate) struct CopyArgs {
+    /// Copy only these attachments (comma-separated), not the image, and move no tag.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "sig,att,sbom")]
+    pub(crate) only: Vec<CopyOnly>,
+    /// Move destination tags (the image's and Cosign's attachment tags) that hold other content;
+    /// without it such a copy is refused before anything is written.
+    #[arg(long, short = 'f')]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image to copy: REGISTRY/REPO[:TAG][@DIGEST] or oci:PATH[:TAG|@DIGEST].
+    #[arg(value_name = "SRC")]
+    pub(crate) source: String,
+    /// Where to: REGISTRY/REPO[:TAG] or oci:PATH[:TAG] (the tag defaults to latest).
+    #[arg(value_name = "DST")]
+    pub(crate) destination: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = SAVE)]
+pub(crate) struct SaveArgs {
+    /// The directory to write the OCI layout to (new, empty, or an earlier save's).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image to save.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = LOAD)]
+pub(crate) struct LoadArgs {
+    /// The OCI layout directory written by `save` or `cosign save`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    /// Move destination tags that hold other content; without it such a load is refused
+    /// before anything is written.
+    #[arg(long, short = 'f')]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Where to push it: REGISTRY/REPO[:TAG] (the tag defaults to latest).
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
 // Usage lines of the verifications: one for each kind of authority.
 
 const VERIFY_USAGE: &str = "signet verify --key KEY [OPTIONS] IMAGE...
@@ -874,7 +959,9 @@ const SIGN: &str = r#"Ways to sign (IMAGE is REGISTRY/REPO[:TAG][@DIGEST] or oci
   Keylessly (a Fulcio certificate for the token's identity, a Rekor entry; Cosign's .sig format):
     signet sign --identity-token "$TOKEN" --signing-config signing_config.json --trusted-root trusted_root.json IMAGE
   Keylessly, as a Cosign v3 Sigstore bundle in an OCI 1.1 referrer:
-    signet sign --new-bundle-format --identity-token "$TOKEN" IMAGE"#;
+    signet sign --new-bundle-format --identity-token "$TOKEN" IMAGE
+  A multi-platform image: the index and every platform manifest, each by its own digest:
+    signet sign --recursive --key cosign.key --tlog-upload=false registry.example.com/app:v1"#;
 
 const VERIFY: &str = r#"Ways to verify (exactly one authority; legacy .sig signatures and Cosign v3 bundles are read):
   By public key (the Rekor entry checked against the trusted root):
@@ -887,6 +974,8 @@ const VERIFY: &str = r#"Ways to verify (exactly one authority; legacy .sig signa
       --certificate-oidc-issuer https://token.actions.githubusercontent.com IMAGE
   By trust policy (signet's YAML, or a containers policy.json with --registries.d):
     signet verify --policy policy.yaml IMAGE...
+  A platform image through the signed index its tag names (opt-in; Cosign requires its own):
+    signet verify --key cosign.pub --accept-index-signature registry.example.com/app:v1@sha256:…
 Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
 
 const SIGN_BLOB: &str = r#"Ways to sign a file:
@@ -956,6 +1045,17 @@ const ATTACH_SBOM: &str = r#"Example:
 
 const TREE: &str = r#"Example:
   signet tree registry.example.com/app:v1"#;
+
+const COPY: &str = r#"Examples:
+  signet copy registry.example.com/app:v1 mirror.example.com/app:v1
+  signet copy registry.example.com/app@sha256:… oci:./app-layout:v1
+  signet copy --only sig,att registry.example.com/app:v1 mirror.example.com/app"#;
+
+const SAVE: &str = r#"Example:
+  signet save registry.example.com/app:v1 --dir ./app-layout"#;
+
+const LOAD: &str = r#"Example:
+  signet load --dir ./app-layout mirror.example.com/app:v1"#;
 
 const POLICY_LINT: &str = r#"Example:
   signet policy lint policy.yaml"#;

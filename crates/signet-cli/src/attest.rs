@@ -82,44 +82,52 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
     let key = settings::signing_key(key_path, &limits).await?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let targets = crate::platforms::expand(&client, &[image], args.recursive).await?;
     let attester = ImageAttester::new(&client, key.as_ref());
     let attester = match &rekor {
         Some(log) => attester.with_transparency_log(log),
         None => attester,
     };
-    append_attestation(attester, args, &image, &predicate_type, predicate).await
+    append_attestation(attester, args, &targets, &predicate_type, predicate).await
 }
 
-/// Appends the attestation to the image's `sha256-<hex>.att` (Cosign's legacy format, with a
+/// Appends the attestation to each image's `sha256-<hex>.att` (Cosign's legacy format, with a
 /// key or keylessly) and says where it went.
 async fn append_attestation(
     attester: ImageAttester<'_>,
     args: &AttestArgs,
-    image: &signet_core::reference::ImageReference,
+    images: &[signet_core::reference::ImageReference],
     predicate_type: &PredicateType,
     predicate: Vec<u8>,
 ) -> anyhow::Result<ExitCode> {
-    let attested = crate::progress::while_running(
-        "Uploading the attestation",
-        attester
-            .replacing(args.replace)
-            .with_attachment_repository(settings::signature_repository()?)
-            .attest(image, predicate_type, predicate, settings::now_unix()),
-    )
-    .await
-    .with_context(|| format!("attesting {}", args.image))?;
-    if attested.resolved_from_tag {
+    let attester = attester
+        .replacing(args.replace)
+        .with_attachment_repository(settings::signature_repository()?);
+    for image in images {
+        let attested = crate::progress::while_running(
+            "Uploading the attestation",
+            attester.attest(
+                image,
+                predicate_type,
+                predicate.clone(),
+                settings::now_unix(),
+            ),
+        )
+        .await
+        .with_context(|| format!("attesting {image}"))?;
+        if attested.resolved_from_tag {
+            eprintln!(
+                "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
+                args.image, attested.repository, attested.digest
+            );
+        }
         eprintln!(
-            "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
-            args.image, attested.repository, attested.digest
+            "Pushing attestation ({}) to: {} ({} attestation(s))",
+            predicate_type.uri(),
+            attested.location,
+            attested.attestation_count
         );
     }
-    eprintln!(
-        "Pushing attestation ({}) to: {} ({} attestation(s))",
-        predicate_type.uri(),
-        attested.location,
-        attested.attestation_count
-    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -186,47 +194,52 @@ async fn attest_keyless(
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
     let (token, signer) = crate::keyless::image_signer(&args.keyless)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let targets =
+        crate::platforms::expand(&client, std::slice::from_ref(image), args.recursive).await?;
     if !args.new_bundle_format {
         // Cosign's legacy format: the envelope appended to sha256-<hex>.att, its certificate
         // and log entry in the layer's annotations.
         let attester = ImageAttester::keyless(&client, &signer, &token);
-        return append_attestation(attester, args, image, predicate_type, predicate).await;
+        return append_attestation(attester, args, &targets, predicate_type, predicate).await;
     }
     let shaped = predicate_type.shape_predicate(predicate, settings::now_unix())?;
-    let attested = signet_sign::push_referrer_bundle(
-        &client,
-        image,
-        &signer,
-        &token,
-        predicate_type.uri(),
-        |repository, digest| {
-            Ok(signet_core::intoto::build_statement(
-                repository,
-                digest.hex(),
-                predicate_type.uri(),
-                &shaped,
-            ))
-        },
-        settings::signature_repository()?.as_ref(),
-    )
-    .await
-    .with_context(|| format!("attesting {}", args.image))?;
-    if attested.resolved_from_tag {
+    let repository = settings::signature_repository()?;
+    for target in &targets {
+        let attested = signet_sign::push_referrer_bundle(
+            &client,
+            target,
+            &signer,
+            &token,
+            predicate_type.uri(),
+            |repository, digest| {
+                Ok(signet_core::intoto::build_statement(
+                    repository,
+                    digest.hex(),
+                    predicate_type.uri(),
+                    &shaped,
+                ))
+            },
+            repository.as_ref(),
+        )
+        .await
+        .with_context(|| format!("attesting {target}"))?;
+        if attested.resolved_from_tag {
+            eprintln!(
+                "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
+                args.image, attested.repository, attested.digest
+            );
+        }
         eprintln!(
-            "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
-            args.image, attested.repository, attested.digest
+            "Attested {}@{} ({}) as {} (issuer {}); bundle {} listed at {}",
+            attested.repository,
+            attested.digest,
+            predicate_type.uri(),
+            attested.identity,
+            attested.issuer,
+            attested.referrer,
+            attested.location
         );
     }
-    eprintln!(
-        "Attested {}@{} ({}) as {} (issuer {}); bundle {} listed at {}",
-        attested.repository,
-        attested.digest,
-        predicate_type.uri(),
-        attested.identity,
-        attested.issuer,
-        attested.referrer,
-        attested.location
-    );
     Ok(ExitCode::SUCCESS)
 }
 

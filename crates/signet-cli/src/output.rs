@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use signet_verify::bundle::BundlePolicy;
 use signet_verify::{
-    Authority, Finding, ImageCheck, ImageReport, ReferrerReport, TlogPolicy, Verdict,
+    Authority, Finding, ImageCheck, ImageReport, ReferrerReport, ThroughIndex, TlogPolicy, Verdict,
 };
 
 use crate::args::OutputFormat;
@@ -51,6 +51,16 @@ pub(crate) fn signature_checks(
             explain_denial(check);
             continue;
         }
+        let check = match check.verified_through_index() {
+            Some((link, index)) => {
+                eprintln!(
+                    "\n{} is not signed itself; it is {link}, which is:",
+                    check.image()
+                );
+                index
+            }
+            None => check,
+        };
         for finding in check.findings().iter().filter(|f| f.is_verified()) {
             match finding {
                 Finding::CosignSignatures(report) => {
@@ -194,6 +204,25 @@ pub(crate) fn explain_denial(check: &ImageCheck) {
         if let Some(hint) = hint {
             eprintln!("{hint}");
         }
+    }
+    match check.through_index() {
+        Some(ThroughIndex::Linked { link, check: index }) => {
+            eprintln!(
+                "Error: {} is not accepted through an image index: it is {link}, but no signature of the index verified:",
+                check.image()
+            );
+            explain_denial(index);
+        }
+        Some(ThroughIndex::NotLinked(failure)) => eprintln!(
+            "Error: {} is not accepted through an image index: {failure}",
+            check.image()
+        ),
+        Some(ThroughIndex::Unreadable(error)) => eprintln!(
+            "Error: could not verify {} through an image index: {}",
+            check.image(),
+            chain(error.as_ref())
+        ),
+        Some(_) | None => {}
     }
 }
 
