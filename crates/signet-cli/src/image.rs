@@ -20,6 +20,7 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let images = crate::platforms::expand(&client, &images, args.recursive).await?;
     let key;
     let rekor;
     let keyless;
@@ -228,6 +229,9 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let checks = Verifier::new(&client)
         .with_signature_repository(repository.as_ref())
+        .with_index_signatures(crate::platforms::index_signatures(
+            args.accept_index_signature.as_deref(),
+        )?)
         .check_all(&images, &authority, &Question::Signature { annotations })
         .await;
     output::signature_checks(&checks, &authority, args.output)?;

@@ -8,6 +8,9 @@ use std::collections::BTreeSet;
 use futures_util::StreamExt;
 use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
+use signet_verify::platform::{
+    IndexEvidence, IndexSignatures, gather_index_link, judge_index_link,
+};
 use signet_verify::{
     AttestationFailure, EvidenceNeeds, Finding, ImageCheck, ImageEvidence, Question, Retained,
     SignatureFailure, Verifier, bundle::BundleCheck, judge_image,
@@ -65,11 +68,78 @@ impl<'a> PolicyEvaluator<'a> {
     }
 
     async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
-        match self.gather(image).await {
-            Ok(evidence) => judge_policy(self.policy, image, evidence.as_ref(), now_unix),
-            Err(error) => undecided(image, None, &error),
-        }
+        let evidence = match self.gather(image).await {
+            Ok(evidence) => evidence,
+            Err(error) => return undecided(image, None, &error),
+        };
+        let index = match evidence
+            .as_ref()
+            .and_then(|e| needs_index_path(self.policy, image, e, now_unix))
+        {
+            Some(index) => match self.gather_index_path(image, &index).await {
+                Ok(path) => Some(path),
+                Err(error) => {
+                    return undecided(image, evidence.map(|e| e.digest().to_string()), &error);
+                }
+            },
+            None => None,
+        };
+        judge_policy_with_index(
+            self.policy,
+            image,
+            evidence.as_ref(),
+            index.as_ref(),
+            now_unix,
+        )
     }
+
+    /// Reads the index `index` (bounded, digest-checked) and, if it is one, what the policies
+    /// covering `image` need of it.
+    pub async fn gather_index_path(
+        &self,
+        image: &ImageReference,
+        index: &ImageReference,
+    ) -> Result<IndexPathEvidence, signet_verify::Error> {
+        let link = gather_index_link(self.client, image, index).await?;
+        let evidence = if link.indexes.is_empty() {
+            None
+        } else {
+            self.gather(&link.index).await?
+        };
+        Ok(IndexPathEvidence { link, evidence })
+    }
+}
+
+/// What verifying an image through the index its tag names rests on
+/// (`signatures.indexSignature: accept`).
+#[derive(Debug, Clone)]
+pub struct IndexPathEvidence {
+    /// The index as read, to be checked for the image's digest.
+    pub link: IndexEvidence,
+    /// The index's own evidence; `None` when the manifest named is not an index.
+    pub evidence: Option<ImageEvidence>,
+}
+
+/// The index to verify `image` through, when a signature requirement of a policy covering it
+/// accepts index signatures, `image` is named by digest, and its own signatures do not meet
+/// that requirement.
+fn needs_index_path(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: &ImageEvidence,
+    now_unix: i64,
+) -> Option<ImageReference> {
+    image.digest()?;
+    let repository = image.repository_name();
+    policy
+        .matching(&repository)
+        .iter()
+        .filter_map(|p| p.signatures.as_ref())
+        .filter(|req| !judge_signatures(policy, req, &repository, evidence, now_unix).passed)
+        .find_map(|req| match &req.index_signatures {
+            IndexSignatures::Accept(source) => source.index_for(image),
+            IndexSignatures::Ignore => None,
+        })
 }
 
 fn undecided(
@@ -137,6 +207,18 @@ pub fn judge_policy(
     evidence: Option<&ImageEvidence>,
     now_unix: i64,
 ) -> ImageVerdict {
+    judge_policy_with_index(policy, image, evidence, None, now_unix)
+}
+
+/// [`judge_policy`], with the evidence of the index the image's tag names for requirements
+/// with `indexSignature: accept` that the image's own signatures do not meet.
+pub fn judge_policy_with_index(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: Option<&ImageEvidence>,
+    index: Option<&IndexPathEvidence>,
+    now_unix: i64,
+) -> ImageVerdict {
     let repository = image.repository_name();
     let digest = evidence.map(|e| e.digest().to_string());
     let matching = policy.matching(&repository);
@@ -168,9 +250,15 @@ pub fn judge_policy(
     if let Some(error) = evidence.first_error() {
         return undecided(image, digest, error.as_ref());
     }
+    if let Some(error) = index
+        .and_then(|i| i.evidence.as_ref())
+        .and_then(ImageEvidence::first_error)
+    {
+        return undecided(image, digest, error.as_ref());
+    }
     let results: Vec<PolicyResult> = matching
         .iter()
-        .map(|p| judge_one_policy(policy, p, &repository, evidence, now_unix))
+        .map(|p| judge_one_policy(policy, p, &repository, evidence, index, now_unix))
         .collect();
     ImageVerdict {
         image: image.to_string(),
@@ -186,11 +274,18 @@ fn judge_one_policy(
     policy: &Policy,
     repository: &str,
     evidence: &ImageEvidence,
+    index: Option<&IndexPathEvidence>,
     now_unix: i64,
 ) -> PolicyResult {
     let mut requirements = Vec::new();
     if let Some(req) = &policy.signatures {
-        requirements.push(judge_signatures(trust, req, repository, evidence, now_unix));
+        let own = judge_signatures(trust, req, repository, evidence, now_unix);
+        requirements.push(match (index, &req.index_signatures) {
+            (Some(path), IndexSignatures::Accept(_)) if !own.passed => {
+                judge_through_index(trust, req, repository, evidence, path, own, now_unix)
+            }
+            _ => own,
+        });
     }
     for req in &policy.attestations {
         requirements.push(judge_attestation(trust, req, evidence, now_unix));
@@ -200,6 +295,49 @@ fn judge_one_policy(
         mode: policy.mode,
         passed: requirements.iter().all(|r| r.passed),
         requirements,
+    }
+}
+
+/// The signature requirement `req`, which the image's own signatures did not meet (`own`),
+/// judged through its index: the index must list the image's digest, and its signatures meet
+/// `req`.
+fn judge_through_index(
+    trust: &TrustPolicy,
+    req: &SignatureRequirement,
+    repository: &str,
+    evidence: &ImageEvidence,
+    path: &IndexPathEvidence,
+    own: RequirementResult,
+    now_unix: i64,
+) -> RequirementResult {
+    let link = match judge_index_link(&path.link, evidence.digest()) {
+        Ok(link) => link,
+        Err(failure) => {
+            return RequirementResult {
+                reason: format!("{}; through an index: {failure}", own.reason),
+                ..own
+            };
+        }
+    };
+    let Some(index_evidence) = path.evidence.as_ref() else {
+        return own;
+    };
+    let through = judge_signatures(trust, req, repository, index_evidence, now_unix);
+    if through.passed {
+        RequirementResult {
+            requirement: own.requirement,
+            passed: true,
+            reason: format!("not signed itself; {link}, which is {}", through.reason),
+            evidence: through.evidence,
+        }
+    } else {
+        RequirementResult {
+            reason: format!(
+                "{}; through the index ({link}): {}",
+                own.reason, through.reason
+            ),
+            ..own
+        }
     }
 }
 

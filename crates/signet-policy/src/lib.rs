@@ -10,6 +10,9 @@
 //! (pure, the time passed in) with `signet-verify`'s judges — and produce
 //! [`report::ImageVerdict`]s, whose fields only this crate can set.
 //!
+//! [`provenance`] checks a file's SLSA provenance as slsa-verifier does (builder, source
+//! repository, tag or branch), on top of `signet-verify`'s file attestation check.
+//!
 //! This crate sits on top of `signet-verify` ("one artifact against one authority"); signing
 //! does not need it, so signet-sign does not compile the policy engine (regorus, YAML).
 #![forbid(unsafe_code)]
@@ -24,5 +27,6 @@ pub mod glob;
 pub mod lint;
 pub mod model;
 pub mod notation;
+pub mod provenance;
 pub mod report;
 pub mod sources;

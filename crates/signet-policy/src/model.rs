@@ -48,6 +48,7 @@ use signet_verify::TlogPolicy;
 use signet_verify::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
 };
+use signet_verify::platform::{IndexSignatures, IndexSource};
 
 /// The `apiVersion` this version of signet reads.
 pub const API_VERSION: &str = "signet.dev/v1";
@@ -349,6 +350,7 @@ struct SignatureSpec {
     required: Vec<String>,
     annotations: BTreeMap<String, String>,
     signed_identity: Option<SignedIdentity>,
+    index_signature: IndexSignatureSpec,
 }
 
 #[derive(Debug, Deserialize)]
@@ -363,6 +365,8 @@ struct RawSignatureSpec {
     annotations: BTreeMap<String, String>,
     #[serde(default)]
     signed_identity: Option<SignedIdentity>,
+    #[serde(default)]
+    index_signature: IndexSignatureSpec,
 }
 
 impl TryFrom<RawSignatureSpec> for SignatureSpec {
@@ -395,7 +399,30 @@ impl TryFrom<RawSignatureSpec> for SignatureSpec {
             required: raw.required,
             annotations: raw.annotations,
             signed_identity: raw.signed_identity,
+            index_signature: raw.index_signature,
         })
+    }
+}
+
+/// `signatures.indexSignature` as written: `ignore` (Cosign's rule, the default) or `accept`
+/// (an image named `repository:tag@sha256:<digest>` whose own signatures do not meet the
+/// requirement meets it when the index the tag names lists the digest and the index's
+/// signatures meet it); see [`IndexSignatures`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum IndexSignatureSpec {
+    #[default]
+    Ignore,
+    Accept,
+}
+
+impl From<IndexSignatureSpec> for IndexSignatures {
+    fn from(spec: IndexSignatureSpec) -> Self {
+        match spec {
+            IndexSignatureSpec::Ignore => IndexSignatures::Ignore,
+            // An admission request names only the image: the index is its tag's.
+            IndexSignatureSpec::Accept => IndexSignatures::Accept(IndexSource::ReferenceTag),
+        }
     }
 }
 
@@ -476,6 +503,8 @@ pub struct SignatureRequirement {
     pub annotations: BTreeMap<String, String>,
     /// The name each counted signature must claim.
     pub signed_identity: Option<SignedIdentity>,
+    /// Whether signatures on an index listing the image count (`indexSignature`).
+    pub index_signatures: IndexSignatures,
 }
 
 /// An attestation requirement.
@@ -694,6 +723,7 @@ impl TrustPolicy {
                     required: s.required,
                     annotations: s.annotations,
                     signed_identity: s.signed_identity,
+                    index_signatures: s.index_signature.into(),
                 }),
                 attestations,
             });

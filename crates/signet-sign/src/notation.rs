@@ -16,7 +16,6 @@ use signet_notation::{EnvelopeFormat, SignRequest, TargetArtifact};
 use signet_oci::{ManifestRef, OciClient};
 
 use crate::Error;
-use crate::referrer::add_to_tag_schema_index;
 
 /// What signing an image with a Notary Project signature did.
 #[derive(Debug, Clone)]
@@ -99,9 +98,10 @@ pub async fn sign_image_notation(
             signet_notation::THUMBPRINT_ANNOTATION.to_owned(),
             serde_json::to_string(&signed.thumbprints).unwrap_or_default(),
         );
-        let tag = format!("{}-{}", digest.algorithm().name(), digest.hex());
-        add_to_tag_schema_index(store.as_ref(), &tag, entry).await?;
-        format!("{}:{tag} (referrers tag schema)", store.name())
+        let location =
+            signet_oci::referrers::add_to_tag_schema_index(store.as_ref(), &digest, &[entry])
+                .await?;
+        format!("{location} (referrers tag schema)")
     };
     Ok(SignedNotation {
         repository: repository.name(),

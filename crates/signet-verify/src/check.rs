@@ -31,6 +31,9 @@ use crate::notation::{
     NotationAuthority, NotationEvidence, NotationRejection, NotationReport, judge_notation,
     read_notation_signatures,
 };
+use crate::platform::{
+    IndexLink, IndexLinkFailure, IndexSignatures, IndexSource, gather_index_link, judge_index_link,
+};
 use crate::referrers::{
     BundlePurpose, ReferrerEvidence, ReferrerReport, judge_referrer_bundles, read_referrer_bundles,
 };
@@ -341,10 +344,11 @@ impl ImageEvidence {
 
 /// Reads images' evidence and answers questions about them, through one client (one
 /// connection pool, one token flow per repository).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Verifier<'a> {
     client: &'a OciClient,
     signature_repository: Option<&'a Repository>,
+    index_signatures: IndexSignatures,
 }
 
 impl<'a> Verifier<'a> {
@@ -353,7 +357,16 @@ impl<'a> Verifier<'a> {
         Self {
             client,
             signature_repository: None,
+            index_signatures: IndexSignatures::Ignore,
         }
+    }
+
+    /// Whether an image that is not signed itself may be verified through a signed image
+    /// index that lists it ([`IndexSignatures::Accept`]); by default it may not, as in Cosign.
+    /// Only signature questions go through an index: an attestation is about the image itself.
+    pub fn with_index_signatures(mut self, index_signatures: IndexSignatures) -> Self {
+        self.index_signatures = index_signatures;
+        self
     }
 
     /// Reads signatures and attestations from another repository (Cosign's
@@ -453,8 +466,29 @@ impl<'a> Verifier<'a> {
         })
     }
 
-    /// Answers `question` about `image` for `authority`: gathers, then judges.
+    /// Answers `question` about `image` for `authority`: gathers, then judges; and, when
+    /// the image's own evidence does not verify and index signatures are accepted, the same
+    /// through the index (see [`crate::platform`]).
     pub async fn check(
+        &self,
+        image: &ImageReference,
+        authority: &Authority,
+        question: &Question,
+    ) -> ImageCheck {
+        let mut check = self.check_own(image, authority, question).await;
+        if let (IndexSignatures::Accept(source), Question::Signature { .. }, Some(digest)) =
+            (&self.index_signatures, question, check.digest.clone())
+            && !check.is_verified()
+        {
+            check.through_index = Some(
+                self.through_index(image, &digest, source, authority, question)
+                    .await,
+            );
+        }
+        check
+    }
+
+    async fn check_own(
         &self,
         image: &ImageReference,
         authority: &Authority,
@@ -464,6 +498,37 @@ impl<'a> Verifier<'a> {
         match self.gather(image, &needs).await {
             Ok(evidence) => judge_image(&evidence, authority, question),
             Err(error) => ImageCheck::from_unresolved(image.to_string(), error),
+        }
+    }
+
+    /// The index `source` names for `image` (whose digest is `digest`): read, checked to list
+    /// the digest, and if it does, checked itself.
+    async fn through_index(
+        &self,
+        image: &ImageReference,
+        digest: &Digest,
+        source: &IndexSource,
+        authority: &Authority,
+        question: &Question,
+    ) -> ThroughIndex {
+        let Some(index) = source.index_for(image) else {
+            return ThroughIndex::NotLinked(IndexLinkFailure::NoIndexNamed {
+                image: image.to_string(),
+            });
+        };
+        let evidence = match gather_index_link(self.client, image, &index).await {
+            Ok(evidence) => evidence,
+            Err(error) => return ThroughIndex::Unreadable(Arc::new(error)),
+        };
+        match judge_index_link(&evidence, digest) {
+            Ok(link) => {
+                let check = self.check_own(link.index(), authority, question).await;
+                ThroughIndex::Linked {
+                    link,
+                    check: Box::new(check),
+                }
+            }
+            Err(failure) => ThroughIndex::NotLinked(failure),
         }
     }
 
@@ -597,6 +662,7 @@ pub fn judge_image(
         resolved_from_tag: evidence.resolved_from_tag,
         findings,
         unresolved: None,
+        through_index: None,
     }
 }
 
@@ -634,6 +700,7 @@ fn judge_notation_image(
         resolved_from_tag: evidence.resolved_from_tag,
         findings: vec![finding],
         unresolved: None,
+        through_index: None,
     }
 }
 
@@ -803,6 +870,44 @@ pub enum Verdict {
     Undecided,
 }
 
+/// How an image whose own evidence did not verify fared through an image index
+/// ([`IndexSignatures::Accept`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ThroughIndex {
+    /// The index lists the image; `check` is the same question asked about the index.
+    Linked {
+        /// What links the index to the image.
+        link: IndexLink,
+        /// The index's own check.
+        check: Box<ImageCheck>,
+    },
+    /// The index does not vouch for the image, and why.
+    NotLinked(IndexLinkFailure),
+    /// The index could not be read.
+    Unreadable(Arc<Error>),
+}
+
+impl ThroughIndex {
+    /// One line: why the index did not verify the image (or that it did).
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Linked { link, check } if check.is_verified() => {
+                format!("it is {link}, whose signature verified")
+            }
+            Self::Linked { link, check } => format!(
+                "it is {link}, but no signature of the index verified: {}",
+                check.reasons().join("; ")
+            ),
+            Self::NotLinked(failure) => failure.to_string(),
+            Self::Unreadable(error) => format!(
+                "the index could not be read: {}",
+                error_chain(error.as_ref())
+            ),
+        }
+    }
+}
+
 /// The answer to one question about one image, with everything that led to it. Only this
 /// crate makes one.
 #[derive(Debug)]
@@ -812,6 +917,7 @@ pub struct ImageCheck {
     resolved_from_tag: bool,
     findings: Vec<Finding>,
     unresolved: Option<Error>,
+    through_index: Option<ThroughIndex>,
 }
 
 impl ImageCheck {
@@ -822,12 +928,15 @@ impl ImageCheck {
             resolved_from_tag: false,
             findings: Vec::new(),
             unresolved: Some(error),
+            through_index: None,
         }
     }
 
-    /// Verified, denied or undecided.
+    /// Verified, denied or undecided: verified by the image's own evidence, or through an
+    /// index that lists it and verified; undecided when nothing verified and some evidence
+    /// (the image's, or the index's when it was looked at) could not be read.
     pub fn verdict(&self) -> Verdict {
-        if self.findings.iter().any(Finding::is_verified) {
+        let own = if self.findings.iter().any(Finding::is_verified) {
             Verdict::Verified
         } else if self.unresolved.is_some()
             || self
@@ -838,6 +947,38 @@ impl ImageCheck {
             Verdict::Undecided
         } else {
             Verdict::Denied
+        };
+        match (&self.through_index, own) {
+            (_, Verdict::Verified) => Verdict::Verified,
+            (Some(ThroughIndex::Linked { check, .. }), _) if check.is_verified() => {
+                Verdict::Verified
+            }
+            (Some(ThroughIndex::Linked { check, .. }), _)
+                if check.verdict() == Verdict::Undecided =>
+            {
+                Verdict::Undecided
+            }
+            (Some(ThroughIndex::Unreadable(_)), _) => Verdict::Undecided,
+            (_, own) => own,
+        }
+    }
+
+    /// What was found through an image index, when the image's own evidence did not verify
+    /// and index signatures were accepted.
+    pub fn through_index(&self) -> Option<&ThroughIndex> {
+        self.through_index.as_ref()
+    }
+
+    /// When the image verified only through an index: the link and the index's check.
+    pub fn verified_through_index(&self) -> Option<(&IndexLink, &ImageCheck)> {
+        if self.findings.iter().any(Finding::is_verified) {
+            return None;
+        }
+        match &self.through_index {
+            Some(ThroughIndex::Linked { link, check }) if check.is_verified() => {
+                Some((link, check))
+            }
+            _ => None,
         }
     }
 
@@ -880,14 +1021,18 @@ impl ImageCheck {
     /// Why the answer is not yes, in one line per reason: each format's summary and, for
     /// undecided formats, the error.
     pub fn reasons(&self) -> Vec<String> {
-        match &self.unresolved {
+        let mut reasons = match &self.unresolved {
             Some(error) => vec![format!(
                 "could not verify {}: {}",
                 self.image,
                 error_chain(error)
             )],
             None => self.findings.iter().map(Finding::summary).collect(),
+        };
+        if let Some(through) = &self.through_index {
+            reasons.push(format!("through an image index: {}", through.summary()));
         }
+        reasons
     }
 }
 
@@ -901,4 +1046,103 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(c: char) -> Digest {
+        format!("sha256:{}", c.to_string().repeat(64))
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A check whose own evidence is `findings` (empty: read, and nothing verified).
+    fn check(findings: Vec<Finding>, through_index: Option<ThroughIndex>) -> ImageCheck {
+        ImageCheck {
+            image: "registry.example/app:v1@sha256:aaa…".into(),
+            digest: Some(digest('a')),
+            resolved_from_tag: false,
+            findings,
+            unresolved: None,
+            through_index,
+        }
+    }
+
+    fn unreadable() -> Finding {
+        Finding::Unreadable {
+            format: Format::CosignSignature,
+            error: Arc::new(Error::NotGathered { what: "test" }),
+        }
+    }
+
+    #[test]
+    fn an_index_that_does_not_list_the_image_leaves_it_denied_and_says_why() {
+        let failure = IndexLinkFailure::NotListed {
+            index: "registry.example/app:v1".into(),
+            digest: digest('e'),
+            platform: digest('a'),
+            unread: 0,
+        };
+        let c = check(Vec::new(), Some(ThroughIndex::NotLinked(failure)));
+        assert_eq!(c.verdict(), Verdict::Denied);
+        assert!(
+            c.reasons()
+                .iter()
+                .any(|r| r.starts_with("through an image index: the index")
+                    && r.contains("does not list")),
+            "{:?}",
+            c.reasons()
+        );
+    }
+
+    #[test]
+    fn an_index_that_cannot_be_read_leaves_the_image_undecided_not_denied() {
+        let c = check(
+            Vec::new(),
+            Some(ThroughIndex::Unreadable(Arc::new(Error::NotGathered {
+                what: "the index",
+            }))),
+        );
+        assert_eq!(c.verdict(), Verdict::Undecided);
+    }
+
+    #[test]
+    fn a_linked_index_counts_only_with_its_own_verdict() {
+        let linked = |index: ImageCheck| {
+            let evidence = crate::platform::IndexEvidence {
+                named: "registry.example/app:v1".into(),
+                index: format!("registry.example/app@{}", digest('e'))
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{e}")),
+                digest: digest('e'),
+                media_type: None,
+                indexes: vec![(
+                    digest('e'),
+                    signet_core::manifest::ImageIndex::parse(
+                        format!(
+                            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"{}"}}]}}"#,
+                            digest('a')
+                        )
+                        .as_bytes(),
+                    )
+                    .unwrap_or_else(|e| panic!("{e}")),
+                )],
+                unread: 0,
+            };
+            let link = judge_index_link(&evidence, &digest('a')).unwrap_or_else(|e| panic!("{e}"));
+            ThroughIndex::Linked {
+                link,
+                check: Box::new(index),
+            }
+        };
+        // The index's own check denied: still denied.
+        let c = check(Vec::new(), Some(linked(check(Vec::new(), None))));
+        assert_eq!(c.verdict(), Verdict::Denied);
+        assert!(c.verified_through_index().is_none());
+        // The index's evidence could not be read: undecided.
+        let c = check(Vec::new(), Some(linked(check(vec![unreadable()], None))));
+        assert_eq!(c.verdict(), Verdict::Undecided);
+    }
 }

@@ -46,6 +46,7 @@ mod gather;
 mod judge;
 mod key;
 pub mod notation;
+pub mod platform;
 pub mod referrers;
 
 pub use attestation::{
@@ -56,7 +57,7 @@ pub use attestation::{
 pub use blob::{BlobFailure, decode_signature_file, verify_blob};
 pub use check::{
     Authority, EvidenceNeeds, Finding, Format, IdentityAuthority, ImageCheck, ImageEvidence,
-    KeyAuthority, Question, Rejection, Verdict, Verifier, judge_image,
+    KeyAuthority, Question, Rejection, ThroughIndex, Verdict, Verifier, judge_image,
 };
 pub use error::Error;
 pub use file::{FileAttestationFailure, VerifiedFileAttestation, check_file_attestation};
