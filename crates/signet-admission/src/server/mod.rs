@@ -40,7 +40,7 @@ use crate::respond::{Reviewed, Webhook};
 use crate::{Error, gatekeeper, log, review};
 
 /// How long a client has to finish its TLS handshake, to send its request head, and to send
-/// its body.
+/// its body (the body also by the request's deadline, when that is sooner).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Most connections served at once; more are closed as they are accepted (an API server keeps
@@ -152,7 +152,12 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let Ok((stream, peer)) = accepted else { continue };
+                let Ok((stream, peer)) = accepted else {
+                    // Out of file descriptors (or another transient failure): accept fails at
+                    // once every time, so wait a little instead of spinning.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
                 while connections.try_join_next().is_some() {}
                 let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
                     drop(stream);
@@ -316,8 +321,10 @@ fn readiness(state: &State) -> Answer {
     answer(status, "application/json", body.to_string())
 }
 
-/// The body, read up to `limit` bytes: `Err` is the answer to send instead (413, 400).
-async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, Answer> {
+/// The body, read up to `limit` bytes and by `by`: `Err` is the answer to send instead (413,
+/// 408, 400). Without the time bound a client trickling its body would hold the request open
+/// for ever; with it, even a request whose body is late is answered by its deadline.
+async fn read_body(request: Request<Incoming>, limit: usize, by: Instant) -> Result<Bytes, Answer> {
     let declared = request
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
@@ -332,14 +339,25 @@ async fn read_body(request: Request<Incoming>, limit: usize) -> Result<Bytes, An
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(request.into_body(), limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
-        Err(_) => Err(problem(
+    let body = Limited::new(request.into_body(), limit).collect();
+    match tokio::time::timeout_at(by.into(), body).await {
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(error)) if error.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(_)) => Err(problem(
             StatusCode::BAD_REQUEST,
             "the body could not be read",
         )),
+        Err(_) => Err(problem(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body did not arrive before the request's deadline",
+        )),
     }
+}
+
+/// When a body must have arrived: by the request's deadline, and within
+/// [`HANDSHAKE_TIMEOUT`] of the request's start whatever its deadline.
+fn body_deadline(start: Instant, deadline: Instant) -> Instant {
+    deadline.min(start + HANDSHAKE_TIMEOUT)
 }
 
 /// The deadline of a request whose URL says `timeout` (Go's duration syntax: `10s`,
@@ -394,7 +412,13 @@ async fn admission(state: &State, request: Request<Incoming>, webhook: Webhook) 
         Webhook::Mutating => "mutate",
     };
     let deadline = deadline(start, request.uri().query(), state.config.default_timeout);
-    let body = match read_body(request, review::MAX_REVIEW_BYTES).await {
+    let body = match read_body(
+        request,
+        review::MAX_REVIEW_BYTES,
+        body_deadline(start, deadline),
+    )
+    .await
+    {
         Ok(body) => body,
         Err(refusal) => {
             state
@@ -497,7 +521,13 @@ fn images_log(decisions: &[ImageDecision], mode: crate::FailureMode) -> serde_js
 async fn provider(state: &State, request: Request<Incoming>) -> Answer {
     let start = Instant::now();
     let deadline = deadline(start, None, state.config.provider_timeout);
-    let body = match read_body(request, gatekeeper::MAX_REQUEST_BYTES).await {
+    let body = match read_body(
+        request,
+        gatekeeper::MAX_REQUEST_BYTES,
+        body_deadline(start, deadline),
+    )
+    .await
+    {
         Ok(body) => body,
         Err(refusal) => {
             state
@@ -640,6 +670,15 @@ mod tests {
         assert_eq!(parse_go_duration("10"), None);
         assert_eq!(parse_go_duration("s"), None);
         assert_eq!(parse_go_duration("10x"), None);
+    }
+
+    #[test]
+    fn a_body_is_due_by_the_deadline_and_never_later_than_the_handshake_timeout() {
+        let start = Instant::now();
+        let soon = start + Duration::from_secs(2);
+        assert_eq!(body_deadline(start, soon), soon);
+        let late = start + Duration::from_secs(29);
+        assert_eq!(body_deadline(start, late), start + HANDSHAKE_TIMEOUT);
     }
 
     #[test]
