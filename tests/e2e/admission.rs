@@ -895,6 +895,77 @@ fn malformed_and_oversized_bodies_get_a_4xx_and_the_server_keeps_serving() {
     assert!(metrics.contains("decision=\"bad-request\"} 4"), "{metrics}");
 }
 
+/// A client that sends its request head and then trickles (here: stops sending) its body gets
+/// 408 by the request's deadline — the request is not held open waiting for it. The client is
+/// openssl's s_client speaking HTTP/1.1 by hand, so the body can be left unfinished.
+#[test]
+fn a_body_that_does_not_arrive_is_answered_408_by_the_deadline() {
+    use std::io::{Read, Write};
+    let (t, pki) = setup();
+    let host = t.registry.host();
+    let policy = write_policy(&t, "policy.yaml", &host, RELEASE_ONLY);
+    let server = Server::start(&t.s, &pki, &policy, &[], &[]);
+    let address = server.url.trim_start_matches("https://").to_owned();
+    let mut client = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &address, "-CAfile"])
+        .arg(&server.ca)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("openssl is needed (./scripts/test.sh installs it): {e}"));
+    let mut stdout = client.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let (answer_tx, answer_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buffer[..n]);
+            if seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let _ = answer_tx.send((Instant::now(), String::from_utf8_lossy(&seen).into_owned()));
+    });
+    let mut stdin = client.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+    let started = Instant::now();
+    stdin
+        .write_all(
+            b"POST /validate?timeout=2s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{\"apiVersion\": \"admission.k8s.io/v1\",",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    stdin.flush().unwrap_or_else(|e| panic!("{e}"));
+    // The rest of the body never comes; stdin stays open so the connection does too.
+    let (answered, head) = answer_rx
+        .recv_timeout(Duration::from_secs(15))
+        .unwrap_or_else(|_| panic!("no answer within 15 s to a request whose deadline was 2 s"));
+    let _ = client.kill();
+    let _ = client.wait();
+    drop(stdin);
+    assert!(head.starts_with("HTTP/1.1 408"), "{head}");
+    // Answered by the deadline (2 s less its margin), with a little room for a loaded machine.
+    let elapsed = answered - started;
+    assert!(
+        elapsed < Duration::from_millis(2500),
+        "answered after {elapsed:?}"
+    );
+    assert!(
+        elapsed >= Duration::from_millis(1500),
+        "answered after {elapsed:?}"
+    );
+    // Still serving, and the refusal was counted.
+    let response = server.review("/validate", &fixture("pod-exec-connect.json", &[]));
+    assert_eq!(response["allowed"], true, "{response}");
+    let (_, metrics) = server.get("/metrics");
+    assert!(
+        metrics.contains("endpoint=\"validate\",kind=\"unknown\",operation=\"unknown\",decision=\"bad-request\"} 1"),
+        "{metrics}"
+    );
+}
+
 #[test]
 fn a_wrong_keyless_identity_is_refused() {
     use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, token};
@@ -1197,6 +1268,34 @@ fn security_annotations_and_labels_claiming_verified_change_nothing() {
     }
 }
 
+/// Pushes `repo:v1`, an OCI image index of two platform manifests (linux/amd64,
+/// linux/arm64); returns the index's digest and the platforms' digests.
+fn push_index(registry: &str, repo: &str) -> (String, Vec<String>) {
+    let mut platforms = Vec::new();
+    for arch in ["amd64", "arm64"] {
+        let digest = make_sample_image(registry, repo, arch, sha256);
+        let size = fetch_manifest(registry, repo, &digest).body.len();
+        platforms.push((digest, size, arch));
+    }
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": platforms.iter().map(|(digest, size, arch)| json!({
+            "mediaType": crate::util::OCI_MANIFEST, "digest": digest, "size": size,
+            "platform": {"architecture": arch, "os": "linux"}
+        })).collect::<Vec<_>>()
+    }))
+    .unwrap_or_default();
+    let index = push_manifest(
+        registry,
+        repo,
+        "v1",
+        "application/vnd.oci.image.index.v1+json",
+        &manifest,
+    );
+    (index, platforms.into_iter().map(|(d, _, _)| d).collect())
+}
+
 /// An image index and its platform manifests: the digest a pod names is the one that must be
 /// signed (Cosign's rule). A tag that names an index is verified, and pinned, as the index; a
 /// pod naming a platform manifest needs that manifest signed.
@@ -1205,29 +1304,8 @@ fn security_multi_arch_index_or_platform_manifest_must_be_signed() {
     let (t, pki) = setup();
     let registry = t.registry.host();
     let index = |repo: &str| {
-        let mut platforms = Vec::new();
-        for arch in ["amd64", "arm64"] {
-            let digest = make_sample_image(&registry, repo, arch, sha256);
-            let size = fetch_manifest(&registry, repo, &digest).body.len();
-            platforms.push((digest, size, arch));
-        }
-        let manifest = serde_json::to_vec(&json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.index.v1+json",
-            "manifests": platforms.iter().map(|(digest, size, arch)| json!({
-                "mediaType": crate::util::OCI_MANIFEST, "digest": digest, "size": size,
-                "platform": {"architecture": arch, "os": "linux"}
-            })).collect::<Vec<_>>()
-        }))
-        .unwrap_or_default();
-        let index = push_manifest(
-            &registry,
-            repo,
-            "v1",
-            "application/vnd.oci.image.index.v1+json",
-            &manifest,
-        );
-        (index, platforms[0].0.clone())
+        let (index, platforms) = push_index(&registry, repo);
+        (index, platforms[0].clone())
     };
     // "indexed": only the index is signed. "platforms": only the platform manifests are.
     let (indexed, indexed_amd64) = index("indexed");
@@ -1275,6 +1353,73 @@ fn security_multi_arch_index_or_platform_manifest_must_be_signed() {
         &format!("{tag}@{platforms_amd64}"),
     );
     assert_eq!(response["allowed"], true, "{response}");
+}
+
+/// The policy can also say a platform manifest passes through the signed index its tag names
+/// (`indexSignature: accept`, main's rule for multi-platform images). Then the verdict about
+/// `repo:v1@sha256:<platform>` differs from the one about `repo@sha256:<platform>` (no tag, no
+/// index to go through), and the verdict cache must not hand one out for the other, in either
+/// order.
+#[test]
+fn security_multi_arch_platform_manifest_through_its_signed_index_when_the_policy_accepts_it() {
+    let (t, pki) = setup();
+    let registry = t.registry.host();
+    let (index, platforms) = push_index(&registry, "indexed");
+    sign(&t, "release", "indexed", &index);
+    let policy = write_policy(
+        &t,
+        "policy.yaml",
+        &registry,
+        "policies:\n  - name: prod\n    images: [\"HOST/**\"]\n    signatures:\n      authorities: [release]\n      indexSignature: accept\n",
+    );
+    let server = Server::start(&t.s, &pki, &policy, &[], &[]);
+    let decide = |uid: &str, image: &str| {
+        let mut review = fixture(
+            "pod-create.json",
+            &[("APP", "x"), ("SIDECAR", "x"), ("INIT", "x")],
+        );
+        spec_containers(&mut review, &[image]);
+        review["request"]["uid"] = json!(uid);
+        server.review("/mutate", &review)
+    };
+    let tagged = |platform: &str| format!("{registry}/indexed:v1@{platform}");
+    let untagged = |platform: &str| format!("{registry}/indexed@{platform}");
+
+    // amd64: through the tag first (admitted), then by digest alone (refused, not served from
+    // the admitted verdict).
+    let response = decide("amd64-tagged", &tagged(&platforms[0]));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert!(
+        response.get("patch").is_none(),
+        "named by digest: {response}"
+    );
+    let response = decide("amd64-untagged", &untagged(&platforms[0]));
+    assert_eq!(response["allowed"], false, "{response}");
+    assert!(
+        message(&response).contains("no signatures found"),
+        "{response}"
+    );
+    assert_eq!(
+        server.admission_event(&json!("amd64-untagged"))["images"][0]["cached"],
+        false
+    );
+    // arm64: by digest alone first (refused, and the refusal is cached), then through the tag
+    // (admitted: the cached refusal is not its verdict).
+    let response = decide("arm64-untagged", &untagged(&platforms[1]));
+    assert_eq!(response["allowed"], false, "{response}");
+    let response = decide("arm64-tagged", &tagged(&platforms[1]));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(
+        server.admission_event(&json!("arm64-tagged"))["images"][0]["cached"],
+        false
+    );
+    // The same form again is a cache hit: the tag is beside the digest in the key, not instead.
+    let response = decide("arm64-tagged-again", &tagged(&platforms[1]));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(
+        server.admission_event(&json!("arm64-tagged-again"))["images"][0]["cached"],
+        true
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 //!
 //! The cache key is what a verdict depends on and nothing else: the repository (policies
 //! match repositories, and signatures live next to the image), the manifest digest, the
-//! policy's revision and the trusted root's revision. Never a tag: a tag that moves reaches a
-//! different key, so a verdict about the old content cannot admit the new
-//! (GHSA-2r43-6962-xcw5 was a verdict cache keyed by tag). Allowed and denied verdicts are
+//! policy's revision and the trusted root's revision. Never a tag instead of the digest: a tag
+//! that moves reaches a different key, so a verdict about the old content cannot admit the new
+//! (GHSA-2r43-6962-xcw5 was a verdict cache keyed by tag). A tag is part of the key *beside*
+//! the digest only where the policy reads an index through it (`indexSignature: accept`: a
+//! platform manifest passes through the signed index its tag names), because there the verdict
+//! about `repo:v1@sha256:…` and `repo@sha256:…` differ. Allowed and denied verdicts are
 //! kept for different times (a newly signed image should not stay denied for long); a verdict
 //! that could not be reached is never kept. The cache is bounded: when full, the oldest entry
 //! goes.
@@ -32,6 +35,7 @@ pub struct VerdictKey {
     digest: Digest,
     policy: PolicyRevision,
     trust_root: Option<PolicyRevision>,
+    index_tag: Option<String>,
 }
 
 impl VerdictKey {
@@ -47,7 +51,15 @@ impl VerdictKey {
             digest,
             policy,
             trust_root,
+            index_tag: None,
         }
+    }
+
+    /// The key for a policy that finds an index through the reference's tag: `tag` (none for
+    /// an image named by digest alone) is part of it.
+    pub fn with_index_tag(mut self, tag: Option<&str>) -> Self {
+        self.index_tag = tag.map(str::to_owned);
+        self
     }
 
     /// The digest.
@@ -362,6 +374,18 @@ pub(crate) mod tests {
         );
         assert_ne!(base, other_policy);
         assert_ne!(base, other_root);
+    }
+
+    #[test]
+    fn a_tag_the_index_is_read_through_is_part_of_the_key_beside_the_digest() {
+        let by_digest = key(1);
+        let through_v1 = key(1).with_index_tag(Some("v1"));
+        let through_v2 = key(1).with_index_tag(Some("v2"));
+        assert_ne!(by_digest, through_v1);
+        assert_ne!(through_v1, through_v2);
+        assert_eq!(key(1).with_index_tag(None), by_digest);
+        // The digest still decides: the same tag on other content is another key.
+        assert_ne!(key(2).with_index_tag(Some("v1")), through_v1);
     }
 
     #[tokio::test]

@@ -317,12 +317,19 @@ impl Decider {
                 }
             }
         };
+        let repository = reference.repository().name();
+        let index_tag = policy
+            .policy()
+            .reads_index_through_tag(&repository)
+            .then(|| reference.tag())
+            .flatten();
         let key = VerdictKey::new(
-            reference.repository().name(),
+            repository,
             digest.clone(),
             policy.revision().clone(),
             policy.trust_root_revision().cloned(),
-        );
+        )
+        .with_index_tag(index_tag);
         if let Some(verdict) = self.cache.get(&key) {
             if let Some(m) = &self.metrics {
                 m.cache_hit();

@@ -142,6 +142,16 @@ fn needs_index_path(
         })
 }
 
+/// Whether a signature requirement of a policy covering `repository` may be met through an
+/// index (see [`crate::file::PolicyFile::reads_index_through_tag`]).
+pub(crate) fn reads_index_through_tag(policy: &TrustPolicy, repository: &str) -> bool {
+    policy
+        .matching(repository)
+        .iter()
+        .filter_map(|p| p.signatures.as_ref())
+        .any(|req| matches!(req.index_signatures, IndexSignatures::Accept(_)))
+}
+
 fn undecided(
     image: &ImageReference,
     digest: Option<String>,

@@ -232,6 +232,17 @@ impl PolicyFile {
         }
     }
 
+    /// Whether a verdict about an image of `repository` (normalised `registry/path`) can
+    /// depend on the tag named beside its digest: a signature requirement of a policy covering
+    /// it accepts the signatures of an index (`indexSignature: accept`), which is found through
+    /// that tag. Whoever keeps verdicts by digest must then keep them by tag as well.
+    pub fn reads_index_through_tag(&self, repository: &str) -> bool {
+        match self {
+            Self::Signet(policy) => crate::evaluate::reads_index_through_tag(policy, repository),
+            Self::Containers(_) | Self::Notation(_) => false,
+        }
+    }
+
     /// Evaluates one image at `now_unix` (see [`PolicyEvaluator::evaluate_image`]).
     pub async fn evaluate_image(
         &self,
