@@ -214,10 +214,10 @@ one_set=$(( $(metric signet_admission_registry_requests_total) - before ))
 flight() { # IMAGE NAME -> registry requests made by 100 concurrent admissions of IMAGE
     mkdir -p "$work/$2"
     for n in $(seq 0 99); do $helper review "$2-$n" "$work/$2/$n.json" "$1"; done
-    $helper curl-config "$url/validate?timeout=30s" "$work/$2" "$work/$2.cfg"
+    $helper curl-config "$url/validate?timeout=30s" "$work/$2" "$work/$2.cfg" "$work/ca.crt" '%{http_code}'
     local b a
     b=$(metric signet_admission_registry_requests_total)
-    curl -sS --cacert "$work/ca.crt" --parallel --parallel-max 100 -w '%{http_code}\n' --config "$work/$2.cfg" >"$work/$2.codes"
+    curl -sS --parallel --parallel-max 100 --config "$work/$2.cfg" >"$work/$2.codes"
     a=$(metric signet_admission_registry_requests_total)
     [ "$(grep -c '^200$' "$work/$2.codes")" = 100 ] || die "not every concurrent admission answered 200"
     echo $((a - b))
@@ -233,11 +233,10 @@ tag_line="- by tag ($crowd_tag_ref): 100 concurrent admissions made $tag_request
 # --- figure 4: 1000 distinct images at 50 concurrent requests -----------------------------------
 echo "# figure 4: $count images (load $(load1))" >&2
 $helper reviews many "$work/many.txt" "$work/many" >/dev/null
-$helper curl-config "$url/validate?timeout=10s" "$work/many" "$work/many.cfg"
+$helper curl-config "$url/validate?timeout=10s" "$work/many" "$work/many.cfg" "$work/ca.crt" '%{time_total} %{http_code}'
 rss_before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$server_pid/status")
 t0=$(now)
-curl -sS --cacert "$work/ca.crt" --parallel --parallel-immediate --parallel-max 50 \
-    -w '%{time_total} %{http_code}\n' --config "$work/many.cfg" >"$work/many.res"
+curl -sS --parallel --parallel-immediate --parallel-max 50 --config "$work/many.cfg" >"$work/many.res"
 many_wall=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
 [ "$(grep -c ' 200$' "$work/many.res")" = "$count" ] || die "not every one of the $count admissions answered 200"
 awk '{ print $1 }' "$work/many.res" >"$work/many.times"

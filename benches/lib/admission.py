@@ -8,8 +8,11 @@
   reviews PREFIX IMAGES_FILE OUTDIR
       One review per image of IMAGES_FILE (one reference a line): OUTDIR/N.json, uid PREFIX-N.
 
-  curl-config URL DIR OUT
-      A curl config (for --parallel) POSTing every DIR/N.json to URL, output discarded.
+  curl-config URL DIR OUT CA WRITE_OUT
+      A curl config (for --parallel) POSTing every DIR/N.json to URL, trusting CA, output
+      discarded, printing WRITE_OUT (curl's -w format) for each. Every transfer carries its own
+      options: `next` resets them, so a --cacert or -w on the command line would reach only
+      the first.
 
   decision-times LOG PREFIX OUT
       The server's own decision time (elapsedMicros, in ms) of every `admission` log line of
@@ -72,7 +75,7 @@ def main(argv):
                 json.dump(review(f"{prefix}-{n}", [image]), out)
         print(len(images))
     elif command == "curl-config":
-        url, directory, out = argv[2], argv[3], argv[4]
+        url, directory, out, ca, write_out = argv[2], argv[3], argv[4], argv[5], argv[6]
         names = sorted((n for n in os.listdir(directory) if n.endswith(".json")), key=lambda n: int(n[:-5]))
         with open(out, "w") as f:
             for i, name in enumerate(names):
@@ -82,6 +85,8 @@ def main(argv):
                 f.write(f'data-binary = "@{os.path.join(directory, name)}"\n')
                 f.write('header = "Content-Type: application/json"\n')
                 f.write('output = "/dev/null"\n')
+                f.write(f'cacert = "{ca}"\n')
+                f.write('write-out = "' + write_out.replace("\\", "\\\\").replace('"', '\\"') + '\\n"\n')
     elif command == "decision-times":
         log, prefix, out = argv[2], argv[3], argv[4]
         times = []
