@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use signet_core::digest::{DigestAlgorithm, digest_reader};
+use signet_core::digest::{Digest, DigestAlgorithm, digest_reader};
 use signet_core::intoto::PredicateType;
 use signet_oci::OciClient;
 use signet_sign::ImageAttester;
@@ -303,7 +303,7 @@ pub(crate) fn verify_blob_attestation(
 ) -> anyhow::Result<ExitCode> {
     let predicate_type = PredicateType::from_name(&args.predicate_type)?;
     let limits = settings::limits()?;
-    let hex = match (&args.digest, &args.file) {
+    let subject: Digest = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             if args.digest_alg != "sha256" {
                 crate::usage_bail!(
@@ -311,30 +311,30 @@ pub(crate) fn verify_blob_attestation(
                     args.digest_alg
                 );
             }
-            let valid =
-                hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-            if !valid {
-                crate::usage_bail!("--digest must be 64 lowercase hex characters (a sha256)");
+            match format!("sha256:{hex}").parse() {
+                Ok(digest) => digest,
+                Err(_) => {
+                    crate::usage_bail!("--digest must be 64 lowercase hex characters (a sha256)")
+                }
             }
-            hex.clone()
         }
         (None, Some(path)) => {
             let file =
                 std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            let digest = digest_reader(
+            let digests = digest_reader(
                 std::io::BufReader::with_capacity(1 << 20, file),
                 &[DigestAlgorithm::Sha256],
             )
             .with_context(|| format!("reading {}", path.display()))?;
-            digest
-                .first()
-                .map(|d| d.as_bytes().iter().map(|b| format!("{b:02x}")).collect())
-                .unwrap_or_default()
+            match digests.first() {
+                Some(digest) => digest.to_digest(),
+                None => bail!("no digest of {} was computed", path.display()),
+            }
         }
         (None, None) => crate::usage_bail!("give the file the attestation is about, or --digest"),
     };
     if let Some(bundle) = &args.bundle {
-        return verify_blob_attestation_bundle(args, bundle, &hex, &predicate_type);
+        return verify_blob_attestation_bundle(args, bundle, &subject, &predicate_type);
     }
     let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
         crate::usage_bail!("verify-blob-attestation needs --key with --signature, or --bundle");
@@ -346,8 +346,7 @@ pub(crate) fn verify_blob_attestation(
             "an envelope alone carries no transparency-log entry: verify a Sigstore bundle (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the attestation with the key alone",
         ));
     }
-    match signet_verify::verify_blob_attestation(&envelope, &key, &hex, Some(predicate_type.uri()))
-    {
+    match signet_verify::verify_blob_attestation(&envelope, &key, &subject, Some(&predicate_type)) {
         Ok(_) => {
             eprintln!("Verified OK");
             Ok(ExitCode::SUCCESS)
@@ -365,7 +364,7 @@ pub(crate) fn verify_blob_attestation(
 fn verify_blob_attestation_bundle(
     args: &VerifyBlobAttestationArgs,
     bundle_path: &std::path::Path,
-    hex: &str,
+    digest: &Digest,
     predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
     let authority = crate::runtime()?
@@ -385,8 +384,7 @@ fn verify_blob_attestation_bundle(
         BundleLimits::default().max_bundle_bytes,
         "bundle",
     )?;
-    let digest: signet_core::digest::Digest = format!("sha256:{hex}").parse()?;
-    let verified = match check_file_attestation(&bundle, &digest, &authority, predicate_type) {
+    let verified = match check_file_attestation(&bundle, digest, &authority, predicate_type) {
         None => anyhow::bail!("no trusted root to check the bundle against"),
         Some(Ok(verified)) => verified,
         Some(Err(FileAttestationFailure::Bundle(failure))) => {

@@ -42,5 +42,5 @@ pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
 pub use rekor::RekorUploader;
-pub use sbom::{SbomFormat, attach_sbom};
+pub use sbom::{SbomFormat, SbomFormatError, attach_sbom};
 pub use signet_keys::SigningKey;

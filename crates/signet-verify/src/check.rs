@@ -177,11 +177,19 @@ impl Question {
         }
     }
 
+    /// The predicate type of the statements a referrer bundle answering this question signs.
+    fn referrer_predicate_type(&self) -> PredicateType {
+        match self {
+            Self::Signature { .. } => PredicateType::cosign_sign(),
+            Self::Attestation { predicate_type, .. } => predicate_type.clone(),
+        }
+    }
+
     fn purpose(&self) -> BundlePurpose {
         match self {
             Self::Signature { .. } => BundlePurpose::Signature,
             Self::Attestation { predicate_type, .. } => {
-                BundlePurpose::Attestation(predicate_type.uri().to_owned())
+                BundlePurpose::Attestation(predicate_type.clone())
             }
         }
     }
@@ -198,7 +206,7 @@ pub struct EvidenceNeeds {
     pub referrers: bool,
     /// Read only referrers annotated with this predicate type (a hint to skip reads; every
     /// bundle read is still checked against its signed statement). `None`: all of them.
-    pub referrer_predicate_type: Option<String>,
+    pub referrer_predicate_type: Option<PredicateType>,
 }
 
 impl EvidenceNeeds {
@@ -208,7 +216,7 @@ impl EvidenceNeeds {
             signatures: matches!(question, Question::Signature { .. }),
             attestations: matches!(question, Question::Attestation { .. }),
             referrers: authority.reads_bundles(),
-            referrer_predicate_type: Some(question.purpose().predicate_type().to_owned()),
+            referrer_predicate_type: Some(question.referrer_predicate_type()),
         }
     }
 
@@ -217,7 +225,10 @@ impl EvidenceNeeds {
         let referrer_predicate_type = match (&self, other) {
             (a, b) if !a.referrers => b.referrer_predicate_type.clone(),
             (a, b) if !b.referrers => a.referrer_predicate_type.clone(),
-            (a, b) if a.referrer_predicate_type == b.referrer_predicate_type => {
+            (a, b)
+                if a.referrer_predicate_type.as_ref().map(PredicateType::uri)
+                    == b.referrer_predicate_type.as_ref().map(PredicateType::uri) =>
+            {
                 a.referrer_predicate_type.clone()
             }
             _ => None,
@@ -368,7 +379,7 @@ impl<'a> Verifier<'a> {
                     image,
                     &resolved,
                     self.signature_repository,
-                    needs.referrer_predicate_type.as_deref(),
+                    needs.referrer_predicate_type.as_ref(),
                 )
                 .await
                 .map_err(Arc::new),
@@ -472,7 +483,7 @@ pub fn judge_image(
             keep,
         } => {
             let options = AttestationOptions {
-                predicate_type: Some(predicate_type.uri().to_owned()),
+                predicate_type: Some(predicate_type.clone()),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
                     Authority::Identity(_) => TlogPolicy::Require,

@@ -1,6 +1,8 @@
 //! Reading an image's attachments (signatures or attestations) from its store: the only I/O
 //! of verification.
 
+use std::sync::Arc;
+
 use signet_core::cosign::{Attachment, attachment_tag};
 use signet_core::digest::Digest;
 use signet_core::manifest::{Descriptor, ImageManifest};
@@ -18,7 +20,57 @@ pub struct LayerEvidence {
     pub layer: Descriptor,
     /// The layer's bytes (a signature payload, a DSSE envelope), or why they could not be read
     /// (missing, over the size limit, not matching the layer digest).
-    pub content: Result<Vec<u8>, String>,
+    pub content: Result<Vec<u8>, Unreadable>,
+}
+
+/// Why one signature's, attestation's or bundle's content could not be read. That entry is
+/// rejected with this reason; the others are still judged (a store that cannot be read at all
+/// is an [`Error`] instead: the answer is then unknown).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unreadable {
+    /// The descriptor declares a size over the limit: nothing was fetched.
+    #[error("the {what} is {size} bytes, over the limit of {limit} bytes")]
+    OverLimit {
+        /// `layer`, `bundle`.
+        what: &'static str,
+        /// The declared size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The store has no such blob, sent more than the limit, or sent content that does not
+    /// match its digest.
+    #[error(transparent)]
+    Store(Arc<signet_oci::Error>),
+    /// The referrer manifest listed in the index is not in the store.
+    #[error("the referrer manifest is missing")]
+    MissingReferrer,
+    /// The referrer manifest does not parse.
+    #[error("the referrer manifest is malformed: {0}")]
+    MalformedReferrer(Arc<signet_core::Error>),
+    /// The referrer is another kind of artifact.
+    #[error("the referrer's artifact type is {0:?}, not a Sigstore bundle")]
+    NotABundle(String),
+    /// The referrer refers to another manifest (or to none).
+    #[error("the referrer's subject is {}, not the image", .0.as_deref().unwrap_or("absent"))]
+    OtherSubject(Option<String>),
+    /// The referrer manifest has no layer holding a bundle.
+    #[error("the referrer has no Sigstore bundle layer")]
+    NoBundleLayer,
+}
+
+impl Unreadable {
+    /// The store failure as the reason an entry could not be read, if it is about that entry
+    /// (missing, too large, corrupt); `Err` gives back a failure of the store itself.
+    pub(crate) fn from_store(error: signet_oci::Error) -> Result<Self, signet_oci::Error> {
+        match error {
+            e @ (signet_oci::Error::MissingBlob { .. }
+            | signet_oci::Error::TooLarge { .. }
+            | signet_oci::Error::DigestMismatch { .. }) => Ok(Self::Store(Arc::new(e))),
+            other => Err(other),
+        }
+    }
 }
 
 /// Everything needed to judge an image's signatures or attestations.
@@ -87,22 +139,18 @@ pub(crate) async fn read_attachments(
     evidence.skipped_layers = manifest.layers.len() - considered;
     for (index, layer) in manifest.layers.into_iter().take(considered).enumerate() {
         let content = if layer.size > limits.max_attachment_bytes {
-            Err(format!(
-                "the layer is {} bytes, over the limit of {} bytes",
-                layer.size, limits.max_attachment_bytes
-            ))
+            Err(Unreadable::OverLimit {
+                what: "layer",
+                size: layer.size,
+                limit: limits.max_attachment_bytes,
+            })
         } else {
             match attachments
                 .blob(&layer.digest, limits.max_attachment_bytes)
                 .await
             {
                 Ok(bytes) => Ok(bytes),
-                Err(
-                    e @ (signet_oci::Error::MissingBlob { .. }
-                    | signet_oci::Error::TooLarge { .. }
-                    | signet_oci::Error::DigestMismatch { .. }),
-                ) => Err(e.to_string()),
-                Err(other) => return Err(other.into()),
+                Err(e) => Err(Unreadable::from_store(e)?),
             }
         };
         evidence.layers.push(LayerEvidence {

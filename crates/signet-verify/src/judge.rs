@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -9,7 +10,7 @@ use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
 use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
-use crate::gather::{AttachmentEvidence, LayerEvidence};
+use crate::gather::{AttachmentEvidence, LayerEvidence, Unreadable};
 
 /// Whether signatures must be in a transparency log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,7 +35,7 @@ pub struct CheckOptions {
 }
 
 /// The first check a signature failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SignatureFailure {
     /// The layer is not a simple-signing payload.
@@ -47,11 +48,11 @@ pub enum SignatureFailure {
     /// The signature annotation is not base64.
     MalformedSignature,
     /// The payload could not be read.
-    PayloadUnavailable(String),
+    PayloadUnavailable(Unreadable),
     /// The signature does not verify over the payload with the key.
     SignatureMismatch,
     /// The payload is not a simple-signing document.
-    MalformedPayload(String),
+    MalformedPayload(Arc<serde_json::Error>),
     /// The payload's `critical.type` is not Cosign's.
     WrongPayloadType(String),
     /// The payload signs another manifest (a signature copied from another image).
@@ -210,7 +211,7 @@ impl VerifiedSignature {
 }
 
 /// A signature that failed, and the first check it failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RejectedSignature {
     /// The layer's position in the signature manifest.
     pub index: usize,
@@ -430,12 +431,8 @@ fn check_signature(
             sigstore = evidence_of(&verified);
         }
     }
-    let claims = SimpleSigning::parse(payload).map_err(|e| {
-        let detail = std::error::Error::source(&e)
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        SignatureFailure::MalformedPayload(detail)
-    })?;
+    let claims = serde_json::from_slice::<SimpleSigning>(payload)
+        .map_err(|e| SignatureFailure::MalformedPayload(Arc::new(e)))?;
     if claims.critical.kind != COSIGN_SIGNATURE_TYPE {
         return Err(SignatureFailure::WrongPayloadType(
             claims.critical.kind.chars().take(100).collect(),

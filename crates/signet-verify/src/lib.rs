@@ -59,14 +59,15 @@ pub use check::{
 };
 pub use error::Error;
 pub use file::{FileAttestationFailure, VerifiedFileAttestation, check_file_attestation};
-pub use gather::{AttachmentEvidence, LayerEvidence, gather_attachments};
+pub use gather::{AttachmentEvidence, LayerEvidence, Unreadable, gather_attachments};
 pub use judge::{
     CheckOptions, ImageReport, RejectedSignature, SignatureAuthority, SignatureFailure, TlogPolicy,
     VerifiedSignature, judge, judge_with,
 };
 pub use key::KeyVerifier;
 pub use referrers::{
-    BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, PREDICATE_TYPE_ANNOTATION,
-    ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport, ReferrersSource,
-    RejectedReferrer, VerifiedReferrer, gather_referrer_bundles, judge_referrer_bundles,
+    BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, NotAStatement,
+    PREDICATE_TYPE_ANNOTATION, ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport,
+    ReferrersSource, RejectedReferrer, VerifiedReferrer, gather_referrer_bundles,
+    judge_referrer_bundles,
 };
