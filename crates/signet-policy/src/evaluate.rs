@@ -290,15 +290,13 @@ fn signed_by(
         .iter()
         .find(|r| r.failure.hint().is_some());
     let specific = hinted.or_else(|| {
-        report.rejected().iter().find(|r| {
-            !matches!(
-                r.failure,
-                SignatureFailure::SignatureMismatch
-                    | SignatureFailure::Sigstore {
-                        check: BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material,
-                        ..
-                    }
-            )
+        report.rejected().iter().find(|r| match &r.failure {
+            SignatureFailure::SignatureMismatch => false,
+            SignatureFailure::Sigstore(failure) => !matches!(
+                failure.check(),
+                BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material
+            ),
+            _ => true,
         })
     });
     Err(match specific {

@@ -1,6 +1,7 @@
 //! Verifying attestations: DSSE envelopes holding in-toto statements about an image or file.
 
 use std::fmt;
+use std::sync::Arc;
 
 use signet_core::cosign::BUNDLE_ANNOTATION;
 use signet_core::digest::Digest;
@@ -8,7 +9,7 @@ use signet_core::dsse::{DSSE_MEDIA_TYPE, Envelope, EnvelopeError, IN_TOTO_PAYLOA
 use signet_core::intoto::{PredicateType, Statement, StatementError, SubjectMatch};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier, FailureHint};
+use crate::bundle::{BundleFailure, BundlePolicy, BundleVerifier, FailureHint};
 use crate::gather::{AttachmentEvidence, Unreadable};
 use crate::judge::TlogPolicy;
 
@@ -47,27 +48,21 @@ pub enum AttestationFailure {
     },
     /// The attestation's Sigstore material (certificate, Rekor entry, timestamps) failed a
     /// check.
-    Sigstore {
-        /// The check that failed.
-        check: BundleCheck,
-        /// What exactly failed (the hint included, in words).
-        detail: String,
-        /// What else the reader should know: e.g. an identity regex that matched only part
-        /// of the certificate's identity.
-        hint: Option<FailureHint>,
-    },
+    /// The failure's check, hint (e.g. an identity regex that matched only part of the
+    /// certificate's identity) and detail (its source) are the bundle failure's.
+    Sigstore(Arc<BundleFailure>),
 }
 
 impl AttestationFailure {
     /// What else the reader should know about this failure, if anything.
     pub fn hint(&self) -> Option<FailureHint> {
         match self {
-            Self::Sigstore { hint, .. } => *hint,
+            Self::Sigstore(failure) => failure.hint(),
             _ => None,
         }
     }
 
-    /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
+    /// A short, stable name for the failed check: the [`BundleCheck`](crate::bundle::BundleCheck) code for Sigstore
     /// checks, else one of `media-type`, `unavailable`, `envelope`, `payload-type`,
     /// `signature`, `statement`, `subject`, `predicate-type`, `tlog`.
     pub fn code(&self) -> &'static str {
@@ -81,7 +76,7 @@ impl AttestationFailure {
             Self::Subject(_) => "subject",
             Self::WrongPredicateType { .. } => "predicate-type",
             Self::TlogRequired { .. } => "tlog",
-            Self::Sigstore { check, .. } => check.code(),
+            Self::Sigstore(failure) => failure.check().code(),
         }
     }
 }
@@ -120,7 +115,14 @@ impl fmt::Display for AttestationFailure {
             Self::TlogRequired { has_bundle: true } => f.write_str(
                 "the attestation carries a Rekor bundle, but no trusted root was given to check it against",
             ),
-            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore(failure) => {
+                let check = failure.check();
+                write!(f, "[{}] {check}: ", check.code())?;
+                match std::error::Error::source(&**failure) {
+                    Some(detail) => write!(f, "{detail}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -376,13 +378,7 @@ pub fn judge_attestations_with(
                 .as_ref()
                 .map_err(|why| AttestationFailure::Unavailable(why.clone()))?;
             let annotations = &layer.layer.annotations;
-            let sigstore_failure = |e: BundleFailure| AttestationFailure::Sigstore {
-                check: e.check(),
-                detail: std::error::Error::source(&e)
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                hint: e.hint(),
-            };
+            let sigstore_failure = |e: BundleFailure| AttestationFailure::Sigstore(Arc::new(e));
             let (predicate_type, statement) = match authority {
                 AttestationAuthority::Key { key, log } => {
                     let checked = check_envelope(

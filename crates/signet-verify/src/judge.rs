@@ -9,7 +9,7 @@ use signet_core::digest::Digest;
 use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
+use crate::bundle::{BundleFailure, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
 use crate::gather::{AttachmentEvidence, LayerEvidence, Unreadable};
 
 /// Whether signatures must be in a transparency log.
@@ -77,27 +77,21 @@ pub enum SignatureFailure {
         has_bundle: bool,
     },
     /// The signature's Sigstore material (certificate, Rekor entry, timestamps) failed a check.
-    Sigstore {
-        /// The check that failed.
-        check: BundleCheck,
-        /// What exactly failed (the hint included, in words).
-        detail: String,
-        /// What else the reader should know: e.g. an identity regex that matched only part
-        /// of the certificate's identity.
-        hint: Option<FailureHint>,
-    },
+    /// The failure's check, hint (e.g. an identity regex that matched only part of the
+    /// certificate's identity) and detail (its source) are the bundle failure's.
+    Sigstore(Arc<BundleFailure>),
 }
 
 impl SignatureFailure {
     /// What else the reader should know about this failure, if anything.
     pub fn hint(&self) -> Option<FailureHint> {
         match self {
-            Self::Sigstore { hint, .. } => *hint,
+            Self::Sigstore(failure) => failure.hint(),
             _ => None,
         }
     }
 
-    /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
+    /// A short, stable name for the failed check: the [`BundleCheck`](crate::bundle::BundleCheck) code for Sigstore
     /// checks, else one of `media-type`, `signature-annotation`, `signature-encoding`,
     /// `payload-unavailable`, `signature`, `payload`, `payload-type`, `digest`, `annotation`,
     /// `tlog`.
@@ -113,7 +107,7 @@ impl SignatureFailure {
             Self::DigestMismatch { .. } => "digest",
             Self::AnnotationMismatch { .. } => "annotation",
             Self::TlogRequired { .. } => "tlog",
-            Self::Sigstore { check, .. } => check.code(),
+            Self::Sigstore(failure) => failure.check().code(),
         }
     }
 }
@@ -150,7 +144,14 @@ impl fmt::Display for SignatureFailure {
             Self::TlogRequired { has_bundle: true } => f.write_str(
                 "the signature carries a Rekor bundle, but no trusted root was given to check it against",
             ),
-            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore(failure) => {
+                let check = failure.check();
+                write!(f, "[{}] {check}: ", check.code())?;
+                match std::error::Error::source(&**failure) {
+                    Some(detail) => write!(f, "{detail}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -374,17 +375,6 @@ pub fn judge_with(
     }
 }
 
-fn sigstore_failure(failure: &crate::bundle::BundleFailure) -> SignatureFailure {
-    let detail = std::error::Error::source(failure)
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    SignatureFailure::Sigstore {
-        check: failure.check(),
-        detail,
-        hint: failure.hint(),
-    }
-}
-
 fn evidence_of(verified: &crate::bundle::VerifiedBundle) -> SigstoreEvidence {
     SigstoreEvidence {
         identity: verified.identity().map(str::to_owned),
@@ -427,7 +417,7 @@ fn check_signature(
         SignatureAuthority::Certificate { verifier, policy } => {
             let verified = verifier
                 .verify_legacy(&layer.annotations, &raw_signature, payload, policy)
-                .map_err(|e| sigstore_failure(&e))?;
+                .map_err(|e| SignatureFailure::Sigstore(Arc::new(e)))?;
             sigstore = evidence_of(&verified);
         }
     }
@@ -466,7 +456,7 @@ fn check_signature(
         let policy = BundlePolicy::Key(key.key().clone());
         let verified = log
             .verify_legacy(&layer.annotations, &raw_signature, payload, &policy)
-            .map_err(|e| sigstore_failure(&e))?;
+            .map_err(|e| SignatureFailure::Sigstore(Arc::new(e)))?;
         sigstore = evidence_of(&verified);
     }
     Ok((payload.clone(), claims, sigstore))
