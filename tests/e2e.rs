@@ -12,6 +12,8 @@ mod auth;
 mod blobs;
 #[path = "e2e/bundles_oci.rs"]
 mod bundles_oci;
+#[path = "e2e/cli_install.rs"]
+mod cli_install;
 #[path = "e2e/common.rs"]
 mod common;
 #[path = "e2e/concurrency.rs"]
@@ -36,6 +38,8 @@ mod policy;
 mod policy_json;
 #[path = "e2e/registry.rs"]
 mod registry;
+#[path = "e2e/release.rs"]
+mod release;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
 #[path = "e2e/snapshots.rs"]

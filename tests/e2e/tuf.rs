@@ -416,3 +416,123 @@ impl TufCacheLayout {
         self.metadata.join("targets").join(name)
     }
 }
+
+/// Issue 11: every command that checks a transparency-log entry takes its trusted root from
+/// `--trusted-root`, else from the TUF cache — `verify --key`, `verify-attestation --key` and
+/// `verify-blob --key --bundle` alike, as Cosign takes its TUF root for all of them. The TUF
+/// repository (built by python-tuf) serves the local Sigstore mock's trusted root; the key's
+/// signatures and attestations are logged in the mock's Rekor.
+#[test]
+fn key_signatures_are_checked_against_the_tuf_cache_without_trusted_root() {
+    use crate::keyless::SigstoreMock;
+    use crate::util::{Registry, make_sample_image};
+
+    let mock = SigstoreMock::start();
+    let registry = Registry::start();
+    let env = Env::new();
+    let (key, public) = env.scratch.key_pair("cosign");
+    let root = mock.out("trusted_root.json");
+    let digest = make_sample_image(&registry.host(), "app", "v1", crate::common::sha256);
+    let image = format!("{}/app@{digest}", registry.host());
+    env.signet()
+        .args(["sign", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+    let predicate = env
+        .scratch
+        .write("prov.json", br#"{"builder": {"id": "x"}}"#);
+    env.signet()
+        .args(["attest", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .args(["--type", "slsaprovenance", "--predicate"])
+        .arg(&predicate)
+        .arg(&image)
+        .assert_success();
+    let file = env.scratch.write("release.tar", b"a release\n");
+    env.signet()
+        .args(["sign-blob", "--key"])
+        .arg(&key)
+        .args(["--rekor-url", &mock.url, "--trusted-root"])
+        .arg(&root)
+        .args(["--bundle", "release.sigstore.json"])
+        .arg(&file)
+        .assert_success();
+    let verify = |code: i32| {
+        let image_out = env
+            .signet()
+            .args(["verify", "--key"])
+            .arg(&public)
+            .arg(&image)
+            .assert_exit(code);
+        let attestation_out = env
+            .signet()
+            .args(["verify-attestation", "--type", "slsaprovenance", "--key"])
+            .arg(&public)
+            .arg(&image)
+            .assert_exit(code);
+        (image_out, attestation_out)
+    };
+
+    // No cache and no --trusted-root: the log entries cannot be checked; the hint says how.
+    let (out, att) = verify(1);
+    for out in [&out, &att] {
+        assert!(
+            stderr(out).contains("no trusted root was given to check it against")
+                && stderr(out).contains("signet initialize"),
+            "{}",
+            stderr(out)
+        );
+    }
+    let blob = env
+        .signet()
+        .args(["verify-blob", "--key"])
+        .arg(&public)
+        .args(["--bundle", "release.sigstore.json"])
+        .arg(&file)
+        .assert_exit(2);
+    assert!(
+        stderr(&blob).contains("signet initialize"),
+        "{}",
+        stderr(&blob)
+    );
+
+    // `signet initialize` from a TUF repository serving the mock's trusted root: every
+    // command now checks the entries against it, without --trusted-root.
+    let dir = env.repo();
+    python(&[
+        "build",
+        "--out",
+        &dir.to_string_lossy(),
+        "--target",
+        &format!("trusted_root.json={}", root.display()),
+    ]);
+    let server = Server::start(&dir);
+    env.initialize(&server, 0);
+    verify(0);
+    let blob = env
+        .signet()
+        .args(["verify-blob", "--key"])
+        .arg(&public)
+        .args(["--bundle", "release.sigstore.json"])
+        .arg(&file)
+        .assert_success();
+    assert!(stderr(&blob).contains("Verified OK"), "{}", stderr(&blob));
+
+    // A cache of another Sigstore instance's root: the entries are refused, naming the check.
+    let other = Env::new();
+    build_repo(&other.repo(), &[]);
+    let server = Server::start(&other.repo());
+    other.initialize(&server, 0);
+    let out = other
+        .signet()
+        .args(["verify", "--key"])
+        .arg(&public)
+        .arg(&image)
+        .assert_exit(1);
+    assert!(stderr(&out).contains("[tlog-"), "{}", stderr(&out));
+}

@@ -19,6 +19,9 @@ root), or, for images, a trust policy (verify --policy). `signet COMMAND --help`
 way with an example. Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."
 )]
 pub(crate) struct Cli {
+    /// Show no progress (progress is only ever drawn when stderr is a terminal).
+    #[arg(long, short = 'q', global = true)]
+    pub(crate) quiet: bool,
     #[command(subcommand)]
     pub(crate) command: Command,
 }
@@ -116,6 +119,41 @@ pub(crate) enum Command {
     /// Fetch and verify the Sigstore trusted root and signing config through TUF into the
     /// local cache; commands without --trusted-root then use them.
     Initialize(InitializeArgs),
+    /// Print signet's version, git commit, build date, rustc and target.
+    Version(VersionArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completion(CompletionArgs),
+    /// Write man pages for signet and every subcommand into a directory.
+    Manpages(ManpagesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VersionArgs {
+    /// Print one JSON object: version, gitCommit, buildDate, rustc, target.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub(crate) shell: CompletionShell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ManpagesArgs {
+    /// Where to write signet.1 and signet-<command>.1 (created if missing).
+    #[arg(value_name = "DIR")]
+    pub(crate) out_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

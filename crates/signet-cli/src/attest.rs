@@ -98,12 +98,15 @@ async fn append_attestation(
     predicate_type: &PredicateType,
     predicate: Vec<u8>,
 ) -> anyhow::Result<ExitCode> {
-    let attested = attester
-        .replacing(args.replace)
-        .with_attachment_repository(settings::signature_repository()?)
-        .attest(image, predicate_type, predicate, settings::now_unix())
-        .await
-        .with_context(|| format!("attesting {}", args.image))?;
+    let attested = crate::progress::while_running(
+        "Uploading the attestation",
+        attester
+            .replacing(args.replace)
+            .with_attachment_repository(settings::signature_repository()?)
+            .attest(image, predicate_type, predicate, settings::now_unix()),
+    )
+    .await
+    .with_context(|| format!("attesting {}", args.image))?;
     if attested.resolved_from_tag {
         eprintln!(
             "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",

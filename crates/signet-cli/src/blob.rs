@@ -11,7 +11,7 @@ use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_verify::bundle::{BundlePolicy, FileInput};
 use signet_verify::{KeyVerifier, decode_signature_file};
 
-use crate::args::{SignBlobArgs, VerifyBlobArgs};
+use crate::args::{KeylessArgs, SignBlobArgs, VerifyBlobArgs};
 use crate::{output, settings};
 
 /// Decrypts the key and signs `path`. For a file (not stdin) the key is decrypted (scrypt,
@@ -86,7 +86,7 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
             args.output_signature.is_none(),
             "keyless signing writes the signature inside the bundle (--bundle); --output-signature is for --key"
         );
-        return crate::keyless::sign_blob(
+        return sign_blob_keylessly(
             &args.keyless,
             args.bundle.as_deref(),
             args.tlog_upload,
@@ -232,4 +232,27 @@ fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Resu
     let mut reader = settings::open_input(&args.file)?;
     let outcome = verifier.verify_file(&bundle, FileInput::Reader(&mut reader), &policy, limit);
     output::file_bundle(bundle_path, outcome)
+}
+
+/// `signet sign-blob --identity-token T (--signing-config F | --fulcio-url U --rekor-url U
+/// [--timestamp-server-url U]) --trusted-root R --bundle OUT FILE`.
+fn sign_blob_keylessly(
+    args: &KeylessArgs,
+    bundle: Option<&Path>,
+    tlog_upload: bool,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    crate::usage_ensure!(
+        tlog_upload,
+        "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
+    );
+    let bundle = bundle.ok_or_else(|| {
+        settings::usage("keyless signing writes a Sigstore bundle: pass --bundle FILE")
+    })?;
+    // The configuration first: a missing trusted root or service says so before the token
+    // is looked at (or requested from the CI system).
+    let services = crate::keyless::services(args)?;
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    let token = crate::keyless::token(args)?;
+    crate::keyless::sign_file(token, services, &root, bundle, file)
 }

@@ -14,14 +14,14 @@ use signet_core::digest::Digest;
 use signet_core::keys::PublicKey;
 use signet_verify::bundle::{BundlePolicy, FileInput};
 
-use crate::args::{ConformanceCommand, ConformanceVerifyBundleArgs};
+use crate::args::{ConformanceCommand, ConformanceSignBundleArgs, ConformanceVerifyBundleArgs};
 use crate::{output, settings};
 
 /// Runs a `signet conformance` subcommand.
 pub(crate) fn run(command: &ConformanceCommand) -> anyhow::Result<ExitCode> {
     let result = match command {
         ConformanceCommand::VerifyBundle(args) => verify_bundle(args),
-        ConformanceCommand::SignBundle(args) => crate::keyless::conformance_sign_bundle(args),
+        ConformanceCommand::SignBundle(args) => sign_bundle(args),
     };
     // Could not find out: exit 2, as the verify commands do, never 1 (denied).
     result.or_else(|error| {
@@ -94,4 +94,25 @@ fn check(
         }
     };
     output::file_bundle(bundle_path, outcome)
+}
+
+/// `signet conformance sign-bundle [--staging] --identity-token T --bundle B
+/// [--trusted-root R] [--signing-config S] FILE`.
+fn sign_bundle(args: &ConformanceSignBundleArgs) -> anyhow::Result<ExitCode> {
+    crate::usage_ensure!(
+        !args.staging || (args.trusted_root.is_some() && args.signing_config.is_some()),
+        "sign-bundle --staging needs --trusted-root and --signing-config (run `signet initialize --mirror https://tuf-repo-cdn.sigstage.dev --root STAGING-ROOT` to use the cache instead)"
+    );
+    let services = match &args.signing_config {
+        Some(path) => crate::keyless::services_from_file(path)?,
+        None => crate::keyless::services_from_tuf()?,
+    };
+    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    crate::keyless::sign_file(
+        signet_sign::keyless::IdentityToken::new(args.identity_token.clone())?,
+        services,
+        &root,
+        &args.bundle,
+        &args.file,
+    )
 }

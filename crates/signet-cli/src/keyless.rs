@@ -1,12 +1,9 @@
-//! Keyless signing of files: `signet sign-blob --identity-token …` and
-//! `signet conformance sign-bundle` (the sigstore-conformance client protocol).
-//!
-//! Both resolve the services (a signing config, or Fulcio/Rekor/TSA URLs) and the trusted
-//! root, then call `signet_sign::keyless`, which verifies the bundle it made before this
-//! module writes it.
+//! Keyless settings, a leaf like `settings`: whether keyless signing was asked for, the
+//! identity token (flag, `SIGSTORE_ID_TOKEN`, or the CI system's ambient token), the services
+//! (a signing config, Fulcio/Rekor/TSA URLs, or the TUF cache's), the Rekor log key signatures
+//! go to, and the one keyless file-signing step `sign-blob` and `conformance sign-bundle`
+//! share (`signet_sign::keyless` verifies the bundle before it is written here).
 
-use std::fs::File;
-use std::io::{BufReader, Read};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -15,7 +12,7 @@ use signet_sign::RekorUploader;
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_sign::keyless::{IdentityToken, KeylessServices, KeylessSigner};
 
-use crate::args::{ConformanceSignBundleArgs, KeylessArgs};
+use crate::args::KeylessArgs;
 use crate::settings;
 
 /// The environment variable Cosign reads the identity token from.
@@ -37,32 +34,9 @@ fn ambient_environment() -> bool {
             .any(|name| std::env::var_os(name).is_some())
 }
 
-/// `signet sign-blob --identity-token T (--signing-config F | --fulcio-url U --rekor-url U
-/// [--timestamp-server-url U]) --trusted-root R --bundle OUT FILE`.
-pub(crate) fn sign_blob(
-    args: &KeylessArgs,
-    bundle: Option<&Path>,
-    tlog_upload: bool,
-    file: &Path,
-) -> anyhow::Result<ExitCode> {
-    crate::usage_ensure!(
-        tlog_upload,
-        "keyless signing records the certificate in the transparency log; --tlog-upload=false is for --key"
-    );
-    let bundle = bundle.ok_or_else(|| {
-        crate::settings::usage("keyless signing writes a Sigstore bundle: pass --bundle FILE")
-    })?;
-    // The configuration first: a missing trusted root or service says so before the token
-    // is looked at (or requested from the CI system).
-    let services = services(args)?;
-    let root = settings::trusted_root(args.trusted_root.as_deref())?;
-    let token = token(args)?;
-    sign(token, services, &root, bundle, file)
-}
-
 /// The identity token: `--identity-token`, else `SIGSTORE_ID_TOKEN`, else the CI system's
 /// ambient OIDC token (requested for the audience `sigstore`).
-fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
+pub(crate) fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
     if let Some(token) = &args.identity_token {
         return Ok(IdentityToken::new(token.clone())?);
     }
@@ -94,7 +68,7 @@ fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
 
 /// The services: `--signing-config`, else `--fulcio-url` and `--rekor-url`, else the signing
 /// config `signet initialize` fetched.
-fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
+pub(crate) fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
     match (&args.signing_config, &args.fulcio_url, &args.rekor_url) {
         (Some(path), None, None) => services_from_file(path),
         (None, None, None) => services_from_tuf(),
@@ -138,42 +112,19 @@ pub(crate) fn rekor_uploader(args: &KeylessArgs) -> anyhow::Result<RekorUploader
         .with_context(|| format!("using the trusted root {}", root.origin))
 }
 
-/// `signet conformance sign-bundle [--staging] --identity-token T --bundle B
-/// [--trusted-root R] [--signing-config S] FILE`.
-pub(crate) fn conformance_sign_bundle(
-    args: &ConformanceSignBundleArgs,
-) -> anyhow::Result<ExitCode> {
-    crate::usage_ensure!(
-        !args.staging || (args.trusted_root.is_some() && args.signing_config.is_some()),
-        "sign-bundle --staging needs --trusted-root and --signing-config (run `signet initialize --mirror https://tuf-repo-cdn.sigstage.dev --root STAGING-ROOT` to use the cache instead)"
-    );
-    let services = match &args.signing_config {
-        Some(path) => services_from_file(path)?,
-        None => services_from_tuf()?,
-    };
-    let root = settings::trusted_root(args.trusted_root.as_deref())?;
-    sign(
-        IdentityToken::new(args.identity_token.clone())?,
-        services,
-        &root,
-        &args.bundle,
-        &args.file,
-    )
-}
-
-fn services_from_tuf() -> anyhow::Result<KeylessServices> {
+pub(crate) fn services_from_tuf() -> anyhow::Result<KeylessServices> {
     let bytes = settings::tuf_signing_config()?;
     KeylessServices::from_signing_config(&bytes)
         .context("reading the signing config from the TUF cache")
 }
 
-fn services_from_file(path: &Path) -> anyhow::Result<KeylessServices> {
+pub(crate) fn services_from_file(path: &Path) -> anyhow::Result<KeylessServices> {
     let bytes = settings::read_bounded(path, 1024 * 1024, "signing config")?;
     KeylessServices::from_signing_config(&bytes)
         .with_context(|| format!("reading the signing config {}", path.display()))
 }
 
-fn sign(
+pub(crate) fn sign_file(
     token: IdentityToken,
     services: KeylessServices,
     trusted_root: &settings::TrustedRoot,
@@ -183,7 +134,7 @@ fn sign(
     let signer = KeylessSigner::new(services, &trusted_root.bytes)
         .with_context(|| format!("using the trusted root {}", trusted_root.origin))?;
     eprintln!("Using payload from: {}", file.display());
-    let input = open_input(file)?;
+    let input = settings::open_input(file)?;
     let signed = crate::runtime()?
         .block_on(signer.sign_blob(&token, input))
         .with_context(|| format!("signing {} keylessly", file.display()))?;
@@ -197,12 +148,4 @@ fn sign(
     );
     eprintln!("Wrote bundle to file {}", bundle_path.display());
     Ok(ExitCode::SUCCESS)
-}
-
-fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(std::io::stdin().lock()));
-    }
-    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
 }

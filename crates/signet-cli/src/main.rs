@@ -28,14 +28,17 @@ mod args;
 mod attachments;
 mod attest;
 mod blob;
+mod completion;
 mod conformance;
 mod image;
 mod keyless;
 mod keys;
 mod output;
 mod policy;
+mod progress;
 mod settings;
 mod trust;
+mod version;
 
 use std::process::ExitCode;
 
@@ -48,6 +51,7 @@ pub(crate) const EXIT_UNDECIDED: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = args::parse();
+    progress::set_quiet(cli.quiet);
     // A verification that fails to run could not find out; it must not look like a denial.
     let error_code = match &cli.command {
         Command::Verify(_)
@@ -122,6 +126,9 @@ fn main() -> ExitCode {
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
         Command::Conformance(c) => deadline(Box::new(move || conformance::run(&c))),
         Command::Initialize(a) => deadline(Box::new(move || trust::initialize(&a))),
+        Command::Version(a) => version::version(&a),
+        Command::Completion(a) => completion::completion(&a),
+        Command::Manpages(a) => completion::manpages(&a),
     };
     match result {
         Ok(code) => code,

@@ -529,13 +529,20 @@ pub(crate) fn read_bundle(path: &Path) -> anyhow::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// A file to hash or sign, or stdin for `-`, buffered.
+/// A file to hash or sign, or stdin for `-`, buffered; a large file shows hashing progress on
+/// a terminal.
 pub(crate) fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
     if path.as_os_str() == "-" {
         return Ok(Box::new(std::io::stdin().lock()));
     }
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, file)))
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let hashing =
+        crate::progress::ProgressReader::new(file, format!("Hashing {}", path.display()), size);
+    Ok(Box::new(std::io::BufReader::with_capacity(
+        1 << 20,
+        hashing,
+    )))
 }
 
 #[cfg(test)]

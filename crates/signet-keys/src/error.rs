@@ -168,6 +168,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    HttpClient(#[from] signet_oci::http::HttpError),
+
     /// AWS KMS could not be reached, or did not answer in time.
     #[error("AWS KMS at {endpoint} could not be reached ({operation})")]
     KmsUnreachable {

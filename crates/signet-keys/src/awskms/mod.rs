@@ -157,11 +157,7 @@ impl Client {
         let credentials = resolved.credentials.ok_or(Error::AwsCredentials {
             credentials_file: resolved.credentials_file,
         })?;
-        let transport = transport::Transport::new().map_err(|source| Error::KmsUnreachable {
-            endpoint: url.clone(),
-            operation: "setting up the HTTP client",
-            source,
-        })?;
+        let transport = transport::Transport::new()?;
         Ok(Self {
             transport,
             url: parsed.to_string(),

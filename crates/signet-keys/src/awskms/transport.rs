@@ -1,14 +1,8 @@
-//! The one place the KMS backend sends HTTP requests.
-//!
-//! Issue 11 gives the project one configured HTTP client in `signet-oci` (timeouts, TLS roots,
-//! proxies, user agent, bounded bodies). Until it is on main, this module builds a client
-//! with the same settings, and [`post`] is the only function that touches it: switching is a
-//! change here alone.
+//! The one place the KMS backend sends HTTP requests, through signet's one configured HTTP
+//! client (`signet_oci::http`: timeouts, TLS roots, proxies from the environment, user agent).
 
 use std::time::Duration;
 
-/// How long connecting may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a whole KMS call may take (a signature is one small request).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest KMS answer read: GetPublicKey for RSA-4096 is about 1 KiB.
@@ -30,13 +24,8 @@ pub(crate) struct Response {
 }
 
 impl Transport {
-    pub(crate) fn new() -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("signet/", env!("CARGO_PKG_VERSION")))
-            .https_only(false)
-            .build()?;
+    pub(crate) fn new() -> Result<Self, signet_oci::http::HttpError> {
+        let client = signet_oci::http::client(&signet_oci::http::HttpSettings::default())?;
         Ok(Self { client })
     }
 
@@ -47,7 +36,7 @@ impl Transport {
         headers: &[(String, String)],
         body: Vec<u8>,
     ) -> Result<Response, reqwest::Error> {
-        let mut request = self.client.post(url).body(body);
+        let mut request = self.client.post(url).timeout(REQUEST_TIMEOUT).body(body);
         for (name, value) in headers {
             request = request.header(name.as_str(), value.as_str());
         }

@@ -486,9 +486,49 @@ fn vulnerability_conditions() {
         case("unrecognised severity fails closed", "vulnerabilities: {maxSeverity: critical}", &odd)
             .fails("the vulnerability report has a finding above maxSeverity critical: \"X-1\" (unrecognised severity \"SEVERE\")"),
         case("unrecognised scanner output", "vulnerabilities: {maxSeverity: critical}", &unknown)
-            .fails("the vulnerability report's scanner result is neither Trivy, Grype nor SARIF JSON (no SchemaVersion, Results, matches or runs)"),
+            .fails("the vulnerability report's scanner result is neither Trivy, Grype, SARIF nor cargo-audit JSON (no SchemaVersion, Results, matches, runs, or lockfile with vulnerabilities)"),
         case("not a vulnerability report", "vulnerabilities: {maxSeverity: critical}", GENERIC_V02)
             .fails("the statement is not a Cosign vulnerability report: its predicateType is \"https://slsa.dev/provenance/v0.2\""),
+    ]);
+}
+
+#[test]
+fn cargo_audit_reports() {
+    let clean = vuln(fixture!("cargo-audit/clean.json"));
+    let vulnerable = vuln(fixture!("cargo-audit/vulnerable.json"));
+    let without_age = {
+        let mut report: serde_json::Value =
+            serde_json::from_slice(fixture!("cargo-audit/vulnerable.json")).unwrap_or_default();
+        if let Some(list) = report["vulnerabilities"]["list"].as_array_mut() {
+            list.retain(|v| v["package"]["name"] != "age");
+        }
+        vuln(report.to_string().as_bytes())
+    };
+    let only_medium = vuln(
+        br#"{"lockfile": {"dependency-count": 1}, "vulnerabilities": {"found": true, "count": 1, "list": [
+            {"advisory": {"id": "RUSTSEC-2021-0078", "cvss": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:L/A:N"},
+             "package": {"name": "hyper", "version": "0.14.9"}}]}}"#,
+    );
+    let bad_vector = vuln(
+        br#"{"lockfile": {}, "vulnerabilities": {"list": [{"advisory": {"id": "X-1", "cvss": "CVSS:9.9/AV:N"}}]}}"#,
+    );
+    // A CycloneDX document has a `vulnerabilities` array: without `lockfile` it is not read
+    // as cargo-audit's.
+    let cyclonedx = vuln(br#"{"bomFormat": "CycloneDX", "vulnerabilities": []}"#);
+    run(vec![
+        case("no vulnerability", "vulnerabilities: {maxSeverity: low}", &clean),
+        case("CVSS 9.8 and 9.1 above high", "vulnerabilities: {maxSeverity: high}", &without_age)
+            .fails("the vulnerability report has 2 findings above maxSeverity high, the worst \"RUSTSEC-2021-0079\" (critical) in \"hyper\" \"0.14.9\""),
+        case("critical allows CVSS scores", "vulnerabilities: {maxSeverity: critical}", &without_age),
+        case("an advisory without CVSS fails closed", "vulnerabilities: {maxSeverity: critical}", &vulnerable)
+            .fails("the vulnerability report has a finding above maxSeverity critical: \"RUSTSEC-2024-0433\" (no CVSS score, counted as above any maxSeverity) in \"age\" \"0.10.0\""),
+        case("CVSS 5.3 is medium", "vulnerabilities: {maxSeverity: medium}", &only_medium),
+        case("CVSS 5.3 is above low", "vulnerabilities: {maxSeverity: low}", &only_medium)
+            .fails("the vulnerability report has a finding above maxSeverity low: \"RUSTSEC-2021-0078\" (medium) in \"hyper\" \"0.14.9\""),
+        case("a vector that does not parse fails closed", "vulnerabilities: {maxSeverity: critical}", &bad_vector)
+            .fails("the vulnerability report has a finding above maxSeverity critical: \"X-1\" (unrecognised severity \"CVSS:9.9/AV:N\")"),
+        case("CycloneDX vulnerabilities are not cargo-audit's", "vulnerabilities: {maxSeverity: critical}", &cyclonedx)
+            .fails("the vulnerability report's scanner result is neither Trivy, Grype, SARIF nor cargo-audit JSON (no SchemaVersion, Results, matches, runs, or lockfile with vulnerabilities)"),
     ]);
 }
 

@@ -1,6 +1,6 @@
 //! Vulnerability-report conditions over Cosign's vuln predicate
 //! (`https://cosign.sigstore.dev/attestation/vuln/v1`), whose `scanner.result` holds the
-//! scanner's own output: Trivy JSON, Grype JSON or SARIF are read.
+//! scanner's own output: Trivy JSON, Grype JSON, SARIF or cargo-audit JSON are read.
 
 use std::fmt;
 use std::sync::Arc;
@@ -58,11 +58,14 @@ pub struct VulnCondition {
     pub max_age: Option<MaxAge>,
 }
 
-/// A finding's level: below `low`, a level, or a word we do not know (fails closed).
+/// A finding's level: below `low`, a level, no score at all, or a word we do not know (the
+/// last two fail closed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Level {
     BelowLow,
     At(Severity),
+    /// A RustSec advisory without a CVSS vector: RustSec rates none, cargo-audit fails on it.
+    Unscored,
     Unrecognised,
 }
 
@@ -99,7 +102,7 @@ impl Level {
         match self {
             Self::BelowLow => false,
             Self::At(s) => s > max,
-            Self::Unrecognised => true,
+            Self::Unscored | Self::Unrecognised => true,
         }
     }
 }
@@ -120,6 +123,7 @@ impl Finding<'_> {
             quote(self.id.as_deref().unwrap_or("(no id)")),
             match self.level {
                 Level::Unrecognised => format!("unrecognised severity {}", quote(&self.severity)),
+                Level::Unscored => "no CVSS score, counted as above any maxSeverity".to_owned(),
                 Level::At(s) => s.to_string(),
                 Level::BelowLow => quote(&self.severity),
             }
@@ -168,12 +172,12 @@ pub enum VulnFailure {
     NoScannerResult,
     /// The scanner output is not an object.
     #[error(
-        "the vulnerability report's scanner result is not a JSON object (Trivy, Grype or SARIF output)"
+        "the vulnerability report's scanner result is not a JSON object (Trivy, Grype, SARIF or cargo-audit output)"
     )]
     ResultNotAnObject,
     /// The scanner output is of no known scanner.
     #[error(
-        "the vulnerability report's scanner result is neither Trivy, Grype nor SARIF JSON (no SchemaVersion, Results, matches or runs)"
+        "the vulnerability report's scanner result is neither Trivy, Grype, SARIF nor cargo-audit JSON (no SchemaVersion, Results, matches, runs, or lockfile with vulnerabilities)"
     )]
     UnknownScanner,
     /// Findings are more severe than allowed.
@@ -266,7 +270,7 @@ struct VulnMetadata<'a> {
 }
 
 /// The scanner output, recognised by its top-level keys: Trivy (`SchemaVersion`, `Results`),
-/// Grype (`matches`), SARIF (`runs`).
+/// Grype (`matches`), SARIF (`runs`), cargo-audit (`lockfile` and `vulnerabilities`).
 #[derive(Deserialize)]
 struct ScanOutput<'a> {
     #[serde(rename = "SchemaVersion", default)]
@@ -277,6 +281,36 @@ struct ScanOutput<'a> {
     matches: Option<Vec<GrypeMatch<'a>>>,
     #[serde(borrow, default)]
     runs: Option<Vec<SarifRun<'a>>>,
+    #[serde(default)]
+    lockfile: Option<serde::de::IgnoredAny>,
+    /// cargo-audit's; read only beside `lockfile` (CycloneDX, say, has an array here).
+    #[serde(borrow, default)]
+    vulnerabilities: Option<&'a RawValue>,
+}
+
+/// `cargo audit --json`: `vulnerabilities.list[]` (its `warnings` — unmaintained, unsound,
+/// yanked — are not vulnerabilities and carry no severity).
+#[derive(Deserialize)]
+struct CargoAuditVulnerabilities<'a> {
+    #[serde(borrow, default)]
+    list: Option<Vec<CargoAuditVulnerability<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct CargoAuditVulnerability<'a> {
+    #[serde(borrow, default)]
+    advisory: Option<CargoAuditAdvisory<'a>>,
+    #[serde(borrow, default)]
+    package: Option<GrypeArtifact<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CargoAuditAdvisory<'a> {
+    #[serde(borrow, default)]
+    id: Option<Text<'a>>,
+    /// A CVSS vector (`CVSS:3.1/AV:N/…`), scored as the CVSS specification scores it.
+    #[serde(borrow, default)]
+    cvss: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -386,10 +420,17 @@ fn findings(raw: &str) -> serde_json::Result<Result<Vec<Finding<'_>>, VulnFailur
     }
     let output: ScanOutput<'_> = serde_json::from_str(raw)?;
     let mut out = Vec::new();
+    let cargo_audit = match (output.lockfile, output.vulnerabilities) {
+        (Some(_), Some(raw)) => Some(serde_json::from_str::<CargoAuditVulnerabilities<'_>>(
+            raw.get(),
+        )?),
+        _ => None,
+    };
     let recognised = output.trivy_schema.is_some()
         || output.trivy.is_some()
         || output.matches.is_some()
-        || output.runs.is_some();
+        || output.runs.is_some()
+        || cargo_audit.is_some();
     if !recognised {
         return Ok(Err(VulnFailure::UnknownScanner));
     }
@@ -419,6 +460,30 @@ fn findings(raw: &str) -> serde_json::Result<Result<Vec<Finding<'_>>, VulnFailur
             None => (None, None),
         };
         let (level, severity) = word(severity);
+        out.push(Finding {
+            id,
+            severity,
+            level,
+            package,
+            version,
+        });
+    }
+    for v in cargo_audit.and_then(|c| c.list).unwrap_or_default() {
+        let (id, cvss) = match v.advisory {
+            Some(a) => (a.id, a.cvss),
+            None => (None, None),
+        };
+        let (level, severity) = match cvss {
+            None => (Level::Unscored, String::new()),
+            Some(vector) => match vector.parse::<cvss::Cvss>() {
+                Ok(parsed) => (Level::from_score(parsed.score()), vector.to_string()),
+                Err(_) => (Level::Unrecognised, vector.to_string()),
+            },
+        };
+        let (package, version) = match v.package {
+            Some(p) => (p.name, p.version),
+            None => (None, None),
+        };
         out.push(Finding {
             id,
             severity,
