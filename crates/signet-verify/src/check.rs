@@ -25,6 +25,7 @@ use crate::attestation::{
     AttestationAuthority, AttestationOptions, AttestationReport, Retained, judge_attestations_with,
 };
 use crate::bundle::{BundlePolicy, BundleVerifier};
+use crate::contents::{ImageContents, read_contents};
 use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve};
 use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
 use crate::referrers::{
@@ -207,6 +208,9 @@ pub struct EvidenceNeeds {
     /// Read only referrers annotated with this predicate type (a hint to skip reads; every
     /// bundle read is still checked against its signed statement). `None`: all of them.
     pub referrer_predicate_type: Option<PredicateType>,
+    /// The image's own manifest (or index) and configurations, for rules on what the image
+    /// is rather than who signed it.
+    pub image: bool,
 }
 
 impl EvidenceNeeds {
@@ -217,6 +221,15 @@ impl EvidenceNeeds {
             attestations: matches!(question, Question::Attestation { .. }),
             referrers: authority.reads_bundles(),
             referrer_predicate_type: Some(question.referrer_predicate_type()),
+            image: false,
+        }
+    }
+
+    /// Only the image's manifest and configurations ([`ImageContents`]).
+    pub fn contents() -> Self {
+        Self {
+            image: true,
+            ..Self::default()
         }
     }
 
@@ -238,6 +251,7 @@ impl EvidenceNeeds {
             attestations: self.attestations || other.attestations,
             referrers: self.referrers || other.referrers,
             referrer_predicate_type,
+            image: self.image || other.image,
         }
     }
 }
@@ -252,6 +266,7 @@ pub struct ImageEvidence {
     signatures: Option<Result<AttachmentEvidence, Arc<Error>>>,
     attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
     referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
+    contents: Option<Result<ImageContents, Arc<Error>>>,
 }
 
 impl ImageEvidence {
@@ -270,7 +285,14 @@ impl ImageEvidence {
             signatures,
             attestations,
             referrers,
+            contents: None,
         }
+    }
+
+    /// The same evidence with the image's contents (read elsewhere: tests, stored evidence).
+    pub fn with_contents(mut self, contents: Result<ImageContents, Arc<Error>>) -> Self {
+        self.contents = Some(contents);
+        self
     }
 
     /// The image as asked for.
@@ -303,12 +325,18 @@ impl ImageEvidence {
         self.referrers.as_ref()
     }
 
-    /// The first format that could not be read, if any.
+    /// The image's manifest and configurations, if they were asked for.
+    pub fn contents(&self) -> Option<&Result<ImageContents, Arc<Error>>> {
+        self.contents.as_ref()
+    }
+
+    /// The first format (or the image's contents) that could not be read, if any.
     pub fn first_error(&self) -> Option<&Arc<Error>> {
         [
             self.signatures.as_ref().and_then(|r| r.as_ref().err()),
             self.attestations.as_ref().and_then(|r| r.as_ref().err()),
             self.referrers.as_ref().and_then(|r| r.as_ref().err()),
+            self.contents.as_ref().and_then(|r| r.as_ref().err()),
         ]
         .into_iter()
         .flatten()
@@ -385,10 +413,21 @@ impl<'a> Verifier<'a> {
                 .map_err(Arc::new),
             )
         };
-        let (signatures, attestations, referrers) = futures_util::future::join3(
+        let contents = async {
+            if !needs.image {
+                return None;
+            }
+            Some(
+                read_contents(self.client, &resolved)
+                    .await
+                    .map_err(Arc::new),
+            )
+        };
+        let (signatures, attestations, referrers, contents) = futures_util::future::join4(
             read(Attachment::Signature, needs.signatures),
             read(Attachment::Attestation, needs.attestations),
             referrers,
+            contents,
         )
         .await;
         let Resolved {
@@ -403,6 +442,7 @@ impl<'a> Verifier<'a> {
             signatures,
             attestations,
             referrers,
+            contents,
         })
     }
 

@@ -115,6 +115,7 @@ pub(crate) async fn read_attachments(
         repository,
         digest,
         resolved_from_tag,
+        ..
     } = resolved;
     let (digest, resolved_from_tag) = (digest.clone(), *resolved_from_tag);
     let attachments = client.attachment_repository(image, repository, repository_override)?;
@@ -169,27 +170,32 @@ pub(crate) struct Resolved {
     pub(crate) repository: std::sync::Arc<dyn signet_oci::OciRepository>,
     pub(crate) digest: Digest,
     pub(crate) resolved_from_tag: bool,
+    /// The manifest, when a tag was read to find the digest (kept so that reading the
+    /// image's contents does not fetch it again).
+    pub(crate) manifest: Option<signet_oci::FetchedManifest>,
 }
 
 /// Opens `image`'s repository and the digest it names (reading the manifest for a tag).
 pub(crate) async fn resolve(client: &OciClient, image: &ImageReference) -> Result<Resolved, Error> {
     let (repository, reference) = client.open(image)?;
-    let digest = match &reference {
+    let (digest, manifest) = match &reference {
         // A digest reference needs no manifest read: the digest is what is verified.
-        ManifestRef::Digest(d) => d.clone(),
+        ManifestRef::Digest(d) => (d.clone(), None),
         ManifestRef::Tag(_) => {
-            repository
-                .manifest(&reference)
-                .await?
-                .ok_or_else(|| Error::ImageNotFound {
-                    image: image.to_string(),
-                })?
-                .digest
+            let fetched =
+                repository
+                    .manifest(&reference)
+                    .await?
+                    .ok_or_else(|| Error::ImageNotFound {
+                        image: image.to_string(),
+                    })?;
+            (fetched.digest.clone(), Some(fetched))
         }
     };
     Ok(Resolved {
         repository,
         digest,
         resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        manifest,
     })
 }
