@@ -51,8 +51,7 @@ pub(crate) async fn attach_sbom(args: &AttachSbomArgs) -> anyhow::Result<ExitCod
         &args.sbom_type,
         args.input_format.as_deref(),
         looks_like_json,
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     let image = parse_image(&args.image)?;
     let limits = settings::limits()?;
     let sbom = settings::read_bounded(&args.sbom, limits.max_attachment_bytes, "SBOM")?;

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use signet_core::digest::{DigestAlgorithm, digest_reader};
+use signet_core::digest::{Digest, DigestAlgorithm, digest_reader};
 use signet_core::intoto::PredicateType;
 use signet_oci::OciClient;
 use signet_policy::provenance::{
@@ -324,32 +324,32 @@ pub(crate) fn verify_blob_attestation(
     let predicate_type =
         PredicateType::from_name(args.predicate_type.as_deref().unwrap_or("custom"))?;
     let limits = settings::limits()?;
-    let hex = match (&args.digest, &args.file) {
+    let subject: Digest = match (&args.digest, &args.file) {
         (Some(hex), _) => {
             if args.digest_alg != crate::args::HashName::Sha256 {
                 crate::usage_bail!(
                     "--digestAlg sha384 and sha512 need --bundle; an envelope's subjects are matched by sha256"
                 );
             }
-            let valid =
-                hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-            if !valid {
-                crate::usage_bail!("--digest must be 64 lowercase hex characters (a sha256)");
+            match format!("sha256:{hex}").parse() {
+                Ok(digest) => digest,
+                Err(_) => {
+                    crate::usage_bail!("--digest must be 64 lowercase hex characters (a sha256)")
+                }
             }
-            hex.clone()
         }
         (None, Some(path)) => {
             let file =
                 std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            let digest = digest_reader(
+            let digests = digest_reader(
                 std::io::BufReader::with_capacity(1 << 20, file),
                 &[DigestAlgorithm::Sha256],
             )
             .with_context(|| format!("reading {}", path.display()))?;
-            digest
-                .first()
-                .map(|d| d.as_bytes().iter().map(|b| format!("{b:02x}")).collect())
-                .unwrap_or_default()
+            match digests.first() {
+                Some(digest) => digest.to_digest(),
+                None => bail!("no digest of {} was computed", path.display()),
+            }
         }
         (None, None) => crate::usage_bail!("give the file the attestation is about, or --digest"),
     };
@@ -363,8 +363,7 @@ pub(crate) fn verify_blob_attestation(
             "an envelope alone carries no transparency-log entry: verify a Sigstore bundle (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the attestation with the key alone",
         ));
     }
-    match signet_verify::verify_blob_attestation(&envelope, &key, &hex, Some(predicate_type.uri()))
-    {
+    match signet_verify::verify_blob_attestation(&envelope, &key, &subject, Some(&predicate_type)) {
         Ok(_) => {
             eprintln!("Verified OK");
             Ok(ExitCode::SUCCESS)

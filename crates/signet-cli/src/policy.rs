@@ -174,8 +174,8 @@ pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
     println!(
         "{}: {} policies, {} authorities, {} warning(s)",
         args.policy.display(),
-        policy.policies.len(),
-        policy.authorities.len(),
+        policy.policies().len(),
+        policy.authorities().len(),
         warnings.len()
     );
     Ok(ExitCode::SUCCESS)
@@ -204,21 +204,21 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
         println!(
             "{repository} is covered by {} of {} policies:",
             matching.len(),
-            policy.policies.len()
+            policy.policies().len()
         );
-        for p in &policy.policies {
-            let exclude = if p.exclude.is_empty() {
+        for p in policy.policies() {
+            let exclude = if p.exclude().is_empty() {
                 String::new()
             } else {
-                format!(", exclude [{}]", join_globs(&p.exclude))
+                format!(", exclude [{}]", join_globs(p.exclude()))
             };
             println!(
                 "  {} {} (line {}, {:?}): images [{}]{exclude}",
                 if p.covers(&repository) { "✓" } else { "·" },
-                p.name,
-                p.line,
-                p.mode,
-                join_globs(&p.images),
+                p.name(),
+                p.line(),
+                p.mode(),
+                join_globs(p.images()),
             );
         }
     }

@@ -213,6 +213,14 @@ impl MessageDigest {
     pub fn as_bytes(&self) -> &[u8] {
         self.inner.as_ref()
     }
+
+    /// The same hash as a content [`Digest`] (`algorithm:hex`).
+    pub fn to_digest(&self) -> Digest {
+        Digest {
+            algorithm: self.algorithm,
+            hex: hex_encode(self.as_bytes()),
+        }
+    }
 }
 
 /// Hashes everything `reader` yields with each of `algorithms` at once, in 1 MiB chunks, so a

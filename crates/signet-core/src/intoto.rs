@@ -136,6 +136,14 @@ impl PredicateType {
         })
     }
 
+    /// The predicate type of the statement `cosign sign` v3 signs ([`COSIGN_SIGN_V1`]).
+    pub fn cosign_sign() -> Self {
+        Self {
+            uri: COSIGN_SIGN_V1.to_owned(),
+            shape: PredicateShape::Object(&[]),
+        }
+    }
+
     /// The predicate type URI.
     pub fn uri(&self) -> &str {
         &self.uri
@@ -338,7 +346,7 @@ pub enum SubjectMatch {
     Matches,
     /// The statement has no subjects.
     Empty,
-    /// No subject has a sha256 digest.
+    /// No subject has a digest of the algorithm asked for (sha256, in practice).
     NoSha256,
     /// Subjects have sha256 digests, none of them this one.
     NoneMatch,
@@ -366,6 +374,16 @@ impl<'a> Statement<'a> {
 
     /// Whether a subject has `sha256_hex` as its sha256 digest.
     pub fn match_sha256(&self, sha256_hex: &str) -> SubjectMatch {
+        self.match_hex("sha256", sha256_hex)
+    }
+
+    /// Whether a subject carries `digest` (under its algorithm's name, as in-toto's
+    /// `DigestSet` keys it).
+    pub fn match_digest(&self, digest: &crate::digest::Digest) -> SubjectMatch {
+        self.match_hex(digest.algorithm().name(), digest.hex())
+    }
+
+    fn match_hex(&self, algorithm: &str, hex: &str) -> SubjectMatch {
         if self.subject.is_empty() {
             return SubjectMatch::Empty;
         }
@@ -376,11 +394,11 @@ impl<'a> Statement<'a> {
             .subject
             .iter()
             .flatten()
-            .filter_map(|s| s.digest.get("sha256").map(String::as_str))
+            .filter_map(|s| s.digest.get(algorithm).map(String::as_str))
             .collect();
         if digests.is_empty() {
             SubjectMatch::NoSha256
-        } else if digests.contains(&sha256_hex) {
+        } else if digests.contains(&hex) {
             SubjectMatch::Matches
         } else {
             SubjectMatch::NoneMatch

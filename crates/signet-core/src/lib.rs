@@ -13,6 +13,7 @@
 //! * [`keys`]: Cosign's encrypted key file, private keys for signing, public keys for verifying.
 //! * [`dsse`]: DSSE envelopes and their pre-authentication encoding.
 //! * [`intoto`]: in-toto statements and the predicate types Cosign names.
+//! * [`image_config`]: the image configuration (user, environment, labels, platform).
 //!
 //! ```
 //! use signet_core::reference::ImageReference;
@@ -27,6 +28,7 @@ pub mod digest;
 pub mod dsse;
 mod error;
 mod go_json;
+pub mod image_config;
 pub mod intoto;
 pub mod keys;
 pub mod limits;

@@ -12,12 +12,14 @@ use signet_verify::platform::{
     IndexEvidence, IndexSignatures, gather_index_link, judge_index_link,
 };
 use signet_verify::{
-    AttestationFailure, EvidenceNeeds, Finding, ImageCheck, ImageEvidence, Question, Retained,
-    SignatureFailure, Verifier, bundle::BundleCheck, judge_image,
+    AttestationFailure, EvidenceNeeds, Finding, ImageCheck, ImageEvidence, Question,
+    RejectedSignature, Retained, SignatureFailure, Verifier, bundle::BundleCheck, judge_image,
 };
 
+use crate::conditions::ConditionFailure;
 use crate::model::{
-    AttestationRequirement, NoMatch, Policy, SignatureRequirement, SignedIdentity, TrustPolicy,
+    AttestationRequirement, AuthorityUnavailable, NoMatch, Policy, SignatureRequirement,
+    SignedIdentity, TrustPolicy,
 };
 use crate::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
 
@@ -134,9 +136,9 @@ fn needs_index_path(
     policy
         .matching(&repository)
         .iter()
-        .filter_map(|p| p.signatures.as_ref())
+        .filter_map(|p| p.signatures())
         .filter(|req| !judge_signatures(policy, req, &repository, evidence, now_unix).passed)
-        .find_map(|req| match &req.index_signatures {
+        .find_map(|req| match req.index_signatures() {
             IndexSignatures::Accept(source) => source.index_for(image),
             IndexSignatures::Ignore => None,
         })
@@ -148,8 +150,8 @@ pub(crate) fn reads_index_through_tag(policy: &TrustPolicy, repository: &str) ->
     policy
         .matching(repository)
         .iter()
-        .filter_map(|p| p.signatures.as_ref())
-        .any(|req| matches!(req.index_signatures, IndexSignatures::Accept(_)))
+        .filter_map(|p| p.signatures())
+        .any(|req| matches!(req.index_signatures(), IndexSignatures::Accept(_)))
 }
 
 fn undecided(
@@ -194,14 +196,14 @@ impl TrustPolicy {
             }
         };
         for policy in matching {
-            if let Some(req) = &policy.signatures {
-                for name in &req.authorities {
+            if let Some(req) = policy.signatures() {
+                for name in req.authorities() {
                     add(name, &Question::signature());
                 }
             }
-            for req in &policy.attestations {
-                for name in &req.authorities {
-                    add(name, &Question::attestation(req.predicate_type.clone()));
+            for req in policy.attestations() {
+                for name in req.authorities() {
+                    add(name, &Question::attestation(req.predicate_type().clone()));
                 }
             }
         }
@@ -233,7 +235,7 @@ pub fn judge_policy_with_index(
     let digest = evidence.map(|e| e.digest().to_string());
     let matching = policy.matching(&repository);
     if matching.is_empty() {
-        let (decision, word) = match policy.no_match {
+        let (decision, word) = match policy.no_match() {
             NoMatch::Deny => (Decision::Deny, "denied"),
             NoMatch::Allow => (Decision::Allow, "allowed"),
             NoMatch::Warn => (Decision::Warn, "allowed with a warning"),
@@ -245,7 +247,7 @@ pub fn judge_policy_with_index(
             matched_policies: Vec::new(),
             note: Some(format!(
                 "no policy covers {repository}: {word} (noMatch: {:?})",
-                policy.no_match
+                policy.no_match()
             )),
         };
     }
@@ -288,21 +290,21 @@ fn judge_one_policy(
     now_unix: i64,
 ) -> PolicyResult {
     let mut requirements = Vec::new();
-    if let Some(req) = &policy.signatures {
+    if let Some(req) = policy.signatures() {
         let own = judge_signatures(trust, req, repository, evidence, now_unix);
-        requirements.push(match (index, &req.index_signatures) {
+        requirements.push(match (index, req.index_signatures()) {
             (Some(path), IndexSignatures::Accept(_)) if !own.passed => {
                 judge_through_index(trust, req, repository, evidence, path, own, now_unix)
             }
             _ => own,
         });
     }
-    for req in &policy.attestations {
+    for req in policy.attestations() {
         requirements.push(judge_attestation(trust, req, evidence, now_unix));
     }
     PolicyResult {
-        name: policy.name.clone(),
-        mode: policy.mode,
+        name: policy.name().to_owned(),
+        mode: policy.mode(),
         passed: requirements.iter().all(|r| r.passed),
         requirements,
     }
@@ -370,13 +372,37 @@ fn identity_ok(rule: Option<&SignedIdentity>, claimed: &str, repository: &str) -
     }
 }
 
+/// Why one authority's signature on the image does not count.
+#[derive(Debug, thiserror::Error)]
+enum NotSigned {
+    #[error(transparent)]
+    Authority(#[from] AuthorityUnavailable),
+    #[error("no signatures were gathered")]
+    NotGathered,
+    #[error("its signature claims the identity {0:?}, which the signedIdentity rule refuses")]
+    OtherIdentity(String),
+    #[error("{0}")]
+    Rejected(RejectedSignature),
+    #[error("{0}")]
+    RejectedBundle(String),
+    /// The Notary Project verification's own account (each statement's failed check).
+    #[error("{0}")]
+    Notation(String),
+    #[error("no signatures found (looked in {0})")]
+    NoneFound(String),
+    #[error("none of the {0} signature(s) carries a certificate for this identity")]
+    NoCertificateForIdentity(usize),
+    #[error("none of the {0} signature(s) verifies with this key")]
+    NoneVerifiesWithKey(usize),
+}
+
 /// One authority's signature on the image: `Ok(where)` or `Err(why not)`.
 fn signed_by(
     check: &ImageCheck,
     req: &SignatureRequirement,
     repository: &str,
     keyless: bool,
-) -> Result<String, String> {
+) -> Result<String, NotSigned> {
     // Notary Project signatures: one that passes under the authority's statement.
     if let Some(Finding::NotarySignatures(report)) = check
         .findings()
@@ -386,7 +412,7 @@ fn signed_by(
         let (passed, reason, found) = crate::notation::notation_requirement(report, "");
         return match found.first().and_then(|e| e.layer.clone()) {
             Some(manifest) if passed => Ok(manifest),
-            _ => Err(reason),
+            _ => Err(NotSigned::Notation(reason)),
         };
     }
     // Cosign v3's format: a signature bundle referring to the image. A bundle refused only
@@ -410,11 +436,11 @@ fn signed_by(
         .iter()
         .find(|f| matches!(f, Finding::CosignSignatures(_)))
     else {
-        return Err("no signatures were gathered".to_owned());
+        return Err(NotSigned::NotGathered);
     };
     let accepted = report.verified().iter().find(|v| {
         identity_ok(
-            req.signed_identity.as_ref(),
+            req.signed_identity(),
             &v.claims().critical.identity.docker_reference,
             repository,
         )
@@ -423,9 +449,8 @@ fn signed_by(
         return Ok(v.layer_digest().to_string());
     }
     if let Some(first) = report.verified().first() {
-        return Err(format!(
-            "its signature claims the identity {:?}, which the signedIdentity rule refuses",
-            first.claims().critical.identity.docker_reference
+        return Err(NotSigned::OtherIdentity(
+            first.claims().critical.identity.docker_reference.clone(),
         ));
     }
     // The most useful failure: one with a hint (an identity regex that matched only part of
@@ -435,34 +460,23 @@ fn signed_by(
         .iter()
         .find(|r| r.failure.hint().is_some());
     let specific = hinted.or_else(|| {
-        report.rejected().iter().find(|r| {
-            !matches!(
-                r.failure,
-                SignatureFailure::SignatureMismatch
-                    | SignatureFailure::Sigstore {
-                        check: BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material,
-                        ..
-                    }
-            )
+        report.rejected().iter().find(|r| match &r.failure {
+            SignatureFailure::SignatureMismatch => false,
+            SignatureFailure::Sigstore(failure) => !matches!(
+                failure.check(),
+                BundleCheck::Identity | BundleCheck::Issuer | BundleCheck::Material
+            ),
+            _ => true,
         })
     });
     Err(match specific {
-        Some(r) => r.to_string(),
-        None if let Some(bundle) = substring_only_bundle => bundle,
+        Some(r) => NotSigned::Rejected(r.clone()),
+        None if let Some(bundle) = substring_only_bundle => NotSigned::RejectedBundle(bundle),
         None if report.rejected().is_empty() => {
-            format!(
-                "no signatures found (looked in {})",
-                report.signature_location()
-            )
+            NotSigned::NoneFound(report.signature_location().to_string())
         }
-        None if keyless => format!(
-            "none of the {} signature(s) carries a certificate for this identity",
-            report.rejected().len()
-        ),
-        None => format!(
-            "none of the {} signature(s) verifies with this key",
-            report.rejected().len()
-        ),
+        None if keyless => NotSigned::NoCertificateForIdentity(report.rejected().len()),
+        None => NotSigned::NoneVerifiesWithKey(report.rejected().len()),
     })
 }
 
@@ -475,21 +489,21 @@ fn judge_signatures(
 ) -> RequirementResult {
     let description = format!(
         "signatures: {} of [{}]{}",
-        req.threshold,
-        req.authorities.join(", "),
-        if req.required.is_empty() {
+        req.threshold(),
+        req.authorities().join(", "),
+        if req.required().is_empty() {
             String::new()
         } else {
-            format!(", required [{}]", req.required.join(", "))
+            format!(", required [{}]", req.required().join(", "))
         }
     );
     let question = Question::Signature {
-        annotations: req.annotations.clone(),
+        annotations: req.annotations().clone(),
     };
     let mut signed = BTreeSet::new();
     let mut evidence_list = Vec::new();
     let mut missing_reasons = Vec::new();
-    for name in &req.authorities {
+    for name in req.authorities() {
         let outcome = match trust.verify_authority_or_reason(name) {
             Ok((authority, keyless)) => {
                 // Notary Project signatures are judged at the evaluation's time, not the clock.
@@ -503,7 +517,7 @@ fn judge_signatures(
                 let check = judge_image(evidence, &authority, &question);
                 signed_by(&check, req, repository, keyless)
             }
-            Err(why) => Err(why),
+            Err(why) => Err(NotSigned::from(why)),
         };
         match outcome {
             Ok(layer) => {
@@ -525,24 +539,24 @@ fn judge_signatures(
                     layer: None,
                     predicate_type: None,
                     log_index: None,
-                    failed_check: Some(why),
+                    failed_check: Some(why.to_string()),
                 });
             }
         }
     }
     let missing_required: Vec<&String> = req
-        .required
+        .required()
         .iter()
         .filter(|r| !signed.contains(*r))
         .collect();
-    let passed = signed.len() >= req.threshold && missing_required.is_empty();
+    let passed = signed.len() >= req.threshold() && missing_required.is_empty();
     let signers = signed.iter().cloned().collect::<Vec<_>>().join(", ");
     let reason = if passed {
         format!(
             "signed by {} of {} ({signers}), threshold {}",
             signed.len(),
-            req.authorities.len(),
-            req.threshold
+            req.authorities().len(),
+            req.threshold()
         )
     } else if !missing_required.is_empty() {
         let names: Vec<&str> = missing_required.iter().map(|s| s.as_str()).collect();
@@ -555,8 +569,8 @@ fn judge_signatures(
         format!(
             "signed by {} of {} ([{signers}]), threshold {} not met; {}",
             signed.len(),
-            req.authorities.len(),
-            req.threshold,
+            req.authorities().len(),
+            req.threshold(),
             missing_reasons.join("; ")
         )
     };
@@ -576,17 +590,17 @@ fn judge_attestation(
 ) -> RequirementResult {
     let description = format!(
         "attestation {} ({}) by [{}]",
-        req.name,
-        req.predicate_type.uri(),
-        req.authorities.join(", ")
+        req.name(),
+        req.predicate_type().uri(),
+        req.authorities().join(", ")
     );
     let question = Question::Attestation {
-        predicate_type: req.predicate_type.clone(),
+        predicate_type: req.predicate_type().clone(),
         keep: Retained::Statement,
     };
     let mut reasons = Vec::new();
     let mut evidence_list = Vec::new();
-    for name in &req.authorities {
+    for name in req.authorities() {
         let (authority, keyless) = match trust.verify_authority_or_reason(name) {
             Ok(found) => found,
             Err(why) => {
@@ -603,7 +617,7 @@ fn judge_attestation(
                     passed: true,
                     reason: format!(
                         "a {} attestation by {name} meets every condition",
-                        req.predicate_type.uri()
+                        req.predicate_type().uri()
                     ),
                     evidence: evidence_list,
                 };
@@ -626,8 +640,17 @@ fn judge_attestation(
     }
 }
 
+/// Why a verified attestation does not qualify.
+#[derive(Debug, thiserror::Error)]
+enum NotQualified {
+    #[error("the bundle holds no statement")]
+    NoStatement,
+    #[error(transparent)]
+    Condition(#[from] ConditionFailure),
+}
+
 /// A verified attestation's location and statement (or why it holds none).
-type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], String>);
+type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], NotQualified>);
 
 /// One authority's attestation whose statement meets the conditions: a legacy `.att` layer,
 /// or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
@@ -644,7 +667,7 @@ fn attested_by(
         kind: "attestation",
         signer: Some(name.to_owned()),
         layer,
-        predicate_type: Some(req.predicate_type.uri().to_owned()),
+        predicate_type: Some(req.predicate_type().uri().to_owned()),
         log_index: None,
         failed_check,
     };
@@ -665,16 +688,22 @@ fn attested_by(
                         .bundle()
                         .dsse_payload()
                         .map(|(_, payload)| payload)
-                        .ok_or_else(|| "the bundle holds no statement".to_owned());
+                        .ok_or(NotQualified::NoStatement);
                     (Some(v.manifest().to_string()), payload)
                 })
                 .collect(),
             _ => Vec::new(),
         };
         for (layer, statement) in statements {
-            match statement.and_then(|s| req.conditions.check(s, now_unix)) {
+            let checked = statement.and_then(|s| {
+                req.conditions()
+                    .check(s, now_unix)
+                    .map_err(NotQualified::from)
+            });
+            match checked {
                 Ok(()) => return Ok(evidence(layer, None)),
                 Err(why) => {
+                    let why = why.to_string();
                     failed.push(evidence(layer, Some(why.clone())));
                     condition_failures.push(why);
                 }
@@ -689,7 +718,7 @@ fn attested_by(
 
 /// Why no attestation of the authority verified, from the most useful rejection.
 fn why_no_attestation(check: &ImageCheck, req: &AttestationRequirement, keyless: bool) -> String {
-    let uri = req.predicate_type.uri();
+    let uri = req.predicate_type().uri();
     // A keyless attestation refused only because an identity regex matched part of the claim
     // (a regex ported from Cosign): otherwise unreported.
     if keyless

@@ -158,9 +158,8 @@ impl PolicyFile {
             let policy = ContainersPolicy::parse(&bytes, Some(&registries))?;
             return Ok((Self::Containers(policy), PolicySources::from_reads(reads)));
         }
-        let text = String::from_utf8(bytes).map_err(|_| PolicyError::Invalid {
-            location: path.display().to_string(),
-            reason: "is not UTF-8 text".to_owned(),
+        let text = String::from_utf8(bytes).map_err(|_| PolicyError::NotText {
+            path: path.display().to_string(),
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         // Keys and trusted roots, recorded as they are read.

@@ -23,11 +23,39 @@ enum Segment {
     Pattern(Vec<String>),
 }
 
+/// Why an image glob was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlobError {
+    /// The glob is empty.
+    #[error("an empty image glob matches nothing")]
+    Empty,
+    /// The glob names a tag or digest, or has spaces.
+    #[error("image glob {0:?} must name repositories (registry/path), without tag or digest")]
+    NotARepository(String),
+    /// Two slashes in a row, or one at an end.
+    #[error("image glob {0:?} has an empty path segment")]
+    EmptySegment(String),
+    /// `**` inside a segment.
+    #[error("image glob {0:?}: `**` must be a whole segment (use `*` within a segment)")]
+    PartialDoubleStar(String),
+    /// A segment with characters a repository name cannot have.
+    #[error(
+        "image glob {glob:?}: segment {segment:?} has characters a repository name cannot have"
+    )]
+    Characters {
+        /// The glob.
+        glob: String,
+        /// The segment.
+        segment: String,
+    },
+}
+
 impl ScopeGlob {
     /// Parses a glob; the error says what is wrong with it.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, GlobError> {
         if text.is_empty() {
-            return Err("an empty image glob matches nothing".to_owned());
+            return Err(GlobError::Empty);
         }
         if text.contains(['@', ' '])
             || text
@@ -35,31 +63,28 @@ impl ScopeGlob {
                 .next()
                 .is_some_and(|last| last.contains(':') && !text.starts_with(last))
         {
-            return Err(format!(
-                "image glob {text:?} must name repositories (registry/path), without tag or digest"
-            ));
+            return Err(GlobError::NotARepository(text.to_owned()));
         }
         let mut segments = Vec::new();
         for (i, raw) in text.split('/').enumerate() {
             if raw.is_empty() {
-                return Err(format!("image glob {text:?} has an empty path segment"));
+                return Err(GlobError::EmptySegment(text.to_owned()));
             }
             if raw == "**" {
                 segments.push(Segment::AnyDepth);
                 continue;
             }
             if raw.contains("**") {
-                return Err(format!(
-                    "image glob {text:?}: `**` must be a whole segment (use `*` within a segment)"
-                ));
+                return Err(GlobError::PartialDoubleStar(text.to_owned()));
             }
             let valid = raw
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | ':'));
             if !valid || (i > 0 && raw.chars().any(|c| c.is_ascii_uppercase() || c == ':')) {
-                return Err(format!(
-                    "image glob {text:?}: segment {raw:?} has characters a repository name cannot have"
-                ));
+                return Err(GlobError::Characters {
+                    glob: text.to_owned(),
+                    segment: raw.to_owned(),
+                });
             }
             let raw = if i == 0 && raw == "docker.io" {
                 DOCKER_HUB_REGISTRY

@@ -17,11 +17,11 @@ pub struct Warning {
 pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
     let mut warnings = Vec::new();
     let mut used = std::collections::BTreeSet::new();
-    for p in &policy.policies {
-        let location = format!("policy {:?} (line {})", p.name, p.line);
-        for exclude in &p.exclude {
+    for p in policy.policies() {
+        let location = format!("policy {:?} (line {})", p.name(), p.line());
+        for exclude in p.exclude() {
             let overlaps = p
-                .images
+                .images()
                 .iter()
                 .any(|g| g.matches(&exclude.example()) || exclude.matches(&g.example()));
             if !overlaps {
@@ -34,18 +34,18 @@ pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
                 });
             }
         }
-        let mut authority_lists: Vec<(String, &Vec<String>, usize)> = Vec::new();
-        if let Some(s) = &p.signatures {
-            authority_lists.push(("signatures".to_owned(), &s.authorities, s.threshold));
+        let mut authority_lists: Vec<(String, &[String], usize)> = Vec::new();
+        if let Some(s) = p.signatures() {
+            authority_lists.push(("signatures".to_owned(), s.authorities(), s.threshold()));
         }
-        for a in &p.attestations {
-            authority_lists.push((format!("attestation {}", a.name), &a.authorities, 1));
+        for a in p.attestations() {
+            authority_lists.push((format!("attestation {}", a.name()), a.authorities(), 1));
         }
         for (what, names, needed) in authority_lists {
             let mut usable = 0;
             for name in names {
                 used.insert(name.clone());
-                if policy.authorities.contains_key(name) {
+                if policy.authorities().contains_key(name) {
                     usable += 1;
                 }
             }
@@ -58,7 +58,7 @@ pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
             }
         }
     }
-    for name in policy.authorities.keys() {
+    for name in policy.authorities().keys() {
         if !used.contains(name) {
             warnings.push(Warning {
                 code: "W005",

@@ -34,12 +34,12 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use signet_core::intoto::PredicateType;
+use signet_core::intoto::{PredicateType, StatementError};
 use signet_core::keys::PublicKey;
 
 use crate::admission::AdmissionSettings;
 use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
-use crate::glob::ScopeGlob;
+use crate::glob::{GlobError, ScopeGlob};
 use crate::report::Mode;
 use std::sync::Arc;
 
@@ -58,15 +58,31 @@ pub const API_VERSION: &str = "signet.dev/v1";
 #[non_exhaustive]
 pub enum PolicyError {
     /// The YAML does not fit the schema; the message has the line, column and a snippet.
-    #[error("{0}")]
-    Syntax(String),
+    #[error(transparent)]
+    Syntax(Box<serde_saphyr::Error>),
+    /// The policy file could not be read.
+    #[error("{path}: cannot be read")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The policy file is not UTF-8 text.
+    #[error("{path}: is not UTF-8 text")]
+    NotText {
+        /// The file.
+        path: String,
+    },
     /// The policy is well-formed but inconsistent.
-    #[error("{location}: {reason}")]
+    #[error("{location}")]
     Invalid {
         /// Where (`policy "production" (line 12)`, `authority "release"`).
         location: String,
         /// What is wrong.
-        reason: String,
+        #[source]
+        problem: Problem,
     },
     /// A key file named by an authority could not be read.
     #[error("authority {authority:?}: reading {path}")]
@@ -79,6 +95,138 @@ pub enum PolicyError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// What is wrong with a well-formed policy.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Problem {
+    /// Another `apiVersion`.
+    #[error("{0:?} is not supported; this signet reads {API_VERSION}")]
+    ApiVersion(String),
+    /// Another `kind`.
+    #[error("{0:?}: expected TrustPolicy")]
+    Kind(String),
+    /// A key with both or neither of `path` and `data`.
+    #[error("key needs exactly one of path or data")]
+    KeySource,
+    /// A key that is not a public key signet reads.
+    #[error("the key cannot be read: {0}")]
+    Key(signet_core::Error),
+    /// An authority with more or fewer than one of `key`, `keyless` and `notation`.
+    #[error("an authority is exactly one of key, keyless or notation")]
+    AuthorityKind,
+    /// A `notation` authority whose trust-policy statement cannot be used.
+    #[error("{0}")]
+    Notation(String),
+    /// An attestation requirement naming a Notation authority.
+    #[error(
+        "attestations[{index}].authorities names {name:?}, a Notation authority: Notary Project signatures sign images, not attestations"
+    )]
+    AttestationByNotation {
+        /// Which attestation requirement.
+        index: usize,
+        /// The authority's name.
+        name: String,
+    },
+    /// A keyless identity rule that cannot be used.
+    #[error("the keyless identity cannot be used")]
+    Identity(#[source] signet_verify::bundle::BundleFailure),
+    /// A `trustedRoot` file that cannot be read.
+    #[error("the trusted root {path:?} cannot be read")]
+    TrustedRootRead {
+        /// The path as written.
+        path: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A `trustedRoot` that is not a usable Sigstore trusted root.
+    #[error("the trusted root {path:?} cannot be used")]
+    TrustedRoot {
+        /// The path as written.
+        path: String,
+        /// Why.
+        #[source]
+        source: signet_verify::bundle::BundleFailure,
+    },
+    /// Two policies with one name.
+    #[error("another policy has the same name")]
+    DuplicateName,
+    /// A policy without images.
+    #[error("images is empty: the policy would cover nothing")]
+    NoImages,
+    /// A policy without requirements.
+    #[error(
+        "the policy requires neither signatures nor attestations; use noMatch or a policy with requirements"
+    )]
+    NoRequirements,
+    /// A reference to an authority that is not defined.
+    #[error("{field} names {name:?}, which is not defined under authorities")]
+    UndefinedAuthority {
+        /// The field (`signatures.authorities`).
+        field: String,
+        /// The name.
+        name: String,
+    },
+    /// An attestation requirement without authorities.
+    #[error("attestations[{0}].authorities is empty: nothing could ever count")]
+    NoAttestationAuthorities(usize),
+    /// A predicate type that is neither a known name nor an absolute URI.
+    #[error("attestations[{index}].predicateType: {error}")]
+    PredicateType {
+        /// Which attestation requirement.
+        index: usize,
+        /// Why.
+        error: StatementError,
+    },
+}
+
+/// Why a `signatures:` requirement was refused (a load error at its line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureSpecError {
+    /// No authorities.
+    #[error("signatures.authorities is empty: no signature could ever count")]
+    NoAuthorities,
+    /// A threshold of zero.
+    #[error("signatures.threshold must be at least 1")]
+    ZeroThreshold,
+    /// More signers needed than listed.
+    #[error(
+        "signatures.threshold {threshold} is larger than the {listed} authorities listed: the rule can never pass"
+    )]
+    ThresholdTooLarge {
+        /// The threshold.
+        threshold: usize,
+        /// How many authorities are listed.
+        listed: usize,
+    },
+    /// A required signer that is not listed.
+    #[error("signatures.required names {0:?}, which is not in signatures.authorities")]
+    RequiredNotListed(String),
+}
+
+/// Why an identity regex was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("regex {source_text:?} does not compile: {error}")]
+pub struct RegexError {
+    source_text: String,
+    error: regex::Error,
+}
+
+/// Why an authority named by a requirement cannot check anything.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthorityUnavailable {
+    /// No authority has this name.
+    #[error("no authority named {0:?} is defined")]
+    Undefined(String),
+    /// A keyless authority without any trusted root.
+    #[error(
+        "no trusted root to check keyless signatures against: give the authority a trustedRoot, or supply a default trusted root"
+    )]
+    NoTrustedRoot,
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,48 +338,86 @@ struct KeySpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KeylessSpec {
+    issuer: IdentityMatch,
+    subject: IdentityMatch,
+    #[serde(default)]
+    github_workflow_repository: Option<String>,
+    #[serde(default)]
+    github_workflow_ref: Option<String>,
+    #[serde(default)]
+    github_workflow_trigger: Option<String>,
+    #[serde(default)]
+    trusted_root: Option<String>,
+}
+
+impl KeylessSpec {
     /// The OIDC issuer.
-    pub issuer: IdentityMatch,
+    pub fn issuer(&self) -> &IdentityMatch {
+        &self.issuer
+    }
+
     /// The certificate subject (email or URI SAN).
-    pub subject: IdentityMatch,
+    pub fn subject(&self) -> &IdentityMatch {
+        &self.subject
+    }
+
     /// Fulcio extension: the GitHub workflow repository (`owner/repo`).
-    #[serde(default)]
-    pub github_workflow_repository: Option<String>,
+    pub fn github_workflow_repository(&self) -> Option<&str> {
+        self.github_workflow_repository.as_deref()
+    }
+
     /// Fulcio extension: the GitHub workflow ref (`refs/heads/main`).
-    #[serde(default)]
-    pub github_workflow_ref: Option<String>,
+    pub fn github_workflow_ref(&self) -> Option<&str> {
+        self.github_workflow_ref.as_deref()
+    }
+
     /// Fulcio extension: the GitHub workflow trigger (`push`).
-    #[serde(default)]
-    pub github_workflow_trigger: Option<String>,
+    pub fn github_workflow_trigger(&self) -> Option<&str> {
+        self.github_workflow_trigger.as_deref()
+    }
+
     /// The Sigstore `trusted_root.json` to verify against, relative to the policy file
     /// (default: the one the caller supplies with [`TrustPolicy::with_default_trusted_root`],
     /// e.g. from `signet initialize`).
-    #[serde(default)]
-    pub trusted_root: Option<String>,
+    pub fn trusted_root(&self) -> Option<&str> {
+        self.trusted_root.as_deref()
+    }
 }
 
 /// A keyless authority, ready to check certificates: the identity as a bundle policy and its
 /// own trusted root, if the policy names one.
 #[derive(Debug, Clone)]
 pub struct KeylessAuthority {
-    /// What the policy file says.
-    pub spec: KeylessSpec,
-    /// The certificate identity, issuer and workflow claims required.
-    pub identity: BundlePolicy,
-    /// The trusted root named by `trustedRoot`, parsed.
-    pub trusted_root: Option<Arc<BundleVerifier>>,
+    spec: KeylessSpec,
+    identity: BundlePolicy,
+    trusted_root: Option<Arc<BundleVerifier>>,
 }
 
 impl KeylessAuthority {
+    /// What the policy file says.
+    pub fn spec(&self) -> &KeylessSpec {
+        &self.spec
+    }
+
+    /// The certificate identity, issuer and workflow claims required.
+    pub fn identity(&self) -> &BundlePolicy {
+        &self.identity
+    }
+
+    /// The trusted root named by `trustedRoot`, parsed.
+    pub fn trusted_root(&self) -> Option<&Arc<BundleVerifier>> {
+        self.trusted_root.as_ref()
+    }
+
     fn new(
         spec: KeylessSpec,
         read_file: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
-    ) -> Result<Self, String> {
-        let matcher = |m: &IdentityMatch| -> Result<ClaimMatcher, String> {
+    ) -> Result<Self, Problem> {
+        let matcher = |m: &IdentityMatch| -> Result<ClaimMatcher, Problem> {
             match m {
                 IdentityMatch::Exact(e) => Ok(ClaimMatcher::exact(e)),
                 IdentityMatch::Regex(r) => {
-                    ClaimMatcher::regex(r.source()).map_err(|e| e.to_string())
+                    ClaimMatcher::regex(r.source()).map_err(Problem::Identity)
                 }
                 IdentityMatch::Prefix(p) => Ok(ClaimMatcher::prefix(p)),
             }
@@ -246,10 +432,17 @@ impl KeylessAuthority {
         );
         let trusted_root = match &spec.trusted_root {
             Some(path) => {
-                let bytes = read_file(path)
-                    .map_err(|e| format!("the trusted root {path:?} cannot be read: {e}"))?;
-                let verifier = BundleVerifier::new(&bytes, BundleLimits::default())
-                    .map_err(|e| format!("the trusted root {path:?} cannot be used: {e}"))?;
+                let bytes = read_file(path).map_err(|source| Problem::TrustedRootRead {
+                    path: path.clone(),
+                    source,
+                })?;
+                let verifier =
+                    BundleVerifier::new(&bytes, BundleLimits::default()).map_err(|source| {
+                        Problem::TrustedRoot {
+                            path: path.clone(),
+                            source,
+                        }
+                    })?;
                 Some(Arc::new(verifier))
             }
             None => None,
@@ -300,14 +493,19 @@ impl AnchoredRegex {
 }
 
 impl TryFrom<String> for AnchoredRegex {
-    type Error = String;
+    type Error = RegexError;
 
-    fn try_from(source: String) -> Result<Self, String> {
-        regex::RegexBuilder::new(&format!("^(?:{source})$"))
+    fn try_from(source: String) -> Result<Self, RegexError> {
+        match regex::RegexBuilder::new(&format!("^(?:{source})$"))
             .size_limit(1 << 20)
             .build()
-            .map(|compiled| Self(compiled, source.clone()))
-            .map_err(|e| format!("regex {source:?} does not compile: {e}"))
+        {
+            Ok(compiled) => Ok(Self(compiled, source)),
+            Err(error) => Err(RegexError {
+                source_text: source,
+                error,
+            }),
+        }
     }
 }
 
@@ -316,9 +514,9 @@ impl TryFrom<String> for AnchoredRegex {
 struct GlobSpec(ScopeGlob);
 
 impl TryFrom<String> for GlobSpec {
-    type Error = String;
+    type Error = GlobError;
 
-    fn try_from(value: String) -> Result<Self, String> {
+    fn try_from(value: String) -> Result<Self, GlobError> {
         ScopeGlob::parse(&value).map(Self)
     }
 }
@@ -370,28 +568,24 @@ struct RawSignatureSpec {
 }
 
 impl TryFrom<RawSignatureSpec> for SignatureSpec {
-    type Error = String;
+    type Error = SignatureSpecError;
 
-    fn try_from(raw: RawSignatureSpec) -> Result<Self, String> {
+    fn try_from(raw: RawSignatureSpec) -> Result<Self, SignatureSpecError> {
         if raw.authorities.is_empty() {
-            return Err(
-                "signatures.authorities is empty: no signature could ever count".to_owned(),
-            );
+            return Err(SignatureSpecError::NoAuthorities);
         }
         let threshold = raw.threshold.unwrap_or(1);
         if threshold == 0 {
-            return Err("signatures.threshold must be at least 1".to_owned());
+            return Err(SignatureSpecError::ZeroThreshold);
         }
         if threshold > raw.authorities.len() {
-            return Err(format!(
-                "signatures.threshold {threshold} is larger than the {} authorities listed: the rule can never pass",
-                raw.authorities.len()
-            ));
+            return Err(SignatureSpecError::ThresholdTooLarge {
+                threshold,
+                listed: raw.authorities.len(),
+            });
         }
         if let Some(r) = raw.required.iter().find(|r| !raw.authorities.contains(r)) {
-            return Err(format!(
-                "signatures.required names {r:?}, which is not in signatures.authorities"
-            ));
+            return Err(SignatureSpecError::RequiredNotListed(r.clone()));
         }
         Ok(Self {
             authorities: raw.authorities,
@@ -482,64 +676,150 @@ pub struct NotationAuthoritySpec {
 /// A named source of trust.
 #[derive(Debug, Clone)]
 pub struct Authority {
+    name: String,
+    kind: AuthorityKind,
+    tlog: TlogPolicy,
+}
+
+impl Authority {
     /// The name policies refer to it by.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Key or keyless identity.
-    pub kind: AuthorityKind,
+    pub fn kind(&self) -> &AuthorityKind {
+        &self.kind
+    }
+
     /// Whether its signatures need a transparency-log entry.
-    pub tlog: TlogPolicy,
+    pub fn tlog(&self) -> TlogPolicy {
+        self.tlog
+    }
 }
 
 /// A signature requirement.
 #[derive(Debug, Clone)]
 pub struct SignatureRequirement {
+    authorities: Vec<String>,
+    threshold: usize,
+    required: Vec<String>,
+    annotations: BTreeMap<String, String>,
+    signed_identity: Option<SignedIdentity>,
+    index_signatures: IndexSignatures,
+}
+
+impl SignatureRequirement {
     /// The authorities whose signatures count.
-    pub authorities: Vec<String>,
+    pub fn authorities(&self) -> &[String] {
+        &self.authorities
+    }
+
     /// How many of them must have signed.
-    pub threshold: usize,
+    pub fn threshold(&self) -> usize {
+        self.threshold
+    }
+
     /// Which of them must be among the signers.
-    pub required: Vec<String>,
+    pub fn required(&self) -> &[String] {
+        &self.required
+    }
+
     /// Annotations each counted signature's payload must carry.
-    pub annotations: BTreeMap<String, String>,
+    pub fn annotations(&self) -> &BTreeMap<String, String> {
+        &self.annotations
+    }
+
     /// The name each counted signature must claim.
-    pub signed_identity: Option<SignedIdentity>,
+    pub fn signed_identity(&self) -> Option<&SignedIdentity> {
+        self.signed_identity.as_ref()
+    }
+
     /// Whether signatures on an index listing the image count (`indexSignature`).
-    pub index_signatures: IndexSignatures,
+    pub fn index_signatures(&self) -> &IndexSignatures {
+        &self.index_signatures
+    }
 }
 
 /// An attestation requirement.
 #[derive(Debug, Clone)]
 pub struct AttestationRequirement {
+    name: String,
+    predicate_type: PredicateType,
+    authorities: Vec<String>,
+    conditions: Conditions,
+}
+
+impl AttestationRequirement {
     /// A name for reports.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The predicate type.
-    pub predicate_type: PredicateType,
+    pub fn predicate_type(&self) -> &PredicateType {
+        &self.predicate_type
+    }
+
     /// The authorities allowed to sign it.
-    pub authorities: Vec<String>,
+    pub fn authorities(&self) -> &[String] {
+        &self.authorities
+    }
+
     /// What the statement must satisfy.
-    pub conditions: Conditions,
+    pub fn conditions(&self) -> &Conditions {
+        &self.conditions
+    }
 }
 
 /// One policy: a scope of images and what they need.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    /// Its name.
-    pub name: String,
-    /// The line it starts on, for messages.
-    pub line: usize,
-    /// enforce, warn or audit.
-    pub mode: Mode,
-    /// Repositories it covers.
-    pub images: Vec<ScopeGlob>,
-    /// Repositories it does not cover after all.
-    pub exclude: Vec<ScopeGlob>,
-    /// The signature requirement, if any.
-    pub signatures: Option<SignatureRequirement>,
-    /// The attestation requirements.
-    pub attestations: Vec<AttestationRequirement>,
+    name: String,
+    line: usize,
+    mode: Mode,
+    images: Vec<ScopeGlob>,
+    exclude: Vec<ScopeGlob>,
+    signatures: Option<SignatureRequirement>,
+    attestations: Vec<AttestationRequirement>,
 }
 
 impl Policy {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The line it starts on, for messages.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// enforce, warn or audit.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Repositories it covers.
+    pub fn images(&self) -> &[ScopeGlob] {
+        &self.images
+    }
+
+    /// Repositories it does not cover after all.
+    pub fn exclude(&self) -> &[ScopeGlob] {
+        &self.exclude
+    }
+
+    /// The signature requirement, if any.
+    pub fn signatures(&self) -> Option<&SignatureRequirement> {
+        self.signatures.as_ref()
+    }
+
+    /// The attestation requirements.
+    pub fn attestations(&self) -> &[AttestationRequirement] {
+        &self.attestations
+    }
+
     /// Whether the policy covers `repository` (normalised `registry/path`).
     pub fn covers(&self, repository: &str) -> bool {
         self.images.iter().any(|g| g.matches(repository))
@@ -547,23 +827,40 @@ impl Policy {
     }
 }
 
-/// A validated trust policy.
+/// A validated trust policy. It is made only by parsing (and cannot be changed after): what it
+/// says is what the file said.
 #[derive(Debug, Clone)]
 pub struct TrustPolicy {
-    /// What happens to images no policy covers.
-    pub no_match: NoMatch,
-    /// The authorities by name.
-    pub authorities: BTreeMap<String, Authority>,
-    /// The policies, in file order.
-    pub policies: Vec<Policy>,
-    /// The trusted root for keyless authorities without their own and for checking key
-    /// signatures' transparency-log entries.
-    pub default_trusted_root: Option<Arc<BundleVerifier>>,
+    no_match: NoMatch,
+    authorities: BTreeMap<String, Authority>,
+    policies: Vec<Policy>,
+    default_trusted_root: Option<Arc<BundleVerifier>>,
     /// The `admission` section.
     admission: AdmissionSettings,
 }
 
 impl TrustPolicy {
+    /// What happens to images no policy covers.
+    pub fn no_match(&self) -> NoMatch {
+        self.no_match
+    }
+
+    /// The authorities by name.
+    pub fn authorities(&self) -> &BTreeMap<String, Authority> {
+        &self.authorities
+    }
+
+    /// The policies, in file order.
+    pub fn policies(&self) -> &[Policy] {
+        &self.policies
+    }
+
+    /// The trusted root for keyless authorities without their own and for checking key
+    /// signatures' transparency-log entries.
+    pub fn default_trusted_root(&self) -> Option<&Arc<BundleVerifier>> {
+        self.default_trusted_root.as_ref()
+    }
+
     /// Parses a policy. `read_key` reads a key file named by `key.path` (the caller decides
     /// what paths are relative to), so parsing itself does no I/O.
     pub fn parse(
@@ -571,20 +868,17 @@ impl TrustPolicy {
         read_key: &dyn Fn(&str) -> std::io::Result<Vec<u8>>,
     ) -> Result<Self, PolicyError> {
         let spec: FileSpec =
-            serde_saphyr::from_str(text).map_err(|e| PolicyError::Syntax(e.to_string()))?;
+            serde_saphyr::from_str(text).map_err(|e| PolicyError::Syntax(Box::new(e)))?;
         if spec.api_version != API_VERSION {
             return Err(PolicyError::Invalid {
                 location: format!("apiVersion (line {})", line_of(text, "apiVersion")),
-                reason: format!(
-                    "{:?} is not supported; this signet reads {API_VERSION}",
-                    spec.api_version
-                ),
+                problem: Problem::ApiVersion(spec.api_version),
             });
         }
         if spec.kind != "TrustPolicy" {
             return Err(PolicyError::Invalid {
                 location: format!("kind (line {})", line_of(text, "kind")),
-                reason: format!("{:?}: expected TrustPolicy", spec.kind),
+                problem: Problem::Kind(spec.kind),
             });
         }
         let mut authorities = BTreeMap::new();
@@ -593,13 +887,15 @@ impl TrustPolicy {
                 "authority {name:?} (line {})",
                 line_of(text, &format!("{name}:"))
             );
-            let invalid = |reason: String| PolicyError::Invalid {
+            let invalid = |problem: Problem| PolicyError::Invalid {
                 location: location.clone(),
-                reason,
+                problem,
             };
             let kind = match (a.key, a.keyless, a.notation) {
                 (None, None, Some(notation)) => {
-                    let statement = notation.statement(&name).map_err(invalid)?;
+                    let statement = notation
+                        .statement(&name)
+                        .map_err(|e| invalid(Problem::Notation(e)))?;
                     AuthorityKind::Notation(Box::new(NotationAuthoritySpec {
                         authority: signet_verify::notation::NotationAuthority::new(
                             statement,
@@ -618,24 +914,15 @@ impl TrustPolicy {
                             })?
                         }
                         (None, Some(data)) => data.into_bytes(),
-                        _ => {
-                            return Err(invalid(
-                                "key needs exactly one of path or data".to_owned(),
-                            ));
-                        }
+                        _ => return Err(invalid(Problem::KeySource)),
                     };
-                    let public = PublicKey::parse(&pem)
-                        .map_err(|e| invalid(format!("the key cannot be read: {e}")))?;
+                    let public = PublicKey::parse(&pem).map_err(|e| invalid(Problem::Key(e)))?;
                     AuthorityKind::Key(KeyVerifier::new(public))
                 }
                 (None, Some(keyless), None) => AuthorityKind::Keyless(Box::new(
                     KeylessAuthority::new(keyless, read_key).map_err(invalid)?,
                 )),
-                _ => {
-                    return Err(invalid(
-                        "an authority is exactly one of key, keyless or notation".to_owned(),
-                    ));
-                }
+                _ => return Err(invalid(Problem::AuthorityKind)),
             };
             let tlog = match a.transparency_log {
                 Some(TlogSpec::Ignore) => TlogPolicy::InsecureIgnore,
@@ -648,30 +935,27 @@ impl TrustPolicy {
         for p in spec.policies {
             let line = line_of(text, &format!("name: {}", p.name));
             let location = format!("policy {:?} (line {line})", p.name);
-            let invalid = |reason: String| PolicyError::Invalid {
+            let invalid = |problem: Problem| PolicyError::Invalid {
                 location: location.clone(),
-                reason,
+                problem,
             };
             if !seen.insert(p.name.clone()) {
-                return Err(invalid("another policy has the same name".to_owned()));
+                return Err(invalid(Problem::DuplicateName));
             }
             if p.images.is_empty() {
-                return Err(invalid(
-                    "images is empty: the policy would cover nothing".to_owned(),
-                ));
+                return Err(invalid(Problem::NoImages));
             }
             if p.signatures.is_none() && p.attestations.is_empty() {
-                return Err(invalid(
-                    "the policy requires neither signatures nor attestations; use noMatch or a policy with requirements".to_owned(),
-                ));
+                return Err(invalid(Problem::NoRequirements));
             }
             let check_authority = |field: &str, name: &String| {
                 if authorities.contains_key(name) {
                     Ok(())
                 } else {
-                    Err(invalid(format!(
-                        "{field} names {name:?}, which is not defined under authorities"
-                    )))
+                    Err(invalid(Problem::UndefinedAuthority {
+                        field: field.to_owned(),
+                        name: name.clone(),
+                    }))
                 }
             };
             if let Some(s) = &p.signatures {
@@ -682,9 +966,7 @@ impl TrustPolicy {
             let mut attestations = Vec::new();
             for (i, a) in p.attestations.into_iter().enumerate() {
                 if a.authorities.is_empty() {
-                    return Err(invalid(format!(
-                        "attestations[{i}].authorities is empty: nothing could ever count"
-                    )));
+                    return Err(invalid(Problem::NoAttestationAuthorities(i)));
                 }
                 for name in &a.authorities {
                     check_authority(&format!("attestations[{i}].authorities"), name)?;
@@ -692,13 +974,14 @@ impl TrustPolicy {
                         authorities.get(name).map(|a: &Authority| &a.kind),
                         Some(AuthorityKind::Notation(_))
                     ) {
-                        return Err(invalid(format!(
-                            "attestations[{i}].authorities names {name:?}, a Notation authority: Notary Project signatures sign images, not attestations"
-                        )));
+                        return Err(invalid(Problem::AttestationByNotation {
+                            index: i,
+                            name: name.clone(),
+                        }));
                     }
                 }
                 let predicate_type = PredicateType::from_name(&a.predicate_type)
-                    .map_err(|e| invalid(format!("attestations[{i}].predicateType: {e}")))?;
+                    .map_err(|error| invalid(Problem::PredicateType { index: i, error }))?;
                 attestations.push(AttestationRequirement {
                     name: a.name.unwrap_or_else(|| predicate_type.uri().to_owned()),
                     predicate_type,
@@ -760,14 +1043,12 @@ impl TrustPolicy {
             Ok(bytes)
         };
         let location = || path.display().to_string();
-        let bytes = read_bounded(path, MAX_POLICY_BYTES).map_err(|e| PolicyError::Invalid {
-            location: location(),
-            reason: format!("cannot be read: {e}"),
+        let bytes = read_bounded(path, MAX_POLICY_BYTES).map_err(|source| PolicyError::Read {
+            path: location(),
+            source,
         })?;
-        let text = String::from_utf8(bytes).map_err(|_| PolicyError::Invalid {
-            location: location(),
-            reason: "is not UTF-8 text".to_owned(),
-        })?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| PolicyError::NotText { path: location() })?;
         let base = path
             .parent()
             .map(std::path::Path::to_path_buf)
@@ -817,11 +1098,11 @@ impl TrustPolicy {
     pub(crate) fn verify_authority_or_reason(
         &self,
         name: &str,
-    ) -> Result<(signet_verify::Authority, bool), String> {
+    ) -> Result<(signet_verify::Authority, bool), AuthorityUnavailable> {
         let authority = self
             .authorities
             .get(name)
-            .ok_or_else(|| format!("no authority named {name:?} is defined"))?;
+            .ok_or_else(|| AuthorityUnavailable::Undefined(name.to_owned()))?;
         match &authority.kind {
             AuthorityKind::Key(key) => Ok((
                 signet_verify::Authority::Key(
@@ -838,9 +1119,7 @@ impl TrustPolicy {
                     .trusted_root
                     .clone()
                     .or_else(|| self.default_trusted_root.clone())
-                    .ok_or_else(|| {
-                        "no trusted root to check keyless signatures against: give the authority a trustedRoot, or supply a default trusted root".to_owned()
-                    })?;
+                    .ok_or(AuthorityUnavailable::NoTrustedRoot)?;
                 Ok((
                     signet_verify::Authority::Identity(signet_verify::IdentityAuthority::new(
                         root,

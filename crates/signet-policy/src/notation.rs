@@ -326,7 +326,7 @@ policies:
             "signatures: { authorities: [release] }",
         ))
         .unwrap_or_else(|e| panic!("{e}"));
-        let Some(AuthorityKind::Notation(n)) = ok.authorities.get("release").map(|a| &a.kind)
+        let Some(AuthorityKind::Notation(n)) = ok.authorities().get("release").map(|a| a.kind())
         else {
             panic!("not a Notation authority");
         };
@@ -353,7 +353,8 @@ policies:
             let error = parse(&policy(level, requirement))
                 .map(|_| ())
                 .expect_err(expected);
-            assert!(error.to_string().contains(expected), "{expected}: {error}");
+            let text = crate::evaluate::error_chain(&error);
+            assert!(text.contains(expected), "{expected}: {text}");
         }
         // An identity without C, ST and O is refused as notation refuses it.
         let bad = policy("level: strict", "signatures: { authorities: [release] }")

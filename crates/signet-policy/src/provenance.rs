@@ -207,7 +207,7 @@ impl ProvenanceRequirement {
                 ..Conditions::default()
             }
             .check(statement, 0)
-            .map_err(|detail| ProvenanceFailure::new(check, detail))
+            .map_err(|failure| ProvenanceFailure::new(check, failure.to_string()))
         };
         if let Some(builder) = &self.builder_id {
             let builder_is = |matcher| {

@@ -467,8 +467,7 @@ impl KeylessSigner {
             .sign_digest(&hash)
             .map_err(|e| fail(KeylessService::Crypto, e.to_string()))?;
 
-        let entry = lf_pem(HashedRekord::new(&hash, &signature, &certificate))
-            .map_err(|message| fail(KeylessService::Rekor, message))?;
+        let entry = lf_pem(HashedRekord::new(&hash, &signature, &certificate))?;
         let rekor = RekorClient::builder(services.rekor_url())
             .with_http_client(self.http.clone())
             .build()
@@ -550,20 +549,28 @@ impl KeylessSigner {
 /// as Rekor's own canonical form (Go's `pem.Encode`) has them.
 fn lf_pem(
     entry: sigstore_sign::rekor::HashedRekord,
-) -> Result<sigstore_sign::rekor::HashedRekord, String> {
+) -> Result<sigstore_sign::rekor::HashedRekord, Error> {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    let mut value = serde_json::to_value(&entry).map_err(|e| e.to_string())?;
+    // The entry is built from signet's own certificate: a failure here is a bug in assembling
+    // it, reported as a failed Rekor step (nothing has been sent).
+    let unusable = |message: String| Error::Keyless {
+        service: KeylessService::Rekor,
+        message,
+    };
+    let mut value = serde_json::to_value(&entry).map_err(|e| unusable(e.to_string()))?;
     let content = value
         .pointer_mut("/spec/signature/publicKey/content")
-        .ok_or("the hashedrekord entry has no spec.signature.publicKey.content")?;
+        .ok_or_else(|| {
+            unusable("the hashedrekord entry has no spec.signature.publicKey.content".to_owned())
+        })?;
     let pem = content
         .as_str()
         .and_then(|b64| STANDARD.decode(b64).ok())
-        .ok_or("the hashedrekord public key is not base64")?;
-    let pem = String::from_utf8(pem).map_err(|e| e.to_string())?;
+        .and_then(|pem| String::from_utf8(pem).ok())
+        .ok_or_else(|| unusable("the hashedrekord public key is not base64 PEM".to_owned()))?;
     *content = serde_json::Value::String(STANDARD.encode(pem.replace("\r\n", "\n")));
-    serde_json::from_value(value).map_err(|e| e.to_string())
+    serde_json::from_value(value).map_err(|e| unusable(e.to_string()))
 }
 
 /// A Sigstore bundle v0.3 made by [`KeylessSigner`] and verified against its trusted root.

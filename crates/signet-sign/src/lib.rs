@@ -46,5 +46,5 @@ pub use notation::{SignedNotation, sign_image_notation};
 pub use recursive::{RecursiveTargets, recursive_targets};
 pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
 pub use rekor::RekorUploader;
-pub use sbom::{SbomFormat, attach_sbom};
+pub use sbom::{SbomFormat, SbomFormatError, attach_sbom};
 pub use signet_keys::SigningKey;

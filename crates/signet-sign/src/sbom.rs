@@ -24,6 +24,23 @@ pub enum SbomFormat {
     Syft,
 }
 
+/// Why an SBOM type and input format name no format Cosign attaches.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SbomFormatError {
+    /// The input format does not exist for this SBOM type.
+    #[error("invalid SBOM input format {format:?} for {kind}")]
+    InputFormat {
+        /// The SBOM type.
+        kind: String,
+        /// The input format.
+        format: String,
+    },
+    /// An SBOM type Cosign does not know.
+    #[error("unknown SBOM type {0:?}, expected spdx, cyclonedx or syft")]
+    UnknownType(String),
+}
+
 impl SbomFormat {
     /// The layer media type Cosign uses.
     pub fn media_type(self) -> &'static str {
@@ -41,7 +58,7 @@ impl SbomFormat {
         kind: &str,
         input_format: Option<&str>,
         looks_like_json: bool,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SbomFormatError> {
         let json = input_format == Some("json") || (input_format.is_none() && looks_like_json);
         match (kind, input_format) {
             ("spdx", None | Some("json" | "text")) => {
@@ -53,12 +70,11 @@ impl SbomFormat {
                 Self::CycloneDxXml
             }),
             ("syft", None | Some("json")) => Ok(Self::Syft),
-            ("spdx" | "cyclonedx" | "syft", Some(other)) => {
-                Err(format!("invalid SBOM input format {other:?} for {kind}"))
-            }
-            (other, _) => Err(format!(
-                "unknown SBOM type {other:?}, expected spdx, cyclonedx or syft"
-            )),
+            ("spdx" | "cyclonedx" | "syft", Some(other)) => Err(SbomFormatError::InputFormat {
+                kind: kind.to_owned(),
+                format: other.to_owned(),
+            }),
+            (other, _) => Err(SbomFormatError::UnknownType(other.to_owned())),
         }
     }
 }

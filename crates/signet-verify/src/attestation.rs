@@ -1,19 +1,20 @@
 //! Verifying attestations: DSSE envelopes holding in-toto statements about an image or file.
 
 use std::fmt;
+use std::sync::Arc;
 
 use signet_core::cosign::BUNDLE_ANNOTATION;
 use signet_core::digest::Digest;
 use signet_core::dsse::{DSSE_MEDIA_TYPE, Envelope, EnvelopeError, IN_TOTO_PAYLOAD_TYPE};
-use signet_core::intoto::{Statement, StatementError, SubjectMatch};
+use signet_core::intoto::{PredicateType, Statement, StatementError, SubjectMatch};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundleFailure, BundlePolicy, BundleVerifier, FailureHint};
-use crate::gather::AttachmentEvidence;
+use crate::bundle::{BundleFailure, BundlePolicy, BundleVerifier, FailureHint};
+use crate::gather::{AttachmentEvidence, Unreadable};
 use crate::judge::TlogPolicy;
 
 /// The first check an attestation failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AttestationFailure {
     /// The layer is not a DSSE envelope.
@@ -22,7 +23,7 @@ pub enum AttestationFailure {
         media_type: String,
     },
     /// The envelope could not be read.
-    Unavailable(String),
+    Unavailable(Unreadable),
     /// The envelope is malformed.
     Envelope(EnvelopeError),
     /// The envelope does not hold an in-toto statement.
@@ -47,27 +48,21 @@ pub enum AttestationFailure {
     },
     /// The attestation's Sigstore material (certificate, Rekor entry, timestamps) failed a
     /// check.
-    Sigstore {
-        /// The check that failed.
-        check: BundleCheck,
-        /// What exactly failed (the hint included, in words).
-        detail: String,
-        /// What else the reader should know: e.g. an identity regex that matched only part
-        /// of the certificate's identity.
-        hint: Option<FailureHint>,
-    },
+    /// The failure's check, hint (e.g. an identity regex that matched only part of the
+    /// certificate's identity) and detail (its source) are the bundle failure's.
+    Sigstore(Arc<BundleFailure>),
 }
 
 impl AttestationFailure {
     /// What else the reader should know about this failure, if anything.
     pub fn hint(&self) -> Option<FailureHint> {
         match self {
-            Self::Sigstore { hint, .. } => *hint,
+            Self::Sigstore(failure) => failure.hint(),
             _ => None,
         }
     }
 
-    /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
+    /// A short, stable name for the failed check: the [`BundleCheck`](crate::bundle::BundleCheck) code for Sigstore
     /// checks, else one of `media-type`, `unavailable`, `envelope`, `payload-type`,
     /// `signature`, `statement`, `subject`, `predicate-type`, `tlog`.
     pub fn code(&self) -> &'static str {
@@ -81,7 +76,7 @@ impl AttestationFailure {
             Self::Subject(_) => "subject",
             Self::WrongPredicateType { .. } => "predicate-type",
             Self::TlogRequired { .. } => "tlog",
-            Self::Sigstore { check, .. } => check.code(),
+            Self::Sigstore(failure) => failure.check().code(),
         }
     }
 }
@@ -120,7 +115,14 @@ impl fmt::Display for AttestationFailure {
             Self::TlogRequired { has_bundle: true } => f.write_str(
                 "the attestation carries a Rekor bundle, but no trusted root was given to check it against",
             ),
-            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore(failure) => {
+                let check = failure.check();
+                write!(f, "[{}] {check}: ", check.code())?;
+                match std::error::Error::source(&**failure) {
+                    Some(detail) => write!(f, "{detail}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -172,7 +174,7 @@ impl VerifiedAttestation {
 }
 
 /// An attestation that failed, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RejectedAttestation {
     /// The layer's position in the attestation manifest.
     pub index: usize,
@@ -250,14 +252,15 @@ impl AttestationReport {
     }
 }
 
-/// Checks one envelope against a key, an artifact digest and an optional predicate type. Pure.
+/// Checks one envelope against a key, the digest of the artifact it must be about, and an
+/// optional predicate type; returns the statement's predicate type. Pure.
 pub fn verify_blob_attestation(
     envelope: &[u8],
     key: &KeyVerifier,
-    sha256_hex: &str,
-    predicate_type: Option<&str>,
+    subject: &Digest,
+    predicate_type: Option<&PredicateType>,
 ) -> Result<String, AttestationFailure> {
-    check_envelope(envelope, key, sha256_hex, predicate_type).map(|(kind, _)| kind)
+    check_envelope(envelope, key, subject, predicate_type).map(|(kind, _)| kind)
 }
 
 /// [`verify_blob_attestation`], keeping the decoded statement (moved out of the envelope, not
@@ -265,8 +268,8 @@ pub fn verify_blob_attestation(
 fn check_envelope(
     envelope: &[u8],
     key: &KeyVerifier,
-    sha256_hex: &str,
-    predicate_type: Option<&str>,
+    subject: &Digest,
+    predicate_type: Option<&PredicateType>,
 ) -> Result<(String, Vec<u8>), AttestationFailure> {
     let envelope = Envelope::parse(envelope).map_err(AttestationFailure::Envelope)?;
     if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
@@ -282,16 +285,16 @@ fn check_envelope(
         return Err(AttestationFailure::SignatureMismatch);
     }
     let statement = Statement::parse(&envelope.payload).map_err(AttestationFailure::Statement)?;
-    match statement.match_sha256(sha256_hex) {
+    match statement.match_digest(subject) {
         SubjectMatch::Matches => {}
         other => return Err(AttestationFailure::Subject(other)),
     }
     if let Some(wanted) = predicate_type
-        && statement.predicate_type != wanted
+        && statement.predicate_type != wanted.uri()
     {
         return Err(AttestationFailure::WrongPredicateType {
             found: statement.predicate_type.chars().take(200).collect(),
-            wanted: wanted.to_owned(),
+            wanted: wanted.uri().to_owned(),
         });
     }
     let kind = statement.predicate_type;
@@ -301,8 +304,8 @@ fn check_envelope(
 /// What the attestation judgement checks beyond signatures.
 #[derive(Debug, Clone, Default)]
 pub struct AttestationOptions {
-    /// The predicate type every accepted statement must have (`--type`), if any.
-    pub predicate_type: Option<String>,
+    /// The predicate type every accepted statement must have, if any.
+    pub predicate_type: Option<PredicateType>,
     /// Whether a transparency-log entry is required.
     pub tlog: TlogPolicy,
     /// What each verified attestation keeps: one copy, of what the caller reads (a 100 MiB
@@ -375,20 +378,14 @@ pub fn judge_attestations_with(
                 .as_ref()
                 .map_err(|why| AttestationFailure::Unavailable(why.clone()))?;
             let annotations = &layer.layer.annotations;
-            let sigstore_failure = |e: BundleFailure| AttestationFailure::Sigstore {
-                check: e.check(),
-                detail: std::error::Error::source(&e)
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                hint: e.hint(),
-            };
+            let sigstore_failure = |e: BundleFailure| AttestationFailure::Sigstore(Arc::new(e));
             let (predicate_type, statement) = match authority {
                 AttestationAuthority::Key { key, log } => {
                     let checked = check_envelope(
                         content,
                         key,
-                        evidence.digest.hex(),
-                        options.predicate_type.as_deref(),
+                        &evidence.digest,
+                        options.predicate_type.as_ref(),
                     )?;
                     if options.tlog == TlogPolicy::Require {
                         let has_bundle = annotations.contains_key(BUNDLE_ANNOTATION);
@@ -419,12 +416,12 @@ pub fn judge_attestations_with(
                         .map_err(sigstore_failure)?;
                     let statement = Statement::parse(&envelope.payload)
                         .map_err(AttestationFailure::Statement)?;
-                    if let Some(wanted) = options.predicate_type.as_deref()
-                        && statement.predicate_type != wanted
+                    if let Some(wanted) = options.predicate_type.as_ref()
+                        && statement.predicate_type != wanted.uri()
                     {
                         return Err(AttestationFailure::WrongPredicateType {
                             found: statement.predicate_type.chars().take(200).collect(),
-                            wanted: wanted.to_owned(),
+                            wanted: wanted.uri().to_owned(),
                         });
                     }
                     let kind = statement.predicate_type;

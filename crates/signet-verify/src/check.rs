@@ -25,6 +25,7 @@ use crate::attestation::{
     AttestationAuthority, AttestationOptions, AttestationReport, Retained, judge_attestations_with,
 };
 use crate::bundle::{BundlePolicy, BundleVerifier};
+use crate::contents::{ImageContents, read_contents};
 use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve, resolve_descriptor};
 use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
 use crate::notation::{
@@ -189,11 +190,19 @@ impl Question {
         }
     }
 
+    /// The predicate type of the statements a referrer bundle answering this question signs.
+    fn referrer_predicate_type(&self) -> PredicateType {
+        match self {
+            Self::Signature { .. } => PredicateType::cosign_sign(),
+            Self::Attestation { predicate_type, .. } => predicate_type.clone(),
+        }
+    }
+
     fn purpose(&self) -> BundlePurpose {
         match self {
             Self::Signature { .. } => BundlePurpose::Signature,
             Self::Attestation { predicate_type, .. } => {
-                BundlePurpose::Attestation(predicate_type.uri().to_owned())
+                BundlePurpose::Attestation(predicate_type.clone())
             }
         }
     }
@@ -210,10 +219,13 @@ pub struct EvidenceNeeds {
     pub referrers: bool,
     /// Read only referrers annotated with this predicate type (a hint to skip reads; every
     /// bundle read is still checked against its signed statement). `None`: all of them.
-    pub referrer_predicate_type: Option<String>,
+    pub referrer_predicate_type: Option<PredicateType>,
     /// Notary Project signatures attached as OCI referrers (the image manifest is read for
     /// the descriptor they sign).
     pub notation: bool,
+    /// The image's own manifest (or index) and configurations, for rules on what the image
+    /// is rather than who signed it.
+    pub image: bool,
 }
 
 impl EvidenceNeeds {
@@ -230,7 +242,16 @@ impl EvidenceNeeds {
             signatures: matches!(question, Question::Signature { .. }),
             attestations: matches!(question, Question::Attestation { .. }),
             referrers: authority.reads_bundles(),
-            referrer_predicate_type: Some(question.purpose().predicate_type().to_owned()),
+            referrer_predicate_type: Some(question.referrer_predicate_type()),
+            image: false,
+        }
+    }
+
+    /// Only the image's manifest and configurations ([`ImageContents`]).
+    pub fn contents() -> Self {
+        Self {
+            image: true,
+            ..Self::default()
         }
     }
 
@@ -239,7 +260,10 @@ impl EvidenceNeeds {
         let referrer_predicate_type = match (&self, other) {
             (a, b) if !a.referrers => b.referrer_predicate_type.clone(),
             (a, b) if !b.referrers => a.referrer_predicate_type.clone(),
-            (a, b) if a.referrer_predicate_type == b.referrer_predicate_type => {
+            (a, b)
+                if a.referrer_predicate_type.as_ref().map(PredicateType::uri)
+                    == b.referrer_predicate_type.as_ref().map(PredicateType::uri) =>
+            {
                 a.referrer_predicate_type.clone()
             }
             _ => None,
@@ -250,6 +274,7 @@ impl EvidenceNeeds {
             referrers: self.referrers || other.referrers,
             referrer_predicate_type,
             notation: self.notation || other.notation,
+            image: self.image || other.image,
         }
     }
 }
@@ -265,6 +290,7 @@ pub struct ImageEvidence {
     attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
     referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
     notation: Option<Result<NotationEvidence, Arc<Error>>>,
+    contents: Option<Result<ImageContents, Arc<Error>>>,
 }
 
 impl ImageEvidence {
@@ -284,6 +310,7 @@ impl ImageEvidence {
             attestations,
             referrers,
             notation: None,
+            contents: None,
         }
     }
 
@@ -296,6 +323,12 @@ impl ImageEvidence {
     /// The Notary Project signatures, if they were asked for.
     pub fn notation(&self) -> Option<&Result<NotationEvidence, Arc<Error>>> {
         self.notation.as_ref()
+    }
+
+    /// The same evidence with the image's contents (read elsewhere: tests, stored evidence).
+    pub fn with_contents(mut self, contents: Result<ImageContents, Arc<Error>>) -> Self {
+        self.contents = Some(contents);
+        self
     }
 
     /// The image as asked for.
@@ -328,13 +361,19 @@ impl ImageEvidence {
         self.referrers.as_ref()
     }
 
-    /// The first format that could not be read, if any.
+    /// The image's manifest and configurations, if they were asked for.
+    pub fn contents(&self) -> Option<&Result<ImageContents, Arc<Error>>> {
+        self.contents.as_ref()
+    }
+
+    /// The first format (or the image's contents) that could not be read, if any.
     pub fn first_error(&self) -> Option<&Arc<Error>> {
         [
             self.signatures.as_ref().and_then(|r| r.as_ref().err()),
             self.attestations.as_ref().and_then(|r| r.as_ref().err()),
             self.referrers.as_ref().and_then(|r| r.as_ref().err()),
             self.notation.as_ref().and_then(|r| r.as_ref().err()),
+            self.contents.as_ref().and_then(|r| r.as_ref().err()),
         ]
         .into_iter()
         .flatten()
@@ -427,7 +466,7 @@ impl<'a> Verifier<'a> {
                     image,
                     &resolved,
                     self.signature_repository,
-                    needs.referrer_predicate_type.as_deref(),
+                    needs.referrer_predicate_type.as_ref(),
                 )
                 .await
                 .map_err(Arc::new),
@@ -443,13 +482,25 @@ impl<'a> Verifier<'a> {
                     .map_err(Arc::new),
             )
         };
-        let (signatures, attestations, referrers, notation) = futures_util::future::join4(
-            read(Attachment::Signature, needs.signatures),
-            read(Attachment::Attestation, needs.attestations),
-            referrers,
-            notation,
-        )
-        .await;
+        let contents = async {
+            if !needs.image {
+                return None;
+            }
+            Some(
+                read_contents(self.client, &resolved)
+                    .await
+                    .map_err(Arc::new),
+            )
+        };
+        let ((signatures, attestations), (referrers, notation, contents)) =
+            futures_util::future::join(
+                futures_util::future::join(
+                    read(Attachment::Signature, needs.signatures),
+                    read(Attachment::Attestation, needs.attestations),
+                ),
+                futures_util::future::join3(referrers, notation, contents),
+            )
+            .await;
         let Resolved {
             digest,
             resolved_from_tag,
@@ -463,6 +514,7 @@ impl<'a> Verifier<'a> {
             attestations,
             referrers,
             notation,
+            contents,
         })
     }
 
@@ -599,7 +651,7 @@ pub fn judge_image(
             keep,
         } => {
             let options = AttestationOptions {
-                predicate_type: Some(predicate_type.uri().to_owned()),
+                predicate_type: Some(predicate_type.clone()),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
                     Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,

@@ -39,6 +39,23 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The image's manifest, index or configuration cannot be parsed.
+    #[error("the image {location} is malformed")]
+    MalformedImage {
+        /// Repository and digest.
+        location: String,
+        /// The parse error.
+        #[source]
+        source: signet_core::Error,
+    },
+    /// A manifest or configuration the image's own manifest names is not in the store.
+    #[error("{what} of {location} is missing")]
+    MissingImagePart {
+        /// `the image configuration`, `a platform manifest`.
+        what: &'static str,
+        /// Repository and digest.
+        location: String,
+    },
     /// A judge was asked about a format that was not gathered (evidence built by hand, or
     /// gathered for another question).
     #[error("the {what} were not gathered")]

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -8,8 +9,8 @@ use signet_core::digest::Digest;
 use signet_core::payload::{COSIGN_SIGNATURE_TYPE, SimpleSigning};
 
 use crate::KeyVerifier;
-use crate::bundle::{BundleCheck, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
-use crate::gather::{AttachmentEvidence, LayerEvidence};
+use crate::bundle::{BundleFailure, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
+use crate::gather::{AttachmentEvidence, LayerEvidence, Unreadable};
 
 /// Whether signatures must be in a transparency log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,7 +35,7 @@ pub struct CheckOptions {
 }
 
 /// The first check a signature failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum SignatureFailure {
     /// The layer is not a simple-signing payload.
@@ -47,11 +48,11 @@ pub enum SignatureFailure {
     /// The signature annotation is not base64.
     MalformedSignature,
     /// The payload could not be read.
-    PayloadUnavailable(String),
+    PayloadUnavailable(Unreadable),
     /// The signature does not verify over the payload with the key.
     SignatureMismatch,
     /// The payload is not a simple-signing document.
-    MalformedPayload(String),
+    MalformedPayload(Arc<serde_json::Error>),
     /// The payload's `critical.type` is not Cosign's.
     WrongPayloadType(String),
     /// The payload signs another manifest (a signature copied from another image).
@@ -76,27 +77,21 @@ pub enum SignatureFailure {
         has_bundle: bool,
     },
     /// The signature's Sigstore material (certificate, Rekor entry, timestamps) failed a check.
-    Sigstore {
-        /// The check that failed.
-        check: BundleCheck,
-        /// What exactly failed (the hint included, in words).
-        detail: String,
-        /// What else the reader should know: e.g. an identity regex that matched only part
-        /// of the certificate's identity.
-        hint: Option<FailureHint>,
-    },
+    /// The failure's check, hint (e.g. an identity regex that matched only part of the
+    /// certificate's identity) and detail (its source) are the bundle failure's.
+    Sigstore(Arc<BundleFailure>),
 }
 
 impl SignatureFailure {
     /// What else the reader should know about this failure, if anything.
     pub fn hint(&self) -> Option<FailureHint> {
         match self {
-            Self::Sigstore { hint, .. } => *hint,
+            Self::Sigstore(failure) => failure.hint(),
             _ => None,
         }
     }
 
-    /// A short, stable name for the failed check: the [`BundleCheck`] code for Sigstore
+    /// A short, stable name for the failed check: the [`BundleCheck`](crate::bundle::BundleCheck) code for Sigstore
     /// checks, else one of `media-type`, `signature-annotation`, `signature-encoding`,
     /// `payload-unavailable`, `signature`, `payload`, `payload-type`, `digest`, `annotation`,
     /// `tlog`.
@@ -112,7 +107,7 @@ impl SignatureFailure {
             Self::DigestMismatch { .. } => "digest",
             Self::AnnotationMismatch { .. } => "annotation",
             Self::TlogRequired { .. } => "tlog",
-            Self::Sigstore { check, .. } => check.code(),
+            Self::Sigstore(failure) => failure.check().code(),
         }
     }
 }
@@ -149,7 +144,14 @@ impl fmt::Display for SignatureFailure {
             Self::TlogRequired { has_bundle: true } => f.write_str(
                 "the signature carries a Rekor bundle, but no trusted root was given to check it against",
             ),
-            Self::Sigstore { check, detail, .. } => write!(f, "[{}] {check}: {detail}", check.code()),
+            Self::Sigstore(failure) => {
+                let check = failure.check();
+                write!(f, "[{}] {check}: ", check.code())?;
+                match std::error::Error::source(&**failure) {
+                    Some(detail) => write!(f, "{detail}"),
+                    None => Ok(()),
+                }
+            }
         }
     }
 }
@@ -210,7 +212,7 @@ impl VerifiedSignature {
 }
 
 /// A signature that failed, and the first check it failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RejectedSignature {
     /// The layer's position in the signature manifest.
     pub index: usize,
@@ -373,17 +375,6 @@ pub fn judge_with(
     }
 }
 
-fn sigstore_failure(failure: &crate::bundle::BundleFailure) -> SignatureFailure {
-    let detail = std::error::Error::source(failure)
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    SignatureFailure::Sigstore {
-        check: failure.check(),
-        detail,
-        hint: failure.hint(),
-    }
-}
-
 fn evidence_of(verified: &crate::bundle::VerifiedBundle) -> SigstoreEvidence {
     SigstoreEvidence {
         identity: verified.identity().map(str::to_owned),
@@ -426,16 +417,12 @@ fn check_signature(
         SignatureAuthority::Certificate { verifier, policy } => {
             let verified = verifier
                 .verify_legacy(&layer.annotations, &raw_signature, payload, policy)
-                .map_err(|e| sigstore_failure(&e))?;
+                .map_err(|e| SignatureFailure::Sigstore(Arc::new(e)))?;
             sigstore = evidence_of(&verified);
         }
     }
-    let claims = SimpleSigning::parse(payload).map_err(|e| {
-        let detail = std::error::Error::source(&e)
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        SignatureFailure::MalformedPayload(detail)
-    })?;
+    let claims = serde_json::from_slice::<SimpleSigning>(payload)
+        .map_err(|e| SignatureFailure::MalformedPayload(Arc::new(e)))?;
     if claims.critical.kind != COSIGN_SIGNATURE_TYPE {
         return Err(SignatureFailure::WrongPayloadType(
             claims.critical.kind.chars().take(100).collect(),
@@ -469,7 +456,7 @@ fn check_signature(
         let policy = BundlePolicy::Key(key.key().clone());
         let verified = log
             .verify_legacy(&layer.annotations, &raw_signature, payload, &policy)
-            .map_err(|e| sigstore_failure(&e))?;
+            .map_err(|e| SignatureFailure::Sigstore(Arc::new(e)))?;
         sigstore = evidence_of(&verified);
     }
     Ok((payload.clone(), claims, sigstore))

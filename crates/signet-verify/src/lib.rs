@@ -15,6 +15,8 @@
 //! I/O (resolves the image to a digest once, reads what the question needs, bounded by the
 //! client's limits) and [`judge_image`] decides from that evidence alone, with no I/O — so
 //! decisions can be tested offline and a policy can judge many authorities over one read.
+//! The same gathering reads, when asked ([`EvidenceNeeds::image`]), what the image itself is —
+//! its manifest or index and configurations ([`ImageContents`]) — for rules on the image.
 //! Values that say something verified ([`VerifiedSignature`], [`VerifiedAttestation`],
 //! [`VerifiedReferrer`], [`ImageCheck`]) can only be made by this crate.
 //!
@@ -40,6 +42,7 @@ mod attestation;
 mod blob;
 pub mod bundle;
 mod check;
+mod contents;
 mod error;
 mod file;
 mod gather;
@@ -59,9 +62,10 @@ pub use check::{
     Authority, EvidenceNeeds, Finding, Format, IdentityAuthority, ImageCheck, ImageEvidence,
     KeyAuthority, Question, Rejection, ThroughIndex, Verdict, Verifier, judge_image,
 };
+pub use contents::{ImageContents, MAX_PLATFORM_IMAGES, PlatformImage};
 pub use error::Error;
 pub use file::{FileAttestationFailure, VerifiedFileAttestation, check_file_attestation};
-pub use gather::{AttachmentEvidence, LayerEvidence, gather_attachments};
+pub use gather::{AttachmentEvidence, LayerEvidence, Unreadable, gather_attachments};
 pub use judge::{
     CheckOptions, ImageReport, RejectedSignature, SignatureAuthority, SignatureFailure, TlogPolicy,
     VerifiedSignature, judge, judge_with,
@@ -69,7 +73,8 @@ pub use judge::{
 pub use key::KeyVerifier;
 pub use notation::NotationAuthority;
 pub use referrers::{
-    BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, PREDICATE_TYPE_ANNOTATION,
-    ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport, ReferrersSource,
-    RejectedReferrer, VerifiedReferrer, gather_referrer_bundles, judge_referrer_bundles,
+    BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, NotAStatement,
+    PREDICATE_TYPE_ANNOTATION, ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport,
+    ReferrersSource, RejectedReferrer, VerifiedReferrer, gather_referrer_bundles,
+    judge_referrer_bundles,
 };

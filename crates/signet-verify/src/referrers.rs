@@ -15,9 +15,11 @@
 //! subject and predicate type are checked.
 
 use std::fmt;
+use std::sync::Arc;
 
 use signet_core::cosign::OCI_INDEX_MEDIA_TYPE;
 use signet_core::digest::Digest;
+use signet_core::intoto::PredicateType;
 use signet_core::manifest::{Descriptor, ImageIndex, ImageManifest};
 use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
@@ -26,12 +28,13 @@ use crate::Error;
 use crate::bundle::{
     Artifact, BundleFailure, BundlePolicy, BundleVerifier, FailureHint, VerifiedBundle,
 };
+use crate::gather::Unreadable;
 
 /// The `artifactType` of a Cosign v3 referrer manifest, and the media type of its layer.
 pub const BUNDLE_ARTIFACT_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
 /// The predicate type of the statement `cosign sign` v3 signs.
-pub const COSIGN_SIGN_PREDICATE_TYPE: &str = "https://sigstore.dev/cosign/sign/v1";
+pub const COSIGN_SIGN_PREDICATE_TYPE: &str = signet_core::intoto::COSIGN_SIGN_V1;
 
 /// The annotation in which Cosign records a bundle's predicate type.
 pub const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
@@ -65,7 +68,7 @@ pub struct ReferrerBundle {
     pub manifest: Digest,
     /// The bundle JSON, or why it could not be read (missing, over the limit, a manifest that
     /// is not a bundle referrer of this image).
-    pub content: Result<Vec<u8>, String>,
+    pub content: Result<Vec<u8>, Unreadable>,
 }
 
 /// Everything needed to judge an image's Cosign v3 bundles.
@@ -90,7 +93,7 @@ pub async fn gather_referrer_bundles(
     client: &OciClient,
     image: &ImageReference,
     repository_override: Option<&Repository>,
-    predicate_type: Option<&str>,
+    predicate_type: Option<&PredicateType>,
 ) -> Result<ReferrerEvidence, Error> {
     let resolved = crate::gather::resolve(client, image).await?;
     read_referrer_bundles(
@@ -109,7 +112,7 @@ pub(crate) async fn read_referrer_bundles(
     image: &ImageReference,
     resolved: &crate::gather::Resolved,
     repository_override: Option<&Repository>,
-    predicate_type: Option<&str>,
+    predicate_type: Option<&PredicateType>,
 ) -> Result<ReferrerEvidence, Error> {
     let gathered = read_referrers(
         client,
@@ -139,7 +142,9 @@ pub(crate) async fn read_referrer_bundles(
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Wanted<'a> {
     /// Cosign v3 bundles, optionally of one predicate type (by annotation).
-    SigstoreBundles { predicate_type: Option<&'a str> },
+    SigstoreBundles {
+        predicate_type: Option<&'a PredicateType>,
+    },
     /// Notary Project signatures.
     NotarySignatures,
 }
@@ -155,7 +160,7 @@ impl Wanted<'_> {
                     && predicate_type.is_none_or(|wanted| {
                         d.annotations
                             .get(PREDICATE_TYPE_ANNOTATION)
-                            .is_none_or(|t| t == wanted)
+                            .is_none_or(|t| t == wanted.uri())
                     })
             }
             Self::NotarySignatures => kind.is_none_or(|t| t == NOTARY_SIGNATURE_ARTIFACT_TYPE),
@@ -180,7 +185,7 @@ pub(crate) struct Subject {
 #[derive(Debug, Clone)]
 pub(crate) struct Referrer {
     pub(crate) manifest: Digest,
-    pub(crate) content: Result<(String, Vec<u8>), String>,
+    pub(crate) content: Result<(String, Vec<u8>), Unreadable>,
 }
 
 #[derive(Debug)]
@@ -277,35 +282,36 @@ async fn read_referrer(
     subject: &Digest,
     limits: &signet_oci::Limits,
     wanted: Wanted<'_>,
-) -> Result<Result<(String, Vec<u8>), String>, Error> {
+) -> Result<Result<(String, Vec<u8>), Unreadable>, Error> {
     let reference = ManifestRef::Digest(manifest.clone());
     let fetched = match store.manifest(&reference).await {
         Ok(Some(fetched)) => fetched,
-        Ok(None) => return Ok(Err("the referrer manifest is missing".to_owned())),
-        Err(
-            e @ (signet_oci::Error::TooLarge { .. } | signet_oci::Error::DigestMismatch { .. }),
-        ) => {
-            return Ok(Err(e.to_string()));
-        }
-        Err(other) => return Err(other.into()),
+        Ok(None) => return Ok(Err(Unreadable::MissingReferrer)),
+        // Reading a manifest, a missing blob is a failure of the store itself.
+        Err(e @ signet_oci::Error::MissingBlob { .. }) => return Err(e.into()),
+        Err(e) => return Ok(Err(Unreadable::from_store(e)?)),
     };
     let parsed = match ImageManifest::parse(&fetched.bytes) {
         Ok(parsed) => parsed,
-        Err(e) => return Ok(Err(format!("the referrer manifest is malformed: {e}"))),
+        Err(e) => return Ok(Err(Unreadable::MalformedReferrer(Arc::new(e)))),
     };
     let declared = artifact_type(&parsed.extra);
     let layer = match wanted {
         Wanted::SigstoreBundles { .. } => {
             let kind = declared.unwrap_or(parsed.config.media_type.as_str());
             if kind != BUNDLE_ARTIFACT_TYPE {
-                return Ok(Err(format!(
-                    "the referrer's artifact type is {kind:?}, not a Sigstore bundle"
+                return Ok(Err(Unreadable::NotABundle(
+                    kind.chars().take(200).collect(),
                 )));
             }
-            parsed.layers.iter().find(|l| {
+            let layer = parsed.layers.iter().find(|l| {
                 l.media_type
                     .starts_with("application/vnd.dev.sigstore.bundle")
-            })
+            });
+            let Some(layer) = layer else {
+                return Ok(Err(Unreadable::NoBundleLayer));
+            };
+            layer
         }
         Wanted::NotarySignatures => {
             // OCI 1.1: artifactType and the empty config; before it: the config media type.
@@ -317,19 +323,15 @@ async fn read_referrer(
                 None => parsed.config.media_type == NOTARY_SIGNATURE_ARTIFACT_TYPE,
             };
             if !is_signature {
-                return Ok(Err(format!(
-                    "the referrer (artifact type {:?}, config {:?}) is not a Notary Project signature",
-                    declared.unwrap_or(""),
-                    parsed.config.media_type
-                )));
+                return Ok(Err(Unreadable::NotANotarySignature {
+                    artifact_type: declared.unwrap_or("").chars().take(200).collect(),
+                    config: parsed.config.media_type.chars().take(200).collect(),
+                }));
             }
-            if parsed.layers.len() != 1 {
-                return Ok(Err(format!(
-                    "a Notary Project signature manifest holds exactly one envelope, this one {}",
-                    parsed.layers.len()
-                )));
+            match parsed.layers.as_slice() {
+                [layer] => layer,
+                layers => return Ok(Err(Unreadable::EnvelopeCount(layers.len()))),
             }
-            parsed.layers.first()
         }
     };
     let referred = parsed
@@ -338,28 +340,20 @@ async fn read_referrer(
         .and_then(|s| s.get("digest"))
         .and_then(|d| d.as_str());
     if referred != Some(subject.to_string().as_str()) {
-        return Ok(Err(format!(
-            "the referrer's subject is {}, not the image",
-            referred.unwrap_or("absent")
+        return Ok(Err(Unreadable::OtherSubject(
+            referred.map(|r| r.chars().take(200).collect()),
         )));
     }
-    let Some(layer) = layer else {
-        return Ok(Err("the referrer has no Sigstore bundle layer".to_owned()));
-    };
     if layer.size > limits.max_attachment_bytes {
-        return Ok(Err(format!(
-            "the layer is {} bytes, over the limit of {} bytes",
-            layer.size, limits.max_attachment_bytes
-        )));
+        return Ok(Err(Unreadable::OverLimit {
+            what: "envelope",
+            size: layer.size,
+            limit: limits.max_attachment_bytes,
+        }));
     }
     match store.blob(&layer.digest, limits.max_attachment_bytes).await {
         Ok(bytes) => Ok(Ok((layer.media_type.clone(), bytes))),
-        Err(
-            e @ (signet_oci::Error::MissingBlob { .. }
-            | signet_oci::Error::TooLarge { .. }
-            | signet_oci::Error::DigestMismatch { .. }),
-        ) => Ok(Err(e.to_string())),
-        Err(other) => Err(other.into()),
+        Err(e) => Ok(Err(Unreadable::from_store(e)?)),
     }
 }
 
@@ -369,8 +363,8 @@ async fn read_referrer(
 pub enum BundlePurpose {
     /// `cosign sign` v3: statements of predicate type [`COSIGN_SIGN_PREDICATE_TYPE`].
     Signature,
-    /// `cosign attest` v3: statements of this predicate type (a URI).
-    Attestation(String),
+    /// `cosign attest` v3: statements of this predicate type.
+    Attestation(PredicateType),
 }
 
 impl BundlePurpose {
@@ -378,7 +372,7 @@ impl BundlePurpose {
     pub fn predicate_type(&self) -> &str {
         match self {
             Self::Signature => COSIGN_SIGN_PREDICATE_TYPE,
-            Self::Attestation(uri) => uri,
+            Self::Attestation(predicate_type) => predicate_type.uri(),
         }
     }
 }
@@ -390,14 +384,14 @@ pub enum ReferrerFailure {
     /// The bundle could not be read from the store, or the referrer is not a bundle of this
     /// image.
     #[error("unreadable: {0}")]
-    Unreadable(String),
+    Unreadable(Unreadable),
     /// The bundle failed a Sigstore check (certificate, identity, log, signature, …).
     #[error(transparent)]
     Bundle(BundleFailure),
     /// The bundle signs no in-toto statement (a message signature, or a payload that does not
     /// parse).
     #[error("the bundle does not sign an in-toto statement: {0}")]
-    Statement(String),
+    Statement(NotAStatement),
     /// The statement's subjects do not include the image digest.
     #[error("the statement's subject is not {expected}")]
     Subject {
@@ -434,6 +428,21 @@ impl ReferrerFailure {
             _ => None,
         }
     }
+}
+
+/// Why a verified bundle's content is not an in-toto statement.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotAStatement {
+    /// The bundle signs a message, not a DSSE envelope.
+    #[error("it is a message signature, not a DSSE envelope")]
+    MessageSignature,
+    /// The envelope's payload type is not in-toto's.
+    #[error("the payload type is {0:?}")]
+    PayloadType(String),
+    /// The payload does not parse as JSON.
+    #[error("the payload is not JSON: {0}")]
+    NotJson(Arc<serde_json::Error>),
 }
 
 /// A referrer bundle that passed every check. Only [`judge_referrer_bundles`] makes one.
@@ -597,17 +606,15 @@ fn judge_one(
         .verify(bytes, Artifact::Digest(digest), policy)
         .map_err(ReferrerFailure::Bundle)?;
     let Some((payload_type, payload)) = verified.dsse_payload() else {
-        return Err(ReferrerFailure::Statement(
-            "it is a message signature, not a DSSE envelope".to_owned(),
-        ));
+        return Err(ReferrerFailure::Statement(NotAStatement::MessageSignature));
     };
     if payload_type != IN_TOTO_PAYLOAD_TYPE {
-        return Err(ReferrerFailure::Statement(format!(
-            "the payload type is {payload_type:?}"
+        return Err(ReferrerFailure::Statement(NotAStatement::PayloadType(
+            payload_type.chars().take(100).collect(),
         )));
     }
     let statement: serde_json::Value = serde_json::from_slice(payload)
-        .map_err(|e| ReferrerFailure::Statement(format!("the payload is not JSON: {e}")))?;
+        .map_err(|e| ReferrerFailure::Statement(NotAStatement::NotJson(Arc::new(e))))?;
     let names_image = statement
         .get("subject")
         .and_then(|s| s.as_array())
@@ -661,7 +668,7 @@ mod tests {
             bundles: vec![
                 ReferrerBundle {
                     manifest: Digest::sha256_of(b"1"),
-                    content: Err("missing".into()),
+                    content: Err(Unreadable::MissingReferrer),
                 },
                 ReferrerBundle {
                     manifest: Digest::sha256_of(b"2"),

@@ -32,7 +32,7 @@
 //!   "predicate": {"builder": {"id": "https://github.com/acme/builder@v1"},
 //!     "invocation": {"configSource": {"uri": "git+https://github.com/acme/app@refs/heads/dev"}}}}"#;
 //! assert_eq!(
-//!     conditions.check(statement, 1_700_000_000),
+//!     conditions.check(statement, 1_700_000_000).map_err(|e| e.to_string()),
 //!     Err("the SLSA provenance was built from ref \"refs/heads/dev\" (its \
 //!          invocation.configSource.uri \"git+https://github.com/acme/app@refs/heads/dev\"), \
 //!          not branch \"main\"".to_owned())
@@ -47,7 +47,7 @@ use std::ops::Deref;
 use serde::de::{DeserializeSeed, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
-use signet_core::intoto::Statement;
+use signet_core::intoto::{Statement, StatementError};
 
 mod rego;
 mod sbom;
@@ -56,12 +56,34 @@ mod time;
 mod version;
 mod vuln;
 
-pub use rego::{DEFAULT_REGO_TIME_LIMIT, RegoCondition};
-pub use sbom::{PackageRule, SbomCondition, SbomFormat};
-pub use slsa::SlsaCondition;
-pub use time::MaxAge;
-pub use version::VersionRange;
-pub use vuln::{Severity, VulnCondition};
+pub use rego::{DEFAULT_REGO_TIME_LIMIT, RegoCondition, RegoError, RegoFailure};
+pub use sbom::{PackageRule, PackageRuleError, SbomCondition, SbomFailure, SbomFormat};
+pub use slsa::{SlsaCondition, SlsaFailure};
+pub use time::{AgeFailure, DurationError, DurationProblem, MaxAge};
+pub use version::{RangeProblem, VersionRange, VersionRangeError};
+pub use vuln::{Severity, VulnCondition, VulnFailure};
+
+/// Why a statement failed its attestation's conditions: the first condition that failed, with
+/// the values it found.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConditionFailure {
+    /// The statement cannot be parsed.
+    #[error("the attestation's statement cannot be read: {0}")]
+    Statement(StatementError),
+    /// An SLSA provenance condition failed.
+    #[error(transparent)]
+    Slsa(#[from] SlsaFailure),
+    /// An SBOM condition failed.
+    #[error(transparent)]
+    Sbom(#[from] SbomFailure),
+    /// A vulnerability-report condition failed.
+    #[error(transparent)]
+    Vulnerabilities(#[from] VulnFailure),
+    /// The Rego condition failed.
+    #[error(transparent)]
+    Rego(#[from] RegoFailure),
+}
 
 /// A string rule: exact value or prefix. In YAML `{exact: VALUE}` or `{prefix: VALUE}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -119,12 +141,11 @@ impl Conditions {
 
     /// Checks `statement` (the in-toto statement JSON, v0.1 or v1) at `now_unix`; `Err` says
     /// which check failed and why, in one sentence naming the values found.
-    pub fn check(&self, statement: &[u8], now_unix: i64) -> Result<(), String> {
+    pub fn check(&self, statement: &[u8], now_unix: i64) -> Result<(), ConditionFailure> {
         if self.is_empty() {
             return Ok(());
         }
-        let parsed = Statement::parse(statement)
-            .map_err(|e| format!("the attestation's statement cannot be read: {e}"))?;
+        let parsed = Statement::parse(statement).map_err(ConditionFailure::Statement)?;
         let predicate_type = parsed.predicate_type.as_str();
         if let Some(slsa) = &self.slsa {
             slsa.check(predicate_type, parsed.predicate)?;

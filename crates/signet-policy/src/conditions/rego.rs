@@ -65,35 +65,121 @@ pub struct RegoCondition {
     time_limit: Duration,
 }
 
+/// Why a Rego module cannot be used. regorus reports its diagnostics as text (it has no typed
+/// errors), kept here on one line with the location.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegoError {
+    /// The module does not parse.
+    #[error("the Rego policy does not parse: {diagnostic}")]
+    Parse {
+        /// regorus' diagnostic (`policy.rego:2:27: …`).
+        diagnostic: String,
+    },
+    /// The module is another package than Cosign queries.
+    #[error(
+        "the Rego policy must be `package signature` (Cosign's --policy convention, which queries {ALLOW}), not `package {package}`"
+    )]
+    WrongPackage {
+        /// The package it declares.
+        package: String,
+    },
+    /// The module's rules could not be listed.
+    #[error("the Rego policy cannot be inspected: {diagnostic}")]
+    Inspect {
+        /// regorus' diagnostic.
+        diagnostic: String,
+    },
+    /// The module has no `allow` rule.
+    #[error(
+        "the Rego policy defines no `allow` rule, so {ALLOW} would always be undefined and deny"
+    )]
+    NoAllowRule,
+    /// The module does not compile (imports, functions, rule dependencies).
+    #[error("the Rego policy does not compile: {diagnostic}")]
+    Compile {
+        /// regorus' diagnostic.
+        diagnostic: String,
+    },
+}
+
+/// Why a statement failed a Rego condition.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegoFailure {
+    /// The statement is not UTF-8.
+    #[error("the Rego policy cannot read the statement: it is not UTF-8")]
+    NotUtf8,
+    /// regorus could not read the statement as its input.
+    #[error("the Rego policy cannot read the statement: {diagnostic}")]
+    Input {
+        /// regorus' diagnostic.
+        diagnostic: String,
+    },
+    /// Evaluating `allow` failed (an unknown function, the time limit).
+    #[error("the Rego policy failed to evaluate {ALLOW}: {diagnostic}")]
+    Evaluation {
+        /// regorus' diagnostic.
+        diagnostic: String,
+    },
+    /// `allow` is not `true`.
+    #[error("the Rego policy denied: {ALLOW} is {allow}, not true{}", deny_messages(.messages, *.total))]
+    Denied {
+        /// What `allow` evaluated to (`undefined`, `false`, JSON cut to 200 characters).
+        allow: String,
+        /// The first `deny` messages, quoted.
+        messages: Vec<String>,
+        /// How many `deny` messages there are.
+        total: usize,
+    },
+}
+
+/// ` (deny: "a"; "b"; and 3 more)`, or nothing without messages.
+fn deny_messages(shown: &[String], total: usize) -> String {
+    if total == 0 {
+        return String::new();
+    }
+    let mut text = format!(" (deny: {}", shown.join("; "));
+    if total > shown.len() {
+        text.push_str(&format!("; and {} more", total - shown.len()));
+    }
+    text.push(')');
+    text
+}
+
 impl RegoCondition {
     /// Compiles `source`; `Err` says why it cannot be used (with regorus' line and column).
-    pub fn compile(source: &str) -> Result<Self, String> {
+    pub fn compile(source: &str) -> Result<Self, RegoError> {
         let mut engine = Engine::new();
         engine.set_rego_v0(true);
         let package = engine
             .add_policy(FILE.to_owned(), source.to_owned())
-            .map_err(|e| format!("the Rego policy does not parse: {}", one_line(&e)))?;
+            .map_err(|e| RegoError::Parse {
+                diagnostic: one_line(&e),
+            })?;
         if package != "data.signature" {
-            return Err(format!(
-                "the Rego policy must be `package signature` (Cosign's --policy convention, which queries {ALLOW}), not `package {}`",
-                package.strip_prefix("data.").unwrap_or(&package)
-            ));
+            return Err(RegoError::WrongPackage {
+                package: package.strip_prefix("data.").unwrap_or(&package).to_owned(),
+            });
         }
-        let declares = |rule: &str| engine.has_declared_rule_rooted_at(FILE, rule);
-        if !declares("allow")
-            .map_err(|e| format!("the Rego policy cannot be inspected: {}", one_line(&e)))?
-        {
-            return Err(format!(
-                "the Rego policy defines no `allow` rule, so {ALLOW} would always be undefined and deny"
-            ));
+        let declares = |rule: &str| {
+            engine
+                .has_declared_rule_rooted_at(FILE, rule)
+                .map_err(|e| RegoError::Inspect {
+                    diagnostic: one_line(&e),
+                })
+        };
+        if !declares("allow")? {
+            return Err(RegoError::NoAllowRule);
         }
-        let has_deny = declares("deny")
-            .map_err(|e| format!("the Rego policy cannot be inspected: {}", one_line(&e)))?;
+        let has_deny = declares("deny")?;
         // Preparing resolves imports, functions and rule dependencies: errors surface now
         // rather than at the first evaluation.
         engine
             .compile_with_entrypoint(&ALLOW.into())
-            .map_err(|e| format!("the Rego policy does not compile: {}", one_line(&e)))?;
+            .map_err(|e| RegoError::Compile {
+                diagnostic: one_line(&e),
+            })?;
         // `print` output is gathered in each evaluation's engine and dropped, never written to
         // the process's stderr.
         engine.set_gather_prints(true);
@@ -128,23 +214,18 @@ impl RegoCondition {
     }
 
     /// Evaluates against the statement; `Err` is the reason.
-    pub(super) fn check(&self, statement: &[u8]) -> Result<(), String> {
-        let text = std::str::from_utf8(statement)
-            .map_err(|_| "the Rego policy cannot read the statement: it is not UTF-8".to_owned())?;
-        let input = Value::from_json_str(text).map_err(|e| {
-            format!(
-                "the Rego policy cannot read the statement: {}",
-                one_line(&e)
-            )
+    pub(super) fn check(&self, statement: &[u8]) -> Result<(), RegoFailure> {
+        let text = std::str::from_utf8(statement).map_err(|_| RegoFailure::NotUtf8)?;
+        let input = Value::from_json_str(text).map_err(|e| RegoFailure::Input {
+            diagnostic: one_line(&e),
         })?;
         let mut engine = self.engine.clone();
         engine.set_input(input);
-        let allow = engine.eval_rule(ALLOW.to_owned()).map_err(|e| {
-            format!(
-                "the Rego policy failed to evaluate {ALLOW}: {}",
-                one_line(&e)
-            )
-        })?;
+        let allow = engine
+            .eval_rule(ALLOW.to_owned())
+            .map_err(|e| RegoFailure::Evaluation {
+                diagnostic: one_line(&e),
+            })?;
         if allow == Value::Bool(true) {
             return Ok(());
         }
@@ -155,18 +236,20 @@ impl RegoCondition {
                 .map(|s| cut(&s))
                 .unwrap_or_else(|_| "not JSON".to_owned()),
         };
-        let mut reason = format!("the Rego policy denied: {ALLOW} is {found}, not true");
-        if self.has_deny {
-            let messages = engine.eval_rule(DENY.to_owned()).ok().map(messages);
-            if let Some((shown, total)) = messages.filter(|(_, total)| *total > 0) {
-                reason.push_str(&format!(" (deny: {}", shown.join("; ")));
-                if total > shown.len() {
-                    reason.push_str(&format!("; and {} more", total - shown.len()));
-                }
-                reason.push(')');
-            }
-        }
-        Err(reason)
+        let (messages, total) = if self.has_deny {
+            engine
+                .eval_rule(DENY.to_owned())
+                .ok()
+                .map(messages)
+                .unwrap_or_default()
+        } else {
+            (Vec::new(), 0)
+        };
+        Err(RegoFailure::Denied {
+            allow: found,
+            messages,
+            total,
+        })
     }
 }
 
@@ -213,7 +296,7 @@ fn cut(text: &str) -> String {
 }
 
 impl TryFrom<String> for RegoCondition {
-    type Error = String;
+    type Error = RegoError;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::compile(&value)

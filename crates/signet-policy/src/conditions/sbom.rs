@@ -11,12 +11,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use signet_core::intoto;
 
-use super::time::{MaxAge, quote};
+use super::time::{AgeFailure, MaxAge, quote};
 use super::version::{Parsed, Version, VersionRange};
 use super::{Text, for_each};
 
@@ -132,8 +133,129 @@ struct PackageRuleFields {
     versions: Option<VersionRange>,
 }
 
+/// Why a denied-package rule was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PackageRuleError {
+    /// Neither name nor purl.
+    #[error("a denied package needs a name or a purl (or both)")]
+    Unnamed,
+    /// An empty name.
+    #[error("a denied package's name is empty")]
+    EmptyName,
+    /// A purl that is not a package URL.
+    #[error("{} is not a package URL (pkg:type/namespace/name)", quote(.0))]
+    NotAPurl(String),
+    /// A purl with a version, qualifiers or a subpath.
+    #[error(
+        "the purl {} must not carry a version, qualifiers or a subpath: put versions in `versions`",
+        quote(.0)
+    )]
+    PurlWithVersion(String),
+}
+
+/// Why a statement failed an SBOM condition.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SbomFailure {
+    /// The statement is of another predicate type.
+    #[error("the statement is not an SBOM: its predicateType is {}", quote(.0))]
+    NotAnSbom(String),
+    /// The SBOM is of another format than the rule requires.
+    #[error(
+        "the SBOM is {} (predicateType {}), but the policy requires format {wanted}",
+        .found.name(),
+        quote(.predicate_type)
+    )]
+    WrongFormat {
+        /// Its format.
+        found: SbomFormat,
+        /// Its predicate type.
+        predicate_type: String,
+        /// The format required.
+        wanted: SbomFormat,
+    },
+    /// The statement has no predicate.
+    #[error("the SBOM statement has no predicate")]
+    NoPredicate,
+    /// The predicate does not parse.
+    #[error("the {} SBOM cannot be read: {error}", .format.name())]
+    Unreadable {
+        /// Its format.
+        format: SbomFormat,
+        /// The parse error.
+        error: Arc<serde_json::Error>,
+    },
+    /// SPDX JSON without `spdxVersion`.
+    #[error("the SPDX SBOM is not an SPDX 2 JSON document: it has no spdxVersion")]
+    NotSpdxJson,
+    /// SPDX text without `SPDXVersion`.
+    #[error("the SPDX SBOM is neither SPDX JSON nor SPDX tag-value: it has no SPDXVersion")]
+    NotSpdxTagValue,
+    /// CycloneDX whose `bomFormat` is not `CycloneDX`.
+    #[error("the CycloneDX SBOM has bomFormat {}, not \"CycloneDX\"", quote(.0))]
+    NotCycloneDx(String),
+    /// The SBOM has no creation time to check its age with.
+    #[error(
+        "the {} SBOM has no {field}, so its age (maxAge {max_age}) cannot be checked",
+        .format.name()
+    )]
+    NoCreationTime {
+        /// Its format.
+        format: SbomFormat,
+        /// The field that is missing.
+        field: &'static str,
+        /// The rule.
+        max_age: MaxAge,
+    },
+    /// The SBOM is too old (or its time unreadable).
+    #[error(transparent)]
+    Age(AgeFailure),
+    /// A package matches a denied-package rule.
+    #[error(
+        "the SBOM contains denied package {package}, matching the rule {rule}{}{}",
+        .note.as_ref().map(|n| format!(" ({n})")).unwrap_or_default(),
+        more_denied(*.more)
+    )]
+    DeniedPackage {
+        /// The package (name, version, purl).
+        package: String,
+        /// The rule.
+        rule: Box<PackageRule>,
+        /// How the version was read, when that matters.
+        note: Option<String>,
+        /// How many more packages are denied.
+        more: usize,
+    },
+    /// A package's licence includes a denied licence.
+    #[error(
+        "the SBOM contains package {package} licensed {}, which includes denied licence {licence}{}",
+        quote(.expression),
+        more_denied(*.more)
+    )]
+    DeniedLicence {
+        /// The package (name, version, purl).
+        package: String,
+        /// Its licence expression.
+        expression: String,
+        /// The denied licence it includes.
+        licence: String,
+        /// How many more packages are denied.
+        more: usize,
+    },
+}
+
+/// `, and 3 more denied packages`, or nothing.
+fn more_denied(more: usize) -> String {
+    if more == 0 {
+        String::new()
+    } else {
+        format!(", and {more} more denied packages")
+    }
+}
+
 impl TryFrom<PackageRuleFields> for PackageRule {
-    type Error = String;
+    type Error = PackageRuleError;
 
     fn try_from(f: PackageRuleFields) -> Result<Self, Self::Error> {
         Self::new(f.name, f.purl, f.versions)
@@ -147,26 +269,20 @@ impl PackageRule {
         name: Option<String>,
         purl: Option<String>,
         versions: Option<VersionRange>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, PackageRuleError> {
         if name.is_none() && purl.is_none() {
-            return Err("a denied package needs a name or a purl (or both)".to_owned());
+            return Err(PackageRuleError::Unnamed);
         }
         if name.as_deref().is_some_and(str::is_empty) {
-            return Err("a denied package's name is empty".to_owned());
+            return Err(PackageRuleError::EmptyName);
         }
         if let Some(purl) = &purl {
             if !purl.to_ascii_lowercase().starts_with("pkg:") || purl.len() <= 4 {
-                return Err(format!(
-                    "{} is not a package URL (pkg:type/namespace/name)",
-                    quote(purl)
-                ));
+                return Err(PackageRuleError::NotAPurl(purl.clone()));
             }
             let (base, version) = purl_base(purl);
             if version.is_some() || base.len() != purl.len() {
-                return Err(format!(
-                    "the purl {} must not carry a version, qualifiers or a subpath: put versions in `versions`",
-                    quote(purl)
-                ));
+                return Err(PackageRuleError::PurlWithVersion(purl.clone()));
             }
         }
         Ok(Self {
@@ -341,7 +457,7 @@ struct Head<'a> {
 /// first denial's reason and a count are kept, never the packages.
 struct Denials<'c> {
     condition: &'c SbomCondition,
-    first: Option<String>,
+    first: Option<SbomFailure>,
     count: usize,
 }
 
@@ -371,14 +487,12 @@ impl<'c> Denials<'c> {
                 if self.first.is_some() {
                     return;
                 }
-                let mut text = format!(
-                    "the SBOM contains denied package {}, matching the rule {rule}",
-                    package.describe()
-                );
-                if let Some(note) = note {
-                    text.push_str(&format!(" ({note})"));
+                SbomFailure::DeniedPackage {
+                    package: package.describe(),
+                    rule: Box::new(rule.clone()),
+                    note,
+                    more: 0,
                 }
-                text
             }
             None => {
                 let licence = package.licences.iter().find_map(|expression| {
@@ -395,25 +509,27 @@ impl<'c> Denials<'c> {
                 if self.first.is_some() {
                     return;
                 }
-                format!(
-                    "the SBOM contains package {} licensed {}, which includes denied licence {id}",
-                    package.describe(),
-                    quote(expression)
-                )
+                SbomFailure::DeniedLicence {
+                    package: package.describe(),
+                    expression: expression.to_string(),
+                    licence: id.clone(),
+                    more: 0,
+                }
             }
         };
         self.first = Some(reason);
     }
 
-    fn into_result(self) -> Result<(), String> {
-        match self.first {
-            None => Ok(()),
-            Some(text) if self.count == 1 => Err(text),
-            Some(text) => Err(format!(
-                "{text}, and {} more denied packages",
-                self.count - 1
-            )),
+    fn into_result(self) -> Result<(), SbomFailure> {
+        let Some(mut first) = self.first else {
+            return Ok(());
+        };
+        if let SbomFailure::DeniedPackage { more, .. } | SbomFailure::DeniedLicence { more, .. } =
+            &mut first
+        {
+            *more = self.count.saturating_sub(1);
         }
+        Err(first)
     }
 }
 
@@ -424,7 +540,7 @@ impl SbomCondition {
         predicate_type: &str,
         predicate: Option<&RawValue>,
         now_unix: i64,
-    ) -> Result<(), String> {
+    ) -> Result<(), SbomFailure> {
         let is = |base: &str| {
             predicate_type == base
                 || predicate_type
@@ -436,26 +552,25 @@ impl SbomCondition {
         } else if is(intoto::CYCLONEDX) {
             SbomFormat::Cyclonedx
         } else {
-            return Err(format!(
-                "the statement is not an SBOM: its predicateType is {}",
-                quote(predicate_type)
-            ));
+            return Err(SbomFailure::NotAnSbom(predicate_type.to_owned()));
         };
         if let Some(want) = self.format
             && want != format
         {
-            return Err(format!(
-                "the SBOM is {} (predicateType {}), but the policy requires format {want}",
-                format.name(),
-                quote(predicate_type)
-            ));
+            return Err(SbomFailure::WrongFormat {
+                found: format,
+                predicate_type: predicate_type.to_owned(),
+                wanted: want,
+            });
         }
         let raw = predicate
             .map(RawValue::get)
             .filter(|p| *p != "null")
-            .ok_or("the SBOM statement has no predicate")?;
-        let unreadable =
-            |e: serde_json::Error| format!("the {} SBOM cannot be read: {e}", format.name());
+            .ok_or(SbomFailure::NoPredicate)?;
+        let unreadable = |e: serde_json::Error| SbomFailure::Unreadable {
+            format,
+            error: Arc::new(e),
+        };
         let mut denials = Denials::new(self);
         match (format, raw.as_bytes().first()) {
             (SbomFormat::Spdx, Some(b'"')) => {
@@ -475,17 +590,25 @@ impl SbomCondition {
     }
 
     /// The age first, then the first denial.
-    fn conclude(&self, head: &Head<'_>, denials: Denials<'_>, now_unix: i64) -> Result<(), String> {
+    fn conclude(
+        &self,
+        head: &Head<'_>,
+        denials: Denials<'_>,
+        now_unix: i64,
+    ) -> Result<(), SbomFailure> {
         if let Some(max_age) = &self.max_age {
-            let created = head.created.as_deref().ok_or_else(|| {
-                format!(
-                    "the {} SBOM has no {}, so its age (maxAge {max_age}) cannot be checked",
-                    head.format.name(),
-                    head.created_field
-                )
-            })?;
+            let created = head
+                .created
+                .as_deref()
+                .ok_or_else(|| SbomFailure::NoCreationTime {
+                    format: head.format,
+                    field: head.created_field,
+                    max_age: max_age.clone(),
+                })?;
             let what = format!("the {} SBOM's {}", head.format.name(), head.created_field);
-            max_age.check(&what, created, now_unix)?;
+            max_age
+                .check(&what, created, now_unix)
+                .map_err(SbomFailure::Age)?;
         }
         denials.into_result()
     }
@@ -538,12 +661,10 @@ struct SpdxExternalRef<'a> {
 fn spdx_json<'a>(
     raw: &'a str,
     denials: &mut Denials<'_>,
-) -> serde_json::Result<Result<Head<'a>, String>> {
+) -> serde_json::Result<Result<Head<'a>, SbomFailure>> {
     let doc: SpdxJson<'a> = serde_json::from_str(raw)?;
     if doc.spdx_version.is_none() {
-        return Ok(Err(
-            "the SPDX SBOM is not an SPDX 2 JSON document: it has no spdxVersion".to_owned(),
-        ));
+        return Ok(Err(SbomFailure::NotSpdxJson));
     }
     if let (true, Some(packages)) = (denials.active(), doc.packages) {
         for_each(packages, |p: SpdxPackage<'_>| {
@@ -575,7 +696,7 @@ fn spdx_json<'a>(
 
 /// Reads the tags the rules need from an SPDX tag-value document. Multi-line `<text>` values
 /// are skipped, so a comment cannot forge a tag.
-fn spdx_tag_value<'a>(text: &'a str, denials: &mut Denials<'_>) -> Result<Head<'a>, String> {
+fn spdx_tag_value<'a>(text: &'a str, denials: &mut Denials<'_>) -> Result<Head<'a>, SbomFailure> {
     let mut version = false;
     let mut created = None;
     let mut current: Option<Package<'a>> = None;
@@ -638,10 +759,7 @@ fn spdx_tag_value<'a>(text: &'a str, denials: &mut Denials<'_>) -> Result<Head<'
     }
     done(current);
     if !version {
-        return Err(
-            "the SPDX SBOM is neither SPDX JSON nor SPDX tag-value: it has no SPDXVersion"
-                .to_owned(),
-        );
+        return Err(SbomFailure::NotSpdxTagValue);
     }
     Ok(Head {
         format: SbomFormat::Spdx,
@@ -735,12 +853,11 @@ impl CdxComponent<'_> {
 fn cyclonedx_json<'a>(
     raw: &'a str,
     denials: &mut Denials<'_>,
-) -> serde_json::Result<Result<Head<'a>, String>> {
+) -> serde_json::Result<Result<Head<'a>, SbomFailure>> {
     let doc: CycloneDx<'a> = serde_json::from_str(raw)?;
     if doc.bom_format.as_deref() != Some("CycloneDX") {
-        return Ok(Err(format!(
-            "the CycloneDX SBOM has bomFormat {}, not \"CycloneDX\"",
-            quote(doc.bom_format.as_deref().unwrap_or("(none)"))
+        return Ok(Err(SbomFailure::NotCycloneDx(
+            doc.bom_format.as_deref().unwrap_or("(none)").to_owned(),
         )));
     }
     let (created, component) = match doc.metadata {

@@ -12,6 +12,7 @@
 //! `invocation.environment.github_ref`, v1 `internalParameters.GITHUB_REF`).
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -51,6 +52,106 @@ pub struct SlsaCondition {
     /// The build type (exact).
     #[serde(default)]
     pub build_type: Option<String>,
+}
+
+/// Why a statement failed an SLSA provenance condition.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum SlsaFailure {
+    /// The statement is of another predicate type.
+    #[error(
+        "the statement is not SLSA provenance (v0.2 or v1): its predicateType is {}",
+        quote(.0)
+    )]
+    NotProvenance(String),
+    /// The statement has no predicate.
+    #[error("the SLSA provenance has no predicate")]
+    NoPredicate,
+    /// The predicate does not parse as provenance.
+    #[error("the SLSA provenance cannot be read: {0}")]
+    Unreadable(Arc<serde_json::Error>),
+    /// A field a rule reads is absent.
+    #[error("the SLSA provenance has no {0}")]
+    Missing(&'static str),
+    /// The builder id does not match.
+    #[error("the SLSA provenance's builder id is {}, which does not {rule}", quote(.found))]
+    BuilderId {
+        /// The builder id.
+        found: String,
+        /// The rule.
+        rule: StringMatch,
+    },
+    /// The build type differs.
+    #[error("the SLSA provenance's build type is {}, not {}", quote(.found), quote(.wanted))]
+    BuildType {
+        /// The build type.
+        found: String,
+        /// The one required.
+        wanted: String,
+    },
+    /// Neither a trigger nor a material names the source.
+    #[error("the SLSA provenance names no source repository (no trigger and no first material)")]
+    NoSource,
+    /// The trigger and the first material name different sources.
+    #[error(
+        "the SLSA provenance is inconsistent: its {trigger_field} is {} but its {material_field} is {}",
+        quote(.trigger),
+        quote(.material)
+    )]
+    Inconsistent {
+        /// Where the trigger is.
+        trigger_field: &'static str,
+        /// The trigger's URI.
+        trigger: String,
+        /// Where the material is.
+        material_field: &'static str,
+        /// The material's URI.
+        material: String,
+    },
+    /// The source repository differs.
+    #[error(
+        "the SLSA provenance's source repository is {} (from its {field} {}), not {}",
+        quote(.found),
+        quote(.uri),
+        quote(.wanted)
+    )]
+    SourceRepository {
+        /// The repository, normalised.
+        found: String,
+        /// Where it was read.
+        field: &'static str,
+        /// The URI it was read from.
+        uri: String,
+        /// The repository required.
+        wanted: String,
+    },
+    /// The source carries no ref to compare.
+    #[error(
+        "the SLSA provenance's source {} has no git ref, so {wanted} cannot be checked",
+        quote(.source_uri)
+    )]
+    NoRef {
+        /// The source URI.
+        source_uri: String,
+        /// `branch "main"`, `tag "v1"`, `ref "refs/heads/x"`.
+        wanted: String,
+    },
+    /// The ref differs.
+    #[error(
+        "the SLSA provenance was built from ref {} (its {field} {}), not {wanted}",
+        quote(.found),
+        quote(.text)
+    )]
+    Ref {
+        /// The ref.
+        found: String,
+        /// Where it was read.
+        field: &'static str,
+        /// The value it was read from.
+        text: String,
+        /// `branch "main"`, `tag "v1"`, `ref "refs/heads/x"`.
+        wanted: String,
+    },
 }
 
 /// A source URI found in the provenance, and where.
@@ -116,13 +217,9 @@ impl SlsaCondition {
         &self,
         predicate_type: &str,
         predicate: Option<&RawValue>,
-    ) -> Result<(), String> {
-        let raw = || {
-            predicate
-                .map(RawValue::get)
-                .ok_or("the SLSA provenance has no predicate")
-        };
-        let unreadable = |e: serde_json::Error| format!("the SLSA provenance cannot be read: {e}");
+    ) -> Result<(), SlsaFailure> {
+        let raw = || predicate.map(RawValue::get).ok_or(SlsaFailure::NoPredicate);
+        let unreadable = |e: serde_json::Error| SlsaFailure::Unreadable(Arc::new(e));
         let prov = match predicate_type {
             intoto::SLSA_PROVENANCE_V02 => {
                 let p: V02<'_> = serde_json::from_str(raw()?).map_err(unreadable)?;
@@ -132,37 +229,31 @@ impl SlsaCondition {
                 let p: V1<'_> = serde_json::from_str(raw()?).map_err(unreadable)?;
                 p.into_provenance()
             }
-            other => {
-                return Err(format!(
-                    "the statement is not SLSA provenance (v0.2 or v1): its predicateType is {}",
-                    quote(other)
-                ));
-            }
+            other => return Err(SlsaFailure::NotProvenance(other.to_owned())),
         };
 
         if let Some(want) = &self.builder_id {
             let id = prov
                 .builder_id
                 .as_deref()
-                .ok_or_else(|| format!("the SLSA provenance has no {}", prov.builder_field))?;
+                .ok_or(SlsaFailure::Missing(prov.builder_field))?;
             if !want.matches(id) {
-                return Err(format!(
-                    "the SLSA provenance's builder id is {}, which does not {want}",
-                    quote(id)
-                ));
+                return Err(SlsaFailure::BuilderId {
+                    found: id.to_owned(),
+                    rule: want.clone(),
+                });
             }
         }
         if let Some(want) = &self.build_type {
             let found = prov
                 .build_type
                 .as_deref()
-                .ok_or_else(|| format!("the SLSA provenance has no {}", prov.build_type_field))?;
+                .ok_or(SlsaFailure::Missing(prov.build_type_field))?;
             if found != want {
-                return Err(format!(
-                    "the SLSA provenance's build type is {}, not {}",
-                    quote(found),
-                    quote(want)
-                ));
+                return Err(SlsaFailure::BuildType {
+                    found: found.to_owned(),
+                    wanted: want.clone(),
+                });
             }
         }
         if self.checks_source() {
@@ -171,10 +262,12 @@ impl SlsaCondition {
         Ok(())
     }
 
-    fn check_source(&self, prov: &Provenance<'_>) -> Result<(), String> {
-        let source = prov.trigger.as_ref().or(prov.material.as_ref()).ok_or(
-            "the SLSA provenance names no source repository (no trigger and no first material)",
-        )?;
+    fn check_source(&self, prov: &Provenance<'_>) -> Result<(), SlsaFailure> {
+        let source = prov
+            .trigger
+            .as_ref()
+            .or(prov.material.as_ref())
+            .ok_or(SlsaFailure::NoSource)?;
         if let (Some(trigger), Some(material)) = (&prov.trigger, &prov.material)
             && material.is_git()
         {
@@ -183,25 +276,23 @@ impl SlsaCondition {
                 (Some(a), Some(b)) if a != b
             );
             if trigger.repository() != material.repository() || refs_differ {
-                return Err(format!(
-                    "the SLSA provenance is inconsistent: its {} is {} but its {} is {}",
-                    trigger.field,
-                    quote(&trigger.uri),
-                    material.field,
-                    quote(&material.uri)
-                ));
+                return Err(SlsaFailure::Inconsistent {
+                    trigger_field: trigger.field,
+                    trigger: trigger.uri.to_string(),
+                    material_field: material.field,
+                    material: material.uri.to_string(),
+                });
             }
         }
         if let Some(want) = &self.source_repository {
             let found = source.repository();
             if found != normalise_repository(want) {
-                return Err(format!(
-                    "the SLSA provenance's source repository is {} (from its {} {}), not {}",
-                    quote(&found),
-                    source.field,
-                    quote(&source.uri),
-                    quote(want)
-                ));
+                return Err(SlsaFailure::SourceRepository {
+                    found,
+                    field: source.field,
+                    uri: source.uri.to_string(),
+                    wanted: want.clone(),
+                });
             }
         }
         let mut wanted = Vec::new();
@@ -229,17 +320,18 @@ impl SlsaCondition {
                     Some((&**r, *field, &**r))
                 });
             let Some((found, field, text)) = found else {
-                return Err(format!(
-                    "the SLSA provenance's source {} has no git ref, so {label} cannot be checked",
-                    quote(&source.uri)
-                ));
+                return Err(SlsaFailure::NoRef {
+                    source_uri: source.uri.to_string(),
+                    wanted: label,
+                });
             };
             if found != want {
-                return Err(format!(
-                    "the SLSA provenance was built from ref {} (its {field} {}), not {label}",
-                    quote(found),
-                    quote(text)
-                ));
+                return Err(SlsaFailure::Ref {
+                    found: found.to_owned(),
+                    field,
+                    text: text.to_owned(),
+                    wanted: label,
+                });
             }
         }
         Ok(())

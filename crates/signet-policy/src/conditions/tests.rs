@@ -120,7 +120,9 @@ impl Case {
 fn run(cases: Vec<Case>) {
     let mut failures = Vec::new();
     for c in &cases {
-        let got = conditions(c.yaml).check(&c.statement, c.now);
+        let got = conditions(c.yaml)
+            .check(&c.statement, c.now)
+            .map_err(|e| e.to_string());
         if got.as_ref().copied().map_err(String::as_str) != c.want {
             failures.push(format!(
                 "{}:\n  want {:?}\n  got  {:?}",
@@ -613,7 +615,7 @@ fn rego_modules_are_checked_at_load() {
     for (source, want) in cases {
         match RegoCondition::compile(source) {
             Ok(_) => panic!("{source:?} compiled"),
-            Err(e) => assert!(e.contains(want), "{source:?}: {e}"),
+            Err(e) => assert!(e.to_string().contains(want), "{source:?}: {e}"),
         }
     }
     // A load error in YAML points at the condition.
@@ -636,7 +638,10 @@ fn rego_evaluation_is_bounded_in_time() {
     .unwrap_or_else(|e| panic!("{e}"))
     .with_time_limit(std::time::Duration::from_millis(20));
     let started = std::time::Instant::now();
-    let err = slow.check(GENERIC_V02).err().unwrap_or_default();
+    let err = match slow.check(GENERIC_V02) {
+        Err(e) => e.to_string(),
+        Ok(()) => panic!("the slow module passed"),
+    };
     assert!(
         err.starts_with("the Rego policy failed to evaluate data.signature.allow:")
             && err.contains("execution exceeded time limit"),
@@ -651,11 +656,11 @@ fn conditions_are_shareable_and_empty_ones_read_nothing() {
     shareable::<Conditions>();
     let empty = Conditions::default();
     assert!(empty.is_empty());
-    assert_eq!(empty.check(b"not even JSON", NOW), Ok(()));
+    assert!(empty.check(b"not even JSON", NOW).is_ok());
     let some = conditions("sbom: {}");
     assert!(!some.is_empty());
     assert_eq!(
-        some.check(b"not even JSON", NOW),
+        some.check(b"not even JSON", NOW).map_err(|e| e.to_string()),
         Err("the attestation's statement cannot be read: not an in-toto statement: expected ident at line 1 column 2".to_owned())
     );
 }
@@ -744,7 +749,7 @@ fn large_sbom_is_checked_in_one_pass() {
     );
     let before = peak_kib();
     let started = std::time::Instant::now();
-    assert_eq!(c.check(&statement, NOW), Ok(()));
+    assert!(c.check(&statement, NOW).is_ok());
     let elapsed = started.elapsed();
     let extra = peak_kib().saturating_sub(before);
     // For comparison: the same statement as a serde_json value tree.

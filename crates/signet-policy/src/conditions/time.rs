@@ -20,29 +20,115 @@ pub struct MaxAge {
     text: String,
 }
 
+/// Why a duration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid duration {}: {problem}; write a number and a unit (s, m, h, d, w), e.g. 30d or 720h",
+    quote(.text)
+)]
+pub struct DurationError {
+    text: String,
+    problem: DurationProblem,
+}
+
+impl DurationError {
+    /// What is wrong with it.
+    pub fn problem(&self) -> DurationProblem {
+        self.problem
+    }
+}
+
+/// What is wrong with a duration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DurationProblem {
+    /// Nothing is written.
+    #[error("it is empty")]
+    Empty,
+    /// A unit (or another character) where a number should be.
+    #[error("a unit must follow a number")]
+    NoNumber,
+    /// A number over 2^63.
+    #[error("the number is too large")]
+    NumberTooLarge,
+    /// A unit other than s, m, h, d, w.
+    #[error("unknown unit")]
+    UnknownUnit,
+    /// A number without unit.
+    #[error("the unit is missing")]
+    MissingUnit,
+    /// More seconds than an i64 holds.
+    #[error("the duration is too large")]
+    TooLarge,
+    /// Zero in total.
+    #[error("it must be longer than zero")]
+    Zero,
+}
+
+/// Why a time was too old (or not a time): the failure of a `maxAge` rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AgeFailure {
+    /// The value is not an RFC 3339 time.
+    #[error("{what} {} is not an RFC 3339 time: {problem}", quote(.value))]
+    NotATime {
+        /// Which field (`the SPDX SBOM's creationInfo.created`).
+        what: String,
+        /// Its value.
+        value: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// The time is further in the future than clock skew explains.
+    #[error(
+        "{what} {} is {} in the future, more than the {} allowed for clock skew",
+        quote(.value),
+        human(*.ahead),
+        human(CLOCK_SKEW_SECONDS)
+    )]
+    Future {
+        /// Which field.
+        what: String,
+        /// Its value.
+        value: String,
+        /// How many seconds ahead of now.
+        ahead: i64,
+    },
+    /// The time is older than the rule allows.
+    #[error("{what} {} is {} old, more than maxAge {max}", quote(.value), human(*.age))]
+    TooOld {
+        /// Which field.
+        what: String,
+        /// Its value.
+        value: String,
+        /// Its age in seconds.
+        age: i64,
+        /// The rule.
+        max: MaxAge,
+    },
+}
+
 impl MaxAge {
     /// Parses `90m`, `720h`, `30d`, `1d12h`; `Err` says what is wrong.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let invalid = |why: &str| {
-            format!(
-                "invalid duration {}: {why}; write a number and a unit (s, m, h, d, w), e.g. 30d or 720h",
-                quote(text)
-            )
+    pub fn parse(text: &str) -> Result<Self, DurationError> {
+        let invalid = |problem| DurationError {
+            text: text.to_owned(),
+            problem,
         };
         let mut seconds: i64 = 0;
         let mut rest = text.trim();
         if rest.is_empty() {
-            return Err(invalid("it is empty"));
+            return Err(invalid(DurationProblem::Empty));
         }
         while !rest.is_empty() {
             let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
             if digits == 0 {
-                return Err(invalid("a unit must follow a number"));
+                return Err(invalid(DurationProblem::NoNumber));
             }
             let (number, after) = rest.split_at(digits);
             let number: i64 = number
                 .parse()
-                .map_err(|_| invalid("the number is too large"))?;
+                .map_err(|_| invalid(DurationProblem::NumberTooLarge))?;
             let mut chars = after.chars();
             let unit = match chars.next() {
                 Some('s') => 1,
@@ -50,17 +136,17 @@ impl MaxAge {
                 Some('h') => 3_600,
                 Some('d') => 86_400,
                 Some('w') => 604_800,
-                Some(_) => return Err(invalid("unknown unit")),
-                None => return Err(invalid("the unit is missing")),
+                Some(_) => return Err(invalid(DurationProblem::UnknownUnit)),
+                None => return Err(invalid(DurationProblem::MissingUnit)),
             };
             seconds = number
                 .checked_mul(unit)
                 .and_then(|s| seconds.checked_add(s))
-                .ok_or_else(|| invalid("the duration is too large"))?;
+                .ok_or_else(|| invalid(DurationProblem::TooLarge))?;
             rest = chars.as_str();
         }
         if seconds == 0 {
-            return Err(invalid("it must be longer than zero"));
+            return Err(invalid(DurationProblem::Zero));
         }
         Ok(Self {
             seconds,
@@ -75,31 +161,45 @@ impl MaxAge {
 
     /// Checks that `created` (RFC 3339) is at most this old at `now_unix`; `what` names it
     /// for the reason (`the SPDX SBOM's creationInfo.created`).
-    pub(super) fn check(&self, what: &str, created: &str, now_unix: i64) -> Result<(), String> {
-        let at = parse_rfc3339(created)
-            .map_err(|why| format!("{what} {} is not an RFC 3339 time: {why}", quote(created)))?;
+    pub fn check(&self, what: &str, created: &str, now_unix: i64) -> Result<(), AgeFailure> {
+        let at = parse_rfc3339(created).map_err(|problem| AgeFailure::NotATime {
+            what: what.to_owned(),
+            value: created.to_owned(),
+            problem,
+        })?;
+        self.check_unix(what, created, at, now_unix)
+    }
+
+    /// [`Self::check`] for a time already read: `at` (Unix seconds), written `value`.
+    pub fn check_unix(
+        &self,
+        what: &str,
+        value: &str,
+        at: i64,
+        now_unix: i64,
+    ) -> Result<(), AgeFailure> {
         let age = now_unix.saturating_sub(at);
         if age < -CLOCK_SKEW_SECONDS {
-            return Err(format!(
-                "{what} {} is {} in the future, more than the {} allowed for clock skew",
-                quote(created),
-                human(-age),
-                human(CLOCK_SKEW_SECONDS)
-            ));
+            return Err(AgeFailure::Future {
+                what: what.to_owned(),
+                value: value.to_owned(),
+                ahead: -age,
+            });
         }
         if age > self.seconds {
-            return Err(format!(
-                "{what} {} is {} old, more than maxAge {self}",
-                quote(created),
-                human(age)
-            ));
+            return Err(AgeFailure::TooOld {
+                what: what.to_owned(),
+                value: value.to_owned(),
+                age,
+                max: self.clone(),
+            });
         }
         Ok(())
     }
 }
 
 impl TryFrom<String> for MaxAge {
-    type Error = String;
+    type Error = DurationError;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
@@ -113,7 +213,7 @@ impl fmt::Display for MaxAge {
 }
 
 /// An age in the largest whole unit: `3 days`, `5 hours`, `42 seconds`.
-fn human(seconds: i64) -> String {
+pub(crate) fn human(seconds: i64) -> String {
     let (n, unit) = if seconds >= 86_400 {
         (seconds / 86_400, "day")
     } else if seconds >= 3_600 {
@@ -133,7 +233,7 @@ fn human(seconds: i64) -> String {
 /// Parses an RFC 3339 date-time (`2022-06-07T22:14:56Z`, `2022-06-07T22:14:56.123+02:00`)
 /// into Unix seconds (fractions are dropped). Years 0001 to 9999, as RFC 3339 allows, so Go's
 /// zero time `0001-01-01T00:00:00Z` parses (and is very old).
-pub(super) fn parse_rfc3339(text: &str) -> Result<i64, &'static str> {
+pub(crate) fn parse_rfc3339(text: &str) -> Result<i64, &'static str> {
     let b = text.as_bytes();
     let num = |range: std::ops::Range<usize>| -> Result<i64, &'static str> {
         let digits = b.get(range).ok_or("it is too short")?;
@@ -220,7 +320,7 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// A value from the statement, quoted and cut to 200 characters for a failure reason.
-pub(super) fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     const MAX: usize = 200;
     if text.chars().count() <= MAX {
         format!("{text:?}")
@@ -305,7 +405,10 @@ mod tests {
                 "{text}"
             );
         }
-        let err = MaxAge::parse("30y").err().unwrap_or_default();
+        let err = match MaxAge::parse("30y") {
+            Err(e) => e.to_string(),
+            Ok(d) => panic!("parsed as {d}"),
+        };
         assert!(
             err.contains("\"30y\"") && err.contains("unknown unit"),
             "{err}"
@@ -318,18 +421,20 @@ mod tests {
         let created = "2022-06-07T22:14:56Z";
         let at = 1_654_640_096;
         let what = "its created";
-        assert_eq!(max.check(what, created, at + 86_400), Ok(()));
+        let check =
+            |created: &str, now: i64| max.check(what, created, now).map_err(|e| e.to_string());
+        assert_eq!(check(created, at + 86_400), Ok(()));
         assert_eq!(
-            max.check(what, created, at + 86_401),
+            check(created, at + 86_401),
             Err("its created \"2022-06-07T22:14:56Z\" is 1 day old, more than maxAge 1d".into())
         );
-        assert_eq!(max.check(what, created, at - 60), Ok(()));
+        assert_eq!(check(created, at - 60), Ok(()));
         assert_eq!(
-            max.check(what, created, at - 7_200),
+            check(created, at - 7_200),
             Err("its created \"2022-06-07T22:14:56Z\" is 2 hours in the future, more than the 5 minutes allowed for clock skew".into())
         );
         assert_eq!(
-            max.check(what, "yesterday", at),
+            check("yesterday", at),
             Err("its created \"yesterday\" is not an RFC 3339 time: a digit is expected".into())
         );
     }

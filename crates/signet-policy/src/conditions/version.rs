@@ -240,12 +240,10 @@ pub struct VersionRange {
 
 impl VersionRange {
     /// Parses a range such as `<2.17.1`, `>=1.0.0, <1.2.0`, `^1.2 || >=3`.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let invalid = |why: String| {
-            format!(
-                "invalid version range {}: {why}; write comparators such as \">=1.0.0, <1.2.0\"",
-                super::time::quote(text)
-            )
+    pub fn parse(text: &str) -> Result<Self, VersionRangeError> {
+        let invalid = |problem| VersionRangeError {
+            text: text.to_owned(),
+            problem,
         };
         let mut any_of = Vec::new();
         for alternative in text.split("||") {
@@ -282,10 +280,10 @@ impl VersionRange {
                 let end = after.find([' ', '\t', ',']).unwrap_or(after.len());
                 let (word, next) = after.split_at(end);
                 if word.is_empty() {
-                    return Err(invalid("a comparator lacks its version".to_owned()));
+                    return Err(invalid(RangeProblem::MissingVersion));
                 }
                 let (version, written) = Version::lenient(word)
-                    .ok_or_else(|| invalid(format!("{word:?} is not a version")))?;
+                    .ok_or_else(|| invalid(RangeProblem::NotAVersion(word.to_owned())))?;
                 match op {
                     "caret" | "tilde" => {
                         let upper = version.bump(written, op == "caret");
@@ -312,7 +310,7 @@ impl VersionRange {
                 rest = next.trim_start_matches([' ', '\t', ',']);
             }
             if all_of.is_empty() {
-                return Err(invalid("an alternative is empty".to_owned()));
+                return Err(invalid(RangeProblem::EmptyAlternative));
             }
             any_of.push(all_of);
         }
@@ -329,8 +327,34 @@ impl VersionRange {
     }
 }
 
+/// Why a version range was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid version range {}: {problem}; write comparators such as \">=1.0.0, <1.2.0\"",
+    super::time::quote(.text)
+)]
+pub struct VersionRangeError {
+    text: String,
+    problem: RangeProblem,
+}
+
+/// What is wrong with a version range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RangeProblem {
+    /// An operator without a version.
+    #[error("a comparator lacks its version")]
+    MissingVersion,
+    /// A word that is not a version.
+    #[error("{0:?} is not a version")]
+    NotAVersion(String),
+    /// Nothing between two `||`.
+    #[error("an alternative is empty")]
+    EmptyAlternative,
+}
+
 impl TryFrom<String> for VersionRange {
-    type Error = String;
+    type Error = VersionRangeError;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value)
@@ -452,7 +476,10 @@ mod tests {
         for bad in ["", "<", "< ,", "<abc", ">=1.0.0 ||", "<1.2.3.4", "=>1.0.0"] {
             assert!(VersionRange::parse(bad).is_err(), "{bad:?} parsed");
         }
-        let err = VersionRange::parse("<abc").err().unwrap_or_default();
+        let err = match VersionRange::parse("<abc") {
+            Err(e) => e.to_string(),
+            Ok(r) => panic!("parsed as {r}"),
+        };
         assert!(
             err.contains("\"abc\" is not a version") && err.contains("\"<abc\""),
             "{err}"

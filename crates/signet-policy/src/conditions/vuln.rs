@@ -3,13 +3,14 @@
 //! scanner's own output: Trivy JSON, Grype JSON, SARIF or cargo-audit JSON are read.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use signet_core::intoto;
 
 use super::Text;
-use super::time::{MaxAge, quote};
+use super::time::{AgeFailure, MaxAge, quote};
 
 /// A vulnerability severity, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
@@ -137,6 +138,64 @@ impl Finding<'_> {
     }
 }
 
+/// Why a statement failed a vulnerability-report condition.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum VulnFailure {
+    /// The statement is of another predicate type.
+    #[error(
+        "the statement is not a Cosign vulnerability report: its predicateType is {}",
+        quote(.0)
+    )]
+    NotAReport(String),
+    /// The statement has no predicate.
+    #[error("the vulnerability report has no predicate")]
+    NoPredicate,
+    /// The predicate is `null`.
+    #[error("the vulnerability report's predicate is null")]
+    NullPredicate,
+    /// The predicate or the scanner output does not parse.
+    #[error("the vulnerability report cannot be read: {0}")]
+    Unreadable(Arc<serde_json::Error>),
+    /// No scan time to check the age with.
+    #[error(
+        "the vulnerability report has no metadata.scanFinishedOn, so its age (maxAge {0}) cannot be checked"
+    )]
+    NoScanTime(MaxAge),
+    /// The scan is too old (or its time unreadable).
+    #[error(transparent)]
+    Age(AgeFailure),
+    /// No scanner output.
+    #[error(
+        "the vulnerability report has no scanner result (predicate.scanner.result is null), so its findings cannot be checked"
+    )]
+    NoScannerResult,
+    /// The scanner output is not an object.
+    #[error(
+        "the vulnerability report's scanner result is not a JSON object (Trivy, Grype, SARIF or cargo-audit output)"
+    )]
+    ResultNotAnObject,
+    /// The scanner output is of no known scanner.
+    #[error(
+        "the vulnerability report's scanner result is neither Trivy, Grype, SARIF nor cargo-audit JSON (no SchemaVersion, Results, matches, runs, or lockfile with vulnerabilities)"
+    )]
+    UnknownScanner,
+    /// Findings are more severe than allowed.
+    #[error(
+        "the vulnerability report has {} above maxSeverity {max}{}{worst}",
+        if *.count == 1 { "a finding".to_owned() } else { format!("{} findings", .count) },
+        if *.count == 1 { ": " } else { ", the worst " }
+    )]
+    TooSevere {
+        /// The rule.
+        max: Severity,
+        /// How many findings are above it.
+        count: usize,
+        /// The first of the most severe (id, severity, package).
+        worst: String,
+    },
+}
+
 impl VulnCondition {
     /// Checks the predicate; `Err` is the reason.
     pub(super) fn check(
@@ -144,32 +203,28 @@ impl VulnCondition {
         predicate_type: &str,
         predicate: Option<&RawValue>,
         now_unix: i64,
-    ) -> Result<(), String> {
+    ) -> Result<(), VulnFailure> {
         if predicate_type != intoto::COSIGN_VULN {
-            return Err(format!(
-                "the statement is not a Cosign vulnerability report: its predicateType is {}",
-                quote(predicate_type)
-            ));
+            return Err(VulnFailure::NotAReport(predicate_type.to_owned()));
         }
         let raw = predicate
             .map(RawValue::get)
-            .ok_or("the vulnerability report has no predicate")?;
-        let unreadable =
-            |e: serde_json::Error| format!("the vulnerability report cannot be read: {e}");
+            .ok_or(VulnFailure::NoPredicate)?;
+        let unreadable = |e: serde_json::Error| VulnFailure::Unreadable(Arc::new(e));
         let report: Option<VulnPredicate<'_>> = serde_json::from_str(raw).map_err(unreadable)?;
-        let report = report.ok_or("the vulnerability report's predicate is null")?;
+        let report = report.ok_or(VulnFailure::NullPredicate)?;
         if let Some(max_age) = &self.max_age {
             let finished = report
                 .metadata
                 .and_then(|m| m.scan_finished_on)
-                .ok_or_else(|| {
-                    format!("the vulnerability report has no metadata.scanFinishedOn, so its age (maxAge {max_age}) cannot be checked")
-                })?;
-            max_age.check(
-                "the vulnerability report's metadata.scanFinishedOn",
-                &finished,
-                now_unix,
-            )?;
+                .ok_or_else(|| VulnFailure::NoScanTime(max_age.clone()))?;
+            max_age
+                .check(
+                    "the vulnerability report's metadata.scanFinishedOn",
+                    &finished,
+                    now_unix,
+                )
+                .map_err(VulnFailure::Age)?;
         }
         let Some(max) = self.max_severity else {
             return Ok(());
@@ -179,24 +234,17 @@ impl VulnCondition {
             .and_then(|s| s.result)
             .map(RawValue::get)
             .filter(|r| *r != "null")
-            .ok_or("the vulnerability report has no scanner result (predicate.scanner.result is null), so its findings cannot be checked")?;
+            .ok_or(VulnFailure::NoScannerResult)?;
         let findings = findings(result).map_err(unreadable)??;
         let above: Vec<&Finding<'_>> = findings.iter().filter(|f| f.level.exceeds(max)).collect();
         // The first of the most severe, in the scanner's order.
         let Some(worst) = above.iter().rev().max_by_key(|f| f.level) else {
             return Ok(());
         };
-        Err(if above.len() == 1 {
-            format!(
-                "the vulnerability report has a finding above maxSeverity {max}: {}",
-                worst.describe()
-            )
-        } else {
-            format!(
-                "the vulnerability report has {} findings above maxSeverity {max}, the worst {}",
-                above.len(),
-                worst.describe()
-            )
+        Err(VulnFailure::TooSevere {
+            max,
+            count: above.len(),
+            worst: worst.describe(),
         })
     }
 }
@@ -366,11 +414,9 @@ impl SarifProperties<'_> {
 }
 
 /// The findings of a scanner output; the outer `Result` is a JSON error, the inner a reason.
-fn findings(raw: &str) -> serde_json::Result<Result<Vec<Finding<'_>>, String>> {
+fn findings(raw: &str) -> serde_json::Result<Result<Vec<Finding<'_>>, VulnFailure>> {
     if !raw.starts_with('{') {
-        return Ok(Err(
-            "the vulnerability report's scanner result is not a JSON object (Trivy, Grype, SARIF or cargo-audit output)".to_owned(),
-        ));
+        return Ok(Err(VulnFailure::ResultNotAnObject));
     }
     let output: ScanOutput<'_> = serde_json::from_str(raw)?;
     let mut out = Vec::new();
@@ -386,9 +432,7 @@ fn findings(raw: &str) -> serde_json::Result<Result<Vec<Finding<'_>>, String>> {
         || output.runs.is_some()
         || cargo_audit.is_some();
     if !recognised {
-        return Ok(Err(
-            "the vulnerability report's scanner result is neither Trivy, Grype, SARIF nor cargo-audit JSON (no SchemaVersion, Results, matches, runs, or lockfile with vulnerabilities)".to_owned(),
-        ));
+        return Ok(Err(VulnFailure::UnknownScanner));
     }
     let word = |severity: Option<Text<'_>>| {
         let severity = severity.map(|s| s.to_string()).unwrap_or_default();

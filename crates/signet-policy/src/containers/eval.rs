@@ -9,7 +9,7 @@ use signet_core::reference::ImageReference;
 
 use super::config::{PolicyConfig, Requirement, SigstoreSigned};
 use super::json::{Json, truncate};
-use super::reference::{DockerRef, check_digest};
+use super::reference::{DockerRef, ReferenceError, check_digest};
 use crate::report::{Decision, Evidence, ImageVerdict, Mode, PolicyResult, RequirementResult};
 use signet_verify::AttachmentEvidence;
 use signet_verify::{CheckOptions, SignatureAuthority, SignatureFailure, TlogPolicy, judge_with};
@@ -23,25 +23,45 @@ pub(crate) enum Target {
     Layout { resolved: String },
 }
 
+/// Why containers/image could not evaluate an image at all.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum TargetError {
+    #[error(
+        "{0} names both a tag and a digest, which containers/image refuses \
+         (\"Docker references with both a tag and digest are currently not \
+         supported\"): give the reference by digest alone"
+    )]
+    TagAndDigest(String),
+    #[error("containers/image cannot read the reference {image}: {error}")]
+    Reference {
+        image: String,
+        error: ReferenceError,
+    },
+    #[error("cannot resolve the layout directory {path}: {error}")]
+    Layout { path: String, error: std::io::Error },
+}
+
 impl Target {
     /// The target of `image`, or why containers/image could not evaluate it.
-    pub(crate) fn of(image: &ImageReference) -> Result<Target, String> {
+    pub(crate) fn of(image: &ImageReference) -> Result<Target, TargetError> {
         match image {
             ImageReference::Registry(r) => {
                 if r.tag().is_some() && r.digest().is_some() {
-                    return Err(format!(
-                        "{image} names both a tag and a digest, which containers/image refuses \
-                         (\"Docker references with both a tag and digest are currently not \
-                         supported\"): give the reference by digest alone"
-                    ));
+                    return Err(TargetError::TagAndDigest(image.to_string()));
                 }
                 DockerRef::parse_normalized(&r.to_string())
                     .map(Target::Docker)
-                    .map_err(|e| format!("containers/image cannot read the reference {image}: {e}"))
+                    .map_err(|error| TargetError::Reference {
+                        image: image.to_string(),
+                        error,
+                    })
             }
             ImageReference::Layout(l) => resolve_path(Path::new(l.path()))
                 .map(|resolved| Target::Layout { resolved })
-                .map_err(|e| format!("cannot resolve the layout directory {}: {e}", l.path())),
+                .map_err(|error| TargetError::Layout {
+                    path: l.path().to_owned(),
+                    error,
+                }),
         }
     }
 
@@ -300,13 +320,11 @@ fn sigstore_signed(
     };
     // containers/image reads every attachment layer before judging any: one it cannot read
     // fails the whole evaluation.
-    if let Some(unreadable) = evidence.layers.iter().find(|l| l.content.is_err()) {
-        let why = unreadable
-            .content
-            .as_ref()
-            .err()
-            .cloned()
-            .unwrap_or_default();
+    if let Some((unreadable, why)) = evidence
+        .layers
+        .iter()
+        .find_map(|l| l.content.as_ref().err().map(|why| (l, why)))
+    {
         let note = format!(
             "attachment {} (layer {}) in {} could not be read: {why}",
             unreadable.index + 1,
@@ -506,38 +524,79 @@ fn most_telling<'a>(
     best.unwrap_or((Rank::Malformed, "the signature was not judged".to_owned()))
 }
 
+/// Why containers/image refuses a sigstore payload.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum PayloadRefusal {
+    #[error("{0}")]
+    Json(serde_json::Error),
+    #[error("{what} is {kind}, not an object")]
+    NotAnObject {
+        what: &'static str,
+        kind: &'static str,
+    },
+    #[error("unknown key {key:?} in {what}")]
+    UnknownKey { key: String, what: &'static str },
+    #[error("key {key:?} missing in {what}")]
+    MissingKey {
+        key: &'static str,
+        what: &'static str,
+    },
+    #[error("{what} is {kind}, not a string")]
+    NotAString {
+        what: &'static str,
+        kind: &'static str,
+    },
+    #[error("optional.timestamp is not an integer")]
+    TimestampNotInteger,
+    #[error("optional.{key} is {kind}")]
+    OptionalType { key: String, kind: &'static str },
+    #[error("unrecognized signature type {0:?}")]
+    SignatureType(String),
+    #[error("invalid docker-manifest-digest {digest:?}: {error}")]
+    Digest {
+        digest: String,
+        error: ReferenceError,
+    },
+}
+
 /// containers/image's strict reading of a sigstore payload (`UntrustedSigstorePayload`):
 /// exactly `critical` and `optional`; `critical` exactly `type`, `image`, `identity`; a
 /// valid digest; `optional` may be `null` or an object whose `creator` is a string and whose
 /// `timestamp` is an integer. Returns the claimed `docker-reference`.
-pub(crate) fn strict_payload(bytes: &[u8]) -> Result<String, String> {
-    let doc = Json::parse(bytes).map_err(|e| e.to_string())?;
-    let exact = |value: &Json, what: &str, names: &[&str]| -> Result<(), String> {
-        let members = value
-            .as_object()
-            .ok_or_else(|| format!("{what} is {}, not an object", value.kind()))?;
+pub(crate) fn strict_payload(bytes: &[u8]) -> Result<String, PayloadRefusal> {
+    let doc = Json::parse(bytes).map_err(PayloadRefusal::Json)?;
+    let exact = |value: &Json, what: &'static str, names: &[&'static str]| {
+        let members = value.as_object().ok_or(PayloadRefusal::NotAnObject {
+            what,
+            kind: value.kind(),
+        })?;
         if let Some((k, _)) = members.iter().find(|(k, _)| !names.contains(&k.as_str())) {
-            return Err(format!("unknown key {:?} in {what}", truncate(k)));
+            return Err(PayloadRefusal::UnknownKey {
+                key: truncate(k),
+                what,
+            });
         }
         match names.iter().find(|n| value.get(n).is_none()) {
-            Some(missing) => Err(format!("key {missing:?} missing in {what}")),
+            Some(missing) => Err(PayloadRefusal::MissingKey { key: missing, what }),
             None => Ok(()),
         }
     };
     // Go decodes JSON null into a string as the empty string.
-    let text = |value: &Json, what: &str| -> Result<String, String> {
-        match value {
-            Json::String(s) => Ok(s.clone()),
-            Json::Null => Ok(String::new()),
-            other => Err(format!("{what} is {}, not a string", other.kind())),
-        }
+    let text = |value: &Json, what: &'static str| match value {
+        Json::String(s) => Ok(s.clone()),
+        Json::Null => Ok(String::new()),
+        other => Err(PayloadRefusal::NotAString {
+            what,
+            kind: other.kind(),
+        }),
     };
     exact(&doc, "the payload", &["critical", "optional"])?;
     let optional = doc.get("optional").unwrap_or(&Json::Null);
     if !matches!(optional, Json::Null) {
-        let members = optional
-            .as_object()
-            .ok_or_else(|| format!("optional is {}, not an object", optional.kind()))?;
+        let members = optional.as_object().ok_or(PayloadRefusal::NotAnObject {
+            what: "optional",
+            kind: optional.kind(),
+        })?;
         for (key, value) in members {
             match (key.as_str(), value) {
                 ("creator", Json::String(_) | Json::Null) | ("timestamp", Json::Null) => {}
@@ -546,11 +605,14 @@ pub(crate) fn strict_payload(bytes: &[u8]) -> Result<String, String> {
                         || n.as_f64()
                             .is_some_and(|f| f.fract() == 0.0 && f.abs() < 9.2e18);
                     if !integral {
-                        return Err("optional.timestamp is not an integer".to_owned());
+                        return Err(PayloadRefusal::TimestampNotInteger);
                     }
                 }
                 ("creator" | "timestamp", other) => {
-                    return Err(format!("optional.{key} is {}", other.kind()));
+                    return Err(PayloadRefusal::OptionalType {
+                        key: key.clone(),
+                        kind: other.kind(),
+                    });
                 }
                 _ => {}
             }
@@ -560,7 +622,7 @@ pub(crate) fn strict_payload(bytes: &[u8]) -> Result<String, String> {
     exact(critical, "critical", &["type", "image", "identity"])?;
     let kind = text(critical.get("type").unwrap_or(&Json::Null), "critical.type")?;
     if kind != COSIGN_SIGNATURE_TYPE {
-        return Err(format!("unrecognized signature type {:?}", truncate(&kind)));
+        return Err(PayloadRefusal::SignatureType(truncate(&kind)));
     }
     let image = critical.get("image").unwrap_or(&Json::Null);
     exact(image, "critical.image", &["docker-manifest-digest"])?;
@@ -568,11 +630,9 @@ pub(crate) fn strict_payload(bytes: &[u8]) -> Result<String, String> {
         image.get("docker-manifest-digest").unwrap_or(&Json::Null),
         "docker-manifest-digest",
     )?;
-    check_digest(&digest).map_err(|e| {
-        format!(
-            "invalid docker-manifest-digest {:?}: {e}",
-            truncate(&digest)
-        )
+    check_digest(&digest).map_err(|error| PayloadRefusal::Digest {
+        digest: truncate(&digest),
+        error,
     })?;
     let identity = critical.get("identity").unwrap_or(&Json::Null);
     exact(identity, "critical.identity", &["docker-reference"])?;

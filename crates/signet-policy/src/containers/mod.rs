@@ -322,7 +322,7 @@ impl ContainersPolicy {
     async fn evaluate_one(&self, client: &OciClient, image: &ImageReference) -> ImageVerdict {
         let target = match Target::of(image) {
             Ok(target) => target,
-            Err(note) => return eval::undecided(image, note),
+            Err(why) => return eval::undecided(image, why.to_string()),
         };
         let matched = eval::select(&self.config, &target);
         let signatures = if matched.needs_signatures() {

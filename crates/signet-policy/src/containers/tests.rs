@@ -332,7 +332,10 @@ fn oci_layouts_match_their_resolved_directory_and_parents() {
 #[test]
 fn references_containers_image_refuses_are_undecided() {
     let both = format!("{REGISTRY}/app:v1@{}", digest_of("x"));
-    let note = Target::of(&image(&both)).err().unwrap_or_default();
+    let note = match Target::of(&image(&both)) {
+        Err(why) => why.to_string(),
+        Ok(target) => panic!("accepted as {target:?}"),
+    };
     assert!(note.contains("both a tag and a digest"), "{note}");
 }
 
@@ -720,9 +723,19 @@ fn gathering_failures_are_undecided_unless_something_denies() {
 
     // An attachment that cannot be read fails containers/image's whole evaluation.
     let mut unreadable = layer(0, &f.a, &cosign_payload(&repo, &d));
-    unreadable.content = Err("blob unknown".into());
+    unreadable.content = Err(signet_verify::Unreadable::Store(std::sync::Arc::new(
+        signet_oci::Error::MissingBlob {
+            what: "the signature payload".into(),
+            location: repo.clone(),
+        },
+    )));
     let v = verdict(&policy, &img, evidence(&repo, &d, vec![unreadable]));
     assert_eq!(v.decision, Decision::Undecided);
+    let note = v.note.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("could not be read: the signature payload is missing from"),
+        "{note}"
+    );
 
     // With a reject next to it, the denial is definite.
     let mut both = signed.as_array().cloned().unwrap_or_default();

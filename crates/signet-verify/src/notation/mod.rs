@@ -23,6 +23,7 @@ use signet_oci::OciClient;
 pub use load::{NotationConfigError, load_trust_policy, load_trust_store};
 
 use crate::Error;
+use crate::gather::Unreadable;
 use crate::referrers::{ReferrersSource, Wanted, read_referrers};
 
 /// One Notary Project signature manifest referring to the image: its envelope's media type
@@ -32,7 +33,7 @@ pub struct NotationReferrer {
     /// The signature manifest's digest.
     pub manifest: Digest,
     /// The envelope layer's media type and bytes, or why the referrer holds none.
-    pub content: Result<(String, Vec<u8>), String>,
+    pub content: Result<(String, Vec<u8>), Unreadable>,
 }
 
 /// Everything needed to judge an image's Notary Project signatures.
@@ -152,7 +153,12 @@ impl NotationAuthority {
 pub enum NotationRejection {
     /// The referrer could not be read, or is not a signature of this image.
     #[error("unreadable: {0}")]
-    Unreadable(String),
+    Unreadable(Unreadable),
+    /// The store did not say the image manifest's media type, which the signature signs.
+    #[error(
+        "unreadable: the store did not say the image manifest's media type, which the signature signs"
+    )]
+    TargetUnknown,
     /// A check of the signature failed.
     #[error(transparent)]
     Signature(NotationFailure),
@@ -163,7 +169,7 @@ impl NotationRejection {
     /// [`NotationCheck`] code.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Unreadable(_) => "unreadable",
+            Self::Unreadable(_) | Self::TargetUnknown => "unreadable",
             Self::Signature(f) => f.check().code(),
         }
     }
@@ -171,7 +177,7 @@ impl NotationRejection {
     /// The check that failed, if the signature was read.
     pub fn check(&self) -> Option<NotationCheck> {
         match self {
-            Self::Unreadable(_) => None,
+            Self::Unreadable(_) | Self::TargetUnknown => None,
             Self::Signature(f) => Some(f.check()),
         }
     }
@@ -364,10 +370,7 @@ fn judge_one(
         .as_ref()
         .map_err(|why| NotationRejection::Unreadable(why.clone()))?;
     let Some(target) = &evidence.target else {
-        return Err(NotationRejection::Unreadable(
-            "the store did not say the image manifest's media type, which the signature signs"
-                .to_owned(),
-        ));
+        return Err(NotationRejection::TargetUnknown);
     };
     verify_signature_layer(
         media_type,
