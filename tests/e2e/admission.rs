@@ -1422,6 +1422,64 @@ fn security_multi_arch_platform_manifest_through_its_signed_index_when_the_polic
     );
 }
 
+/// Registry credentials: a registry that requires them is read with a node's Docker config
+/// (the kubelet's config.json, mounted: `--node-docker-config`) when `$DOCKER_CONFIG` has
+/// none for it. Without it the image could not be verified (refused under the closed mode);
+/// the secret never appears in an answer or the log.
+#[test]
+fn a_nodes_docker_config_gives_the_credentials_the_servers_own_lacks() {
+    let (t, pki) = setup();
+    let (_, digest) = tagged(&t, &t.registry.host(), "private/app", "v1");
+    sign(&t, "release", "private/app", &digest);
+    let guarded = crate::util::Registry::start_with_basic_auth(&t.registry, crate::auth::HTPASSWD);
+    let host = guarded.host();
+    let policy = write_policy(&t, "policy.yaml", &host, RELEASE_ONLY);
+    let image = format!("{host}/private/app:v1");
+    let review = |uid: &str| {
+        let mut review = fixture(
+            "pod-create.json",
+            &[("APP", "x"), ("SIDECAR", "x"), ("INIT", "x")],
+        );
+        spec_containers(&mut review, &[&image]);
+        review["request"]["uid"] = json!(uid);
+        review
+    };
+
+    let server = Server::start(&t.s, &pki, &policy, &[], &[]);
+    let response = server.review("/mutate", &review("anonymous"));
+    assert_eq!(response["allowed"], false, "{response}");
+    let text = message(&response);
+    assert!(text.contains("could not be verified: "), "{text}");
+    assert!(text.contains("refused access"), "{text}");
+    drop(server);
+
+    let node = t.s.path("node");
+    std::fs::create_dir_all(&node).unwrap_or_else(|e| panic!("{e}"));
+    let auth = base64::engine::general_purpose::STANDARD.encode("signet:registry-secret");
+    let config = t.s.write(
+        "node/config.json",
+        json!({"auths": {format!("https://{host}/v1/"): {"auth": auth}}})
+            .to_string()
+            .as_bytes(),
+    );
+    let config = config.display().to_string();
+    let server = Server::start(&t.s, &pki, &policy, &["--node-docker-config", &config], &[]);
+    let response = server.review("/mutate", &review("with-node-credentials"));
+    assert_eq!(response["allowed"], true, "{response}");
+    assert_eq!(
+        patch(&response)[0]["value"],
+        format!("{image}@{digest}"),
+        "{response}"
+    );
+    let log = server
+        .logs
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .join("\n");
+    assert!(!log.contains("registry-secret"), "{log}");
+    assert!(!log.contains(&auth), "{log}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Faults: a registry that hangs or errors, a policy replaced by a broken one
 // ---------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ pub(crate) fn serve(args: &AdmissionServeArgs) -> anyhow::Result<ExitCode> {
         } else {
             TlsPolicy::Verify
         },
+        fallback_docker_configs: args.node_docker_config.clone(),
     });
     let metrics = Arc::new(Metrics::new());
     let decider = Arc::new(

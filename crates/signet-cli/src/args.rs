@@ -268,6 +268,10 @@ pub(crate) struct AdmissionServeArgs {
     /// Use plain HTTP for every registry (loopback registries always use it).
     #[arg(long, help_heading = REGISTRY_OPTIONS)]
     pub(crate) allow_http_registry: bool,
+    /// A node's Docker config (the kubelet's config.json, mounted): its `auths` are used for
+    /// registries $DOCKER_CONFIG has no credentials for. Repeatable; read in order.
+    #[arg(long, value_name = "FILE", help_heading = REGISTRY_OPTIONS)]
+    pub(crate) node_docker_config: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
