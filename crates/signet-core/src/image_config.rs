@@ -53,6 +53,33 @@ struct RunConfig {
     labels: Option<BTreeMap<String, String>>,
 }
 
+/// A `T` that must be written as a JSON object (serde's derived structs also accept an array
+/// of their fields in order, which no image configuration is).
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ObjectVisitor<T> {
+            type Value = Object<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
 /// The keys of a JSON object whose values are never read (`ExposedPorts` maps each port to
 /// `{}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,12 +110,14 @@ impl<'de> Deserialize<'de> for Keys {
 }
 
 impl ImageConfig {
-    /// Parses an image configuration. The caller has bounded its size.
+    /// Parses an image configuration (a JSON object). The caller has bounded its size.
     pub fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        serde_json::from_slice(bytes).map_err(|source| Error::MalformedJson {
-            what: "image configuration",
-            source,
-        })
+        serde_json::from_slice::<Object<Self>>(bytes)
+            .map(|o| o.0)
+            .map_err(|source| Error::MalformedJson {
+                what: "image configuration",
+                source,
+            })
     }
 
     /// The platform the image is built for.

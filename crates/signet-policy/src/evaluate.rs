@@ -96,31 +96,34 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 impl TrustPolicy {
-    /// What the `matching` policies need read; `None` when they need nothing.
+    /// What the `matching` policies need read; `None` when they need nothing (no authority
+    /// they name can check anything, and no rule reads the image).
     fn needs(&self, matching: &[&Policy]) -> Option<EvidenceNeeds> {
-        let mut needs: Option<EvidenceNeeds> = None;
-        let mut add = |authority: &str, question: &Question| {
-            if let Some(authority) = self.verify_authority(authority) {
-                let more = EvidenceNeeds::for_question(&authority, question);
-                needs = Some(match needs.take() {
-                    Some(so_far) => so_far.union(&more),
-                    None => more,
-                });
-            }
-        };
+        let mut parts = Vec::new();
         for policy in matching {
+            let mut ask = |name: &str, question: Question| {
+                if let Some(authority) = self.verify_authority(name) {
+                    parts.push(EvidenceNeeds::for_question(&authority, &question));
+                }
+            };
             if let Some(req) = policy.signatures() {
                 for name in req.authorities() {
-                    add(name, &Question::signature());
+                    ask(name, Question::signature());
                 }
             }
             for req in policy.attestations() {
                 for name in req.authorities() {
-                    add(name, &Question::attestation(req.predicate_type().clone()));
+                    ask(name, Question::attestation(req.predicate_type().clone()));
                 }
             }
+            match policy.image_rules() {
+                Some(rules) if rules.needs_contents() => parts.push(EvidenceNeeds::contents()),
+                // A rule on the reference alone still needs the digest resolved.
+                Some(_) => parts.push(EvidenceNeeds::default()),
+                None => {}
+            }
         }
-        needs
+        parts.into_iter().reduce(|so_far, more| so_far.union(&more))
     }
 }
 
@@ -165,7 +168,7 @@ pub fn judge_policy(
     }
     let results: Vec<PolicyResult> = matching
         .iter()
-        .map(|p| judge_one_policy(policy, p, &repository, evidence, now_unix))
+        .map(|p| judge_one_policy(policy, p, image, evidence, now_unix))
         .collect();
     ImageVerdict {
         image: image.to_string(),
@@ -179,16 +182,31 @@ pub fn judge_policy(
 fn judge_one_policy(
     trust: &TrustPolicy,
     policy: &Policy,
-    repository: &str,
+    image: &ImageReference,
     evidence: &ImageEvidence,
     now_unix: i64,
 ) -> PolicyResult {
+    let repository = image.repository_name();
     let mut requirements = Vec::new();
     if let Some(req) = policy.signatures() {
-        requirements.push(judge_signatures(trust, req, repository, evidence));
+        requirements.push(judge_signatures(trust, req, &repository, evidence));
     }
     for req in policy.attestations() {
         requirements.push(judge_attestation(trust, req, evidence, now_unix));
+    }
+    if let Some(rules) = policy.image_rules() {
+        let contents = evidence.contents().and_then(|c| c.as_ref().ok());
+        requirements.extend(
+            rules
+                .check(image, contents, now_unix)
+                .into_iter()
+                .map(|outcome| RequirementResult {
+                    requirement: format!("image {}", outcome.rule),
+                    passed: outcome.passed,
+                    reason: outcome.reason,
+                    evidence: Vec::new(),
+                }),
+        );
     }
     PolicyResult {
         name: policy.name().to_owned(),

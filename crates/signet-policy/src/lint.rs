@@ -1,6 +1,7 @@
 //! `signet policy lint`: warnings about a loaded policy that parsing alone cannot reject.
 
-use crate::model::TrustPolicy;
+use crate::image_rules::ImageRules;
+use crate::model::{Policy, TrustPolicy};
 
 /// A lint finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +12,44 @@ pub struct Warning {
     pub location: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+/// What parsing cannot reject in an `image:` block: a platform or label listed twice (W006),
+/// and image rules without any signature or attestation requirement (W007): they say what the
+/// image is, not who built it.
+fn lint_image_rules(
+    rules: &ImageRules,
+    policy: &Policy,
+    location: &str,
+    warnings: &mut Vec<Warning>,
+) {
+    let mut seen = std::collections::BTreeSet::new();
+    for platform in rules.platforms() {
+        if !seen.insert(platform.to_string()) {
+            warnings.push(Warning {
+                code: "W006",
+                location: location.to_owned(),
+                message: format!("image.platforms lists {platform} twice"),
+            });
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for label in rules.labels() {
+        if !seen.insert(label) {
+            warnings.push(Warning {
+                code: "W006",
+                location: location.to_owned(),
+                message: format!("image.labels lists {label} twice"),
+            });
+        }
+    }
+    if policy.signatures().is_none() && policy.attestations().is_empty() {
+        warnings.push(Warning {
+            code: "W007",
+            location: location.to_owned(),
+            message: "the image rules check what an image is, not who built it: add a signatures or attestations requirement, or another policy covering these images that has one".to_owned(),
+        });
+    }
 }
 
 /// Rules that can never pass, excludes that exclude nothing, authorities nobody uses.
@@ -57,6 +96,9 @@ pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
                 });
             }
         }
+        if let Some(rules) = p.image_rules() {
+            lint_image_rules(rules, p, &location, &mut warnings);
+        }
     }
     for name in policy.authorities().keys() {
         if !used.contains(name) {
@@ -68,4 +110,44 @@ pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
         }
     }
     warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<TrustPolicy, crate::model::PolicyError> {
+        let text = format!("apiVersion: signet.dev/v1\nkind: TrustPolicy\n{body}");
+        TrustPolicy::parse(&text, &|_| Err(std::io::Error::other("no key files")))
+    }
+
+    #[test]
+    fn image_rules_are_linted_and_unknown_ones_refused_at_their_line() {
+        let policy = parse(
+            "policies:\n  - name: runtime\n    images: [\"r.example/**\"]\n    image:\n      platforms: [linux/amd64, linux/amd64]\n      labels: [a, b, a]\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let codes: Vec<(&str, String)> = lint(&policy)
+            .into_iter()
+            .map(|w| (w.code, w.message))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ("W006", "image.platforms lists linux/amd64 twice".to_owned()),
+                ("W006", "image.labels lists a twice".to_owned()),
+                ("W007", "the image rules check what an image is, not who built it: add a signatures or attestations requirement, or another policy covering these images that has one".to_owned()),
+            ]
+        );
+        let error = match parse(
+            "policies:\n  - name: runtime\n    images: [\"r.example/**\"]\n    image:\n      runAsRoot: false\n",
+        ) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("an unknown image rule loaded"),
+        };
+        assert!(
+            error.contains("unknown field `runAsRoot`") && error.contains("line 7"),
+            "{error}"
+        );
+    }
 }

@@ -39,6 +39,7 @@ use signet_core::keys::PublicKey;
 
 use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
 use crate::glob::{GlobError, ScopeGlob};
+use crate::image_rules::ImageRules;
 use crate::report::Mode;
 use std::sync::Arc;
 
@@ -143,7 +144,7 @@ pub enum Problem {
     NoImages,
     /// A policy without requirements.
     #[error(
-        "the policy requires neither signatures nor attestations; use noMatch or a policy with requirements"
+        "the policy requires neither signatures, attestations nor image rules; use noMatch or a policy with requirements"
     )]
     NoRequirements,
     /// A reference to an authority that is not defined.
@@ -467,6 +468,9 @@ struct PolicySpec {
     signatures: Option<SignatureSpec>,
     #[serde(default)]
     attestations: Vec<AttestationSpec>,
+    /// Rules on the image itself (crate::image_rules).
+    #[serde(default)]
+    image: Option<ImageRules>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -671,9 +675,15 @@ pub struct Policy {
     exclude: Vec<ScopeGlob>,
     signatures: Option<SignatureRequirement>,
     attestations: Vec<AttestationRequirement>,
+    image: Option<ImageRules>,
 }
 
 impl Policy {
+    /// The rules on the image itself (`image:`), if any.
+    pub fn image_rules(&self) -> Option<&ImageRules> {
+        self.image.as_ref()
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name
@@ -820,7 +830,7 @@ impl TrustPolicy {
             if p.images.is_empty() {
                 return Err(invalid(Problem::NoImages));
             }
-            if p.signatures.is_none() && p.attestations.is_empty() {
+            if p.signatures.is_none() && p.attestations.is_empty() && p.image.is_none() {
                 return Err(invalid(Problem::NoRequirements));
             }
             let check_authority = |field: &str, name: &String| {
@@ -874,6 +884,7 @@ impl TrustPolicy {
                     signed_identity: s.signed_identity,
                 }),
                 attestations,
+                image: p.image,
             });
         }
         Ok(Self {
