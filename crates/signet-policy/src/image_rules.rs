@@ -67,12 +67,36 @@ pub struct ImageRules {
 
 /// `user:` — the image must not run as root; optionally its numeric UID in a range.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(try_from = "UserSpec")]
 pub struct UserRule {
+    min_uid: Option<u32>,
+    max_uid: Option<u32>,
+}
+
+/// `user:` as written, before its range is checked.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct UserSpec {
     #[serde(default)]
     min_uid: Option<u32>,
     #[serde(default)]
     max_uid: Option<u32>,
+}
+
+impl TryFrom<UserSpec> for UserRule {
+    type Error = ImageRuleError;
+
+    fn try_from(spec: UserSpec) -> Result<Self, Self::Error> {
+        if let (Some(min), Some(max)) = (spec.min_uid, spec.max_uid)
+            && min > max
+        {
+            return Err(ImageRuleError::EmptyUidRange { min, max });
+        }
+        Ok(Self {
+            min_uid: spec.min_uid,
+            max_uid: spec.max_uid,
+        })
+    }
 }
 
 /// `env:` — no variable whose name or value looks like a secret, but those allowed by name.
@@ -83,13 +107,13 @@ pub struct EnvRule {
     allow: Vec<String>,
 }
 
-/// `base:` — the base image named by the image is one of these repositories, and pinned by
-/// digest when `pinned`.
+/// `base:` — the image names its base image, which is one of the `allowed` repositories
+/// (any, when the list is left out), and pinned by digest when `pinned`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct BaseRule {
     #[serde(default)]
-    allowed: Vec<GlobSpec>,
+    allowed: Option<Vec<GlobSpec>>,
     #[serde(default)]
     pinned: bool,
 }
@@ -112,14 +136,36 @@ pub struct CreatedRule {
 }
 
 /// `layers:` — at most this many layers, at most this many bytes (compressed, as the manifest
-/// lists them).
+/// lists them); at least one of the two.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(try_from = "LayersSpec")]
 pub struct LayersRule {
+    max: Option<usize>,
+    max_size: Option<ByteSize>,
+}
+
+/// `layers:` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct LayersSpec {
     #[serde(default)]
     max: Option<usize>,
     #[serde(default)]
     max_size: Option<ByteSize>,
+}
+
+impl TryFrom<LayersSpec> for LayersRule {
+    type Error = ImageRuleError;
+
+    fn try_from(spec: LayersSpec) -> Result<Self, Self::Error> {
+        if spec.max.is_none() && spec.max_size.is_none() {
+            return Err(ImageRuleError::EmptyLayersRule);
+        }
+        Ok(Self {
+            max: spec.max,
+            max_size: spec.max_size,
+        })
+    }
 }
 
 /// A repository glob in `base.allowed`.
@@ -218,6 +264,17 @@ pub enum ImageRuleError {
         "size {0:?} is not a number of bytes with an optional unit (kB, MB, GB, KiB, MiB, GiB)"
     )]
     Size(String),
+    /// `user.minUid` above `user.maxUid`: no UID is in the range.
+    #[error("user.minUid {min} is above user.maxUid {max}: no UID is in that range")]
+    EmptyUidRange {
+        /// `minUid`.
+        min: u32,
+        /// `maxUid`.
+        max: u32,
+    },
+    /// `layers: {}`.
+    #[error("layers needs max, maxSize or both")]
+    EmptyLayersRule,
 }
 
 /// The outcome of one rule: its name, whether it passed, and what it saw.
@@ -255,6 +312,22 @@ impl ImageRules {
             .iter()
             .flatten()
             .map(|p| p.0.clone())
+            .collect()
+    }
+
+    /// Whether `base.allowed` is written and empty: no base can pass (for lint).
+    pub fn base_allows_nothing(&self) -> bool {
+        self.base
+            .as_ref()
+            .is_some_and(|b| b.allowed.as_ref().is_some_and(Vec::is_empty))
+    }
+
+    /// The exposed ports allowed, normalised (`8080` is `8080/tcp`) (for lint).
+    pub fn exposed_ports(&self) -> Vec<&str> {
+        self.exposed_ports
+            .iter()
+            .flatten()
+            .map(|p| p.0.as_str())
             .collect()
     }
 
@@ -513,16 +586,19 @@ impl EnvRule {
 
 impl BaseRule {
     fn describe(&self) -> String {
-        let allowed: Vec<&str> = self.allowed.iter().map(|g| g.0.as_str()).collect();
-        format!(
-            "base: one of [{}]{}",
-            allowed.join(", "),
-            if self.pinned {
-                ", pinned by digest"
-            } else {
-                ""
+        let which = match &self.allowed {
+            Some(allowed) => {
+                let allowed: Vec<&str> = allowed.iter().map(|g| g.0.as_str()).collect();
+                format!("one of [{}]", allowed.join(", "))
             }
-        )
+            None => "named".to_owned(),
+        };
+        let pinned = if self.pinned {
+            ", pinned by digest"
+        } else {
+            ""
+        };
+        format!("base: {which}{pinned}")
     }
 
     /// The base named by the platform manifest's annotations, else the index's, else the
@@ -565,7 +641,9 @@ impl BaseRule {
             )
         })?;
         let repository = reference.repository().name();
-        if !self.allowed.iter().any(|g| g.0.matches(&repository)) {
+        if let Some(allowed) = &self.allowed
+            && !allowed.iter().any(|g| g.0.matches(&repository))
+        {
             return Err(format!(
                 "the base image is {} ({source}), which is not among the allowed bases",
                 quote(name)

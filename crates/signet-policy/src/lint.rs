@@ -14,7 +14,8 @@ pub struct Warning {
     pub message: String,
 }
 
-/// What parsing cannot reject in an `image:` block: a platform or label listed twice (W006),
+/// What parsing cannot reject in an `image:` block: a platform, label or port listed twice
+/// (W006), a base rule that allows no base (W004, as for requirements that can never pass),
 /// and image rules without any signature or attestation requirement (W007): they say what the
 /// image is, not who built it.
 fn lint_image_rules(
@@ -42,6 +43,23 @@ fn lint_image_rules(
                 message: format!("image.labels lists {label} twice"),
             });
         }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for port in rules.exposed_ports() {
+        if !seen.insert(port) {
+            warnings.push(Warning {
+                code: "W006",
+                location: location.to_owned(),
+                message: format!("image.exposedPorts lists {port} twice"),
+            });
+        }
+    }
+    if rules.base_allows_nothing() {
+        warnings.push(Warning {
+            code: "W004",
+            location: location.to_owned(),
+            message: "image.base can never pass: its allowed list is empty (leave it out to allow any base)".to_owned(),
+        });
     }
     if policy.signatures().is_none() && policy.attestations().is_empty() {
         warnings.push(Warning {
@@ -124,7 +142,7 @@ mod tests {
     #[test]
     fn image_rules_are_linted_and_unknown_ones_refused_at_their_line() {
         let policy = parse(
-            "policies:\n  - name: runtime\n    images: [\"r.example/**\"]\n    image:\n      platforms: [linux/amd64, linux/amd64]\n      labels: [a, b, a]\n",
+            "policies:\n  - name: runtime\n    images: [\"r.example/**\"]\n    image:\n      platforms: [linux/amd64, linux/amd64]\n      labels: [a, b, a]\n      exposedPorts: [\"8080\", 8080/tcp]\n      base: { allowed: [] }\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let codes: Vec<(&str, String)> = lint(&policy)
@@ -136,6 +154,8 @@ mod tests {
             [
                 ("W006", "image.platforms lists linux/amd64 twice".to_owned()),
                 ("W006", "image.labels lists a twice".to_owned()),
+                ("W006", "image.exposedPorts lists 8080/tcp twice".to_owned()),
+                ("W004", "image.base can never pass: its allowed list is empty (leave it out to allow any base)".to_owned()),
                 ("W007", "the image rules check what an image is, not who built it: add a signatures or attestations requirement, or another policy covering these images that has one".to_owned()),
             ]
         );

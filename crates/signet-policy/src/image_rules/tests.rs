@@ -243,6 +243,27 @@ fn the_base_must_be_named_allowed_and_pinned() {
         ),
     );
     assert!(reason.contains("pinned to"), "{reason}");
+    // Without `allowed`, any named base passes; pinning is still checked.
+    passes(
+        "base: {pinned: true}",
+        &with(
+            json!({(BASE_NAME): format!("docker.io/library/ubuntu@{digest}")}),
+            json!({}),
+        ),
+    );
+    fails(
+        "base: {pinned: true}",
+        &with(
+            json!({(BASE_NAME): "docker.io/library/ubuntu:24.04"}),
+            json!({}),
+        ),
+        "is not pinned",
+    );
+    fails(
+        "base: {}",
+        &with(json!({}), json!({})),
+        "names no base image",
+    );
     passes(
         "base: {allowed: [\"gcr.io/distroless/**\"]}",
         &with(
@@ -448,6 +469,11 @@ fn bad_rules_are_load_errors() {
         ),
         ("reference: pinned", "unknown variant"),
         ("user: {uid: 1}", "unknown field"),
+        (
+            "user: {minUid: 2000, maxUid: 1000}",
+            "user.minUid 2000 is above user.maxUid 1000",
+        ),
+        ("layers: {}", "layers needs max, maxSize or both"),
         ("secrets: {}", "unknown field"),
     ] {
         match serde_saphyr::from_str::<ImageRules>(yaml) {
