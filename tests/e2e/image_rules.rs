@@ -436,3 +436,70 @@ fn the_image_is_read_only_when_a_rule_asks_and_a_tag_s_manifest_only_once() {
         );
     }
 }
+
+/// A secret in the environment, recognised by its value's format under a harmless name, or in
+/// a configuration whose `Env` is malformed: the report names the variable or the broken
+/// field, and the value is in none of signet's output (JSON report, text report, stderr).
+#[test]
+fn a_secret_s_value_is_printed_nowhere() {
+    let f = Images::new();
+    let aws_key_id = "AKIAIOSFODNN7EXAMPLE";
+    let pem = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU";
+    let image = f.push(
+        "secret-values",
+        config(|c| {
+            if let Some(env) = c["config"]["Env"].as_array_mut() {
+                env.push(json!(format!("DEPLOY={aws_key_id}")));
+                env.push(json!(format!("SSH={pem}")));
+            }
+        }),
+        pinned_base(),
+    );
+    let printed = f.assert_denied_by(
+        &image,
+        "env",
+        "ENV DEPLOY looks like a secret (its value is in the format of an AWS access key id); ENV SSH looks like a secret (its value is in the format of a PEM private key)",
+    );
+    let text =
+        f.t.s
+            .signet()
+            .args([
+                "verify",
+                "--output",
+                "text",
+                "--policy",
+                "policy.yaml",
+                &image,
+            ])
+            .output();
+    let text = format!("{}{}", stdout(&text), stderr(&text));
+    assert!(text.contains("ENV DEPLOY looks like a secret"), "{text}");
+    for output in [&printed, &text] {
+        for value in [aws_key_id, "BEGIN OPENSSH PRIVATE KEY", "b3BlbnNzaC1rZXkt"] {
+            assert!(!output.contains(value), "{value} was printed: {output}");
+        }
+    }
+
+    // `Env` as one string instead of a list: the configuration is unreadable, so the image is
+    // undecided (exit 2), and the error does not quote the string.
+    let broken = f.push(
+        "secret-malformed",
+        config(|c| c["config"]["Env"] = json!(format!("AWS_SECRET_ACCESS_KEY={SECRET}"))),
+        pinned_base(),
+    );
+    let out =
+        f.t.s
+            .signet()
+            .args(["verify", "--policy", "policy.yaml", &broken])
+            .output();
+    let printed = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains("expected a list of NAME=value strings"),
+        "the report does not say what is wrong: {printed}"
+    );
+    assert!(
+        !printed.contains(SECRET),
+        "the secret was printed: {printed}"
+    );
+}
