@@ -198,7 +198,7 @@ fn judge_one_policy(
         let contents = evidence.contents().and_then(|c| c.as_ref().ok());
         requirements.extend(
             rules
-                .check(image, contents, now_unix)
+                .check(image, contents, None, now_unix)
                 .into_iter()
                 .map(|outcome| RequirementResult {
                     requirement: format!("image {}", outcome.rule),

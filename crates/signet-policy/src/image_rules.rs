@@ -36,6 +36,10 @@ use signet_verify::{ImageContents, PlatformImage};
 use crate::conditions::{MaxAge, quote};
 use crate::glob::ScopeGlob;
 
+mod built_from;
+
+pub use built_from::{BUILDKIT_BUILD_TYPE, BuiltFrom, BuiltFromError, ResolvedImage};
+
 /// The annotation (or label) naming an image's base image, as OCI defines it.
 pub const BASE_NAME: &str = "org.opencontainers.image.base.name";
 /// The annotation (or label) giving the base image's manifest digest.
@@ -337,11 +341,14 @@ impl ImageRules {
     }
 
     /// Judges every rule set. `contents` is `None` only when no rule needs them; `image` is the
-    /// reference as the image was asked for. Pure: the time is `now_unix`.
+    /// reference as the image was asked for; `built_from` is what a verified SLSA provenance
+    /// of the image says its build started from (read by `base` when the image names no base;
+    /// `Err` when that provenance could not be read). Pure: the time is `now_unix`.
     pub fn check(
         &self,
         image: &ImageReference,
         contents: Option<&ImageContents>,
+        built_from: Option<&Result<BuiltFrom, BuiltFromError>>,
         now_unix: i64,
     ) -> Vec<RuleOutcome> {
         let mut out = Vec::new();
@@ -370,7 +377,7 @@ impl ImageRules {
         }
         if let Some(rule) = &self.base {
             out.push(per_image(rule.describe(), &|i| {
-                rule.check(i, contents.annotations())
+                rule.check(i, contents.annotations(), built_from)
             }));
         }
         if let Some(rule) = &self.created {
@@ -601,12 +608,21 @@ impl BaseRule {
         format!("base: {which}{pinned}")
     }
 
+    /// Whether `repository` is among the allowed (any is, without an `allowed` list).
+    fn allows(&self, repository: &str) -> bool {
+        self.allowed
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|g| g.0.matches(repository)))
+    }
+
     /// The base named by the platform manifest's annotations, else the index's, else the
-    /// configuration's labels.
+    /// configuration's labels, else the images a verified provenance says the build started
+    /// from.
     fn check(
         &self,
         image: &PlatformImage,
         index_annotations: &std::collections::BTreeMap<String, String>,
+        built_from: Option<&Result<BuiltFrom, BuiltFromError>>,
     ) -> Result<String, String> {
         let sources = [
             (
@@ -620,7 +636,7 @@ impl BaseRule {
                 index_annotations.get(BASE_DIGEST),
             ),
         ];
-        let (source, name, digest) = sources
+        let named = sources
             .into_iter()
             .find_map(|(source, name, digest)| {
                 name.map(|n| (source, n.as_str(), digest.map(String::as_str)))
@@ -630,20 +646,25 @@ impl BaseRule {
                     .config()
                     .label(BASE_NAME)
                     .map(|n| ("label", n, image.config().label(BASE_DIGEST)))
-            })
-            .ok_or_else(|| {
-                format!("the image names no base image (no {BASE_NAME} annotation or label)")
-            })?;
+            });
+        let Some((source, name, digest)) = named else {
+            return match built_from {
+                Some(Ok(built)) => self.check_built_from(built),
+                Some(Err(e)) => Err(format!(
+                    "the image names no base image (no {BASE_NAME} annotation or label), and {e}"
+                )),
+                None => Err(format!(
+                    "the image names no base image (no {BASE_NAME} annotation or label, and no SLSA provenance attestation of the policy qualified)"
+                )),
+            };
+        };
         let reference: RegistryReference = name.parse().map_err(|_| {
             format!(
                 "the base image {} ({source} {BASE_NAME}) is not an image reference",
                 quote(name)
             )
         })?;
-        let repository = reference.repository().name();
-        if let Some(allowed) = &self.allowed
-            && !allowed.iter().any(|g| g.0.matches(&repository))
-        {
+        if !self.allows(&reference.repository().name()) {
             return Err(format!(
                 "the base image is {} ({source}), which is not among the allowed bases",
                 quote(name)
@@ -663,6 +684,46 @@ impl BaseRule {
                 quote(name)
             )),
             None => Ok(format!("base {} (not pinned)", quote(name))),
+        }
+    }
+}
+
+impl BaseRule {
+    /// Every base image the provenance lists must be allowed, and pinned when `pinned`.
+    fn check_built_from(&self, built: &BuiltFrom) -> Result<String, String> {
+        if built.images().is_empty() {
+            return Err(format!(
+                "the image names no base image (no {BASE_NAME} annotation or label), and its verified provenance lists no container image it was built from"
+            ));
+        }
+        let mut seen = Vec::new();
+        let mut failed = Vec::new();
+        for image in built.images() {
+            let purl = quote(image.purl());
+            let Some(reference) = image.reference() else {
+                failed.push(format!(
+                    "the provenance's base {purl} is not an image reference"
+                ));
+                continue;
+            };
+            if !self.allows(&reference.repository().name()) {
+                failed.push(format!(
+                    "the provenance's base {purl} ({reference}) is not among the allowed bases"
+                ));
+            } else if let Some(digest) = image.pinned() {
+                seen.push(format!("{purl} pinned to {digest}"));
+            } else if self.pinned {
+                failed.push(format!(
+                    "the provenance's base {purl} is not pinned: the build referenced it by tag"
+                ));
+            } else {
+                seen.push(format!("{purl} (not pinned)"));
+            }
+        }
+        if failed.is_empty() {
+            Ok(format!("built from {} (provenance)", seen.join(", ")))
+        } else {
+            Err(failed.join("; "))
         }
     }
 }

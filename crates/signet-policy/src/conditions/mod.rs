@@ -63,6 +63,7 @@ pub use time::{AgeFailure, DurationError, DurationProblem, MaxAge};
 pub use version::{RangeProblem, VersionRange, VersionRangeError};
 pub use vuln::{Severity, VulnCondition, VulnFailure};
 
+pub(crate) use sbom::{percent_decode, purl_base};
 pub(crate) use time::quote;
 
 /// Why a statement failed its attestation's conditions: the first condition that failed, with

@@ -70,7 +70,7 @@ fn outcome(yaml: &str, contents: &ImageContents) -> RuleOutcome {
 }
 
 fn outcome_for(yaml: &str, image: &ImageReference, contents: &ImageContents) -> RuleOutcome {
-    let mut all = rules(yaml).check(image, Some(contents), NOW);
+    let mut all = rules(yaml).check(image, Some(contents), None, NOW);
     assert_eq!(all.len(), 1, "{yaml}: {all:?}");
     all.remove(0)
 }
@@ -299,7 +299,7 @@ fn the_reference_rule_reads_the_reference_as_given() {
     assert!(!rules("reference: digest").needs_contents());
     assert_eq!(
         rules("reference: digest")
-            .check(&by_digest(), None, NOW)
+            .check(&by_digest(), None, None, NOW)
             .len(),
         1
     );
@@ -491,4 +491,79 @@ fn a_value_is_never_quoted_even_when_a_name_rule_and_a_value_rule_both_match() {
     );
     assert_eq!(secret_reason("HOME", "/root"), None);
     assert_eq!(secret_reason("TOKEN", ""), None);
+}
+
+#[test]
+fn without_a_named_base_the_verified_provenance_says_what_the_build_started_from() {
+    let unnamed = single(json!({}));
+    let digest = Digest::sha256_of(b"base");
+    let provenance = |deps: &[String]| {
+        let deps: Vec<Value> = deps.iter().map(|uri| json!({ "uri": uri })).collect();
+        let statement = json!({"_type": "https://in-toto.io/Statement/v1",
+            "predicateType": "https://slsa.dev/provenance/v1",
+            "predicate": {"buildDefinition": {"buildType": BUILDKIT_BUILD_TYPE,
+                "resolvedDependencies": deps}}});
+        BuiltFrom::from_statement(statement.to_string().as_bytes())
+    };
+    let check = |yaml: &str, built: &Result<BuiltFrom, BuiltFromError>| {
+        let mut all = rules(yaml).check(&by_digest(), Some(&unnamed), Some(built), NOW);
+        all.remove(0)
+    };
+    let rule = "base: {allowed: [\"gcr.io/distroless/**\"], pinned: true}";
+    let pinned = format!(
+        "pkg:docker/gcr.io/distroless/static@nonroot?digest={digest}&platform=linux%2Famd64"
+    );
+    let frontend = "pkg:docker/docker/dockerfile@1".to_owned();
+    let o = check(rule, &provenance(&[frontend.clone(), pinned.clone()]));
+    assert!(o.passed, "{o:?}");
+    assert_eq!(
+        o.reason,
+        format!("built from \"{pinned}\" pinned to {digest} (provenance)")
+    );
+    let by_tag = "pkg:docker/gcr.io/distroless/static@nonroot?platform=linux%2Famd64".to_owned();
+    let o = check(rule, &provenance(&[by_tag.clone()]));
+    assert_eq!(
+        (o.passed, o.reason),
+        (
+            false,
+            format!(
+                "the provenance's base \"{by_tag}\" is not pinned: the build referenced it by tag"
+            )
+        )
+    );
+    let foreign = format!("pkg:docker/ubuntu?digest={digest}&platform=linux%2Famd64");
+    let o = check(rule, &provenance(&[pinned, foreign]));
+    assert!(
+        !o.passed
+            && o.reason.contains("(index.docker.io/library/ubuntu@sha256:")
+            && o.reason.ends_with("is not among the allowed bases"),
+        "{o:?}"
+    );
+    let o = check(rule, &provenance(&[frontend]));
+    assert!(
+        !o.passed
+            && o.reason
+                .contains("lists no container image it was built from"),
+        "{o:?}"
+    );
+    let o = check(rule, &BuiltFrom::from_statement(b"{\"predicate\": 7}"));
+    assert!(
+        !o.passed
+            && o.reason
+                .contains("the provenance's materials or resolvedDependencies cannot be read"),
+        "{o:?}"
+    );
+    // A base the image names wins over the provenance.
+    let named = ImageContents::single(
+        Digest::sha256_of(b"image"),
+        manifest(&[1], json!({(BASE_NAME): "docker.io/library/ubuntu:24.04"})),
+        config(json!({})),
+    );
+    let o = rules(rule)
+        .check(&by_digest(), Some(&named), Some(&provenance(&[])), NOW)
+        .remove(0);
+    assert!(
+        !o.passed && o.reason.contains("manifest annotation"),
+        "{o:?}"
+    );
 }
