@@ -521,7 +521,7 @@ fn without_a_named_base_the_verified_provenance_says_what_the_build_started_from
         format!("built from \"{pinned}\" pinned to {digest} (provenance)")
     );
     let by_tag = "pkg:docker/gcr.io/distroless/static@nonroot?platform=linux%2Famd64".to_owned();
-    let o = check(rule, &provenance(&[by_tag.clone()]));
+    let o = check(rule, &provenance(std::slice::from_ref(&by_tag)));
     assert_eq!(
         (o.passed, o.reason),
         (
