@@ -503,3 +503,133 @@ fn a_secret_s_value_is_printed_nowhere() {
         "the secret was printed: {printed}"
     );
 }
+
+/// An image that names no base of its own: the base rule reads the SLSA v1 provenance the
+/// builder attested (BuildKit's build type, so its Dockerfile frontend is not a base), and only
+/// one that qualified for the policy's provenance requirement — an intruder's provenance
+/// naming an allowed, pinned base does not make the image pass.
+#[test]
+fn without_a_named_base_the_rule_reads_the_builder_s_verified_provenance() {
+    let t = Setup::with_keys(&["a", "builder", "intruder"]);
+    let host = t.registry.host();
+    let policy = format!(
+        "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  a: {{ key: {{ path: a.pub }}, transparencyLog: ignore }}\n  builder: {{ key: {{ path: builder.pub }}, transparencyLog: ignore }}\npolicies:\n  - name: runtime\n    images: [\"{host}/**\"]\n    signatures: {{ authorities: [a] }}\n    attestations:\n      - {{ name: provenance, predicateType: slsaprovenance1, authorities: [builder] }}\n    image:\n      base: {{ allowed: [\"gcr.io/distroless/**\"], pinned: true }}\n"
+    );
+    t.s.write("policy.yaml", policy.as_bytes());
+    let base_digest = sha256(b"distroless static");
+    let provenance = |base_purl: &str| {
+        json!({
+            "buildDefinition": {
+                "buildType": "https://mobyproject.org/buildkit@v1",
+                "externalParameters": {"request": {"frontend": "gateway.v0"}},
+                "resolvedDependencies": [
+                    {"uri": "pkg:docker/docker/dockerfile@1", "digest": {"sha256": sha256(b"frontend").trim_start_matches("sha256:")}},
+                    {"uri": base_purl, "digest": {"sha256": base_digest.trim_start_matches("sha256:")}},
+                ],
+            },
+            "runDetails": {"builder": {"id": "https://example.invalid/buildkit"}},
+        })
+    };
+    let pinned = format!(
+        "pkg:docker/gcr.io/distroless/static-debian12@nonroot?digest={}&platform=linux%2Famd64",
+        base_digest.replace(':', "%3A")
+    );
+    let by_tag = "pkg:docker/gcr.io/distroless/static-debian12@nonroot?platform=linux%2Famd64";
+    let attest = |key: &str, image: &str, predicate: &Value| {
+        let file = t.s.write(
+            &format!(
+                "provenance-{key}-{}.json",
+                image.len() + predicate.to_string().len()
+            ),
+            predicate.to_string().as_bytes(),
+        );
+        t.s.signet()
+            .args([
+                "attest",
+                "--tlog-upload=false",
+                "--key",
+                &format!("{key}.key"),
+            ])
+            .args(["--type", "slsaprovenance1", "--predicate"])
+            .arg(&file)
+            .arg(image)
+            .assert_success();
+    };
+    let push = |repo: &str| {
+        let (digest, _) = push_image(
+            &host,
+            repo,
+            "v1",
+            config(|_| {}),
+            &["app"],
+            json!({}),
+            sha256,
+        );
+        let image = format!("{host}/{repo}@{digest}");
+        t.sign(&t.key("a"), &image);
+        image
+    };
+    let base_result = |image: &str| {
+        let out =
+            t.s.signet()
+                .args(["verify", "--policy", "policy.yaml", image])
+                .output();
+        let report: Value = serde_json::from_str(stdout(&out).trim())
+            .unwrap_or_else(|e| panic!("no report ({e}): {}{}", stdout(&out), stderr(&out)));
+        let base = report["images"][0]["matchedPolicies"][0]["requirements"]
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|r| {
+                        r["requirement"]
+                            .as_str()
+                            .is_some_and(|s| s.starts_with("image base"))
+                    })
+                    .cloned()
+            })
+            .unwrap_or_else(|| panic!("no base rule: {report}"));
+        (
+            out.status.code(),
+            base["passed"].as_bool().unwrap_or(false),
+            base["reason"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+
+    let good = push("from-provenance");
+    attest("builder", &good, &provenance(&pinned));
+    let (code, passed, reason) = base_result(&good);
+    assert_eq!(
+        (code, passed, reason.as_str()),
+        (
+            Some(0),
+            true,
+            format!("built from \"{pinned}\" pinned to {base_digest} (provenance)").as_str()
+        )
+    );
+
+    let unpinned = push("from-provenance-by-tag");
+    attest("builder", &unpinned, &provenance(by_tag));
+    let (code, passed, reason) = base_result(&unpinned);
+    assert_eq!(
+        (code, passed, reason.as_str()),
+        (
+            Some(1),
+            false,
+            format!(
+                "the provenance's base \"{by_tag}\" is not pinned: the build referenced it by tag"
+            )
+            .as_str()
+        )
+    );
+
+    // Only the intruder attested: the provenance requirement fails, and the base rule does
+    // not read the intruder's statement.
+    let forged = push("forged-provenance");
+    attest("intruder", &forged, &provenance(&pinned));
+    let (code, passed, reason) = base_result(&forged);
+    assert_eq!(code, Some(1));
+    assert!(
+        !passed && reason.contains("no SLSA provenance attestation of the policy qualified"),
+        "{reason}"
+    );
+}

@@ -14,6 +14,7 @@ use signet_verify::{
 };
 
 use crate::conditions::ConditionFailure;
+use crate::image_rules::{BuiltFrom, BuiltFromError, ImageRules};
 use crate::model::{
     AttestationRequirement, AuthorityUnavailable, NoMatch, Policy, SignatureRequirement,
     SignedIdentity, TrustPolicy,
@@ -191,14 +192,25 @@ fn judge_one_policy(
     if let Some(req) = policy.signatures() {
         requirements.push(judge_signatures(trust, req, &repository, evidence));
     }
+    // The base rule falls back on what a qualifying SLSA provenance says the build started
+    // from: the first such statement is read.
+    let reads_provenance = policy
+        .image_rules()
+        .is_some_and(ImageRules::reads_provenance);
+    let mut built_from = None;
     for req in policy.attestations() {
-        requirements.push(judge_attestation(trust, req, evidence, now_unix));
+        let read = reads_provenance
+            && built_from.is_none()
+            && SLSA_PROVENANCE_TYPES.contains(&req.predicate_type().uri());
+        let (result, statement) = judge_attestation(trust, req, evidence, now_unix, read);
+        built_from = built_from.or(statement);
+        requirements.push(result);
     }
     if let Some(rules) = policy.image_rules() {
         let contents = evidence.contents().and_then(|c| c.as_ref().ok());
         requirements.extend(
             rules
-                .check(image, contents, None, now_unix)
+                .check(image, contents, built_from.as_ref(), now_unix)
                 .into_iter()
                 .map(|outcome| RequirementResult {
                     requirement: format!("image {}", outcome.rule),
@@ -421,12 +433,21 @@ fn judge_signatures(
     }
 }
 
+/// SLSA provenance predicate types, whose statements say what a build started from.
+const SLSA_PROVENANCE_TYPES: [&str; 2] = [
+    signet_core::intoto::SLSA_PROVENANCE_V02,
+    signet_core::intoto::SLSA_PROVENANCE_V1,
+];
+
+/// The attestation requirement `req`, and, when `read_built_from`, the base images the
+/// qualifying statement lists.
 fn judge_attestation(
     trust: &TrustPolicy,
     req: &AttestationRequirement,
     evidence: &ImageEvidence,
     now_unix: i64,
-) -> RequirementResult {
+    read_built_from: bool,
+) -> (RequirementResult, Option<Result<BuiltFrom, BuiltFromError>>) {
     let description = format!(
         "attestation {} ({}) by [{}]",
         req.name(),
@@ -449,9 +470,10 @@ fn judge_attestation(
         };
         let check = judge_image(evidence, &authority, &question);
         match attested_by(&check, req, name, keyless, now_unix) {
-            Ok(found) => {
+            Ok((found, statement)) => {
                 evidence_list.push(found);
-                return RequirementResult {
+                let built_from = read_built_from.then(|| BuiltFrom::from_statement(statement));
+                let result = RequirementResult {
                     requirement: description,
                     passed: true,
                     reason: format!(
@@ -460,6 +482,7 @@ fn judge_attestation(
                     ),
                     evidence: evidence_list,
                 };
+                return (result, built_from);
             }
             Err((why, failed)) => {
                 reasons.extend(why.into_iter().map(|why| format!("{name}: {why}")));
@@ -467,7 +490,7 @@ fn judge_attestation(
             }
         }
     }
-    RequirementResult {
+    let result = RequirementResult {
         requirement: description,
         passed: false,
         reason: if reasons.is_empty() {
@@ -476,7 +499,8 @@ fn judge_attestation(
             reasons.join("; ")
         },
         evidence: evidence_list,
-    }
+    };
+    (result, None)
 }
 
 /// Why a verified attestation does not qualify.
@@ -491,17 +515,17 @@ enum NotQualified {
 /// A verified attestation's location and statement (or why it holds none).
 type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], NotQualified>);
 
-/// One authority's attestation whose statement meets the conditions: a legacy `.att` layer,
-/// or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
+/// One authority's attestation whose statement meets the conditions (its evidence and the
+/// statement): a legacy `.att` layer, or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
 /// statement that failed a condition, or one for the whole authority) and the evidence of
 /// those that failed a condition.
-fn attested_by(
-    check: &ImageCheck,
+fn attested_by<'a>(
+    check: &'a ImageCheck,
     req: &AttestationRequirement,
     name: &str,
     keyless: bool,
     now_unix: i64,
-) -> Result<Evidence, (Vec<String>, Vec<Evidence>)> {
+) -> Result<(Evidence, &'a [u8]), (Vec<String>, Vec<Evidence>)> {
     let evidence = |layer: Option<String>, failed_check: Option<String>| Evidence {
         kind: "attestation",
         signer: Some(name.to_owned()),
@@ -537,10 +561,11 @@ fn attested_by(
             let checked = statement.and_then(|s| {
                 req.conditions()
                     .check(s, now_unix)
+                    .map(|()| s)
                     .map_err(NotQualified::from)
             });
             match checked {
-                Ok(()) => return Ok(evidence(layer, None)),
+                Ok(statement) => return Ok((evidence(layer, None), statement)),
                 Err(why) => {
                     let why = why.to_string();
                     failed.push(evidence(layer, Some(why.clone())));

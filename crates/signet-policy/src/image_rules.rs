@@ -305,6 +305,11 @@ impl ImageRules {
             || self.layers.is_some()
     }
 
+    /// Whether a rule reads a verified SLSA provenance when there is one (`base`).
+    pub fn reads_provenance(&self) -> bool {
+        self.base.is_some()
+    }
+
     /// The names allowed by `env.allow` (for lint).
     pub fn env_allow(&self) -> &[String] {
         self.env.as_ref().map_or(&[], |e| &e.allow)
