@@ -512,6 +512,10 @@ enum NotQualified {
     Condition(#[from] ConditionFailure),
 }
 
+/// Why none of an authority's attestations qualified: one reason per statement that failed a
+/// condition (or one for the authority), and the evidence of those that failed.
+type NotAttested = (Vec<String>, Vec<Evidence>);
+
 /// A verified attestation's location and statement (or why it holds none).
 type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], NotQualified>);
 
@@ -525,7 +529,7 @@ fn attested_by<'a>(
     name: &str,
     keyless: bool,
     now_unix: i64,
-) -> Result<(Evidence, &'a [u8]), (Vec<String>, Vec<Evidence>)> {
+) -> Result<(Evidence, &'a [u8]), NotAttested> {
     let evidence = |layer: Option<String>, failed_check: Option<String>| Evidence {
         kind: "attestation",
         signer: Some(name.to_owned()),
