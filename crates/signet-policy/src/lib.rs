@@ -24,3 +24,4 @@ pub mod image_rules;
 pub mod lint;
 pub mod model;
 pub mod report;
+pub mod vsa;

@@ -64,7 +64,7 @@ pub use version::{RangeProblem, VersionRange, VersionRangeError};
 pub use vuln::{Severity, VulnCondition, VulnFailure};
 
 pub(crate) use sbom::{percent_decode, purl_base};
-pub(crate) use time::quote;
+pub(crate) use time::{parse_rfc3339, quote};
 
 /// Why a statement failed its attestation's conditions: the first condition that failed, with
 /// the values it found.
