@@ -19,7 +19,7 @@ corpus=$here/corpus
 targets=(image_reference digest encrypted_key unencrypted_key_pem pkcs8_der public_key
   simple_signing dsse_envelope intoto_statement predicate oci_manifest trust_policy scope_glob
   policy_conditions sigstore_bundle trusted_root checkpoint cosign_legacy_annotations
-  containers_policy_json)
+  containers_policy_json bundle_documents)
 for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t"
   rm -f "$corpus/$t"/seed-*
@@ -384,5 +384,14 @@ seed containers_policy_json sigstore-keydata '{"default":[{"type":"sigstoreSigne
 seed containers_policy_json sigstore-keypath '{"default":[{"type":"sigstoreSigned","keyPath":"../keys-example/cosign.pub","signedIdentity":{"type":"exactReference","dockerReference":"quay.io/app:v1"}}],"transports":{"docker":{"a.b.example.com/x":[{"type":"sigstoreSigned","keyPaths":["../keys-example/cosign.pub"],"rekorPublicKeyPaths":["../keys-example/cosign.pub"],"signedIdentity":{"type":"exactRepository","dockerRepository":"a.b.example.com/x/y"}}]}}}'
 seed containers_policy_json remap '{"default":[{"type":"reject"}],"transports":{"docker":{"registry.example.com:5000":[{"type":"sigstoreSigned","keyData":"'"$keydata"'","rekorPublicKeyDatas":["'"$keydata"'"],"signedIdentity":{"type":"remapIdentity","prefix":"registry.example.com:5000","signedPrefix":"quay.io/mirror"}}],"docker.io":[{"type":"sigstoreSigned","keyData":"'"$keydata"'","signedIdentity":{"type":"matchExact"}}]}}}'
 seed containers_policy_json refused '{"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"/etc/pki/key.gpg"}],"transports":{"docker":{"quay.io":[{"type":"sigstoreSigned","fulcio":{"caData":"AA==","oidcIssuer":"https://issuer","subjectEmail":"a@b.c"}}]}}}'
+
+# --- bundle_documents: files of bundles as published (the repository's real-world data) ----
+rw=$here/../tests/data/realworld
+copy bundle_documents \
+  "$rw/slsa-verifier/cli/slsa-verifier/testdata/npm/gha/supreme-googles-cli-v02-tag.tgz.json" \
+  "$rw/gh-cli/pkg/cmd/attestation/test/data/sigstore-js-2.1.0_with_2_bundles.jsonl" \
+  "$rw/warehouse/tests/functional/_fixtures/sampleproject-3.0.0.tar.gz.publish.attestation" \
+  "$rw/warehouse/tests/_fixtures/sampleproject-4.0.0.tar.gz.provenance" \
+  "$rw/sigstore-go/examples/bundle-publish.json"
 
 printf "seed corpus: %s bytes in %s files\n" "$(cat "$corpus"/*/seed-* | wc -c)" "$(ls "$corpus"/*/seed-* | wc -l)"

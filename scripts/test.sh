@@ -120,7 +120,8 @@ pypi moto "$MOTO" "[server]" "the AWS KMS and IAM emulator of tests/e2e/key_serv
 python3 -c 'import securesystemslib.dsse, securesystemslib.signer, tuf.api.metadata, tuf.ngclient, sigstore, moto.server, boto3, moto.kms.responses'
 
 # --- npm: the Sigstore mock (Fulcio, Rekor, TSA) and sigstore-js's verifier -------------------
-# Installed once into these caches and shared by every test (tests/e2e/keyless.rs).
+# Installed once into these caches and shared by every test (tests/e2e/keyless.rs; realworld.rs
+# runs tests/sigstore-js/realworld.js with the same @sigstore/verify).
 npm_cache() { # npm_cache DIR PACKAGE_JSON MARKER WHAT
   local dir=$1 package=$2 marker=$3 what=$4
   if [ -f "$dir/$marker" ] && cmp -s "$package" "$dir/package.json"; then

@@ -34,10 +34,16 @@ mod keyless_images;
 mod keys;
 #[path = "e2e/layout.rs"]
 mod layout;
+#[path = "e2e/notation.rs"]
+mod notation;
+#[path = "e2e/platforms.rs"]
+mod platforms;
 #[path = "e2e/policy.rs"]
 mod policy;
 #[path = "e2e/policy_json.rs"]
 mod policy_json;
+#[path = "e2e/realworld.rs"]
+mod realworld;
 #[path = "e2e/registry.rs"]
 mod registry;
 #[path = "e2e/release.rs"]
@@ -46,6 +52,8 @@ mod release;
 mod skopeo;
 #[path = "e2e/snapshots.rs"]
 mod snapshots;
+#[path = "e2e/transport.rs"]
+mod transport;
 #[path = "e2e/tuf.rs"]
 mod tuf;
 #[path = "e2e/usage.rs"]

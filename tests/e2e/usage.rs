@@ -33,7 +33,7 @@ fn a_verification_without_an_authority_names_the_flags_that_would_do_and_exits_2
         (&["verify-blob", "--bundle", "b.json", file], AUTHORITIES),
         (
             &["verify-blob-attestation", "--bundle", "b.json", file],
-            AUTHORITIES,
+            "pass --key, --certificate-identity with --certificate-oidc-issuer, or --builder-id",
         ),
     ];
     for (args, expected) in cases {

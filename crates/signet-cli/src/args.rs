@@ -64,8 +64,13 @@ impl Command {
             Self::VerifyBlob(a) if a.key.is_none() && a.certificate_identity.is_none() => {
                 Some(("verify-blob", AUTHORITIES))
             }
-            Self::VerifyBlobAttestation(a) if a.key.is_none() && !a.certificate.has_identity() => {
-                Some(("verify-blob-attestation", AUTHORITIES))
+            Self::VerifyBlobAttestation(a)
+                if a.key.is_none() && !a.certificate.has_identity() && a.builder_id.is_none() =>
+            {
+                Some((
+                    "verify-blob-attestation",
+                    "--key, --certificate-identity with --certificate-oidc-issuer, or --builder-id",
+                ))
             }
             _ => None,
         }
@@ -108,8 +113,18 @@ pub(crate) enum Command {
     /// Print what is attached to an image, exactly as stored.
     #[command(subcommand)]
     Download(DownloadCommand),
-    /// Show everything attached to an image: signatures, attestations by type, SBOMs.
+    /// Show everything attached to an image: signatures, attestations by type, SBOMs, and for
+    /// an image index each platform's.
     Tree(TreeArgs),
+    /// Copy an image with its signatures, attestations, SBOMs and referrers, by digest, to
+    /// another registry repository or an OCI layout (oci:DIR[:TAG]).
+    Copy(CopyArgs),
+    /// Save an image with its signatures, attestations and referrers into an OCI layout
+    /// directory, in `cosign save`'s format.
+    Save(SaveArgs),
+    /// Push an image saved by `save` (or `cosign save`), with its signatures, attestations and
+    /// referrers, to a registry.
+    Load(LoadArgs),
     /// Work with trust policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
@@ -300,14 +315,45 @@ pub(crate) struct SignArgs {
     /// instead of a layer of the sha256-<hex>.sig manifest.
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) new_bundle_format: bool,
+    /// If an image is an image index (a multi-platform image), also sign every manifest it
+    /// lists, nested indexes included, each by its own digest.
+    #[arg(long, short = 'r')]
+    pub(crate) recursive: bool,
     /// Skip confirmation prompts (accepted for Cosign compatibility; signet does not prompt).
     #[arg(long, short = 'y')]
     pub(crate) yes: bool,
+    /// The signature format: Cosign's, or a Notary Project signature as `notation sign`
+    /// writes it (with --key an unencrypted PKCS#8 EC key and --certificate-chain).
+    #[arg(long, value_enum, default_value_t = SignatureFormat::Cosign)]
+    pub(crate) format: SignatureFormat,
+    /// With --format notation: the envelope, JWS or COSE.
+    #[arg(long, value_enum, default_value_t = EnvelopeName::Jws)]
+    pub(crate) signature_format: EnvelopeName,
+    /// With --format notation: the certificate chain (PEM), signing certificate first, root
+    /// last.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) certificate_chain: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
     /// Images to sign: REGISTRY/REPO[:TAG][@DIGEST] or oci:PATH[:TAG|@DIGEST].
     #[arg(required = true, value_name = "IMAGE")]
     pub(crate) images: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SignatureFormat {
+    /// Cosign's (`sha256-<hex>.sig`, or referrer bundles with --new-bundle-format).
+    Cosign,
+    /// A Notary Project signature referring to the image.
+    Notation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum EnvelopeName {
+    /// JWS JSON serialization (application/jose+json).
+    Jws,
+    /// COSE_Sign1 (application/cose).
+    Cose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -358,6 +404,12 @@ pub(crate) struct VerifyArgs {
     /// Accept only this signature hash (default: sha256, or the key's curve hash).
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
+    /// For an image that is not signed itself (a platform manifest), also accept a valid
+    /// signature on an image index that lists its digest: the index IMAGE's own tag names
+    /// (REPO:TAG@sha256:…), or INDEX (a tag or digest in the same repository). The index is
+    /// read from the registry and must list the digest. Off by default, as in Cosign.
+    #[arg(long, value_name = "INDEX", num_args = 0..=1, require_equals = true, default_missing_value = "", conflicts_with = "policy")]
+    pub(crate) accept_index_signature: Option<String>,
     #[command(flatten)]
     pub(crate) certificate: CertificateArgs,
     #[command(flatten)]
@@ -413,6 +465,10 @@ pub(crate) struct CertificateArgs {
     /// legacy format is read.
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
+    /// Accept a certificate without a verifying embedded SCT (GitHub's private-repository
+    /// instance, Fulcio certificates of 2021): nothing then shows it was published.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
 }
 
 #[derive(Debug, Args)]
@@ -477,6 +533,9 @@ pub(crate) struct VerifyBlobArgs {
     /// Accept a signature without a transparency-log entry.
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
+    /// With --bundle: accept a certificate without a verifying embedded SCT.
+    #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
+    pub(crate) insecure_ignore_sct: bool,
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
@@ -508,6 +567,10 @@ pub(crate) struct AttestArgs {
     /// Replace earlier attestations of the same predicate type.
     #[arg(long)]
     pub(crate) replace: bool,
+    /// If the image is an image index (a multi-platform image), also attest every manifest it
+    /// lists, nested indexes included, each with a statement about its own digest.
+    #[arg(long, short = 'r')]
+    pub(crate) recursive: bool,
     /// Accepted for Cosign compatibility; attestations carry no payload annotations.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,
@@ -611,21 +674,45 @@ pub(crate) struct VerifyBlobAttestationArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) signature: Option<PathBuf>,
     /// A Sigstore bundle holding the DSSE envelope with its log and timestamp evidence,
-    /// verified offline against the trusted root.
+    /// verified offline against the trusted root. Also a file of bundles as published: JSON
+    /// Lines, npm's or GitHub's attestation listing, a PEP 740 attestation or PyPI
+    /// provenance; the first bundle of the --type that verifies wins.
     #[arg(long, value_name = "FILE", conflicts_with = "signature")]
     pub(crate) bundle: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) certificate: CertificateArgs,
-    /// The predicate type the statement must have (as for attest).
-    #[arg(long = "type", default_value = "custom")]
-    pub(crate) predicate_type: String,
-    /// The artifact's digest instead of the file (hex).
+    /// The predicate type the statement must have (as for attest; default: custom, or SLSA
+    /// provenance v0.2 or v1 with the --builder-id/--source-* flags).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub(crate) predicate_type: Option<String>,
+    /// SLSA provenance: the builder id, with or without @version (as slsa-verifier's
+    /// --builder-id). Without --certificate-identity*, the signer must be that builder's
+    /// GitHub Actions workflow.
+    #[arg(long, value_name = "ID", requires = "bundle")]
+    pub(crate) builder_id: Option<String>,
+    /// SLSA provenance: the source repository, e.g. github.com/acme/app, in the provenance
+    /// and in the signing certificate.
+    #[arg(long, value_name = "URI", requires = "bundle")]
+    pub(crate) source_uri: Option<String>,
+    /// SLSA provenance: the tag the source was at (refs/tags/TAG).
+    #[arg(
+        long,
+        value_name = "TAG",
+        requires = "bundle",
+        conflicts_with = "source_branch"
+    )]
+    pub(crate) source_tag: Option<String>,
+    /// SLSA provenance: the branch the source was at (refs/heads/BRANCH).
+    #[arg(long, value_name = "BRANCH", requires = "bundle")]
+    pub(crate) source_branch: Option<String>,
+    /// The artifact's digest instead of the file (hex, of --digestAlg).
     #[arg(long, value_name = "HEX")]
     pub(crate) digest: Option<String>,
-    /// The algorithm of --digest (sha256).
-    #[arg(long = "digestAlg", default_value = "sha256")]
-    pub(crate) digest_alg: String,
-    /// Accept an attestation without a transparency-log entry.
+    /// The algorithm of --digest: sha256, sha384 or sha512 (npm names packages by sha512).
+    #[arg(long = "digestAlg", value_enum, default_value = "sha256")]
+    pub(crate) digest_alg: HashName,
+    /// Accept an attestation without a transparency-log entry (with --bundle: without a
+    /// verified log inclusion, as GitHub's attestations of private repositories are).
     #[arg(long, default_value_t = false, action = ArgAction::Set, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_name = "BOOL")]
     pub(crate) insecure_ignore_tlog: bool,
     /// Accept only this signature hash.
@@ -770,9 +857,70 @@ pub(crate) struct ConformanceVerifyBundleArgs {
     /// The Sigstore trusted_root.json (default: from `signet initialize`).
     #[arg(long, value_name = "FILE")]
     pub(crate) trusted_root: Option<PathBuf>,
-    /// The artifact, or its digest as sha256:<hex>.
+    /// The artifact, or its digest as sha256:<hex> (or sha384:<hex>, sha512:<hex>).
     #[arg(value_name = "FILE_OR_DIGEST")]
     pub(crate) input: String,
+}
+
+/// What `copy --only` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CopyOnly {
+    /// Signatures: the .sig tags and Cosign v3's signature bundles.
+    Sig,
+    /// Attestations: the .att tags and every other Sigstore bundle.
+    Att,
+    /// SBOMs: the .sbom tags.
+    Sbom,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = COPY)]
+pub(crate) struct CopyArgs {
+    /// Copy only these attachments (comma-separated), not the image, and move no tag.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "sig,att,sbom")]
+    pub(crate) only: Vec<CopyOnly>,
+    /// Move destination tags (the image's and Cosign's attachment tags) that hold other content;
+    /// without it such a copy is refused before anything is written.
+    #[arg(long, short = 'f')]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image to copy: REGISTRY/REPO[:TAG][@DIGEST] or oci:PATH[:TAG|@DIGEST].
+    #[arg(value_name = "SRC")]
+    pub(crate) source: String,
+    /// Where to: REGISTRY/REPO[:TAG] or oci:PATH[:TAG] (the tag defaults to latest).
+    #[arg(value_name = "DST")]
+    pub(crate) destination: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = SAVE)]
+pub(crate) struct SaveArgs {
+    /// The directory to write the OCI layout to (new, empty, or an earlier save's).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The image to save.
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = LOAD)]
+pub(crate) struct LoadArgs {
+    /// The OCI layout directory written by `save` or `cosign save`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: PathBuf,
+    /// Move destination tags that hold other content; without it such a load is refused
+    /// before anything is written.
+    #[arg(long, short = 'f')]
+    pub(crate) force: bool,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// Where to push it: REGISTRY/REPO[:TAG] (the tag defaults to latest).
+    #[arg(value_name = "IMAGE")]
+    pub(crate) image: String,
 }
 
 // Usage lines of the verifications: one for each kind of authority.
@@ -788,7 +936,8 @@ const VERIFY_BLOB_USAGE: &str = "signet verify-blob --key KEY (--signature FILE|
        signet verify-blob --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [OPTIONS] FILE";
 
 const VERIFY_BLOB_ATTESTATION_USAGE: &str = "signet verify-blob-attestation --key KEY (--signature FILE | --bundle FILE) [OPTIONS] (FILE | --digest HEX)
-       signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)";
+       signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)
+       signet verify-blob-attestation --bundle FILE --builder-id ID [--source-uri URI] [--source-tag TAG | --source-branch BRANCH] [OPTIONS] (FILE | --digest HEX)";
 
 // Examples shown after each command's flags in `--help`: one for each way to use it.
 
@@ -810,7 +959,9 @@ const SIGN: &str = r#"Ways to sign (IMAGE is REGISTRY/REPO[:TAG][@DIGEST] or oci
   Keylessly (a Fulcio certificate for the token's identity, a Rekor entry; Cosign's .sig format):
     signet sign --identity-token "$TOKEN" --signing-config signing_config.json --trusted-root trusted_root.json IMAGE
   Keylessly, as a Cosign v3 Sigstore bundle in an OCI 1.1 referrer:
-    signet sign --new-bundle-format --identity-token "$TOKEN" IMAGE"#;
+    signet sign --new-bundle-format --identity-token "$TOKEN" IMAGE
+  A multi-platform image: the index and every platform manifest, each by its own digest:
+    signet sign --recursive --key cosign.key --tlog-upload=false registry.example.com/app:v1"#;
 
 const VERIFY: &str = r#"Ways to verify (exactly one authority; legacy .sig signatures and Cosign v3 bundles are read):
   By public key (the Rekor entry checked against the trusted root):
@@ -823,6 +974,8 @@ const VERIFY: &str = r#"Ways to verify (exactly one authority; legacy .sig signa
       --certificate-oidc-issuer https://token.actions.githubusercontent.com IMAGE
   By trust policy (signet's YAML, or a containers policy.json with --registries.d):
     signet verify --policy policy.yaml IMAGE...
+  A platform image through the signed index its tag names (opt-in; Cosign requires its own):
+    signet verify --key cosign.pub --accept-index-signature registry.example.com/app:v1@sha256:…
 Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
 
 const SIGN_BLOB: &str = r#"Ways to sign a file:
@@ -875,6 +1028,16 @@ const VERIFY_BLOB_ATTESTATION: &str = r#"Ways to verify a file's attestation (ex
   A Sigstore bundle, by keyless identity (or --digest HEX instead of the file):
     signet verify-blob-attestation --bundle file.sigstore.json --certificate-identity me@example.com \
       --certificate-oidc-issuer https://accounts.google.com --type slsaprovenance1 file
+  npm's registry attestations (the SLSA provenance of a package named by sha512):
+    signet verify-blob-attestation --bundle pkg.tgz.json --certificate-identity-regexp 'https://github.com/acme/.*' \
+      --certificate-oidc-issuer https://token.actions.githubusercontent.com --type slsaprovenance1 pkg.tgz
+  SLSA provenance as slsa-verifier checks it (the builder signs; source and tag in provenance and certificate):
+    signet verify-blob-attestation --bundle app.intoto.jsonl \
+      --builder-id https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml \
+      --source-uri github.com/acme/app --source-tag v1.2.3 app
+  GitHub's private-repository attestations (no log, no SCT; GitHub's trusted root):
+    signet verify-blob-attestation --bundle app.jsonl --trusted-root github_trusted_root.json \
+      --insecure-ignore-tlog --insecure-ignore-sct --certificate-identity ID --certificate-oidc-issuer URL --type slsaprovenance1 app
 Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
 
 const ATTACH_SBOM: &str = r#"Example:
@@ -882,6 +1045,17 @@ const ATTACH_SBOM: &str = r#"Example:
 
 const TREE: &str = r#"Example:
   signet tree registry.example.com/app:v1"#;
+
+const COPY: &str = r#"Examples:
+  signet copy registry.example.com/app:v1 mirror.example.com/app:v1
+  signet copy registry.example.com/app@sha256:… oci:./app-layout:v1
+  signet copy --only sig,att registry.example.com/app:v1 mirror.example.com/app"#;
+
+const SAVE: &str = r#"Example:
+  signet save registry.example.com/app:v1 --dir ./app-layout"#;
+
+const LOAD: &str = r#"Example:
+  signet load --dir ./app-layout mirror.example.com/app:v1"#;
 
 const POLICY_LINT: &str = r#"Example:
   signet policy lint policy.yaml"#;

@@ -142,19 +142,63 @@ pub(crate) async fn tree(args: &TreeArgs) -> anyhow::Result<ExitCode> {
         "📦 Supply Chain Security Related artifacts for an image: {}",
         args.image
     );
-    let mut found = false;
+    let sections = attached(&client, &image, repository.as_ref()).await?;
+    print_sections("", &sections);
+    let platforms = crate::platforms::platform_manifests(&client, &image).await?;
+    if sections.is_empty() && platforms.is_none() {
+        println!(
+            "No Supply Chain Security Related Artifacts found for image {}",
+            args.image
+        );
+    }
+    if let Some((root, platforms)) = platforms {
+        println!(
+            "🖥️  Platforms of the image index {root} ({}):",
+            platforms.len()
+        );
+        for (i, (manifest, label)) in platforms.iter().enumerate() {
+            let last = i + 1 == platforms.len();
+            println!("{} {label}: {manifest}", if last { "└──" } else { "├──" });
+            let prefix = if last { "    " } else { "│   " };
+            let sections = attached(&client, manifest, repository.as_ref()).await?;
+            if sections.is_empty() {
+                println!("{prefix}└── (nothing attached)");
+            }
+            print_sections(prefix, &sections);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The artifact type of a Notary Project signature referrer.
+const NOTARY_SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
+
+/// What [`tree`] prints for one image: a title and its leaves, grouped (attestations by
+/// predicate type) or not.
+struct Section {
+    title: String,
+    groups: Vec<(Option<String>, Vec<String>)>,
+}
+
+/// Everything attached to `image`: Cosign's attestation, signature and SBOM tags, then its
+/// OCI 1.1 referrers grouped by predicate type (Sigstore bundles) or artifact type.
+async fn attached(
+    client: &OciClient,
+    image: &ImageReference,
+    repository: Option<&signet_core::reference::Repository>,
+) -> anyhow::Result<Vec<Section>> {
+    let mut sections = Vec::new();
     for (kind, title) in [
         (Attachment::Attestation, "💾 Attestations"),
         (Attachment::Signature, "🔐 Signatures"),
         (Attachment::Sbom, "📦 SBOMs"),
     ] {
-        let evidence = gather_attachments(&client, &image, kind, repository.as_ref()).await?;
+        let evidence = gather_attachments(client, image, kind, repository).await?;
         if evidence.layers.is_empty() {
             continue;
         }
-        found = true;
-        println!("└── {title} for an image tag: {}", evidence.location);
-        if kind == Attachment::Attestation {
+        let title = format!("{title} for an image tag: {}", evidence.location);
+        let groups = if kind == Attachment::Attestation {
             let mut by_type: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for layer in &evidence.layers {
                 let predicate_type = layer
@@ -168,39 +212,82 @@ pub(crate) async fn tree(args: &TreeArgs) -> anyhow::Result<ExitCode> {
                     .or_default()
                     .push(layer.layer.digest.to_string());
             }
-            let types = by_type.len();
-            for (t, (predicate_type, digests)) in by_type.iter().enumerate() {
-                let last_type = t + 1 == types;
-                println!(
-                    "   {} {predicate_type}",
-                    if last_type { "└──" } else { "├──" }
-                );
-                for (d, digest) in digests.iter().enumerate() {
-                    let branch = if d + 1 == digests.len() {
-                        "└──"
-                    } else {
-                        "├──"
-                    };
-                    let indent = if last_type { "    " } else { "│   " };
-                    println!("   {indent}{branch} 🍒 {digest}");
-                }
-            }
+            by_type.into_iter().map(|(t, d)| (Some(t), d)).collect()
         } else {
-            for (i, layer) in evidence.layers.iter().enumerate() {
-                let branch = if i + 1 == evidence.layers.len() {
+            vec![(
+                None,
+                evidence
+                    .layers
+                    .iter()
+                    .map(|l| l.layer.digest.to_string())
+                    .collect(),
+            )]
+        };
+        sections.push(Section { title, groups });
+    }
+    let notation =
+        signet_verify::notation::gather_notation_signatures(client, image, repository).await?;
+    if !notation.signatures.is_empty() {
+        sections.push(Section {
+            title: format!("🖋 Notary Project signatures at {}", notation.source),
+            groups: vec![(
+                None,
+                notation
+                    .signatures
+                    .iter()
+                    .map(|signature| {
+                        let format = match &signature.content {
+                            Ok((media_type, _)) => media_type.clone(),
+                            Err(why) => format!("unreadable: {why}"),
+                        };
+                        format!("{} ({format})", signature.manifest)
+                    })
+                    .collect(),
+            )],
+        });
+    }
+    // Every other referrer (Notary Project signatures are listed above).
+    for referrer in crate::platforms::referrers(client, image, repository)
+        .await?
+        .into_iter()
+        .filter(|r| r.kind != NOTARY_SIGNATURE_ARTIFACT_TYPE)
+    {
+        sections.push(Section {
+            title: format!(
+                "🔗 {} artifacts via OCI referrer: {}",
+                referrer.kind, referrer.location
+            ),
+            groups: vec![(None, referrer.layers)],
+        });
+    }
+    Ok(sections)
+}
+
+fn print_sections(prefix: &str, sections: &[Section]) {
+    for section in sections {
+        println!("{prefix}└── {}", section.title);
+        let grouped = section.groups.iter().any(|(name, _)| name.is_some());
+        for (g, (name, leaves)) in section.groups.iter().enumerate() {
+            let last_group = g + 1 == section.groups.len();
+            let indent = match (grouped, last_group) {
+                (false, _) => "",
+                (true, true) => "    ",
+                (true, false) => "│   ",
+            };
+            if let Some(name) = name {
+                println!(
+                    "{prefix}   {} {name}",
+                    if last_group { "└──" } else { "├──" }
+                );
+            }
+            for (d, leaf) in leaves.iter().enumerate() {
+                let branch = if d + 1 == leaves.len() {
                     "└──"
                 } else {
                     "├──"
                 };
-                println!("   {branch} 🍒 {}", layer.layer.digest);
+                println!("{prefix}   {indent}{branch} 🍒 {leaf}");
             }
         }
     }
-    if !found {
-        println!(
-            "No Supply Chain Security Related Artifacts found for image {}",
-            args.image
-        );
-    }
-    Ok(ExitCode::SUCCESS)
 }

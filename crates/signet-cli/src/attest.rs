@@ -8,12 +8,13 @@ use anyhow::{Context, bail};
 use signet_core::digest::{Digest, DigestAlgorithm, digest_reader};
 use signet_core::intoto::PredicateType;
 use signet_oci::OciClient;
+use signet_policy::provenance::{
+    FileProvenanceFailure, ProvenanceRequirement, SLSA_PROVENANCE_TYPES, check_file_provenance,
+};
 use signet_sign::ImageAttester;
 use signet_sign::keyfile::{Overwrite, write_key_file};
-use signet_verify::bundle::BundleLimits;
-use signet_verify::{
-    FileAttestationFailure, KeyVerifier, Question, Verifier, check_file_attestation,
-};
+use signet_verify::bundle::{ArtifactDigests, BundleLimits};
+use signet_verify::{KeyVerifier, Question, Verifier, check_file_attestation};
 
 use crate::args::{AttestArgs, AttestBlobArgs, VerifyAttestationArgs, VerifyBlobAttestationArgs};
 use crate::{EXIT_DENIED, output, settings};
@@ -81,44 +82,52 @@ pub(crate) async fn attest(args: &AttestArgs) -> anyhow::Result<ExitCode> {
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
     let key = settings::signing_key(key_path, &limits).await?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let targets = crate::platforms::expand(&client, &[image], args.recursive).await?;
     let attester = ImageAttester::new(&client, key.as_ref());
     let attester = match &rekor {
         Some(log) => attester.with_transparency_log(log),
         None => attester,
     };
-    append_attestation(attester, args, &image, &predicate_type, predicate).await
+    append_attestation(attester, args, &targets, &predicate_type, predicate).await
 }
 
-/// Appends the attestation to the image's `sha256-<hex>.att` (Cosign's legacy format, with a
+/// Appends the attestation to each image's `sha256-<hex>.att` (Cosign's legacy format, with a
 /// key or keylessly) and says where it went.
 async fn append_attestation(
     attester: ImageAttester<'_>,
     args: &AttestArgs,
-    image: &signet_core::reference::ImageReference,
+    images: &[signet_core::reference::ImageReference],
     predicate_type: &PredicateType,
     predicate: Vec<u8>,
 ) -> anyhow::Result<ExitCode> {
-    let attested = crate::progress::while_running(
-        "Uploading the attestation",
-        attester
-            .replacing(args.replace)
-            .with_attachment_repository(settings::signature_repository()?)
-            .attest(image, predicate_type, predicate, settings::now_unix()),
-    )
-    .await
-    .with_context(|| format!("attesting {}", args.image))?;
-    if attested.resolved_from_tag {
+    let attester = attester
+        .replacing(args.replace)
+        .with_attachment_repository(settings::signature_repository()?);
+    for image in images {
+        let attested = crate::progress::while_running(
+            "Uploading the attestation",
+            attester.attest(
+                image,
+                predicate_type,
+                predicate.clone(),
+                settings::now_unix(),
+            ),
+        )
+        .await
+        .with_context(|| format!("attesting {image}"))?;
+        if attested.resolved_from_tag {
+            eprintln!(
+                "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
+                args.image, attested.repository, attested.digest
+            );
+        }
         eprintln!(
-            "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
-            args.image, attested.repository, attested.digest
+            "Pushing attestation ({}) to: {} ({} attestation(s))",
+            predicate_type.uri(),
+            attested.location,
+            attested.attestation_count
         );
     }
-    eprintln!(
-        "Pushing attestation ({}) to: {} ({} attestation(s))",
-        predicate_type.uri(),
-        attested.location,
-        attested.attestation_count
-    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -185,47 +194,52 @@ async fn attest_keyless(
     let predicate = read_predicate(&args.predicate, limits.max_attachment_bytes)?;
     let (token, signer) = crate::keyless::image_signer(&args.keyless)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let targets =
+        crate::platforms::expand(&client, std::slice::from_ref(image), args.recursive).await?;
     if !args.new_bundle_format {
         // Cosign's legacy format: the envelope appended to sha256-<hex>.att, its certificate
         // and log entry in the layer's annotations.
         let attester = ImageAttester::keyless(&client, &signer, &token);
-        return append_attestation(attester, args, image, predicate_type, predicate).await;
+        return append_attestation(attester, args, &targets, predicate_type, predicate).await;
     }
     let shaped = predicate_type.shape_predicate(predicate, settings::now_unix())?;
-    let attested = signet_sign::push_referrer_bundle(
-        &client,
-        image,
-        &signer,
-        &token,
-        predicate_type.uri(),
-        |repository, digest| {
-            Ok(signet_core::intoto::build_statement(
-                repository,
-                digest.hex(),
-                predicate_type.uri(),
-                &shaped,
-            ))
-        },
-        settings::signature_repository()?.as_ref(),
-    )
-    .await
-    .with_context(|| format!("attesting {}", args.image))?;
-    if attested.resolved_from_tag {
+    let repository = settings::signature_repository()?;
+    for target in &targets {
+        let attested = signet_sign::push_referrer_bundle(
+            &client,
+            target,
+            &signer,
+            &token,
+            predicate_type.uri(),
+            |repository, digest| {
+                Ok(signet_core::intoto::build_statement(
+                    repository,
+                    digest.hex(),
+                    predicate_type.uri(),
+                    &shaped,
+                ))
+            },
+            repository.as_ref(),
+        )
+        .await
+        .with_context(|| format!("attesting {target}"))?;
+        if attested.resolved_from_tag {
+            eprintln!(
+                "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
+                args.image, attested.repository, attested.digest
+            );
+        }
         eprintln!(
-            "WARNING: {} names a tag, not a digest; attested {}@{}, what the tag pointed to just now.",
-            args.image, attested.repository, attested.digest
+            "Attested {}@{} ({}) as {} (issuer {}); bundle {} listed at {}",
+            attested.repository,
+            attested.digest,
+            predicate_type.uri(),
+            attested.identity,
+            attested.issuer,
+            attested.referrer,
+            attested.location
         );
     }
-    eprintln!(
-        "Attested {}@{} ({}) as {} (issuer {}); bundle {} listed at {}",
-        attested.repository,
-        attested.digest,
-        predicate_type.uri(),
-        attested.identity,
-        attested.issuer,
-        attested.referrer,
-        attested.location
-    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -304,14 +318,17 @@ pub(crate) async fn verify_attestation(args: &VerifyAttestationArgs) -> anyhow::
 pub(crate) fn verify_blob_attestation(
     args: &VerifyBlobAttestationArgs,
 ) -> anyhow::Result<ExitCode> {
-    let predicate_type = PredicateType::from_name(&args.predicate_type)?;
+    if let Some(bundle) = &args.bundle {
+        return verify_blob_attestation_bundle(args, bundle);
+    }
+    let predicate_type =
+        PredicateType::from_name(args.predicate_type.as_deref().unwrap_or("custom"))?;
     let limits = settings::limits()?;
     let subject: Digest = match (&args.digest, &args.file) {
         (Some(hex), _) => {
-            if args.digest_alg != "sha256" {
+            if args.digest_alg != crate::args::HashName::Sha256 {
                 crate::usage_bail!(
-                    "--digestAlg {} is not supported; subjects are matched by sha256",
-                    args.digest_alg
+                    "--digestAlg sha384 and sha512 need --bundle; an envelope's subjects are matched by sha256"
                 );
             }
             match format!("sha256:{hex}").parse() {
@@ -336,9 +353,6 @@ pub(crate) fn verify_blob_attestation(
         }
         (None, None) => crate::usage_bail!("give the file the attestation is about, or --digest"),
     };
-    if let Some(bundle) = &args.bundle {
-        return verify_blob_attestation_bundle(args, bundle, &subject, &predicate_type);
-    }
     let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
         crate::usage_bail!("verify-blob-attestation needs --key with --signature, or --bundle");
     };
@@ -361,60 +375,82 @@ pub(crate) fn verify_blob_attestation(
     }
 }
 
-/// `verify-blob-attestation --bundle B (--key K | --certificate-identity …) FILE`: the bundle
-/// verified for the file's digest (its statement must name it as a subject), then the
-/// statement's predicate type checked.
+/// `verify-blob-attestation --bundle B (--key K | --certificate-identity … | --builder-id …)
+/// FILE`: the bundles of B (a bundle, or a file of them as published) verified for the
+/// file's digests (sha256, sha384 and sha512 in one pass), the first of the predicate type
+/// that verifies winning; with the provenance flags, its SLSA provenance checked as
+/// slsa-verifier checks it.
 fn verify_blob_attestation_bundle(
     args: &VerifyBlobAttestationArgs,
     bundle_path: &std::path::Path,
-    digest: &Digest,
-    predicate_type: &PredicateType,
 ) -> anyhow::Result<ExitCode> {
-    let authority = crate::runtime()?
-        .block_on(settings::authority(
-            args.key.as_deref(),
-            &args.certificate,
-            false,
-            args.signature_digest_algorithm,
-        ))?
-        .ok_or_else(|| settings::usage("give --key or --certificate-identity"))?;
+    let provenance = ProvenanceRequirement::default()
+        .with_builder_id(args.builder_id.clone())
+        .with_source_uri(args.source_uri.clone())
+        .with_source_tag(args.source_tag.clone())
+        .with_source_branch(args.source_branch.clone());
+    let authority = crate::runtime()?.block_on(settings::authority(
+        args.key.as_deref(),
+        &args.certificate,
+        args.insecure_ignore_tlog,
+        args.signature_digest_algorithm,
+    ))?;
+    let authority = match authority {
+        Some(authority) => authority,
+        None => match provenance.builder_signer() {
+            Some(signer) => settings::signer_authority(
+                &args.certificate,
+                signer.context("--builder-id")?,
+                args.insecure_ignore_tlog,
+            )?,
+            None => {
+                return Err(settings::usage(
+                    "give --key, --certificate-identity or --builder-id",
+                ));
+            }
+        },
+    };
     if authority.bundle_policy().is_none() {
         // A key with no trusted root found: say where one comes from.
         settings::bundle_verifier(None)?;
     }
-    let bundle = settings::read_bounded(
+    let artifact = match (&args.digest, &args.file) {
+        (Some(hex), _) => {
+            let algorithm =
+                settings::hash(Some(args.digest_alg)).unwrap_or(DigestAlgorithm::Sha256);
+            let digest: signet_core::digest::Digest =
+                format!("{}:{hex}", algorithm.name()).parse().map_err(|e| {
+                    settings::usage(format!(
+                        "--digest is not a {} in hex: {e}",
+                        algorithm.name()
+                    ))
+                })?;
+            ArtifactDigests::from(digest)
+        }
+        (None, Some(path)) => ArtifactDigests::of_reader(settings::open_input(path)?)
+            .with_context(|| format!("reading {}", path.display()))?,
+        (None, None) => crate::usage_bail!("give the file the attestation is about, or --digest"),
+    };
+    let document = settings::read_bounded(
         bundle_path,
-        BundleLimits::default().max_bundle_bytes,
+        BundleLimits::default().max_document_bytes,
         "bundle",
     )?;
-    let verified = match check_file_attestation(&bundle, digest, &authority, predicate_type) {
-        None => anyhow::bail!("no trusted root to check the bundle against"),
-        Some(Ok(verified)) => verified,
-        Some(Err(FileAttestationFailure::Bundle(failure))) => {
-            eprintln!(
-                "Error: {}: {} [{}]: {}",
-                bundle_path.display(),
-                failure.check(),
-                failure.check().code(),
-                std::error::Error::source(&failure)
-                    .map(ToString::to_string)
-                    .unwrap_or_default()
-            );
-            return Ok(ExitCode::from(if failure.check().is_operational() {
-                crate::EXIT_UNDECIDED
-            } else {
-                EXIT_DENIED
-            }));
+    let outcome = if provenance.is_empty() {
+        let predicate_type =
+            PredicateType::from_name(args.predicate_type.as_deref().unwrap_or("custom"))?;
+        check_file_attestation(&document, &artifact, &authority, &[predicate_type])
+            .map(|outcome| outcome.map_err(FileProvenanceFailure::Attestation))
+    } else {
+        if let Some(name) = &args.predicate_type {
+            let asked = PredicateType::from_name(name)?;
+            if !SLSA_PROVENANCE_TYPES.contains(&asked.uri()) {
+                return Err(settings::usage(
+                    "--builder-id and --source-* check SLSA provenance: --type must be slsaprovenance02 or slsaprovenance1, or left out",
+                ));
+            }
         }
-        Some(Err(failure)) => {
-            eprintln!("Error: {}: {failure}", bundle_path.display());
-            return Ok(ExitCode::from(EXIT_DENIED));
-        }
+        check_file_provenance(&document, &artifact, &authority, &provenance)
     };
-    let bundle = verified.bundle();
-    if let (Some(identity), Some(issuer)) = (bundle.identity(), bundle.issuer()) {
-        eprintln!("Attested by {identity} (issuer {issuer})");
-    }
-    eprintln!("Verified OK");
-    Ok(ExitCode::SUCCESS)
+    output::file_attestation(bundle_path, outcome, !provenance.is_empty())
 }

@@ -9,7 +9,7 @@ use signet_core::digest::DigestAlgorithm;
 use signet_keys::{KeyReference, SigningKey};
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_verify::bundle::{BundlePolicy, FileInput};
-use signet_verify::{KeyVerifier, decode_signature_file};
+use signet_verify::{KeyVerifier, TlogPolicy, decode_signature_file};
 
 use crate::args::{KeylessArgs, SignBlobArgs, VerifyBlobArgs};
 use crate::{output, settings};
@@ -226,7 +226,11 @@ fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Resu
             ));
         }
     };
-    let verifier = settings::bundle_verifier(args.trusted_root.as_deref())?;
+    let verifier = settings::bundle_verifier_with(
+        args.trusted_root.as_deref(),
+        settings::sct_policy(args.insecure_ignore_sct),
+        TlogPolicy::Require,
+    )?;
     let bundle = settings::read_bundle(bundle_path)?;
     let limit = settings::limits()?.max_unhashed_blob_bytes;
     let mut reader = settings::open_input(&args.file)?;

@@ -30,7 +30,7 @@ pub(crate) fn run(command: &ConformanceCommand) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The artifact to check: a file (`-` for stdin) or `sha256:<hex>`.
+/// The artifact to check: a file (`-` for stdin) or `sha256:<hex>` (`sha384:`, `sha512:`).
 enum Input<'a> {
     File(&'a Path),
     Digest(Digest),
@@ -42,12 +42,15 @@ fn verify_bundle(args: &ConformanceVerifyBundleArgs) -> anyhow::Result<ExitCode>
         args.certificate_identity.as_deref(),
         args.certificate_oidc_issuer.as_deref(),
     )?;
-    // The protocol passes either a path or `sha256:<hex>`.
-    let input = if args.input.starts_with("sha256:") {
+    // The protocol passes either a path or `sha256:<hex>`; npm packages are named by sha512.
+    let input = if ["sha256:", "sha384:", "sha512:"]
+        .iter()
+        .any(|prefix| args.input.starts_with(prefix))
+    {
         Input::Digest(
             args.input
                 .parse()
-                .with_context(|| format!("{} is not a sha256 digest", args.input))?,
+                .with_context(|| format!("{} is not a digest", args.input))?,
         )
     } else {
         Input::File(Path::new(&args.input))

@@ -2,20 +2,25 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
 use signet_sign::keyless::{IdentityToken, KeylessSigner};
 use signet_sign::{ImageSigner, SignOutcome, sign_image_referrer};
 use signet_verify::{Question, Verifier};
 
-use crate::args::{SignArgs, VerifyArgs};
+use crate::args::{EnvelopeName, SignArgs, SignatureFormat, VerifyArgs};
 use crate::{EXIT_DENIED, output, settings};
 
 pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
+    if args.format == SignatureFormat::Notation {
+        return sign_notation(args).await;
+    }
     let images = settings::parse_images(&args.images)?;
     let annotations = settings::annotations(&args.annotations)?;
     let limits = settings::limits()?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let images = crate::platforms::expand(&client, &images, args.recursive).await?;
     let key;
     let rekor;
     let keyless;
@@ -74,6 +79,67 @@ pub(crate) async fn sign(args: &SignArgs) -> anyhow::Result<ExitCode> {
                     ),
                 }
             }
+            Err(error) => {
+                failed = true;
+                eprintln!("Error: signing {image}: {:#}", anyhow::Error::from(error));
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::from(EXIT_DENIED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `sign --format notation --key KEY --certificate-chain CHAIN`: one Notary Project
+/// signature per image.
+async fn sign_notation(args: &SignArgs) -> anyhow::Result<ExitCode> {
+    let images = settings::parse_images(&args.images)?;
+    let (Some(key_path), Some(chain_path)) = (&args.key, &args.certificate_chain) else {
+        anyhow::bail!("--format notation signs with --key KEY and --certificate-chain CHAIN.pem");
+    };
+    let limits = settings::limits()?;
+    let key_bytes = settings::read_bounded(key_path, limits.max_key_file_bytes, "private key")?;
+    let key = signet_core::keys::PrivateKey::from_unencrypted_pem(&key_bytes).with_context(|| {
+        format!(
+            "loading {} (a Notary Project signing key is an unencrypted PKCS#8 PEM key, as notation writes it)",
+            key_path.display()
+        )
+    })?;
+    let chain_pem =
+        settings::read_bounded(chain_path, limits.max_key_file_bytes, "certificate chain")?;
+    let chain: Vec<Vec<u8>> = pem::parse_many(&chain_pem)
+        .with_context(|| format!("reading {}", chain_path.display()))?
+        .iter()
+        .filter(|b| b.tag() == "CERTIFICATE")
+        .map(|b| b.contents().to_vec())
+        .collect();
+    let format = match args.signature_format {
+        EnvelopeName::Jws => signet_notation::EnvelopeFormat::Jws,
+        EnvelopeName::Cose => signet_notation::EnvelopeFormat::Cose,
+    };
+    let annotations = settings::annotations(&args.annotations)?;
+    let repository = settings::signature_repository()?;
+    let client = OciClient::new(settings::client_options(&args.registry, limits));
+    let mut failed = false;
+    for image in &images {
+        let signed = signet_sign::sign_image_notation(
+            &client,
+            image,
+            &key,
+            &chain,
+            format,
+            &annotations,
+            repository.as_ref(),
+            std::time::SystemTime::now(),
+        )
+        .await;
+        match signed {
+            Ok(signed) => eprintln!(
+                "Signed {}@{} with a Notary Project signature; manifest {} listed at {}",
+                signed.repository, signed.digest, signed.manifest, signed.location
+            ),
             Err(error) => {
                 failed = true;
                 eprintln!("Error: signing {image}: {:#}", anyhow::Error::from(error));
@@ -163,6 +229,9 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let checks = Verifier::new(&client)
         .with_signature_repository(repository.as_ref())
+        .with_index_signatures(crate::platforms::index_signatures(
+            args.accept_index_signature.as_deref(),
+        )?)
         .check_all(&images, &authority, &Question::Signature { annotations })
         .await;
     output::signature_checks(&checks, &authority, args.output)?;

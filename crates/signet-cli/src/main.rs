@@ -34,9 +34,11 @@ mod image;
 mod keyless;
 mod keys;
 mod output;
+mod platforms;
 mod policy;
 mod progress;
 mod settings;
+mod transfer;
 mod trust;
 mod version;
 
@@ -122,6 +124,9 @@ fn main() -> ExitCode {
         Command::Attach(AttachCommand::Sbom(a)) => block_on(Box::pin(attachments::attach_sbom(&a))),
         Command::Download(d) => block_on(Box::pin(attachments::download(&d))),
         Command::Tree(a) => block_on(Box::pin(attachments::tree(&a))),
+        Command::Copy(a) => block_on(Box::pin(transfer::copy(&a))),
+        Command::Save(a) => block_on(Box::pin(transfer::save(&a))),
+        Command::Load(a) => block_on(Box::pin(transfer::load(&a))),
         Command::Policy(PolicyCommand::Lint(a)) => policy::lint(&a),
         Command::Policy(PolicyCommand::Explain(a)) => block_on(Box::pin(policy::explain(&a))),
         Command::Conformance(c) => deadline(Box::new(move || conformance::run(&c))),
@@ -157,6 +162,9 @@ fn timeout_flag(command: &Command) -> Option<&str> {
         }
         Command::Download(DownloadCommand::Attestation(a)) => Some(&a.registry.timeout),
         Command::Tree(a) => Some(&a.registry.timeout),
+        Command::Copy(a) => Some(&a.registry.timeout),
+        Command::Save(a) => Some(&a.registry.timeout),
+        Command::Load(a) => Some(&a.registry.timeout),
         Command::Policy(PolicyCommand::Explain(a)) => Some(&a.registry.timeout),
         Command::SignBlob(a) => Some(&a.deadline.timeout),
         Command::VerifyBlob(a) => Some(&a.deadline.timeout),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use signet_verify::bundle::BundlePolicy;
 use signet_verify::{
-    Authority, Finding, ImageCheck, ImageReport, ReferrerReport, TlogPolicy, Verdict,
+    Authority, Finding, ImageCheck, ImageReport, ReferrerReport, ThroughIndex, TlogPolicy, Verdict,
 };
 
 use crate::args::OutputFormat;
@@ -51,6 +51,16 @@ pub(crate) fn signature_checks(
             explain_denial(check);
             continue;
         }
+        let check = match check.verified_through_index() {
+            Some((link, index)) => {
+                eprintln!(
+                    "\n{} is not signed itself; it is {link}, which is:",
+                    check.image()
+                );
+                index
+            }
+            None => check,
+        };
         for finding in check.findings().iter().filter(|f| f.is_verified()) {
             match finding {
                 Finding::CosignSignatures(report) => {
@@ -194,6 +204,25 @@ pub(crate) fn explain_denial(check: &ImageCheck) {
         if let Some(hint) = hint {
             eprintln!("{hint}");
         }
+    }
+    match check.through_index() {
+        Some(ThroughIndex::Linked { link, check: index }) => {
+            eprintln!(
+                "Error: {} is not accepted through an image index: it is {link}, but no signature of the index verified:",
+                check.image()
+            );
+            explain_denial(index);
+        }
+        Some(ThroughIndex::NotLinked(failure)) => eprintln!(
+            "Error: {} is not accepted through an image index: {failure}",
+            check.image()
+        ),
+        Some(ThroughIndex::Unreadable(error)) => eprintln!(
+            "Error: could not verify {} through an image index: {}",
+            check.image(),
+            chain(error.as_ref())
+        ),
+        Some(_) | None => {}
     }
 }
 
@@ -387,4 +416,79 @@ pub(crate) fn file_bundle(
             Ok(ExitCode::from(EXIT_DENIED))
         }
     }
+}
+
+/// The detail of a failure: its source chain (not its own message), each message once.
+pub(crate) fn detail(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        // Some errors repeat their source's message in their own: print it once.
+        if !parts.last().is_some_and(|last| last.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// `verify-blob-attestation --bundle`: who attested and where in the file, or the check that
+/// failed (`Error: FILE: <check> [<code>]: <detail>`; exit 1, or 2 when the trusted root or
+/// the artifact could not be read).
+pub(crate) fn file_attestation(
+    bundle_path: &std::path::Path,
+    outcome: Option<
+        Result<
+            signet_verify::VerifiedFileAttestation,
+            signet_policy::provenance::FileProvenanceFailure,
+        >,
+    >,
+    provenance: bool,
+) -> anyhow::Result<ExitCode> {
+    use signet_policy::provenance::FileProvenanceFailure;
+    use signet_verify::FileAttestationFailure;
+    let failure = match outcome {
+        None => anyhow::bail!("no trusted root to check the bundle against"),
+        Some(Ok(verified)) => {
+            let bundle = verified.bundle();
+            if let (Some(identity), Some(issuer)) = (bundle.identity(), bundle.issuer()) {
+                eprintln!("Attested by {identity} (issuer {issuer})");
+            }
+            if provenance {
+                eprintln!(
+                    "The SLSA provenance ({}) says what was required (builder, source, ref)",
+                    verified.predicate_type()
+                );
+            }
+            eprintln!(
+                "Verified OK ({} of {})",
+                verified.label(),
+                bundle_path.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(Err(failure)) => failure,
+    };
+    let (what, detail) = match &failure {
+        FileProvenanceFailure::Attestation(FileAttestationFailure::Bundle(bundle)) => {
+            (bundle.check().to_string(), detail(bundle))
+        }
+        FileProvenanceFailure::Provenance(provenance) => (
+            provenance.check().to_string(),
+            provenance.detail().to_owned(),
+        ),
+        other => (other.to_string(), String::new()),
+    };
+    eprintln!(
+        "Error: {}: {what} [{}]{}{detail}",
+        bundle_path.display(),
+        failure.code(),
+        if detail.is_empty() { "" } else { ": " }
+    );
+    Ok(ExitCode::from(if failure.is_operational() {
+        crate::EXIT_UNDECIDED
+    } else {
+        EXIT_DENIED
+    }))
 }

@@ -138,6 +138,14 @@ fn load(
 pub(crate) fn lint(args: &PolicyLintArgs) -> anyhow::Result<ExitCode> {
     let policy = match PolicyFile::load(&args.policy, None) {
         Ok(PolicyFile::Signet(policy)) => policy,
+        Ok(PolicyFile::Notation(policy)) => {
+            println!(
+                "{}: a valid Notation trust policy, {} statement(s)",
+                args.policy.display(),
+                policy.document().statements().len()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         Ok(_) => {
             println!(
                 "{}: a valid containers/image policy.json",

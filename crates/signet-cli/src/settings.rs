@@ -15,6 +15,7 @@ use signet_oci::{ClientOptions, HttpPolicy, TlsPolicy};
 use signet_core::reference::ImageReference;
 use signet_verify::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
+    SctPolicy,
 };
 use signet_verify::{Authority, IdentityAuthority, KeyAuthority, KeyVerifier, TlogPolicy};
 use std::sync::Arc;
@@ -356,10 +357,54 @@ pub(crate) async fn key_verifier(
 
 /// A trusted root parsed for verification.
 pub(crate) fn bundle_verifier(flag: Option<&Path>) -> anyhow::Result<Arc<BundleVerifier>> {
+    bundle_verifier_with(flag, SctPolicy::Require, TlogPolicy::Require)
+}
+
+/// A trusted root parsed for verification, with the SCT and log inclusion checks the
+/// `--insecure-ignore-*` flags switch off.
+pub(crate) fn bundle_verifier_with(
+    flag: Option<&Path>,
+    sct: SctPolicy,
+    tlog: TlogPolicy,
+) -> anyhow::Result<Arc<BundleVerifier>> {
     let root = trusted_root(flag)?;
     let verifier = BundleVerifier::new(&root.bytes, BundleLimits::default())
-        .with_context(|| format!("loading the trusted root {}", root.origin))?;
+        .with_context(|| format!("loading the trusted root {}", root.origin))?
+        .with_sct(sct)
+        .with_tlog(tlog);
     Ok(Arc::new(verifier))
+}
+
+/// Whether certificates must carry a verifying SCT (`--insecure-ignore-sct`).
+pub(crate) fn sct_policy(insecure_ignore_sct: bool) -> SctPolicy {
+    if insecure_ignore_sct {
+        SctPolicy::InsecureIgnore
+    } else {
+        SctPolicy::Require
+    }
+}
+
+/// The signer a provenance's builder must be, when no identity flag names one: an identity
+/// authority over the trusted root of `certificate`.
+pub(crate) fn signer_authority(
+    certificate: &CertificateArgs,
+    signer: CertificateIdentity,
+    insecure_ignore_tlog: bool,
+) -> anyhow::Result<Authority> {
+    let tlog = if insecure_ignore_tlog {
+        TlogPolicy::InsecureIgnore
+    } else {
+        TlogPolicy::Require
+    };
+    let root = bundle_verifier_with(
+        certificate.trusted_root.as_deref(),
+        sct_policy(certificate.insecure_ignore_sct),
+        tlog,
+    )?;
+    Ok(Authority::Identity(IdentityAuthority::new(
+        root,
+        BundlePolicy::Certificate(signer),
+    )))
 }
 
 /// The trusted root a key's transparency-log entries are checked against: `--trusted-root`,
@@ -453,7 +498,11 @@ pub(crate) async fn authority(
             )))
         }
         (None, Some(identity)) => {
-            let root = bundle_verifier(certificate.trusted_root.as_deref())?;
+            let root = bundle_verifier_with(
+                certificate.trusted_root.as_deref(),
+                sct_policy(certificate.insecure_ignore_sct),
+                tlog,
+            )?;
             Ok(Some(Authority::Identity(IdentityAuthority::new(
                 root, identity,
             ))))

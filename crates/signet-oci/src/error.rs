@@ -87,4 +87,53 @@ pub enum Error {
         /// What went wrong (never the secret itself).
         reason: String,
     },
+    /// A blob did not have the size its descriptor gives.
+    #[error("{what}: {actual} bytes, but its descriptor says {expected}")]
+    SizeMismatch {
+        /// Which blob, where.
+        what: String,
+        /// The size the descriptor gives.
+        expected: u64,
+        /// The size found (or read so far, when it went over).
+        actual: u64,
+    },
+    /// A copy would replace something at the destination with other content; nothing was
+    /// written. Overwriting is the caller's explicit choice.
+    #[error("{location} already holds {existing}, not {incoming}: nothing was copied")]
+    Conflict {
+        /// The destination `repository:tag`.
+        location: String,
+        /// What the destination holds.
+        existing: Digest,
+        /// What the copy would put there.
+        incoming: Digest,
+    },
+    /// Other writers kept replacing an index this write merges into; it was retried and gave
+    /// up, having removed nothing.
+    #[error("{location} kept changing under concurrent writers; gave up after {attempts} attempts")]
+    Contended {
+        /// Repository and tag.
+        location: String,
+        /// How many read-merge-write rounds were tried.
+        attempts: usize,
+    },
+    /// A manifest is not one signet can walk (an image index lists an unknown media type, or
+    /// the bytes are neither an image manifest nor an index).
+    #[error("{what}: {reason}")]
+    UnsupportedManifest {
+        /// Which manifest, where.
+        what: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A copy's destination names a digest, and it is not the image's.
+    #[error("{destination} names {named}, but the image copied is {image}")]
+    DestinationDigest {
+        /// The destination as given.
+        destination: String,
+        /// The digest it names.
+        named: Digest,
+        /// The image's digest.
+        image: Digest,
+    },
 }

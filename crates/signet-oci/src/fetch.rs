@@ -112,6 +112,35 @@ pub(crate) async fn get_bounded(
     credentials: &Credentials,
     limit: u64,
 ) -> Result<Fetched, FetchError> {
+    let mut response = send_get(http, url, accept, credentials, limit).await?;
+    let digest_header = digest_header(response.headers());
+    let expected = response.content_length().unwrap_or(0);
+    let capacity = usize::try_from(expected)
+        .unwrap_or(usize::MAX)
+        .min(MAX_INITIAL_CAPACITY);
+    let mut body = Vec::with_capacity(capacity);
+    while let Some(chunk) = response.chunk().await.map_err(FetchError::Body)? {
+        let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
+        if total > limit {
+            return Err(FetchError::TooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Fetched {
+        body,
+        digest_header,
+    })
+}
+
+/// `GET url` with `accept` and `credentials`: the answer, if it is a 200 whose
+/// `Content-Length` (when given) is at most `limit`, with its body not yet read.
+pub(crate) async fn send_get(
+    http: &reqwest::Client,
+    url: &str,
+    accept: Option<&str>,
+    credentials: &Credentials,
+    limit: u64,
+) -> Result<reqwest::Response, FetchError> {
     let mut request = http.get(url);
     if let Some(accept) = accept {
         request = request.header(ACCEPT, accept);
@@ -144,23 +173,7 @@ pub(crate) async fn get_bounded(
         // Dropped unread: the connection is closed, not drained.
         return Err(FetchError::TooLarge { limit });
     }
-    let digest_header = digest_header(response.headers());
-    let expected = response.content_length().unwrap_or(0);
-    let capacity = usize::try_from(expected)
-        .unwrap_or(usize::MAX)
-        .min(MAX_INITIAL_CAPACITY);
-    let mut body = Vec::with_capacity(capacity);
-    while let Some(chunk) = response.chunk().await.map_err(FetchError::Body)? {
-        let total = u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
-        if total > limit {
-            return Err(FetchError::TooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Fetched {
-        body,
-        digest_header,
-    })
+    Ok(response)
 }
 
 /// The `Docker-Content-Digest` header as text, if present and readable.

@@ -24,12 +24,17 @@
 #![warn(missing_docs)]
 
 mod auth;
+pub mod copy;
 mod error;
 mod fetch;
 pub mod http;
 pub mod layout;
+pub mod referrers;
 mod registry;
+pub mod save;
+mod stream;
 mod token;
+pub mod walk;
 
 use std::fmt;
 use std::future::Future;
@@ -44,6 +49,11 @@ use signet_core::reference::{ImageReference, LayoutSelector, Repository};
 
 /// A boxed future, so [`OciRepository`] can be used as a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A blob's bytes as they arrive, chunk by chunk, so that a blob of any size is copied in
+/// constant memory. The stream checks what it yields against the size and digest it was opened
+/// for, and ends with an error (never with a short or altered blob) when either differs.
+pub type BlobStream = Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, Error>> + Send>>;
 
 /// A manifest as stored: its exact bytes, their digest and the media type the store reported.
 #[derive(Debug, Clone)]
@@ -125,6 +135,48 @@ pub trait OciRepository: Send + Sync + fmt::Debug {
         bytes: &'a [u8],
         media_type: &'a str,
     ) -> BoxFuture<'a, Result<Digest, Error>>;
+
+    /// Stores a manifest that another manifest references (a platform manifest of an image
+    /// index), by digest and without a name. A registry stores it as `PUT
+    /// /manifests/<digest>`; a layout writes the blob only, since its `index.json` lists what
+    /// is named, not every manifest an index reaches.
+    fn push_manifest_by_digest<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        media_type: &'a str,
+    ) -> BoxFuture<'a, Result<Digest, Error>>;
+
+    /// Whether the store holds the blob `digest` (without reading it).
+    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>>;
+
+    /// Opens the blob `digest` of `size` bytes (as its descriptor says) for reading in chunks;
+    /// see [`BlobStream`].
+    fn blob_stream<'a>(
+        &'a self,
+        digest: &'a Digest,
+        size: u64,
+    ) -> BoxFuture<'a, Result<BlobStream, Error>>;
+
+    /// Makes the blob `digest` of the repository `from` (as [`OciRepository::name`] names it)
+    /// available here without sending it, if the store can (a registry's cross-repository
+    /// mount, within one registry). `Ok(false)` when it cannot; the caller then copies it.
+    fn mount_blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        from: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        let _ = (digest, from);
+        Box::pin(async { Ok(false) })
+    }
+
+    /// Stores the blob `digest` of `size` bytes from `stream`. If the stream fails, or yields
+    /// other bytes, nothing is stored under `digest`.
+    fn push_blob_stream<'a>(
+        &'a self,
+        digest: &'a Digest,
+        size: u64,
+        stream: BlobStream,
+    ) -> BoxFuture<'a, Result<(), Error>>;
 }
 
 /// Opens repositories of registries and layouts, sharing connection pools and credentials.
@@ -195,6 +247,18 @@ impl OciClient {
                     .to_owned(),
             }),
         }
+    }
+
+    /// Like [`OciClient::open`], for writing: an OCI layout that does not exist yet is created
+    /// (an empty `index.json`); registries need nothing created.
+    pub fn open_for_writing(
+        &self,
+        image: &ImageReference,
+    ) -> Result<(Arc<dyn OciRepository>, ManifestRef), Error> {
+        if let ImageReference::Layout(l) = image {
+            layout::LayoutRepository::init(l.path(), *self.limits())?;
+        }
+        self.open(image)
     }
 
     /// A repository of a registry, for example the one `COSIGN_REPOSITORY` names.

@@ -20,7 +20,9 @@ use signet_core::limits::Limits;
 use signet_core::reference::Repository;
 
 use crate::fetch::{self, Credentials, FetchError, Fetched};
-use crate::{BoxFuture, Error, FetchedManifest, ManifestRef, OciRepository, auth, token};
+use crate::{
+    BlobStream, BoxFuture, Error, FetchedManifest, ManifestRef, OciRepository, auth, stream, token,
+};
 
 /// Waits before retrying a transient failure (5xx, connection reset, timeout); after the last
 /// one the failure is reported.
@@ -354,6 +356,40 @@ impl RegistryRepository {
         limit: u64,
         what: &str,
     ) -> Result<Option<Fetched>, Error> {
+        self.get_with(reference, path, what, |http, url, credentials| async move {
+            fetch::get_bounded(&http, &url, accept, &credentials, limit).await
+        })
+        .await
+    }
+
+    /// `GET /v2/<repository>/<path>`: the answer with its body unread, for streaming. Repeated
+    /// like [`Self::get_bounded`] until the answer starts; a body that breaks off later is the
+    /// stream's error.
+    async fn get_response(
+        &self,
+        reference: &Reference,
+        path: &str,
+        limit: u64,
+        what: &str,
+    ) -> Result<Option<reqwest::Response>, Error> {
+        self.get_with(reference, path, what, |http, url, credentials| async move {
+            fetch::send_get(&http, &url, None, &credentials, limit).await
+        })
+        .await
+    }
+
+    /// Runs `get(http, url, credentials)` for `GET /v2/<repository>/<path>`, repeated after
+    /// transient failures, and once with a fresh token after a 401. `Ok(None)` on 404.
+    async fn get_with<T, Fut>(
+        &self,
+        reference: &Reference,
+        path: &str,
+        what: &str,
+        get: impl Fn(reqwest::Client, String, Credentials) -> Fut,
+    ) -> Result<Option<T>, Error>
+    where
+        Fut: std::future::Future<Output = Result<T, FetchError>>,
+    {
         let mut conn = self.connect(reference, false).await?;
         let url = format!(
             "{}://{}/v2/{}/{path}",
@@ -366,7 +402,7 @@ impl RegistryRepository {
             let credentials = self.credentials(&conn);
             let result = self
                 .retrying(1, || {
-                    fetch::get_bounded(&conn.http, &url, accept, &credentials, limit)
+                    get(conn.http.clone(), url.clone(), credentials.clone())
                 })
                 .await;
             match result {
@@ -659,6 +695,108 @@ impl RegistryRepository {
     }
 }
 
+impl RegistryRepository {
+    async fn blob_present(&self, digest: &Digest) -> Result<bool, Error> {
+        let reference = self.reference(&ManifestRef::Digest(digest.clone()));
+        let conn = self.connect(&reference, true).await?;
+        let digest_text = digest.to_string();
+        self.retrying(1, || conn.client().blob_exists(&reference, &digest_text))
+            .await
+            .map_err(|e| self.classify(e, "checking for a blob"))
+    }
+
+    async fn open_blob_stream(&self, digest: &Digest, size: u64) -> Result<BlobStream, Error> {
+        let reference = self.reference(&ManifestRef::Digest(digest.clone()));
+        let what = format!("blob {digest} in {}", self.repository.name());
+        let Some(response) = self
+            .get_response(&reference, &format!("blobs/{digest}"), size, &what)
+            .await?
+        else {
+            return Err(Error::MissingBlob {
+                what: format!("blob {digest}"),
+                location: self.repository.name(),
+            });
+        };
+        let registry = self.repository.registry().to_owned();
+        let operation = format!("reading {what}");
+        let chunks = stream::response_chunks(response, move |e| Error::Registry {
+            registry: registry.clone(),
+            operation: operation.clone(),
+            message: error_chain(&e),
+        });
+        Ok(stream::verified(chunks, digest.clone(), size, what))
+    }
+
+    /// `POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<other>` when `from` is a
+    /// repository of the same registry. A registry that does not mount (it answers 202 and
+    /// opens an upload instead) or fails is answered with `false`: the caller copies the blob.
+    async fn mount_from(&self, digest: &Digest, from: &str) -> Result<bool, Error> {
+        let Some(path) = from
+            .strip_prefix(self.repository.registry())
+            .and_then(|rest| rest.strip_prefix('/'))
+        else {
+            return Ok(false);
+        };
+        if path == self.repository.path() {
+            return Ok(false);
+        }
+        let reference = self.reference(&ManifestRef::Digest(digest.clone()));
+        let source = Reference::with_digest(
+            self.repository.registry().to_owned(),
+            path.to_owned(),
+            digest.to_string(),
+        );
+        let conn = self.connect(&reference, true).await?;
+        self.pool.count(1);
+        Ok(conn
+            .client()
+            .mount_blob(&reference, &source, &digest.to_string())
+            .await
+            .is_ok())
+    }
+
+    /// A monolithic upload whose body is `source`, after a check that the blob is not there
+    /// already. A stream cannot be replayed, so a failed upload is not repeated here; the
+    /// caller opens the source again. An error of the source itself is reported as such.
+    async fn upload_blob_stream(
+        &self,
+        digest: &Digest,
+        size: u64,
+        source: BlobStream,
+    ) -> Result<(), Error> {
+        if self.blob_present(digest).await? {
+            return Ok(());
+        }
+        let reference = self.reference(&ManifestRef::Digest(digest.clone()));
+        let conn = self.connect(&reference, true).await?;
+        let source_error: Arc<Mutex<Option<Error>>> = Arc::new(Mutex::new(None));
+        let slot = Arc::clone(&source_error);
+        let body = futures_util::StreamExt::map(source, move |chunk| {
+            chunk.map_err(|e| {
+                let message = e.to_string();
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                OciDistributionError::GenericError(Some(message))
+            })
+        });
+        self.pool.count(2);
+        let result = conn
+            .client()
+            .push_blob_stream(&reference, body, &digest.to_string(), Some(size))
+            .await;
+        let stashed = source_error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match (result, stashed) {
+            (Ok(_), _) => Ok(()),
+            (Err(_), Some(source)) => Err(source),
+            (Err(e), None) => Err(self.classify(e, &format!("uploading blob {digest}"))),
+        }
+    }
+}
+
 impl OciRepository for RegistryRepository {
     fn name(&self) -> String {
         self.repository.name()
@@ -697,6 +835,47 @@ impl OciRepository for RegistryRepository {
         media_type: &'a str,
     ) -> BoxFuture<'a, Result<Digest, Error>> {
         Box::pin(self.store_manifest(tag, bytes, media_type))
+    }
+
+    fn push_manifest_by_digest<'a>(
+        &'a self,
+        bytes: &'a [u8],
+        media_type: &'a str,
+    ) -> BoxFuture<'a, Result<Digest, Error>> {
+        Box::pin(async move {
+            let digest = Digest::sha256_of(bytes);
+            self.store_manifest(&digest.to_string(), bytes, media_type)
+                .await
+        })
+    }
+
+    fn has_blob<'a>(&'a self, digest: &'a Digest) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(self.blob_present(digest))
+    }
+
+    fn blob_stream<'a>(
+        &'a self,
+        digest: &'a Digest,
+        size: u64,
+    ) -> BoxFuture<'a, Result<BlobStream, Error>> {
+        Box::pin(self.open_blob_stream(digest, size))
+    }
+
+    fn push_blob_stream<'a>(
+        &'a self,
+        digest: &'a Digest,
+        size: u64,
+        stream: BlobStream,
+    ) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(self.upload_blob_stream(digest, size, stream))
+    }
+
+    fn mount_blob<'a>(
+        &'a self,
+        digest: &'a Digest,
+        from: &'a str,
+    ) -> BoxFuture<'a, Result<bool, Error>> {
+        Box::pin(self.mount_from(digest, from))
     }
 }
 

@@ -8,6 +8,9 @@ use std::collections::BTreeSet;
 use futures_util::StreamExt;
 use signet_core::reference::{ImageReference, RegistryReference};
 use signet_oci::OciClient;
+use signet_verify::platform::{
+    IndexEvidence, IndexSignatures, gather_index_link, judge_index_link,
+};
 use signet_verify::{
     AttestationFailure, EvidenceNeeds, Finding, ImageCheck, ImageEvidence, Question,
     RejectedSignature, Retained, SignatureFailure, Verifier, bundle::BundleCheck, judge_image,
@@ -61,11 +64,78 @@ impl<'a> PolicyEvaluator<'a> {
     }
 
     async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
-        match self.gather(image).await {
-            Ok(evidence) => judge_policy(self.policy, image, evidence.as_ref(), now_unix),
-            Err(error) => undecided(image, None, &error),
-        }
+        let evidence = match self.gather(image).await {
+            Ok(evidence) => evidence,
+            Err(error) => return undecided(image, None, &error),
+        };
+        let index = match evidence
+            .as_ref()
+            .and_then(|e| needs_index_path(self.policy, image, e, now_unix))
+        {
+            Some(index) => match self.gather_index_path(image, &index).await {
+                Ok(path) => Some(path),
+                Err(error) => {
+                    return undecided(image, evidence.map(|e| e.digest().to_string()), &error);
+                }
+            },
+            None => None,
+        };
+        judge_policy_with_index(
+            self.policy,
+            image,
+            evidence.as_ref(),
+            index.as_ref(),
+            now_unix,
+        )
     }
+
+    /// Reads the index `index` (bounded, digest-checked) and, if it is one, what the policies
+    /// covering `image` need of it.
+    pub async fn gather_index_path(
+        &self,
+        image: &ImageReference,
+        index: &ImageReference,
+    ) -> Result<IndexPathEvidence, signet_verify::Error> {
+        let link = gather_index_link(self.client, image, index).await?;
+        let evidence = if link.indexes.is_empty() {
+            None
+        } else {
+            self.gather(&link.index).await?
+        };
+        Ok(IndexPathEvidence { link, evidence })
+    }
+}
+
+/// What verifying an image through the index its tag names rests on
+/// (`signatures.indexSignature: accept`).
+#[derive(Debug, Clone)]
+pub struct IndexPathEvidence {
+    /// The index as read, to be checked for the image's digest.
+    pub link: IndexEvidence,
+    /// The index's own evidence; `None` when the manifest named is not an index.
+    pub evidence: Option<ImageEvidence>,
+}
+
+/// The index to verify `image` through, when a signature requirement of a policy covering it
+/// accepts index signatures, `image` is named by digest, and its own signatures do not meet
+/// that requirement.
+fn needs_index_path(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: &ImageEvidence,
+    now_unix: i64,
+) -> Option<ImageReference> {
+    image.digest()?;
+    let repository = image.repository_name();
+    policy
+        .matching(&repository)
+        .iter()
+        .filter_map(|p| p.signatures())
+        .filter(|req| !judge_signatures(policy, req, &repository, evidence, now_unix).passed)
+        .find_map(|req| match req.index_signatures() {
+            IndexSignatures::Accept(source) => source.index_for(image),
+            IndexSignatures::Ignore => None,
+        })
 }
 
 fn undecided(
@@ -85,7 +155,7 @@ fn undecided(
     }
 }
 
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -136,6 +206,18 @@ pub fn judge_policy(
     evidence: Option<&ImageEvidence>,
     now_unix: i64,
 ) -> ImageVerdict {
+    judge_policy_with_index(policy, image, evidence, None, now_unix)
+}
+
+/// [`judge_policy`], with the evidence of the index the image's tag names for requirements
+/// with `indexSignature: accept` that the image's own signatures do not meet.
+pub fn judge_policy_with_index(
+    policy: &TrustPolicy,
+    image: &ImageReference,
+    evidence: Option<&ImageEvidence>,
+    index: Option<&IndexPathEvidence>,
+    now_unix: i64,
+) -> ImageVerdict {
     let repository = image.repository_name();
     let digest = evidence.map(|e| e.digest().to_string());
     let matching = policy.matching(&repository);
@@ -167,9 +249,15 @@ pub fn judge_policy(
     if let Some(error) = evidence.first_error() {
         return undecided(image, digest, error.as_ref());
     }
+    if let Some(error) = index
+        .and_then(|i| i.evidence.as_ref())
+        .and_then(ImageEvidence::first_error)
+    {
+        return undecided(image, digest, error.as_ref());
+    }
     let results: Vec<PolicyResult> = matching
         .iter()
-        .map(|p| judge_one_policy(policy, p, image, evidence, now_unix))
+        .map(|p| judge_one_policy(policy, p, image, evidence, index, now_unix))
         .collect();
     ImageVerdict {
         image: image.to_string(),
@@ -185,12 +273,19 @@ fn judge_one_policy(
     policy: &Policy,
     image: &ImageReference,
     evidence: &ImageEvidence,
+    index: Option<&IndexPathEvidence>,
     now_unix: i64,
 ) -> PolicyResult {
     let repository = image.repository_name();
     let mut requirements = Vec::new();
     if let Some(req) = policy.signatures() {
-        requirements.push(judge_signatures(trust, req, &repository, evidence));
+        let own = judge_signatures(trust, req, &repository, evidence, now_unix);
+        requirements.push(match (index, req.index_signatures()) {
+            (Some(path), IndexSignatures::Accept(_)) if !own.passed => {
+                judge_through_index(trust, req, &repository, evidence, path, own, now_unix)
+            }
+            _ => own,
+        });
     }
     // The base rule falls back on what a qualifying SLSA provenance says the build started
     // from: the first such statement is read.
@@ -228,6 +323,49 @@ fn judge_one_policy(
     }
 }
 
+/// The signature requirement `req`, which the image's own signatures did not meet (`own`),
+/// judged through its index: the index must list the image's digest, and its signatures meet
+/// `req`.
+fn judge_through_index(
+    trust: &TrustPolicy,
+    req: &SignatureRequirement,
+    repository: &str,
+    evidence: &ImageEvidence,
+    path: &IndexPathEvidence,
+    own: RequirementResult,
+    now_unix: i64,
+) -> RequirementResult {
+    let link = match judge_index_link(&path.link, evidence.digest()) {
+        Ok(link) => link,
+        Err(failure) => {
+            return RequirementResult {
+                reason: format!("{}; through an index: {failure}", own.reason),
+                ..own
+            };
+        }
+    };
+    let Some(index_evidence) = path.evidence.as_ref() else {
+        return own;
+    };
+    let through = judge_signatures(trust, req, repository, index_evidence, now_unix);
+    if through.passed {
+        RequirementResult {
+            requirement: own.requirement,
+            passed: true,
+            reason: format!("not signed itself; {link}, which is {}", through.reason),
+            evidence: through.evidence,
+        }
+    } else {
+        RequirementResult {
+            reason: format!(
+                "{}; through the index ({link}): {}",
+                own.reason, through.reason
+            ),
+            ..own
+        }
+    }
+}
+
 /// Whether the payload's claimed `docker-reference` satisfies the identity rule.
 fn identity_ok(rule: Option<&SignedIdentity>, claimed: &str, repository: &str) -> bool {
     let claimed_repository = |text: &str| -> String {
@@ -260,6 +398,9 @@ enum NotSigned {
     Rejected(RejectedSignature),
     #[error("{0}")]
     RejectedBundle(String),
+    /// The Notary Project verification's own account (each statement's failed check).
+    #[error("{0}")]
+    Notation(String),
     #[error("no signatures found (looked in {0})")]
     NoneFound(String),
     #[error("none of the {0} signature(s) carries a certificate for this identity")]
@@ -275,6 +416,18 @@ fn signed_by(
     repository: &str,
     keyless: bool,
 ) -> Result<String, NotSigned> {
+    // Notary Project signatures: one that passes under the authority's statement.
+    if let Some(Finding::NotarySignatures(report)) = check
+        .findings()
+        .iter()
+        .find(|f| matches!(f, Finding::NotarySignatures(_)))
+    {
+        let (passed, reason, found) = crate::notation::notation_requirement(report, "");
+        return match found.first().and_then(|e| e.layer.clone()) {
+            Some(manifest) if passed => Ok(manifest),
+            _ => Err(NotSigned::Notation(reason)),
+        };
+    }
     // Cosign v3's format: a signature bundle referring to the image. A bundle refused only
     // because an identity regex matched part of the claim is worth saying instead of "no
     // signature by this identity" (a regex ported from Cosign).
@@ -345,6 +498,7 @@ fn judge_signatures(
     req: &SignatureRequirement,
     repository: &str,
     evidence: &ImageEvidence,
+    now_unix: i64,
 ) -> RequirementResult {
     let description = format!(
         "signatures: {} of [{}]{}",
@@ -365,6 +519,14 @@ fn judge_signatures(
     for name in req.authorities() {
         let outcome = match trust.verify_authority_or_reason(name) {
             Ok((authority, keyless)) => {
+                // Notary Project signatures are judged at the evaluation's time, not the clock.
+                let authority = match authority {
+                    signet_verify::Authority::Notation(n) => {
+                        signet_verify::Authority::Notation(n.at(std::time::UNIX_EPOCH
+                            + std::time::Duration::from_secs(u64::try_from(now_unix).unwrap_or(0))))
+                    }
+                    other => other,
+                };
                 let check = judge_image(evidence, &authority, &question);
                 signed_by(&check, req, repository, keyless)
             }

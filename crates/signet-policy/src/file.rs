@@ -1,5 +1,6 @@
-//! A policy file in either language, loaded as its content says: containers/image's
-//! `policy.json` is a JSON object; anything else is signet's YAML policy. The one entry point
+//! A policy file in any of the three languages, loaded as its content says: a JSON object
+//! with `trustPolicies` is Notation's `trustpolicy.json`, any other JSON object
+//! containers/image's `policy.json`; anything else is signet's YAML policy. The one entry point
 //! for a tool that takes "a policy" from its user (the CLI's `verify --policy`, an admission
 //! server's mounted file).
 
@@ -12,6 +13,7 @@ use signet_verify::bundle::BundleVerifier;
 use crate::containers::{ContainersPolicy, ContainersPolicyError};
 use crate::evaluate::PolicyEvaluator;
 use crate::model::{PolicyError, TrustPolicy};
+use crate::notation::NotationTrustPolicy;
 use crate::report::ImageVerdict;
 
 /// The largest policy file read (either language).
@@ -44,6 +46,9 @@ pub enum PolicyFileError {
     /// A `policy.json` that does not load.
     #[error(transparent)]
     Containers(#[from] ContainersPolicyError),
+    /// A Notation `trustpolicy.json` that does not load.
+    #[error(transparent)]
+    Notation(#[from] signet_verify::notation::NotationConfigError),
 }
 
 /// A loaded, validated policy in one of the two languages.
@@ -54,12 +59,46 @@ pub enum PolicyFile {
     Signet(TrustPolicy),
     /// containers/image's `policy.json` (with `registries.d`).
     Containers(ContainersPolicy),
+    /// Notation's `trustpolicy.json` (with the `truststore` directory beside it).
+    Notation(NotationTrustPolicy),
+}
+
+/// The policy languages a policy file can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyFormat {
+    /// signet's YAML policy (`apiVersion: signet.dev/v1`).
+    Signet,
+    /// containers/image's `policy.json` (`{"default": …, "transports": …}`).
+    Containers,
+    /// Notation's `trustpolicy.json` (`{"version": "1.0", "trustPolicies": …}`).
+    NotationTrustPolicy,
+}
+
+/// Which language a policy file is in: a JSON object with `trustPolicies` is Notation's, any
+/// other JSON object containers/image's, anything else signet's YAML.
+pub fn detect_format(bytes: &[u8]) -> PolicyFormat {
+    if !bytes.trim_ascii_start().starts_with(b"{") {
+        return PolicyFormat::Signet;
+    }
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        #[serde(rename = "trustPolicies")]
+        trust_policies: Option<serde::de::IgnoredAny>,
+    }
+    match serde_json::from_slice::<Peek>(bytes) {
+        Ok(Peek {
+            trust_policies: Some(_),
+        }) => PolicyFormat::NotationTrustPolicy,
+        _ => PolicyFormat::Containers,
+    }
 }
 
 impl PolicyFile {
-    /// Whether `bytes` are containers/image's JSON (a JSON object) rather than signet's YAML.
+    /// Whether `bytes` are containers/image's JSON rather than signet's YAML or Notation's
+    /// trust policy.
     pub fn is_containers_policy(bytes: &[u8]) -> bool {
-        bytes.trim_ascii_start().starts_with(b"{")
+        detect_format(bytes) == PolicyFormat::Containers
     }
 
     /// Loads the policy at `path`: a `policy.json` (with `registries_d`, the `registries.d`
@@ -81,13 +120,15 @@ impl PolicyFile {
                 limit: MAX_POLICY_BYTES,
             });
         }
-        if Self::is_containers_policy(&head) {
-            Ok(Self::Containers(ContainersPolicy::load(
+        match detect_format(&head) {
+            PolicyFormat::Containers => Ok(Self::Containers(ContainersPolicy::load(
                 path,
                 registries_d,
-            )?))
-        } else {
-            Ok(Self::Signet(TrustPolicy::load(path)?))
+            )?)),
+            PolicyFormat::NotationTrustPolicy => {
+                Ok(Self::Notation(NotationTrustPolicy::load(path, None)?))
+            }
+            PolicyFormat::Signet => Ok(Self::Signet(TrustPolicy::load(path)?)),
         }
     }
 
@@ -96,7 +137,7 @@ impl PolicyFile {
     pub fn wants_default_trusted_root(&self) -> bool {
         match self {
             Self::Signet(policy) => policy.wants_default_trusted_root(),
-            Self::Containers(_) => false,
+            Self::Containers(_) | Self::Notation(_) => false,
         }
     }
 
@@ -122,6 +163,11 @@ impl PolicyFile {
                     .await
             }
             Self::Containers(policy) => policy.evaluate(client, images).await,
+            Self::Notation(policy) => {
+                let now = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs(u64::try_from(now_unix).unwrap_or(0));
+                policy.evaluate(client, images, now).await
+            }
         }
     }
 }

@@ -48,6 +48,7 @@ use signet_verify::TlogPolicy;
 use signet_verify::bundle::{
     BundleLimits, BundlePolicy, BundleVerifier, CertificateIdentity, ClaimMatcher, GithubWorkflow,
 };
+use signet_verify::platform::{IndexSignatures, IndexSource};
 
 /// The `apiVersion` this version of signet reads.
 pub const API_VERSION: &str = "signet.dev/v1";
@@ -112,9 +113,22 @@ pub enum Problem {
     /// A key that is not a public key signet reads.
     #[error("the key cannot be read: {0}")]
     Key(signet_core::Error),
-    /// An authority with both or neither of `key` and `keyless`.
-    #[error("an authority is exactly one of key or keyless")]
+    /// An authority with more or fewer than one of `key`, `keyless` and `notation`.
+    #[error("an authority is exactly one of key, keyless or notation")]
     AuthorityKind,
+    /// A `notation` authority whose trust-policy statement cannot be used.
+    #[error("{0}")]
+    Notation(String),
+    /// An attestation requirement naming a Notation authority.
+    #[error(
+        "attestations[{index}].authorities names {name:?}, a Notation authority: Notary Project signatures sign images, not attestations"
+    )]
+    AttestationByNotation {
+        /// Which attestation requirement.
+        index: usize,
+        /// The authority's name.
+        name: String,
+    },
     /// A keyless identity rule that cannot be used.
     #[error("the keyless identity cannot be used")]
     Identity(#[source] signet_verify::bundle::BundleFailure),
@@ -249,7 +263,56 @@ struct AuthoritySpec {
     #[serde(default)]
     keyless: Option<KeylessSpec>,
     #[serde(default)]
+    notation: Option<NotationSpec>,
+    #[serde(default)]
     transparency_log: Option<TlogSpec>,
+}
+
+/// A Notation authority: what a trustpolicy.json statement says, without the scopes (the
+/// YAML policy's `images` are the scopes), and the trust store directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NotationSpec {
+    /// A Notation trust store directory (`x509/{ca|signingAuthority|tsa}/{name}/…`),
+    /// relative to the policy file.
+    pub trust_store: String,
+    /// The named stores to trust, `ca:name`, `signingAuthority:name`, `tsa:name`.
+    pub trust_stores: Vec<String>,
+    /// `x509.subject: …` identities, or `*`.
+    pub trusted_identities: Vec<String>,
+    /// `strict` (default), `permissive` or `audit`.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Per-validation overrides, as trustpolicy.json's `override`.
+    #[serde(default, rename = "override")]
+    pub overrides: BTreeMap<String, String>,
+    /// `always` (default) or `afterCertExpiry`.
+    #[serde(default)]
+    pub verify_timestamp: Option<String>,
+}
+
+impl NotationSpec {
+    /// The statement this authority verifies under, validated by trustpolicy.json's rules.
+    fn statement(&self, name: &str) -> Result<signet_notation::Statement, String> {
+        let level = self.level.as_deref().unwrap_or("strict");
+        if level == "skip" {
+            return Err("a Notation authority cannot skip verification".to_owned());
+        }
+        let mut verification = serde_json::json!({"level": level, "override": self.overrides});
+        if let Some(when) = &self.verify_timestamp {
+            verification["verifyTimestamp"] = when.clone().into();
+        }
+        let document = serde_json::json!({"version": "1.0", "trustPolicies": [{
+            "name": name, "registryScopes": ["*"], "signatureVerification": verification,
+            "trustStores": self.trust_stores, "trustedIdentities": self.trusted_identities}]});
+        let parsed = signet_notation::TrustPolicyDocument::parse(document.to_string().as_bytes())
+            .map_err(|e| e.to_string())?;
+        parsed
+            .statements()
+            .first()
+            .cloned()
+            .ok_or_else(|| "no statement".to_owned())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -485,6 +548,7 @@ struct SignatureSpec {
     required: Vec<String>,
     annotations: BTreeMap<String, String>,
     signed_identity: Option<SignedIdentity>,
+    index_signature: IndexSignatureSpec,
 }
 
 #[derive(Debug, Deserialize)]
@@ -499,6 +563,8 @@ struct RawSignatureSpec {
     annotations: BTreeMap<String, String>,
     #[serde(default)]
     signed_identity: Option<SignedIdentity>,
+    #[serde(default)]
+    index_signature: IndexSignatureSpec,
 }
 
 impl TryFrom<RawSignatureSpec> for SignatureSpec {
@@ -527,7 +593,30 @@ impl TryFrom<RawSignatureSpec> for SignatureSpec {
             required: raw.required,
             annotations: raw.annotations,
             signed_identity: raw.signed_identity,
+            index_signature: raw.index_signature,
         })
+    }
+}
+
+/// `signatures.indexSignature` as written: `ignore` (Cosign's rule, the default) or `accept`
+/// (an image named `repository:tag@sha256:<digest>` whose own signatures do not meet the
+/// requirement meets it when the index the tag names lists the digest and the index's
+/// signatures meet it); see [`IndexSignatures`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum IndexSignatureSpec {
+    #[default]
+    Ignore,
+    Accept,
+}
+
+impl From<IndexSignatureSpec> for IndexSignatures {
+    fn from(spec: IndexSignatureSpec) -> Self {
+        match spec {
+            IndexSignatureSpec::Ignore => IndexSignatures::Ignore,
+            // An admission request names only the image: the index is its tag's.
+            IndexSignatureSpec::Accept => IndexSignatures::Accept(IndexSource::ReferenceTag),
+        }
     }
 }
 
@@ -570,6 +659,18 @@ pub enum AuthorityKind {
     Key(KeyVerifier),
     /// A keyless identity: a Fulcio certificate chaining to a trusted root.
     Keyless(Box<KeylessAuthority>),
+    /// Notary Project signatures under a trust policy statement and trust store.
+    Notation(Box<NotationAuthoritySpec>),
+}
+
+/// A Notation authority ready to verify: what the policy says and the loaded authority.
+#[derive(Debug, Clone)]
+pub struct NotationAuthoritySpec {
+    /// What the policy file says.
+    pub spec: NotationSpec,
+    /// The statement and the certificates of its trust stores (empty until
+    /// [`TrustPolicy::load`] reads the trust store directory).
+    pub authority: signet_verify::notation::NotationAuthority,
 }
 
 /// A named source of trust.
@@ -605,6 +706,7 @@ pub struct SignatureRequirement {
     required: Vec<String>,
     annotations: BTreeMap<String, String>,
     signed_identity: Option<SignedIdentity>,
+    index_signatures: IndexSignatures,
 }
 
 impl SignatureRequirement {
@@ -631,6 +733,11 @@ impl SignatureRequirement {
     /// The name each counted signature must claim.
     pub fn signed_identity(&self) -> Option<&SignedIdentity> {
         self.signed_identity.as_ref()
+    }
+
+    /// Whether signatures on an index listing the image count (`indexSignature`).
+    pub fn index_signatures(&self) -> &IndexSignatures {
+        &self.index_signatures
     }
 }
 
@@ -788,8 +895,20 @@ impl TrustPolicy {
                 location: location.clone(),
                 problem,
             };
-            let kind = match (a.key, a.keyless) {
-                (Some(key), None) => {
+            let kind = match (a.key, a.keyless, a.notation) {
+                (None, None, Some(notation)) => {
+                    let statement = notation
+                        .statement(&name)
+                        .map_err(|e| invalid(Problem::Notation(e)))?;
+                    AuthorityKind::Notation(Box::new(NotationAuthoritySpec {
+                        authority: signet_verify::notation::NotationAuthority::new(
+                            statement,
+                            std::sync::Arc::new(signet_notation::TrustStore::new()),
+                        ),
+                        spec: notation,
+                    }))
+                }
+                (Some(key), None, None) => {
                     let pem = match (key.path, key.data) {
                         (Some(path), None) => {
                             read_key(&path).map_err(|source| PolicyError::KeyFile {
@@ -804,7 +923,7 @@ impl TrustPolicy {
                     let public = PublicKey::parse(&pem).map_err(|e| invalid(Problem::Key(e)))?;
                     AuthorityKind::Key(KeyVerifier::new(public))
                 }
-                (None, Some(keyless)) => AuthorityKind::Keyless(Box::new(
+                (None, Some(keyless), None) => AuthorityKind::Keyless(Box::new(
                     KeylessAuthority::new(keyless, read_key).map_err(invalid)?,
                 )),
                 _ => return Err(invalid(Problem::AuthorityKind)),
@@ -855,6 +974,15 @@ impl TrustPolicy {
                 }
                 for name in &a.authorities {
                     check_authority(&format!("attestations[{i}].authorities"), name)?;
+                    if matches!(
+                        authorities.get(name).map(|a: &Authority| &a.kind),
+                        Some(AuthorityKind::Notation(_))
+                    ) {
+                        return Err(invalid(Problem::AttestationByNotation {
+                            index: i,
+                            name: name.clone(),
+                        }));
+                    }
                 }
                 let predicate_type = PredicateType::from_name(&a.predicate_type)
                     .map_err(|error| invalid(Problem::PredicateType { index: i, error }))?;
@@ -882,6 +1010,7 @@ impl TrustPolicy {
                     required: s.required,
                     annotations: s.annotations,
                     signed_identity: s.signed_identity,
+                    index_signatures: s.index_signature.into(),
                 }),
                 attestations,
                 image: p.image,
@@ -923,7 +1052,21 @@ impl TrustPolicy {
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
-        Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))
+        let mut policy = Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))?;
+        for authority in policy.authorities.values_mut() {
+            if let AuthorityKind::Notation(n) = &mut authority.kind {
+                let statement = n.authority.statement().clone();
+                let store = signet_verify::notation::load_trust_store(
+                    &base.join(&n.spec.trust_store),
+                    statement.trust_stores(),
+                );
+                n.authority = signet_verify::notation::NotationAuthority::new(
+                    statement,
+                    std::sync::Arc::new(store),
+                );
+            }
+        }
+        Ok(policy)
     }
 
     /// Sets the trusted root used by keyless authorities that name none and by key
@@ -939,6 +1082,7 @@ impl TrustPolicy {
         self.authorities.values().any(|a| match &a.kind {
             AuthorityKind::Keyless(k) => k.trusted_root.is_none(),
             AuthorityKind::Key(_) => a.tlog == TlogPolicy::Require,
+            AuthorityKind::Notation(_) => false,
         })
     }
 
@@ -983,6 +1127,10 @@ impl TrustPolicy {
                     true,
                 ))
             }
+            AuthorityKind::Notation(n) => Ok((
+                signet_verify::Authority::Notation(n.authority.clone()),
+                false,
+            )),
         }
     }
 

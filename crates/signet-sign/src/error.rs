@@ -8,6 +8,9 @@ pub enum Error {
     /// A key or format operation failed.
     #[error(transparent)]
     Format(#[from] signet_core::Error),
+    /// A Notary Project signature could not be made (the chain, key or times are wrong).
+    #[error("making the Notary Project signature")]
+    Notation(#[from] signet_notation::NotationFailure),
     /// The signing key (a file, a PKCS#11 token, a KMS key) failed to sign or to give its
     /// public key. Nothing was written.
     #[error(transparent)]

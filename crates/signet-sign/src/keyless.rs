@@ -687,11 +687,12 @@ impl KeylessSigner {
         };
         let annotations = legacy_material(&value)?;
         let policy = BundlePolicy::identity(bundle.identity(), bundle.issuer());
+        let envelope = envelope.to_json();
         self.verifier
             .verify_legacy_attestation(&annotations, &envelope, digest, &policy)
             .map_err(|source| Error::SelfVerification { source })?;
         Ok(LegacyKeylessAttestation {
-            envelope: envelope.to_json(),
+            envelope,
             annotations,
         })
     }

@@ -30,6 +30,8 @@ mod error;
 mod image;
 pub mod keyfile;
 pub mod keyless;
+mod notation;
+mod recursive;
 mod referrer;
 mod rekor;
 mod sbom;
@@ -40,6 +42,8 @@ pub use attest::{
 pub use blob::{BlobSignature, sign_blob};
 pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
+pub use notation::{SignedNotation, sign_image_notation};
+pub use recursive::{RecursiveTargets, recursive_targets};
 pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
 pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, SbomFormatError, attach_sbom};

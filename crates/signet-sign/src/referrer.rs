@@ -6,18 +6,18 @@
 //!
 //! Registries with the referrers API index the manifest themselves. On registries without it
 //! (docker-registry 2.8), the referrer is also listed in the referrers tag schema index
-//! `sha256-<hex>`, as go-containerregistry (and so Cosign) does: read, add, write, read back,
-//! and retry when another writer's index replaced ours, so concurrent signers keep every entry.
+//! `sha256-<hex>`, as go-containerregistry (and so Cosign) does
+//! ([`signet_oci::referrers::add_to_tag_schema_index`]: read, add, write, read back, and retry
+//! when another writer's index replaced ours, so concurrent signers keep every entry).
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
-use signet_core::cosign::{OCI_INDEX_MEDIA_TYPE, OCI_MANIFEST_MEDIA_TYPE};
+use signet_core::cosign::OCI_MANIFEST_MEDIA_TYPE;
 use signet_core::digest::Digest;
 use signet_core::intoto::{COSIGN_SIGN_V1, cosign_sign_statement};
-use signet_core::manifest::{Descriptor, ImageIndex};
+use signet_core::manifest::Descriptor;
 use signet_core::reference::{ImageReference, Repository};
-use signet_oci::{ManifestRef, OciClient, OciRepository};
+use signet_oci::{ManifestRef, OciClient};
 
 use crate::Error;
 use crate::keyless::{IdentityToken, KeylessSigner};
@@ -30,10 +30,6 @@ const EMPTY_CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
 const PREDICATE_TYPE_ANNOTATION: &str = "dev.sigstore.bundle.predicateType";
 /// Annotation saying what the bundle holds.
 const CONTENT_ANNOTATION: &str = "dev.sigstore.bundle.content";
-
-const MAX_INDEX_ATTEMPTS: usize = 10;
-const MIN_SETTLE: Duration = Duration::from_millis(100);
-const MAX_SETTLE: Duration = Duration::from_secs(2);
 
 /// What signing an image in the bundle format did.
 #[derive(Debug, Clone)]
@@ -164,9 +160,10 @@ pub async fn push_referrer_bundle(
             PREDICATE_TYPE_ANNOTATION.to_owned(),
             predicate_type.to_owned(),
         );
-        let tag = format!("{}-{}", digest.algorithm().name(), digest.hex());
-        add_to_tag_schema_index(store.as_ref(), &tag, entry).await?;
-        format!("{}:{tag} (referrers tag schema)", store.name())
+        let location =
+            signet_oci::referrers::add_to_tag_schema_index(store.as_ref(), &digest, &[entry])
+                .await?;
+        format!("{location} (referrers tag schema)")
     };
     Ok(SignedReferrer {
         repository: repository.name(),
@@ -177,72 +174,6 @@ pub async fn push_referrer_bundle(
         identity: signed.identity().to_owned(),
         issuer: signed.issuer().to_owned(),
     })
-}
-
-/// Adds `entry` to the index at `tag` (creating it), keeping every entry already there.
-///
-/// As for signature manifests (see `attach::append_layer`), docker-registry has no conditional
-/// writes: a concurrent signer that read the index before our write can overwrite it with a
-/// stale copy. So the index is read back, and once more after a wait three times as long as
-/// our own read-merge-write took; if `entry` is missing either time, it is merged again.
-async fn add_to_tag_schema_index(
-    store: &dyn OciRepository,
-    tag: &str,
-    entry: Descriptor,
-) -> Result<(), Error> {
-    let location = format!("{}:{tag}", store.name());
-    for _ in 0..MAX_INDEX_ATTEMPTS {
-        let started = Instant::now();
-        let mut index = read_index(store, tag, &location)
-            .await?
-            .unwrap_or(ImageIndex {
-                schema_version: 2,
-                media_type: Some(OCI_INDEX_MEDIA_TYPE.to_owned()),
-                manifests: Vec::new(),
-                extra: serde_json::Map::new(),
-            });
-        if !index.manifests.iter().any(|m| m.digest == entry.digest) {
-            index.manifests.push(entry.clone());
-            let bytes = serde_json::to_vec(&index).map_err(|e| Error::Keyless {
-                service: crate::keyless::KeylessService::Bundle,
-                message: format!("writing the referrers index: {e}"),
-            })?;
-            store
-                .push_manifest(tag, &bytes, OCI_INDEX_MEDIA_TYPE)
-                .await?;
-        }
-        let listed = |index: Option<ImageIndex>| {
-            index.is_some_and(|i| i.manifests.iter().any(|m| m.digest == entry.digest))
-        };
-        if !listed(read_index(store, tag, &location).await?) {
-            continue;
-        }
-        let settle = (started.elapsed() * 3).clamp(MIN_SETTLE, MAX_SETTLE);
-        tokio::time::sleep(settle).await;
-        if listed(read_index(store, tag, &location).await?) {
-            return Ok(());
-        }
-    }
-    Err(Error::Contended {
-        location,
-        attempts: MAX_INDEX_ATTEMPTS,
-    })
-}
-
-async fn read_index(
-    store: &dyn OciRepository,
-    tag: &str,
-    location: &str,
-) -> Result<Option<ImageIndex>, Error> {
-    match store.manifest(&ManifestRef::Tag(tag.to_owned())).await? {
-        Some(fetched) => ImageIndex::parse(&fetched.bytes)
-            .map(Some)
-            .map_err(|source| Error::MalformedAttachmentManifest {
-                location: location.to_owned(),
-                source,
-            }),
-        None => Ok(None),
-    }
 }
 
 fn unix_now() -> i64 {

@@ -169,7 +169,7 @@ impl RekorUploader {
         self.verifier
             .verify_legacy_attestation(
                 &annotations,
-                envelope,
+                &envelope.to_json(),
                 digest,
                 &BundlePolicy::Key(key.clone()),
             )

@@ -392,11 +392,9 @@ pub fn judge_attestations_with(
                         let Some(log) = log.filter(|_| has_bundle) else {
                             return Err(AttestationFailure::TlogRequired { has_bundle });
                         };
-                        let envelope =
-                            Envelope::parse(content).map_err(AttestationFailure::Envelope)?;
                         log.verify_legacy_attestation(
                             annotations,
-                            &envelope,
+                            content,
                             &evidence.digest,
                             &BundlePolicy::Key(key.key().clone()),
                         )
@@ -414,7 +412,7 @@ pub fn judge_attestations_with(
                     }
                     // Certificate, log entry, signature over the PAE and subject digest.
                     verifier
-                        .verify_legacy_attestation(annotations, &envelope, &evidence.digest, policy)
+                        .verify_legacy_attestation(annotations, content, &evidence.digest, policy)
                         .map_err(sigstore_failure)?;
                     let statement = Statement::parse(&envelope.payload)
                         .map_err(AttestationFailure::Statement)?;

@@ -26,8 +26,15 @@ use crate::attestation::{
 };
 use crate::bundle::{BundlePolicy, BundleVerifier};
 use crate::contents::{ImageContents, read_contents};
-use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve};
+use crate::gather::{AttachmentEvidence, Resolved, read_attachments, resolve, resolve_descriptor};
 use crate::judge::{CheckOptions, ImageReport, SignatureAuthority, TlogPolicy, judge_with};
+use crate::notation::{
+    NotationAuthority, NotationEvidence, NotationRejection, NotationReport, judge_notation,
+    read_notation_signatures,
+};
+use crate::platform::{
+    IndexLink, IndexLinkFailure, IndexSignatures, IndexSource, gather_index_link, judge_index_link,
+};
 use crate::referrers::{
     BundlePurpose, ReferrerEvidence, ReferrerReport, judge_referrer_bundles, read_referrer_bundles,
 };
@@ -45,6 +52,9 @@ pub enum Authority {
     /// A keyless identity: a Fulcio certificate for this identity and issuer, chaining to a
     /// trusted root, with its transparency-log entry.
     Identity(IdentityAuthority),
+    /// Notary Project (Notation) signatures under a trust policy statement and the
+    /// certificates of its trust stores.
+    Notation(NotationAuthority),
 }
 
 /// A public key, and how its signatures' transparency-log entries are checked.
@@ -125,6 +135,7 @@ impl Authority {
         match self {
             Self::Key(k) => k.trusted_root.is_some(),
             Self::Identity(_) => true,
+            Self::Notation(_) => false,
         }
     }
 
@@ -138,6 +149,7 @@ impl Authority {
                 .as_deref()
                 .map(|root| (root, BundlePolicy::Key(k.key.key().clone()))),
             Self::Identity(i) => Some((&*i.trusted_root, i.identity.clone())),
+            Self::Notation(_) => None,
         }
     }
 }
@@ -208,6 +220,9 @@ pub struct EvidenceNeeds {
     /// Read only referrers annotated with this predicate type (a hint to skip reads; every
     /// bundle read is still checked against its signed statement). `None`: all of them.
     pub referrer_predicate_type: Option<PredicateType>,
+    /// Notary Project signatures attached as OCI referrers (the image manifest is read for
+    /// the descriptor they sign).
+    pub notation: bool,
     /// The image's own manifest (or index) and configurations, for rules on what the image
     /// is rather than who signed it.
     pub image: bool,
@@ -216,7 +231,14 @@ pub struct EvidenceNeeds {
 impl EvidenceNeeds {
     /// What answering `question` for `authority` needs.
     pub fn for_question(authority: &Authority, question: &Question) -> Self {
+        if let Authority::Notation(_) = authority {
+            return Self {
+                notation: matches!(question, Question::Signature { .. }),
+                ..Self::default()
+            };
+        }
         Self {
+            notation: false,
             signatures: matches!(question, Question::Signature { .. }),
             attestations: matches!(question, Question::Attestation { .. }),
             referrers: authority.reads_bundles(),
@@ -251,6 +273,7 @@ impl EvidenceNeeds {
             attestations: self.attestations || other.attestations,
             referrers: self.referrers || other.referrers,
             referrer_predicate_type,
+            notation: self.notation || other.notation,
             image: self.image || other.image,
         }
     }
@@ -266,6 +289,7 @@ pub struct ImageEvidence {
     signatures: Option<Result<AttachmentEvidence, Arc<Error>>>,
     attestations: Option<Result<AttachmentEvidence, Arc<Error>>>,
     referrers: Option<Result<ReferrerEvidence, Arc<Error>>>,
+    notation: Option<Result<NotationEvidence, Arc<Error>>>,
     contents: Option<Result<ImageContents, Arc<Error>>>,
 }
 
@@ -285,8 +309,20 @@ impl ImageEvidence {
             signatures,
             attestations,
             referrers,
+            notation: None,
             contents: None,
         }
+    }
+
+    /// Adds Notary Project signatures read by hand (`None`: not read).
+    pub fn with_notation(mut self, notation: Option<Result<NotationEvidence, Arc<Error>>>) -> Self {
+        self.notation = notation;
+        self
+    }
+
+    /// The Notary Project signatures, if they were asked for.
+    pub fn notation(&self) -> Option<&Result<NotationEvidence, Arc<Error>>> {
+        self.notation.as_ref()
     }
 
     /// The same evidence with the image's contents (read elsewhere: tests, stored evidence).
@@ -336,6 +372,7 @@ impl ImageEvidence {
             self.signatures.as_ref().and_then(|r| r.as_ref().err()),
             self.attestations.as_ref().and_then(|r| r.as_ref().err()),
             self.referrers.as_ref().and_then(|r| r.as_ref().err()),
+            self.notation.as_ref().and_then(|r| r.as_ref().err()),
             self.contents.as_ref().and_then(|r| r.as_ref().err()),
         ]
         .into_iter()
@@ -346,10 +383,11 @@ impl ImageEvidence {
 
 /// Reads images' evidence and answers questions about them, through one client (one
 /// connection pool, one token flow per repository).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Verifier<'a> {
     client: &'a OciClient,
     signature_repository: Option<&'a Repository>,
+    index_signatures: IndexSignatures,
 }
 
 impl<'a> Verifier<'a> {
@@ -358,7 +396,16 @@ impl<'a> Verifier<'a> {
         Self {
             client,
             signature_repository: None,
+            index_signatures: IndexSignatures::Ignore,
         }
+    }
+
+    /// Whether an image that is not signed itself may be verified through a signed image
+    /// index that lists it ([`IndexSignatures::Accept`]); by default it may not, as in Cosign.
+    /// Only signature questions go through an index: an attestation is about the image itself.
+    pub fn with_index_signatures(mut self, index_signatures: IndexSignatures) -> Self {
+        self.index_signatures = index_signatures;
+        self
     }
 
     /// Reads signatures and attestations from another repository (Cosign's
@@ -377,7 +424,11 @@ impl<'a> Verifier<'a> {
         image: &ImageReference,
         needs: &EvidenceNeeds,
     ) -> Result<ImageEvidence, Error> {
-        let resolved = resolve(self.client, image).await?;
+        let resolved = if needs.notation {
+            resolve_descriptor(self.client, image).await?
+        } else {
+            resolve(self.client, image).await?
+        };
         let read = |kind: Attachment, wanted: bool| {
             let resolved = &resolved;
             async move {
@@ -413,6 +464,16 @@ impl<'a> Verifier<'a> {
                 .map_err(Arc::new),
             )
         };
+        let notation = async {
+            if !needs.notation {
+                return None;
+            }
+            Some(
+                read_notation_signatures(self.client, image, &resolved, self.signature_repository)
+                    .await
+                    .map_err(Arc::new),
+            )
+        };
         let contents = async {
             if !needs.image {
                 return None;
@@ -423,13 +484,15 @@ impl<'a> Verifier<'a> {
                     .map_err(Arc::new),
             )
         };
-        let (signatures, attestations, referrers, contents) = futures_util::future::join4(
-            read(Attachment::Signature, needs.signatures),
-            read(Attachment::Attestation, needs.attestations),
-            referrers,
-            contents,
-        )
-        .await;
+        let ((signatures, attestations), (referrers, notation, contents)) =
+            futures_util::future::join(
+                futures_util::future::join(
+                    read(Attachment::Signature, needs.signatures),
+                    read(Attachment::Attestation, needs.attestations),
+                ),
+                futures_util::future::join3(referrers, notation, contents),
+            )
+            .await;
         let Resolved {
             digest,
             resolved_from_tag,
@@ -442,12 +505,34 @@ impl<'a> Verifier<'a> {
             signatures,
             attestations,
             referrers,
+            notation,
             contents,
         })
     }
 
-    /// Answers `question` about `image` for `authority`: gathers, then judges.
+    /// Answers `question` about `image` for `authority`: gathers, then judges; and, when
+    /// the image's own evidence does not verify and index signatures are accepted, the same
+    /// through the index (see [`crate::platform`]).
     pub async fn check(
+        &self,
+        image: &ImageReference,
+        authority: &Authority,
+        question: &Question,
+    ) -> ImageCheck {
+        let mut check = self.check_own(image, authority, question).await;
+        if let (IndexSignatures::Accept(source), Question::Signature { .. }, Some(digest)) =
+            (&self.index_signatures, question, check.digest.clone())
+            && !check.is_verified()
+        {
+            check.through_index = Some(
+                self.through_index(image, &digest, source, authority, question)
+                    .await,
+            );
+        }
+        check
+    }
+
+    async fn check_own(
         &self,
         image: &ImageReference,
         authority: &Authority,
@@ -457,6 +542,37 @@ impl<'a> Verifier<'a> {
         match self.gather(image, &needs).await {
             Ok(evidence) => judge_image(&evidence, authority, question),
             Err(error) => ImageCheck::from_unresolved(image.to_string(), error),
+        }
+    }
+
+    /// The index `source` names for `image` (whose digest is `digest`): read, checked to list
+    /// the digest, and if it does, checked itself.
+    async fn through_index(
+        &self,
+        image: &ImageReference,
+        digest: &Digest,
+        source: &IndexSource,
+        authority: &Authority,
+        question: &Question,
+    ) -> ThroughIndex {
+        let Some(index) = source.index_for(image) else {
+            return ThroughIndex::NotLinked(IndexLinkFailure::NoIndexNamed {
+                image: image.to_string(),
+            });
+        };
+        let evidence = match gather_index_link(self.client, image, &index).await {
+            Ok(evidence) => evidence,
+            Err(error) => return ThroughIndex::Unreadable(Arc::new(error)),
+        };
+        match judge_index_link(&evidence, digest) {
+            Ok(link) => {
+                let check = self.check_own(link.index(), authority, question).await;
+                ThroughIndex::Linked {
+                    link,
+                    check: Box::new(check),
+                }
+            }
+            Err(failure) => ThroughIndex::NotLinked(failure),
         }
     }
 
@@ -482,6 +598,9 @@ pub fn judge_image(
     authority: &Authority,
     question: &Question,
 ) -> ImageCheck {
+    if let Authority::Notation(notation) = authority {
+        return judge_notation_image(evidence, notation, question);
+    }
     let mut findings = Vec::new();
     match question {
         Question::Signature { annotations } => {
@@ -489,7 +608,7 @@ pub fn judge_image(
                 required_annotations: annotations.clone(),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
-                    Authority::Identity(_) => TlogPolicy::Require,
+                    Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,
                 },
             };
             let legacy = match authority {
@@ -501,6 +620,7 @@ pub fn judge_image(
                     verifier: &i.trusted_root,
                     policy: &i.identity,
                 },
+                Authority::Notation(n) => return judge_notation_image(evidence, n, question),
             };
             findings.push(match evidence.signatures.as_ref() {
                 Some(Ok(signatures)) => {
@@ -526,7 +646,7 @@ pub fn judge_image(
                 predicate_type: Some(predicate_type.clone()),
                 tlog: match authority {
                     Authority::Key(k) => k.tlog,
-                    Authority::Identity(_) => TlogPolicy::Require,
+                    Authority::Identity(_) | Authority::Notation(_) => TlogPolicy::Require,
                 },
                 keep: *keep,
             };
@@ -539,6 +659,7 @@ pub fn judge_image(
                     verifier: &i.trusted_root,
                     policy: &i.identity,
                 },
+                Authority::Notation(n) => return judge_notation_image(evidence, n, question),
             };
             findings.push(match evidence.attestations.as_ref() {
                 Some(Ok(attestations)) => Finding::CosignAttestations(judge_attestations_with(
@@ -585,6 +706,45 @@ pub fn judge_image(
         resolved_from_tag: evidence.resolved_from_tag,
         findings,
         unresolved: None,
+        through_index: None,
+    }
+}
+
+/// A Notation authority's answer: its signatures are Notary Project signatures only, and
+/// they sign images, not attestations.
+fn judge_notation_image(
+    evidence: &ImageEvidence,
+    authority: &NotationAuthority,
+    question: &Question,
+) -> ImageCheck {
+    let finding = match (question, evidence.notation.as_ref()) {
+        (Question::Attestation { .. }, _) => {
+            Finding::NotarySignatures(crate::notation::NotationReport::not_applicable(
+                evidence.image.clone(),
+                "Notary Project signatures sign images, not attestations",
+            ))
+        }
+        (Question::Signature { annotations }, Some(Ok(notation))) => Finding::NotarySignatures(
+            judge_notation(notation, authority, annotations, authority.time()),
+        ),
+        (Question::Signature { .. }, Some(Err(error))) => Finding::Unreadable {
+            format: Format::NotarySignature,
+            error: Arc::clone(error),
+        },
+        (Question::Signature { .. }, None) => Finding::Unreadable {
+            format: Format::NotarySignature,
+            error: Arc::new(Error::NotGathered {
+                what: "Notary Project signatures",
+            }),
+        },
+    };
+    ImageCheck {
+        image: evidence.image.clone(),
+        digest: Some(evidence.digest.clone()),
+        resolved_from_tag: evidence.resolved_from_tag,
+        findings: vec![finding],
+        unresolved: None,
+        through_index: None,
     }
 }
 
@@ -598,6 +758,8 @@ pub enum Format {
     CosignAttestation,
     /// Sigstore bundles attached as OCI 1.1 referrers (Cosign v3).
     SigstoreBundle,
+    /// Notary Project signatures attached as OCI 1.1 referrers (Notation).
+    NotarySignature,
 }
 
 impl fmt::Display for Format {
@@ -606,6 +768,7 @@ impl fmt::Display for Format {
             Self::CosignSignature => "Cosign signatures",
             Self::CosignAttestation => "Cosign attestations",
             Self::SigstoreBundle => "Sigstore bundles",
+            Self::NotarySignature => "Notary Project signatures",
         })
     }
 }
@@ -620,6 +783,8 @@ pub enum Finding {
     CosignAttestations(AttestationReport),
     /// The referrer bundles, each verified or rejected with its check.
     SigstoreBundles(ReferrerReport),
+    /// The Notary Project signatures, each verified or rejected with its check.
+    NotarySignatures(NotationReport),
     /// The format could not be read: nothing is known from it.
     Unreadable {
         /// Which format.
@@ -636,6 +801,7 @@ impl Finding {
             Self::CosignSignatures(_) => Format::CosignSignature,
             Self::CosignAttestations(_) => Format::CosignAttestation,
             Self::SigstoreBundles(_) => Format::SigstoreBundle,
+            Self::NotarySignatures(_) => Format::NotarySignature,
             Self::Unreadable { format, .. } => *format,
         }
     }
@@ -646,6 +812,7 @@ impl Finding {
             Self::CosignSignatures(r) => r.is_verified(),
             Self::CosignAttestations(r) => r.is_verified(),
             Self::SigstoreBundles(r) => r.is_verified(),
+            Self::NotarySignatures(r) => r.is_verified(),
             Self::Unreadable { .. } => false,
         }
     }
@@ -683,6 +850,19 @@ impl Finding {
                     reason: b.failure.to_string(),
                 })
                 .collect(),
+            Self::NotarySignatures(r) => r
+                .rejected()
+                .iter()
+                .map(|n| Rejection {
+                    format: Format::NotarySignature,
+                    entry: format!("notation signature {}", n.manifest),
+                    check: n.failure.code(),
+                    reason: match &n.failure {
+                        NotationRejection::Signature(f) => format!("{f}: {}", f.detail()),
+                        other => other.to_string(),
+                    },
+                })
+                .collect(),
             Self::Unreadable { .. } => Vec::new(),
         }
     }
@@ -693,6 +873,7 @@ impl Finding {
             Self::CosignSignatures(r) => r.summary(),
             Self::CosignAttestations(r) => r.summary(),
             Self::SigstoreBundles(r) => r.summary(),
+            Self::NotarySignatures(r) => r.summary(),
             Self::Unreadable { format, error } => {
                 format!(
                     "{format} could not be read: {}",
@@ -733,6 +914,44 @@ pub enum Verdict {
     Undecided,
 }
 
+/// How an image whose own evidence did not verify fared through an image index
+/// ([`IndexSignatures::Accept`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ThroughIndex {
+    /// The index lists the image; `check` is the same question asked about the index.
+    Linked {
+        /// What links the index to the image.
+        link: IndexLink,
+        /// The index's own check.
+        check: Box<ImageCheck>,
+    },
+    /// The index does not vouch for the image, and why.
+    NotLinked(IndexLinkFailure),
+    /// The index could not be read.
+    Unreadable(Arc<Error>),
+}
+
+impl ThroughIndex {
+    /// One line: why the index did not verify the image (or that it did).
+    pub fn summary(&self) -> String {
+        match self {
+            Self::Linked { link, check } if check.is_verified() => {
+                format!("it is {link}, whose signature verified")
+            }
+            Self::Linked { link, check } => format!(
+                "it is {link}, but no signature of the index verified: {}",
+                check.reasons().join("; ")
+            ),
+            Self::NotLinked(failure) => failure.to_string(),
+            Self::Unreadable(error) => format!(
+                "the index could not be read: {}",
+                error_chain(error.as_ref())
+            ),
+        }
+    }
+}
+
 /// The answer to one question about one image, with everything that led to it. Only this
 /// crate makes one.
 #[derive(Debug)]
@@ -742,6 +961,7 @@ pub struct ImageCheck {
     resolved_from_tag: bool,
     findings: Vec<Finding>,
     unresolved: Option<Error>,
+    through_index: Option<ThroughIndex>,
 }
 
 impl ImageCheck {
@@ -752,12 +972,15 @@ impl ImageCheck {
             resolved_from_tag: false,
             findings: Vec::new(),
             unresolved: Some(error),
+            through_index: None,
         }
     }
 
-    /// Verified, denied or undecided.
+    /// Verified, denied or undecided: verified by the image's own evidence, or through an
+    /// index that lists it and verified; undecided when nothing verified and some evidence
+    /// (the image's, or the index's when it was looked at) could not be read.
     pub fn verdict(&self) -> Verdict {
-        if self.findings.iter().any(Finding::is_verified) {
+        let own = if self.findings.iter().any(Finding::is_verified) {
             Verdict::Verified
         } else if self.unresolved.is_some()
             || self
@@ -768,6 +991,38 @@ impl ImageCheck {
             Verdict::Undecided
         } else {
             Verdict::Denied
+        };
+        match (&self.through_index, own) {
+            (_, Verdict::Verified) => Verdict::Verified,
+            (Some(ThroughIndex::Linked { check, .. }), _) if check.is_verified() => {
+                Verdict::Verified
+            }
+            (Some(ThroughIndex::Linked { check, .. }), _)
+                if check.verdict() == Verdict::Undecided =>
+            {
+                Verdict::Undecided
+            }
+            (Some(ThroughIndex::Unreadable(_)), _) => Verdict::Undecided,
+            (_, own) => own,
+        }
+    }
+
+    /// What was found through an image index, when the image's own evidence did not verify
+    /// and index signatures were accepted.
+    pub fn through_index(&self) -> Option<&ThroughIndex> {
+        self.through_index.as_ref()
+    }
+
+    /// When the image verified only through an index: the link and the index's check.
+    pub fn verified_through_index(&self) -> Option<(&IndexLink, &ImageCheck)> {
+        if self.findings.iter().any(Finding::is_verified) {
+            return None;
+        }
+        match &self.through_index {
+            Some(ThroughIndex::Linked { link, check }) if check.is_verified() => {
+                Some((link, check))
+            }
+            _ => None,
         }
     }
 
@@ -810,14 +1065,18 @@ impl ImageCheck {
     /// Why the answer is not yes, in one line per reason: each format's summary and, for
     /// undecided formats, the error.
     pub fn reasons(&self) -> Vec<String> {
-        match &self.unresolved {
+        let mut reasons = match &self.unresolved {
             Some(error) => vec![format!(
                 "could not verify {}: {}",
                 self.image,
                 error_chain(error)
             )],
             None => self.findings.iter().map(Finding::summary).collect(),
+        };
+        if let Some(through) = &self.through_index {
+            reasons.push(format!("through an image index: {}", through.summary()));
         }
+        reasons
     }
 }
 
@@ -831,4 +1090,103 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(c: char) -> Digest {
+        format!("sha256:{}", c.to_string().repeat(64))
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A check whose own evidence is `findings` (empty: read, and nothing verified).
+    fn check(findings: Vec<Finding>, through_index: Option<ThroughIndex>) -> ImageCheck {
+        ImageCheck {
+            image: "registry.example/app:v1@sha256:aaa…".into(),
+            digest: Some(digest('a')),
+            resolved_from_tag: false,
+            findings,
+            unresolved: None,
+            through_index,
+        }
+    }
+
+    fn unreadable() -> Finding {
+        Finding::Unreadable {
+            format: Format::CosignSignature,
+            error: Arc::new(Error::NotGathered { what: "test" }),
+        }
+    }
+
+    #[test]
+    fn an_index_that_does_not_list_the_image_leaves_it_denied_and_says_why() {
+        let failure = IndexLinkFailure::NotListed {
+            index: "registry.example/app:v1".into(),
+            digest: digest('e'),
+            platform: digest('a'),
+            unread: 0,
+        };
+        let c = check(Vec::new(), Some(ThroughIndex::NotLinked(failure)));
+        assert_eq!(c.verdict(), Verdict::Denied);
+        assert!(
+            c.reasons()
+                .iter()
+                .any(|r| r.starts_with("through an image index: the index")
+                    && r.contains("does not list")),
+            "{:?}",
+            c.reasons()
+        );
+    }
+
+    #[test]
+    fn an_index_that_cannot_be_read_leaves_the_image_undecided_not_denied() {
+        let c = check(
+            Vec::new(),
+            Some(ThroughIndex::Unreadable(Arc::new(Error::NotGathered {
+                what: "the index",
+            }))),
+        );
+        assert_eq!(c.verdict(), Verdict::Undecided);
+    }
+
+    #[test]
+    fn a_linked_index_counts_only_with_its_own_verdict() {
+        let linked = |index: ImageCheck| {
+            let evidence = crate::platform::IndexEvidence {
+                named: "registry.example/app:v1".into(),
+                index: format!("registry.example/app@{}", digest('e'))
+                    .parse()
+                    .unwrap_or_else(|e| panic!("{e}")),
+                digest: digest('e'),
+                media_type: None,
+                indexes: vec![(
+                    digest('e'),
+                    signet_core::manifest::ImageIndex::parse(
+                        format!(
+                            r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":1,"digest":"{}"}}]}}"#,
+                            digest('a')
+                        )
+                        .as_bytes(),
+                    )
+                    .unwrap_or_else(|e| panic!("{e}")),
+                )],
+                unread: 0,
+            };
+            let link = judge_index_link(&evidence, &digest('a')).unwrap_or_else(|e| panic!("{e}"));
+            ThroughIndex::Linked {
+                link,
+                check: Box::new(index),
+            }
+        };
+        // The index's own check denied: still denied.
+        let c = check(Vec::new(), Some(linked(check(Vec::new(), None))));
+        assert_eq!(c.verdict(), Verdict::Denied);
+        assert!(c.verified_through_index().is_none());
+        // The index's evidence could not be read: undecided.
+        let c = check(Vec::new(), Some(linked(check(vec![unreadable()], None))));
+        assert_eq!(c.verdict(), Verdict::Undecided);
+    }
 }

@@ -20,6 +20,16 @@ pub enum Error {
         #[source]
         source: signet_core::Error,
     },
+    /// An index named to verify a platform image through is in another repository.
+    #[error(
+        "the index {index} is not in the repository of {image}: name an index of the same repository"
+    )]
+    IndexElsewhere {
+        /// The image.
+        image: String,
+        /// The index as named.
+        index: String,
+    },
     /// Reading the file to verify failed.
     #[error("reading {what}")]
     Read {

@@ -1,13 +1,14 @@
-//! One call per question about a file: "does this attestation bundle say, signed by …, that
+//! One call per question about a file: "does this attestation file say, signed by …, that
 //! this file has predicate type T". The signature over a file in a bundle is
-//! [`BundleVerifier::verify`]; the blob attestation checks the same bundle, then the statement
-//! it signs.
+//! [`BundleVerifier::verify`]; the blob attestation checks the bundles of the file they were
+//! published in ([`crate::bundle::read_document`]: a bundle, JSON Lines, npm's or GitHub's
+//! listing, a PEP 740 attestation, PyPI provenance), then the statement the one that verified
+//! signs.
 
-use signet_core::digest::Digest;
 use signet_core::intoto::{PredicateType, Statement, StatementError};
 
 use crate::Authority;
-use crate::bundle::{Artifact, BundleFailure, BundleVerifier, VerifiedBundle};
+use crate::bundle::{ArtifactDigests, BundleFailure, BundleVerifier, VerifiedBundle};
 
 /// The payload type of a DSSE envelope holding an in-toto statement.
 const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
@@ -16,7 +17,8 @@ const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum FileAttestationFailure {
-    /// The bundle failed a Sigstore check (certificate, identity, log, signature, subject…).
+    /// The bundle failed a Sigstore check (certificate, identity, log, signature, subject,
+    /// payload type, no bundle of the predicate type…).
     #[error(transparent)]
     Bundle(BundleFailure),
     /// The bundle signs a message, not a DSSE envelope.
@@ -29,11 +31,11 @@ pub enum FileAttestationFailure {
     #[error("the statement cannot be read: {0}")]
     Statement(#[source] StatementError),
     /// The statement has another predicate type.
-    #[error("the predicate type is {found:?}, not {wanted:?}")]
+    #[error("the predicate type is {found:?}, not {wanted}")]
     PredicateType {
         /// What the statement has.
         found: String,
-        /// What was asked for.
+        /// What was asked for (one of these).
         wanted: String,
     },
 }
@@ -63,6 +65,7 @@ impl FileAttestationFailure {
 pub struct VerifiedFileAttestation {
     bundle: VerifiedBundle,
     predicate_type: String,
+    label: String,
 }
 
 impl VerifiedFileAttestation {
@@ -75,38 +78,50 @@ impl VerifiedFileAttestation {
     pub fn predicate_type(&self) -> &str {
         &self.predicate_type
     }
+
+    /// Where in the attestation file the bundle that verified is (`bundle`, `line 2`,
+    /// `attestations[1]`, …).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
 }
 
-/// Does `bundle` attest, signed by `authority`, that the file with digest `subject` has
-/// `predicate_type`? The bundle is verified offline against the authority's trusted root
-/// (a key authority without one cannot check a bundle: `None` then), then the statement it
-/// signs is read and its predicate type compared.
+/// Does `document` (a bundle, or a file of bundles as published) attest, signed by
+/// `authority`, that the file with these digests has one of `predicate_types`? The bundles
+/// of those types are verified offline against the authority's trusted root (a key authority
+/// without one cannot check a bundle: `None` then), the first that verifies wins, then the
+/// statement it signs is read and its predicate type compared. The artifact's digests are the
+/// ones [`ArtifactDigests::of_reader`] computes in one pass, so that a statement naming the
+/// file by sha256, sha384 or sha512 matches.
 pub fn check_file_attestation(
-    bundle: &[u8],
-    subject: &Digest,
+    document: &[u8],
+    artifact: &ArtifactDigests,
     authority: &Authority,
-    predicate_type: &PredicateType,
+    predicate_types: &[PredicateType],
 ) -> Option<Result<VerifiedFileAttestation, FileAttestationFailure>> {
     let (verifier, policy) = authority.bundle_policy()?;
     Some(judge_file_attestation(
         verifier,
-        bundle,
-        subject,
+        document,
+        artifact,
         &policy,
-        predicate_type,
+        predicate_types,
     ))
 }
 
 fn judge_file_attestation(
     verifier: &BundleVerifier,
-    bundle: &[u8],
-    subject: &Digest,
+    document: &[u8],
+    artifact: &ArtifactDigests,
     policy: &crate::bundle::BundlePolicy,
-    predicate_type: &PredicateType,
+    predicate_types: &[PredicateType],
 ) -> Result<VerifiedFileAttestation, FileAttestationFailure> {
+    let wanted: Vec<&str> = predicate_types.iter().map(PredicateType::uri).collect();
     let verified = verifier
-        .verify(bundle, Artifact::Digest(subject), policy)
+        .verify_document(document, artifact, policy, &wanted)
         .map_err(FileAttestationFailure::Bundle)?;
+    let label = verified.label().to_owned();
+    let verified = verified.bundle().clone();
     let (payload_type, payload) = verified
         .dsse_payload()
         .ok_or(FileAttestationFailure::NotAnAttestation)?;
@@ -116,15 +131,16 @@ fn judge_file_attestation(
         ));
     }
     let statement = Statement::parse(payload).map_err(FileAttestationFailure::Statement)?;
-    if statement.predicate_type != predicate_type.uri() {
+    if !wanted.is_empty() && !wanted.contains(&statement.predicate_type.as_str()) {
         return Err(FileAttestationFailure::PredicateType {
             found: statement.predicate_type.chars().take(200).collect(),
-            wanted: predicate_type.uri().to_owned(),
+            wanted: wanted.join(" or "),
         });
     }
     let found = statement.predicate_type.to_owned();
     Ok(VerifiedFileAttestation {
         bundle: verified,
         predicate_type: found,
+        label,
     })
 }

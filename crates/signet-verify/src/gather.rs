@@ -58,6 +58,19 @@ pub enum Unreadable {
     /// The referrer manifest has no layer holding a bundle.
     #[error("the referrer has no Sigstore bundle layer")]
     NoBundleLayer,
+    /// The referrer is not a Notary Project signature manifest.
+    #[error(
+        "the referrer (artifact type {artifact_type:?}, config {config:?}) is not a Notary Project signature"
+    )]
+    NotANotarySignature {
+        /// Its `artifactType` (empty when absent).
+        artifact_type: String,
+        /// Its config's media type.
+        config: String,
+    },
+    /// A Notary Project signature manifest with other than one envelope layer.
+    #[error("a Notary Project signature manifest holds exactly one envelope, this one {0}")]
+    EnvelopeCount(usize),
 }
 
 impl Unreadable {
@@ -170,6 +183,10 @@ pub(crate) struct Resolved {
     pub(crate) repository: std::sync::Arc<dyn signet_oci::OciRepository>,
     pub(crate) digest: Digest,
     pub(crate) resolved_from_tag: bool,
+    /// The manifest's media type and size, when it was read (Notary Project signatures sign
+    /// them; a digest reference is otherwise not read).
+    pub(crate) media_type: Option<String>,
+    pub(crate) size: Option<u64>,
     /// The manifest, when a tag was read to find the digest (kept so that reading the
     /// image's contents does not fetch it again).
     pub(crate) manifest: Option<signet_oci::FetchedManifest>,
@@ -196,6 +213,31 @@ pub(crate) async fn resolve(client: &OciClient, image: &ImageReference) -> Resul
         repository,
         digest,
         resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        media_type: None,
+        size: None,
         manifest,
+    })
+}
+
+/// Like [`resolve`], but always reads the manifest (by tag or digest, bounded) for the
+/// descriptor a Notary Project payload signs: digest, media type and size.
+pub(crate) async fn resolve_descriptor(
+    client: &OciClient,
+    image: &ImageReference,
+) -> Result<Resolved, Error> {
+    let (repository, reference) = client.open(image)?;
+    let fetched = repository
+        .manifest(&reference)
+        .await?
+        .ok_or_else(|| Error::ImageNotFound {
+            image: image.to_string(),
+        })?;
+    Ok(Resolved {
+        repository,
+        digest: fetched.digest.clone(),
+        resolved_from_tag: matches!(reference, ManifestRef::Tag(_)),
+        media_type: fetched.media_type.clone(),
+        size: Some(fetched.bytes.len() as u64),
+        manifest: Some(fetched),
     })
 }

@@ -48,6 +48,8 @@ mod file;
 mod gather;
 mod judge;
 mod key;
+pub mod notation;
+pub mod platform;
 pub mod referrers;
 
 pub use attestation::{
@@ -58,7 +60,7 @@ pub use attestation::{
 pub use blob::{BlobFailure, decode_signature_file, verify_blob};
 pub use check::{
     Authority, EvidenceNeeds, Finding, Format, IdentityAuthority, ImageCheck, ImageEvidence,
-    KeyAuthority, Question, Rejection, Verdict, Verifier, judge_image,
+    KeyAuthority, Question, Rejection, ThroughIndex, Verdict, Verifier, judge_image,
 };
 pub use contents::{ImageContents, MAX_PLATFORM_IMAGES, PlatformImage};
 pub use error::Error;
@@ -69,6 +71,7 @@ pub use judge::{
     VerifiedSignature, judge, judge_with,
 };
 pub use key::KeyVerifier;
+pub use notation::NotationAuthority;
 pub use referrers::{
     BUNDLE_ARTIFACT_TYPE, BundlePurpose, COSIGN_SIGN_PREDICATE_TYPE, NotAStatement,
     PREDICATE_TYPE_ANNOTATION, ReferrerBundle, ReferrerEvidence, ReferrerFailure, ReferrerReport,

@@ -114,8 +114,107 @@ pub(crate) async fn read_referrer_bundles(
     repository_override: Option<&Repository>,
     predicate_type: Option<&PredicateType>,
 ) -> Result<ReferrerEvidence, Error> {
-    let digest = resolved.digest.clone();
-    let store = client.attachment_repository(image, &resolved.repository, repository_override)?;
+    let gathered = read_referrers(
+        client,
+        image,
+        resolved,
+        repository_override,
+        Wanted::SigstoreBundles { predicate_type },
+    )
+    .await?;
+    Ok(ReferrerEvidence {
+        image: gathered.image,
+        digest: gathered.subject.digest,
+        source: gathered.source,
+        bundles: gathered
+            .referrers
+            .into_iter()
+            .map(|r| ReferrerBundle {
+                manifest: r.manifest,
+                content: r.content.map(|(_, bytes)| bytes),
+            })
+            .collect(),
+        skipped: gathered.skipped,
+    })
+}
+
+/// Which referrers to read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Wanted<'a> {
+    /// Cosign v3 bundles, optionally of one predicate type (by annotation).
+    SigstoreBundles {
+        predicate_type: Option<&'a PredicateType>,
+    },
+    /// Notary Project signatures.
+    NotarySignatures,
+}
+
+impl Wanted<'_> {
+    /// Whether an index entry may be one (its `artifactType` is only a hint: each manifest
+    /// read is checked again).
+    fn lists(&self, d: &Descriptor) -> bool {
+        let kind = artifact_type(&d.extra);
+        match self {
+            Self::SigstoreBundles { predicate_type } => {
+                kind.is_none_or(|t| t == BUNDLE_ARTIFACT_TYPE)
+                    && predicate_type.is_none_or(|wanted| {
+                        d.annotations
+                            .get(PREDICATE_TYPE_ANNOTATION)
+                            .is_none_or(|t| t == wanted.uri())
+                    })
+            }
+            Self::NotarySignatures => kind.is_none_or(|t| t == NOTARY_SIGNATURE_ARTIFACT_TYPE),
+        }
+    }
+}
+
+/// The `artifactType` of a Notary Project signature (and its `config.mediaType` on
+/// registries without OCI 1.1).
+pub(crate) const NOTARY_SIGNATURE_ARTIFACT_TYPE: &str = "application/vnd.cncf.notary.signature";
+
+/// The image the referrers are about: its manifest's descriptor.
+#[derive(Debug, Clone)]
+pub(crate) struct Subject {
+    pub(crate) digest: Digest,
+    pub(crate) media_type: Option<String>,
+    pub(crate) size: Option<u64>,
+}
+
+/// One referrer read: its manifest digest and its envelope layer (media type, bytes), or why
+/// it holds none.
+#[derive(Debug, Clone)]
+pub(crate) struct Referrer {
+    pub(crate) manifest: Digest,
+    pub(crate) content: Result<(String, Vec<u8>), Unreadable>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Gathered {
+    pub(crate) image: String,
+    pub(crate) repository: String,
+    pub(crate) subject: Subject,
+    pub(crate) source: ReferrersSource,
+    pub(crate) referrers: Vec<Referrer>,
+    pub(crate) skipped: usize,
+}
+
+/// Reads the referrers `wanted` of an image already resolved: the registry's referrers API, or
+/// the referrers tag schema index `sha256-<hex>`; every read bounded by the client's limits.
+pub(crate) async fn read_referrers(
+    client: &OciClient,
+    image: &ImageReference,
+    resolved: &crate::gather::Resolved,
+    repository_override: Option<&Repository>,
+    wanted: Wanted<'_>,
+) -> Result<Gathered, Error> {
+    let repository = &resolved.repository;
+    let subject = Subject {
+        digest: resolved.digest.clone(),
+        media_type: resolved.media_type.clone(),
+        size: resolved.size,
+    };
+    let digest = subject.digest.clone();
+    let store = client.attachment_repository(image, repository, repository_override)?;
     let (index, source) = match store.referrers(&digest).await? {
         Some(index) => (
             Some(index),
@@ -130,17 +229,18 @@ pub(crate) async fn read_referrer_bundles(
             )
         }
     };
-    let mut evidence = ReferrerEvidence {
+    let mut gathered = Gathered {
         image: image.pinned(digest.clone()).to_string(),
-        digest,
+        repository: repository.name(),
+        subject,
         source,
-        bundles: Vec::new(),
+        referrers: Vec::new(),
         skipped: 0,
     };
     let Some(index) = index else {
-        return Ok(evidence);
+        return Ok(gathered);
     };
-    let location = evidence.source.to_string();
+    let location = gathered.source.to_string();
     let index = ImageIndex::parse(&index.bytes)
         .map_err(|source| Error::MalformedAttachmentManifest { location, source })?;
     if index
@@ -148,37 +248,25 @@ pub(crate) async fn read_referrer_bundles(
         .as_deref()
         .is_some_and(|m| m != OCI_INDEX_MEDIA_TYPE)
     {
-        return Ok(evidence);
+        return Ok(gathered);
     }
     let candidates: Vec<Descriptor> = index
         .manifests
         .into_iter()
-        .filter(|d| artifact_type(&d.extra).is_none_or(|t| t == BUNDLE_ARTIFACT_TYPE))
-        .filter(|d| {
-            predicate_type.is_none_or(|wanted| {
-                d.annotations
-                    .get(PREDICATE_TYPE_ANNOTATION)
-                    .is_none_or(|t| t == wanted.uri())
-            })
-        })
+        .filter(|d| wanted.lists(d))
         .collect();
     let limits = *client.limits();
     let considered = candidates.len().min(limits.max_signatures_per_image);
-    evidence.skipped = candidates.len() - considered;
+    gathered.skipped = candidates.len() - considered;
     for descriptor in candidates.into_iter().take(considered) {
-        let content = read_bundle(
-            store.as_ref(),
-            &descriptor.digest,
-            &evidence.digest,
-            &limits,
-        )
-        .await?;
-        evidence.bundles.push(ReferrerBundle {
+        let content =
+            read_referrer(store.as_ref(), &descriptor.digest, &digest, &limits, wanted).await?;
+        gathered.referrers.push(Referrer {
             manifest: descriptor.digest,
             content,
         });
     }
-    Ok(evidence)
+    Ok(gathered)
 }
 
 /// The `artifactType` of a descriptor or manifest, from its unmodelled fields.
@@ -186,14 +274,15 @@ fn artifact_type(extra: &serde_json::Map<String, serde_json::Value>) -> Option<&
     extra.get("artifactType").and_then(|t| t.as_str())
 }
 
-/// Reads one referrer manifest and its bundle layer. The outer error is operational (the
-/// store failed); the inner one says why this referrer holds no usable bundle.
-async fn read_bundle(
+/// Reads one referrer manifest and its envelope layer. The outer error is operational (the
+/// store failed); the inner one says why this referrer holds nothing usable.
+async fn read_referrer(
     store: &dyn signet_oci::OciRepository,
     manifest: &Digest,
     subject: &Digest,
     limits: &signet_oci::Limits,
-) -> Result<Result<Vec<u8>, Unreadable>, Error> {
+    wanted: Wanted<'_>,
+) -> Result<Result<(String, Vec<u8>), Unreadable>, Error> {
     let reference = ManifestRef::Digest(manifest.clone());
     let fetched = match store.manifest(&reference).await {
         Ok(Some(fetched)) => fetched,
@@ -206,12 +295,45 @@ async fn read_bundle(
         Ok(parsed) => parsed,
         Err(e) => return Ok(Err(Unreadable::MalformedReferrer(Arc::new(e)))),
     };
-    let kind = artifact_type(&parsed.extra).unwrap_or(parsed.config.media_type.as_str());
-    if kind != BUNDLE_ARTIFACT_TYPE {
-        return Ok(Err(Unreadable::NotABundle(
-            kind.chars().take(200).collect(),
-        )));
-    }
+    let declared = artifact_type(&parsed.extra);
+    let layer = match wanted {
+        Wanted::SigstoreBundles { .. } => {
+            let kind = declared.unwrap_or(parsed.config.media_type.as_str());
+            if kind != BUNDLE_ARTIFACT_TYPE {
+                return Ok(Err(Unreadable::NotABundle(
+                    kind.chars().take(200).collect(),
+                )));
+            }
+            let layer = parsed.layers.iter().find(|l| {
+                l.media_type
+                    .starts_with("application/vnd.dev.sigstore.bundle")
+            });
+            let Some(layer) = layer else {
+                return Ok(Err(Unreadable::NoBundleLayer));
+            };
+            layer
+        }
+        Wanted::NotarySignatures => {
+            // OCI 1.1: artifactType and the empty config; before it: the config media type.
+            let is_signature = match declared {
+                Some(NOTARY_SIGNATURE_ARTIFACT_TYPE) => {
+                    parsed.config.media_type == "application/vnd.oci.empty.v1+json"
+                }
+                Some(_) => false,
+                None => parsed.config.media_type == NOTARY_SIGNATURE_ARTIFACT_TYPE,
+            };
+            if !is_signature {
+                return Ok(Err(Unreadable::NotANotarySignature {
+                    artifact_type: declared.unwrap_or("").chars().take(200).collect(),
+                    config: parsed.config.media_type.chars().take(200).collect(),
+                }));
+            }
+            match parsed.layers.as_slice() {
+                [layer] => layer,
+                layers => return Ok(Err(Unreadable::EnvelopeCount(layers.len()))),
+            }
+        }
+    };
     let referred = parsed
         .extra
         .get("subject")
@@ -222,21 +344,15 @@ async fn read_bundle(
             referred.map(|r| r.chars().take(200).collect()),
         )));
     }
-    let Some(layer) = parsed.layers.iter().find(|l| {
-        l.media_type
-            .starts_with("application/vnd.dev.sigstore.bundle")
-    }) else {
-        return Ok(Err(Unreadable::NoBundleLayer));
-    };
     if layer.size > limits.max_attachment_bytes {
         return Ok(Err(Unreadable::OverLimit {
-            what: "bundle",
+            what: "envelope",
             size: layer.size,
             limit: limits.max_attachment_bytes,
         }));
     }
     match store.blob(&layer.digest, limits.max_attachment_bytes).await {
-        Ok(bytes) => Ok(Ok(bytes)),
+        Ok(bytes) => Ok(Ok((layer.media_type.clone(), bytes))),
         Err(e) => Ok(Err(Unreadable::from_store(e)?)),
     }
 }

@@ -60,6 +60,10 @@ pub enum BundleCheck {
     Signature,
     /// The artifact is not the one the bundle describes (message digest or in-toto subject).
     ArtifactDigest,
+    /// The DSSE envelope's payload is not an in-toto statement, so it names no artifact.
+    PayloadType,
+    /// No bundle of the file is an attestation of the predicate type required.
+    PredicateType,
     /// The bundle or artifact uses a form this version does not verify (an entry kind, a key
     /// type, an Ed25519 signature over a digest).
     Unsupported,
@@ -93,6 +97,8 @@ impl BundleCheck {
             Self::NoSigningTime => "no-signing-time",
             Self::Signature => "signature",
             Self::ArtifactDigest => "artifact-digest",
+            Self::PayloadType => "payload-type",
+            Self::PredicateType => "predicate-type",
             Self::Unsupported => "unsupported",
             Self::ArtifactRead => "artifact-read",
         }
@@ -140,6 +146,10 @@ impl fmt::Display for BundleCheck {
             Self::NoSigningTime => "there is no verified signing time",
             Self::Signature => "the signature does not verify",
             Self::ArtifactDigest => "the artifact is not the one the bundle was signed over",
+            Self::PayloadType => "the DSSE payload is not an in-toto statement",
+            Self::PredicateType => {
+                "no attestation of the predicate type required"
+            }
             Self::Unsupported => "the bundle uses a form signet cannot verify",
             Self::ArtifactRead => "the artifact could not be read",
         })
@@ -205,6 +215,19 @@ impl BundleFailure {
         self
     }
 
+    /// The same failure, located: its source becomes "in LABEL", whose own source is the
+    /// detail, so that printing the chain reads "check: in attestations[1]: detail".
+    pub(super) fn in_bundle(self, label: &str) -> Self {
+        Self {
+            check: self.check,
+            hint: self.hint,
+            source: Box::new(Located {
+                label: label.to_owned(),
+                source: self.source,
+            }),
+        }
+    }
+
     fn wrap(check: BundleCheck, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             check,
@@ -244,6 +267,25 @@ impl fmt::Display for Detail {
 }
 
 impl std::error::Error for Detail {}
+
+/// Where in a file of bundles a failure happened; the failure's detail is its source.
+#[derive(Debug)]
+struct Located {
+    label: String,
+    source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "in {}", self.label)
+    }
+}
+
+impl std::error::Error for Located {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.source.as_ref())
+    }
+}
 
 impl From<sigstore_verify::Error> for BundleFailure {
     fn from(error: sigstore_verify::Error) -> Self {

@@ -155,6 +155,22 @@ impl GithubWorkflow {
     }
 }
 
+/// Where a verified Fulcio certificate says the signed thing was built from: its source
+/// repository extensions (`1.3.6.1.4.1.57264.1.12` and `.1.14`, or the deprecated GitHub
+/// `.1.5` and `.1.6`) and its build signer (`.1.9`, the workflow that ran). `None` where the
+/// certificate does not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CertificateSource {
+    /// The source repository, e.g. `https://github.com/acme/app` (or `github.com/owner/repo`
+    /// from the deprecated `owner/repo` claim).
+    pub repository: Option<String>,
+    /// The source ref, e.g. `refs/tags/v1.2.3`.
+    pub git_ref: Option<String>,
+    /// The build signer URI: the workflow file that signed, with its ref.
+    pub build_signer: Option<String>,
+}
+
 /// Who must have signed: the certificate identity (SAN) and OIDC issuer, each exact or by
 /// regex, and optionally GitHub workflow claims.
 #[derive(Debug, Clone)]

@@ -57,8 +57,14 @@ pub(crate) enum LegacyContent<'a> {
         /// The signed bytes.
         payload: &'a [u8],
     },
-    /// An `.att` layer: the DSSE envelope itself (the signature is inside).
-    Dsse(&'a Envelope),
+    /// An `.att` layer: the DSSE envelope itself (the signature is inside), parsed from
+    /// `layer`, the layer's bytes as pushed (what an `intoto` 0.0.1 entry hashes).
+    Dsse {
+        /// The parsed envelope.
+        envelope: &'a Envelope,
+        /// The layer's bytes.
+        layer: &'a [u8],
+    },
 }
 
 /// The Sigstore bundle v0.1 equivalent to a legacy signature or attestation layer with the
@@ -79,6 +85,12 @@ pub(crate) fn bundle_from_annotations(
     let kind = rekor
         .entry_kind()
         .map_err(|e| parse_failure(BUNDLE_ANNOTATION, &e))?;
+    if let LegacyContent::Dsse { layer, .. } = content
+        && kind.kind == "intoto"
+        && kind.api_version == "0.0.1"
+    {
+        check_intoto_envelope_hash(&rekor.body, layer)?;
+    }
 
     let verification_content = match material {
         LegacyMaterial::Key => json!({"publicKey": {"hint": ""}}),
@@ -157,7 +169,7 @@ pub(crate) fn bundle_from_annotations(
                 }),
             )
         }
-        LegacyContent::Dsse(envelope) => {
+        LegacyContent::Dsse { envelope, .. } => {
             let [signature] = envelope.signatures.as_slice() else {
                 return Err(BundleFailure::new(
                     BundleCheck::Material,
@@ -182,6 +194,53 @@ pub(crate) fn bundle_from_annotations(
     }
     serde_json::to_vec(&bundle)
         .map_err(|e| BundleFailure::new(BundleCheck::Parse, format!("writing the bundle: {e}")))
+}
+
+/// An `intoto` 0.0.1 entry logs the sha256 of the envelope as submitted, which is the `.att`
+/// layer byte for byte (Cosign compares the two the same way). A bundle cannot carry those
+/// bytes, so this is checked here, before the layer becomes a bundle; the entry's payload
+/// hash and key are checked with the bundle.
+fn check_intoto_envelope_hash(body: &[u8], layer: &[u8]) -> Result<(), BundleFailure> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        spec: Spec,
+    }
+    #[derive(serde::Deserialize)]
+    struct Spec {
+        content: Content,
+    }
+    #[derive(serde::Deserialize)]
+    struct Content {
+        hash: Hash,
+    }
+    #[derive(serde::Deserialize)]
+    struct Hash {
+        algorithm: String,
+        value: String,
+    }
+    let body: Body = serde_json::from_slice(body).map_err(|e| {
+        BundleFailure::new(
+            BundleCheck::TlogEntry,
+            format!("the intoto 0.0.1 entry has no readable envelope hash: {e}"),
+        )
+    })?;
+    let hash = body.spec.content.hash;
+    let layer_hash = MessageDigest::of(DigestAlgorithm::Sha256, layer);
+    let hex: String = layer_hash
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if hash.algorithm != "sha256" || !hash.value.eq_ignore_ascii_case(&hex) {
+        return Err(BundleFailure::new(
+            BundleCheck::TlogEntry,
+            format!(
+                "the intoto entry logs envelope {}:{}, but the layer is sha256:{hex}",
+                hash.algorithm, hash.value
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn parse_failure(annotation: &str, error: &signet_core::Error) -> BundleFailure {

@@ -36,6 +36,7 @@
 //! # Ok(()) }
 //! ```
 
+mod documents;
 mod failure;
 mod identity;
 mod legacy;
@@ -46,8 +47,10 @@ use std::io::Read;
 use std::str::FromStr;
 use std::time::SystemTime;
 
-use signet_core::digest::{Digest, DigestAlgorithm};
+use signet_core::digest::{Digest, DigestAlgorithm, Hasher};
 use signet_core::keys::PublicKey;
+
+use crate::judge::TlogPolicy;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{
     ArtifactDigest, Bundle, DerPublicKey, DigestBytes, HashAlgorithm, MediaType, SignatureContent,
@@ -56,9 +59,31 @@ use sigstore_verify::types::{
 use sigstore_verify::{Policy, PublicKeyVerificationPolicy, VerificationPolicy, Verifier};
 use x509_cert::der::Decode;
 
+pub use documents::{DocumentBundle, read_document};
 pub use failure::{BundleCheck, BundleFailure, FailureHint};
-pub use identity::{CertificateIdentity, ClaimMatcher, GithubWorkflow, IdentityRegex};
+pub use identity::{
+    CertificateIdentity, CertificateSource, ClaimMatcher, GithubWorkflow, IdentityRegex,
+};
 pub(crate) use legacy::{LegacyMaterial, has_rekor_bundle};
+
+/// The DSSE payload type of an in-toto statement, the only one a bundle is verified for.
+const IN_TOTO_PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+
+/// Whether the signing certificate must carry a signed certificate timestamp (SCT) that
+/// verifies against a CT log of the trusted root.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum SctPolicy {
+    /// The certificate's embedded SCT must verify, as Cosign and every Sigstore client
+    /// require by default.
+    #[default]
+    Require,
+    /// Do not check the SCT (Cosign's `--insecure-ignore-sct`): for certificate authorities
+    /// that log no certificates, such as GitHub's artifact-attestation instance, or Fulcio
+    /// certificates issued before Fulcio embedded SCTs (2021). Nothing then shows that the
+    /// certificate was published.
+    InsecureIgnore,
+}
 
 /// The trusted-root media types signet reads.
 const TRUSTED_ROOT_MEDIA_TYPES: [&str; 2] = [
@@ -74,6 +99,11 @@ pub struct BundleLimits {
     /// Largest trusted root accepted, in bytes (default 1 MiB; the production root is
     /// about 10 KiB).
     pub max_trusted_root_bytes: u64,
+    /// Largest file of bundles accepted ([`read_document`]: JSON Lines, npm's attestation
+    /// listing, PyPI provenance), in bytes (default 4 MiB).
+    pub max_document_bytes: u64,
+    /// Most bundles read from one file (default 32; npm lists 2, PyPI one a publisher).
+    pub max_document_bundles: usize,
 }
 
 impl Default for BundleLimits {
@@ -81,6 +111,62 @@ impl Default for BundleLimits {
         Self {
             max_bundle_bytes: 1024 * 1024,
             max_trusted_root_bytes: 1024 * 1024,
+            max_document_bytes: 4 * 1024 * 1024,
+            max_document_bundles: 32,
+        }
+    }
+}
+
+/// An artifact's digests: SHA-256, SHA-384 and SHA-512 computed in one pass over it, or the
+/// one digest the caller has. A bundle is matched by whichever algorithm its in-toto subjects
+/// use (npm and GitHub name npm packages by SHA-512).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactDigests {
+    digests: Vec<Digest>,
+}
+
+impl ArtifactDigests {
+    /// Reads `reader` to its end once, hashing with the three algorithms as it goes
+    /// (constant memory).
+    pub fn of_reader(mut reader: impl Read) -> std::io::Result<Self> {
+        let mut hashers = [
+            Hasher::new(DigestAlgorithm::Sha256),
+            Hasher::new(DigestAlgorithm::Sha384),
+            Hasher::new(DigestAlgorithm::Sha512),
+        ];
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let read = match reader.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(read) => read,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let chunk = buffer.get(..read).unwrap_or_default();
+            for hasher in &mut hashers {
+                hasher.update(chunk);
+            }
+        }
+        Ok(Self {
+            digests: hashers.into_iter().map(Hasher::finish).collect(),
+        })
+    }
+
+    /// The digest with `algorithm`, if known.
+    pub fn get(&self, algorithm: DigestAlgorithm) -> Option<&Digest> {
+        self.digests.iter().find(|d| d.algorithm() == algorithm)
+    }
+
+    fn first(&self) -> Option<&Digest> {
+        self.digests.first()
+    }
+}
+
+impl From<Digest> for ArtifactDigests {
+    /// Only this digest is known.
+    fn from(digest: Digest) -> Self {
+        Self {
+            digests: vec![digest],
         }
     }
 }
@@ -93,9 +179,13 @@ pub enum Artifact<'a> {
     /// The artifact, read to its end and hashed as a stream (constant memory). Ed25519
     /// signatures, which cover the whole message, cannot be checked this way.
     Reader(&'a mut dyn Read),
-    /// The artifact's digest (`sha256:<hex>`), when the bytes are not at hand. A DSSE
-    /// bundle's in-toto subject must carry that digest.
+    /// The artifact's digest (`sha256:<hex>`, `sha384:…` or `sha512:…`), when the bytes are
+    /// not at hand. A DSSE bundle's in-toto subject must carry that digest.
     Digest(&'a Digest),
+    /// The artifact's digests by every algorithm signet computes: a DSSE bundle's in-toto
+    /// subject may carry any of them; a message signature is checked with the digest of its
+    /// `messageDigest` algorithm.
+    Digests(&'a ArtifactDigests),
 }
 
 impl fmt::Debug for Artifact<'_> {
@@ -104,6 +194,7 @@ impl fmt::Debug for Artifact<'_> {
             Self::Bytes(bytes) => write!(f, "Artifact::Bytes({} bytes)", bytes.len()),
             Self::Reader(_) => f.write_str("Artifact::Reader"),
             Self::Digest(digest) => write!(f, "Artifact::Digest({digest})"),
+            Self::Digests(digests) => write!(f, "Artifact::Digests({:?})", digests.digests),
         }
     }
 }
@@ -162,6 +253,7 @@ pub struct VerifiedBundle {
     integrated_time: Option<SystemTime>,
     dsse: Option<(String, Vec<u8>)>,
     github: GithubWorkflow,
+    source: CertificateSource,
 }
 
 impl VerifiedBundle {
@@ -197,6 +289,12 @@ impl VerifiedBundle {
         &self.github
     }
 
+    /// What the verified certificate says about the source the signed thing was built from;
+    /// all `None` for a key-signed bundle.
+    pub fn certificate_source(&self) -> &CertificateSource {
+        &self.source
+    }
+
     /// For a DSSE bundle, the payload type and the payload (an in-toto statement) whose
     /// signature and subject were verified; `None` for a message signature.
     pub fn dsse_payload(&self) -> Option<(&str, &[u8])> {
@@ -229,12 +327,19 @@ impl fmt::Debug for FileInput<'_> {
 pub struct BundleVerifier {
     verifier: Verifier,
     limits: BundleLimits,
+    /// The DER certificates of the trusted root's certificate authorities: a bundle may end
+    /// its chain with one of these (byte for byte), never with another root.
+    authority_certificates: Vec<Vec<u8>>,
+    sct: SctPolicy,
+    tlog: TlogPolicy,
 }
 
 impl fmt::Debug for BundleVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BundleVerifier")
             .field("limits", &self.limits)
+            .field("sct", &self.sct)
+            .field("tlog", &self.tlog)
             .finish_non_exhaustive()
     }
 }
@@ -271,7 +376,36 @@ impl BundleVerifier {
         }
         let root = TrustedRoot::from_json(text).map_err(BundleFailure::trusted_root)?;
         let verifier = Verifier::new(&root).map_err(BundleFailure::trusted_root)?;
-        Ok(Self { verifier, limits })
+        let authority_certificates = root
+            .certificate_authorities
+            .iter()
+            .flat_map(|authority| &authority.cert_chain.certificates)
+            .map(|certificate| certificate.raw_bytes.as_bytes().to_vec())
+            .collect();
+        Ok(Self {
+            verifier,
+            limits,
+            authority_certificates,
+            sct: SctPolicy::Require,
+            tlog: TlogPolicy::Require,
+        })
+    }
+
+    /// Whether certificates must carry a verifying SCT (by default they must).
+    pub fn with_sct(mut self, sct: SctPolicy) -> Self {
+        self.sct = sct;
+        self
+    }
+
+    /// Whether bundles must carry a transparency-log entry whose inclusion verifies (by
+    /// default they must). With [`TlogPolicy::InsecureIgnore`], entries that are present are
+    /// still checked against the bundle and their signed entry timestamps verified, but
+    /// inclusion is not required: for trust domains without a public log, such as GitHub's
+    /// artifact attestations of private repositories, whose only signing time is an RFC 3161
+    /// timestamp.
+    pub fn with_tlog(mut self, tlog: TlogPolicy) -> Self {
+        self.tlog = tlog;
+        self
     }
 
     /// Verifies `bundle_json` for `artifact` under `policy`.
@@ -291,24 +425,30 @@ impl BundleVerifier {
                 ),
             ));
         }
-        let bundle = parse_bundle(bundle_json)?;
-        check_material(&bundle, policy)?;
+        let mut bundle = parse_bundle(bundle_json)?;
+        check_material(&mut bundle, policy, &self.authority_certificates)?;
+        check_payload_type(&bundle)?;
 
         let key_policy;
         let identity_policy;
         let sigstore_policy: &dyn Policy = match policy {
             BundlePolicy::Identity { identity, issuer } => {
-                identity_policy = VerificationPolicy::new(identity.as_str(), issuer.as_str());
+                identity_policy =
+                    self.relax(VerificationPolicy::new(identity.as_str(), issuer.as_str()));
                 &identity_policy
             }
             // The chain, SCT, log and timestamps are checked here; the claims below.
             BundlePolicy::Certificate(_) => {
-                identity_policy = VerificationPolicy::any_identity();
+                identity_policy = self.relax(VerificationPolicy::any_identity());
                 &identity_policy
             }
             BundlePolicy::Key(key) => {
-                key_policy =
+                let policy =
                     PublicKeyVerificationPolicy::new(DerPublicKey::new(key.spki_der().to_vec()));
+                key_policy = match self.tlog {
+                    TlogPolicy::Require => policy,
+                    TlogPolicy::InsecureIgnore => policy.skip_tlog_unsafe(),
+                };
                 &key_policy
             }
         };
@@ -322,6 +462,13 @@ impl BundleVerifier {
                 let digest = artifact_digest(digest)?;
                 self.verifier.verify(digest, &bundle, sigstore_policy)
             }
+            Artifact::Digests(digests) => {
+                let chosen = digest_for(&bundle, digests).ok_or_else(|| {
+                    BundleFailure::new(BundleCheck::ArtifactRead, "no digest of the artifact")
+                })?;
+                self.verifier
+                    .verify(artifact_digest(chosen)?, &bundle, sigstore_policy)
+            }
         }?;
         let github = result
             .certificate()
@@ -333,6 +480,26 @@ impl BundleVerifier {
                     name: claims.workflow_name.clone(),
                     repository: claims.workflow_repository.clone(),
                     git_ref: claims.workflow_ref.clone(),
+                }
+            })
+            .unwrap_or_default();
+        let source = result
+            .certificate()
+            .map(|certificate| {
+                let claims = &certificate.ci_claims;
+                let github = &claims.deprecated_github;
+                CertificateSource {
+                    repository: claims.source_repository_uri.clone().or_else(|| {
+                        github
+                            .workflow_repository
+                            .as_ref()
+                            .map(|r| format!("github.com/{r}"))
+                    }),
+                    git_ref: claims
+                        .source_repository_ref
+                        .clone()
+                        .or_else(|| github.workflow_ref.clone()),
+                    build_signer: claims.build_signer_uri.clone(),
                 }
             })
             .unwrap_or_default();
@@ -372,6 +539,7 @@ impl BundleVerifier {
                 _ => None,
             },
             github,
+            source,
         })
     }
 
@@ -432,13 +600,14 @@ impl BundleVerifier {
         self.verify(&bundle, Artifact::Bytes(payload), policy)
     }
 
-    /// Verifies a legacy Cosign attestation (an `.att` layer's DSSE `envelope`) through the
-    /// Sigstore material in its layer `annotations`, for the image `digest` (the statement
-    /// must name it as a subject), as the bundle v0.1 they amount to.
+    /// Verifies a legacy Cosign attestation (an `.att` layer, `layer` its bytes: a DSSE
+    /// envelope) through the Sigstore material in its layer `annotations`, for the image
+    /// `digest` (the statement must name it as a subject), as the bundle v0.1 they amount
+    /// to. An `intoto` 0.0.1 entry's envelope hash is checked against `layer`.
     pub fn verify_legacy_attestation(
         &self,
         annotations: &std::collections::BTreeMap<String, String>,
-        envelope: &signet_core::dsse::Envelope,
+        layer: &[u8],
         digest: &Digest,
         policy: &BundlePolicy,
     ) -> Result<VerifiedBundle, BundleFailure> {
@@ -446,7 +615,16 @@ impl BundleVerifier {
             BundlePolicy::Key(_) => LegacyMaterial::Key,
             _ => LegacyMaterial::Certificate,
         };
-        let content = legacy::LegacyContent::Dsse(envelope);
+        let envelope = signet_core::dsse::Envelope::parse(layer).map_err(|e| {
+            BundleFailure::new(
+                BundleCheck::Parse,
+                format!("the layer is not a DSSE envelope: {e}"),
+            )
+        })?;
+        let content = legacy::LegacyContent::Dsse {
+            envelope: &envelope,
+            layer,
+        };
         let bundle = legacy::bundle_from_annotations(annotations, content, material)?;
         self.verify(&bundle, Artifact::Digest(digest), policy)
     }
@@ -466,6 +644,97 @@ pub fn verify_bundle(
         artifact,
         policy,
     )
+}
+
+/// The bundle of a file of bundles that verified ([`BundleVerifier::verify_document`]).
+#[derive(Debug, Clone)]
+pub struct VerifiedDocumentBundle {
+    label: String,
+    bundle: VerifiedBundle,
+}
+
+impl VerifiedDocumentBundle {
+    /// Where in the file the bundle is (see [`DocumentBundle::label`]).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The verified bundle.
+    pub fn bundle(&self) -> &VerifiedBundle {
+        &self.bundle
+    }
+}
+
+impl BundleVerifier {
+    /// Verifies a file of bundles ([`read_document`]: a bundle, JSON Lines, npm's or GitHub's
+    /// attestation listing, a PEP 740 attestation or PyPI provenance) for `artifact`: the
+    /// first bundle that verifies wins. With `predicate_type`, only DSSE bundles whose
+    /// statement has that predicate type are tried (npm lists its provenance and its publish
+    /// attestation together); none is [`BundleCheck::PredicateType`]. Otherwise the failure
+    /// of the first bundle tried is reported, naming where it is in the file. Several
+    /// `predicate_types` accept any of them (SLSA provenance v0.2 or v1); none accepts any.
+    pub fn verify_document(
+        &self,
+        document: &[u8],
+        artifact: &ArtifactDigests,
+        policy: &BundlePolicy,
+        predicate_types: &[&str],
+    ) -> Result<VerifiedDocumentBundle, BundleFailure> {
+        let bundles = read_document(document, &self.limits)?;
+        let several = bundles.len() > 1;
+        let mut first_failure = None;
+        let mut seen_types = Vec::new();
+        for candidate in &bundles {
+            // Only in-toto attestations of another predicate type are passed over: anything
+            // else is verified, so that it fails for its own reason (a payload that is not an
+            // in-toto statement, a message signature, a malformed bundle).
+            if let Some(found) = peek_predicate_type(candidate.json())
+                && !predicate_types.is_empty()
+                && !predicate_types.contains(&found.as_str())
+            {
+                seen_types.push(found);
+                continue;
+            }
+            match self.verify(candidate.json(), Artifact::Digests(artifact), policy) {
+                Ok(bundle) => {
+                    return Ok(VerifiedDocumentBundle {
+                        label: candidate.label().to_owned(),
+                        bundle,
+                    });
+                }
+                Err(failure) if first_failure.is_none() => {
+                    first_failure = Some(if several {
+                        failure.in_bundle(candidate.label())
+                    } else {
+                        failure
+                    });
+                }
+                Err(_) => {}
+            }
+        }
+        Err(first_failure.unwrap_or_else(|| {
+            BundleFailure::new(
+                BundleCheck::PredicateType,
+                format!(
+                    "no bundle in the file is an attestation of predicate type {}; found {}",
+                    predicate_types.join(" or "),
+                    seen_types.join(", ")
+                ),
+            )
+        }))
+    }
+
+    /// The certificate policy with the checks the caller switched off.
+    fn relax(&self, policy: VerificationPolicy) -> VerificationPolicy {
+        let policy = match self.sct {
+            SctPolicy::Require => policy,
+            SctPolicy::InsecureIgnore => policy.skip_sct(),
+        };
+        match self.tlog {
+            TlogPolicy::Require => policy,
+            TlogPolicy::InsecureIgnore => policy.skip_tlog_unsafe(),
+        }
+    }
 }
 
 fn exceeds(len: usize, limit: u64) -> bool {
@@ -498,7 +767,17 @@ fn parse_bundle(bundle_json: &[u8]) -> Result<Bundle, BundleFailure> {
 
 /// Checks made before sigstore-verify's, so that they are the ones reported: the material
 /// fits the policy, the certificate chain is not empty and ships no root of its own.
-fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFailure> {
+///
+/// A chain may end with a certificate that is byte for byte one of the trusted root's
+/// certificate authorities: npm and slsa-github-generator wrote Sigstore's root there in
+/// 2023, and sigstore-js and sigstore-go accept it. That copy is dropped before the chain is
+/// built, so trust still comes from the trusted root alone; any other self-issued
+/// certificate is refused.
+fn check_material(
+    bundle: &mut Bundle,
+    policy: &BundlePolicy,
+    authority_certificates: &[Vec<u8>],
+) -> Result<(), BundleFailure> {
     let material = &bundle.verification_material.content;
     match (policy, material) {
         (
@@ -525,7 +804,18 @@ fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFa
             "the bundle's certificate chain is empty: there is no signing certificate",
         ));
     }
-    if let VerificationMaterialContent::X509CertificateChain { certificates } = material {
+    if let VerificationMaterialContent::X509CertificateChain { certificates } =
+        &mut bundle.verification_material.content
+    {
+        let trailing_authority = certificates.len() > 1
+            && certificates.last().is_some_and(|last| {
+                authority_certificates
+                    .iter()
+                    .any(|known| known.as_slice() == last.raw_bytes.as_bytes())
+            });
+        if trailing_authority {
+            certificates.pop();
+        }
         for (position, certificate) in certificates.iter().enumerate().skip(1) {
             let parsed = x509_cert::Certificate::from_der(certificate.raw_bytes.as_bytes())
                 .map_err(|e| {
@@ -545,6 +835,103 @@ fn check_material(bundle: &Bundle, policy: &BundlePolicy) -> Result<(), BundleFa
         }
     }
     Ok(())
+}
+
+/// The predicate type an in-toto DSSE bundle's statement claims, read only to choose which
+/// bundles of a file to verify; `None` for anything else.
+fn peek_predicate_type(bundle_json: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Bundle {
+        #[serde(rename = "dsseEnvelope")]
+        dsse_envelope: Envelope,
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        payload: String,
+        #[serde(rename = "payloadType")]
+        payload_type: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Statement {
+        #[serde(rename = "predicateType")]
+        predicate_type: String,
+    }
+    use base64::Engine;
+    let bundle: Bundle = serde_json::from_slice(bundle_json).ok()?;
+    if bundle.dsse_envelope.payload_type != IN_TOTO_PAYLOAD_TYPE {
+        return None;
+    }
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(bundle.dsse_envelope.payload)
+        .ok()?;
+    serde_json::from_slice::<Statement>(&payload)
+        .ok()
+        .map(|s| s.predicate_type)
+}
+
+/// A DSSE bundle is verified for an artifact through its in-toto statement's subjects; any
+/// other payload type cannot name the artifact.
+fn check_payload_type(bundle: &Bundle) -> Result<(), BundleFailure> {
+    match &bundle.content {
+        SignatureContent::DsseEnvelope(envelope)
+            if envelope.payload_type != IN_TOTO_PAYLOAD_TYPE =>
+        {
+            let shown: String = envelope.payload_type.chars().take(100).collect();
+            Err(BundleFailure::new(
+                BundleCheck::PayloadType,
+                format!(
+                    "payload type {shown:?} is not an in-toto statement ({IN_TOTO_PAYLOAD_TYPE})"
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Which of the artifact's digests to check the bundle with: for a message signature, the one
+/// of its `messageDigest` algorithm (else SHA-256); for a DSSE bundle, one by which a subject
+/// names this artifact, else one of an algorithm the subjects use. The statement is read
+/// here only to choose; the bundle's verification then binds the artifact to it.
+fn digest_for<'a>(bundle: &Bundle, digests: &'a ArtifactDigests) -> Option<&'a Digest> {
+    #[derive(serde::Deserialize)]
+    struct Statement {
+        #[serde(default)]
+        subject: Vec<Subject>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        #[serde(default)]
+        digest: std::collections::BTreeMap<String, serde_json::Value>,
+    }
+    match &bundle.content {
+        SignatureContent::DsseEnvelope(envelope) => {
+            let subjects = serde_json::from_slice::<Statement>(envelope.payload.as_bytes())
+                .map(|s| s.subject)
+                .unwrap_or_default();
+            let carried = |digest: &Digest| {
+                subjects
+                    .iter()
+                    .filter_map(|s| s.digest.get(digest.algorithm().name())?.as_str())
+                    .map(|hex| hex.eq_ignore_ascii_case(digest.hex()))
+                    .collect::<Vec<bool>>()
+            };
+            digests
+                .digests
+                .iter()
+                .find(|d| carried(d).contains(&true))
+                .or_else(|| digests.digests.iter().find(|d| !carried(d).is_empty()))
+                .or_else(|| digests.first())
+        }
+        SignatureContent::MessageSignature(signature) => {
+            let algorithm = match signature.message_digest.as_ref().map(|d| d.algorithm) {
+                Some(HashAlgorithm::Sha2384) => DigestAlgorithm::Sha384,
+                Some(HashAlgorithm::Sha2512) => DigestAlgorithm::Sha512,
+                _ => DigestAlgorithm::Sha256,
+            };
+            digests.get(algorithm).or_else(|| digests.first())
+        }
+        _ => digests.first(),
+    }
 }
 
 fn artifact_digest(digest: &Digest) -> Result<ArtifactDigest, BundleFailure> {
@@ -601,6 +988,76 @@ mod tests {
         assert_eq!(
             check_of(verifier.verify(b"{\"mediaType\": ", Artifact::Bytes(b""), &policy)),
             BundleCheck::Parse
+        );
+    }
+
+    /// A DSSE bundle whose statement has `subjects` (JSON), enough for `digest_for`.
+    fn dsse_bundle(subjects: &str) -> Bundle {
+        use base64::Engine;
+        let statement = format!(
+            r#"{{"_type":"https://in-toto.io/Statement/v1","subject":{subjects},"predicateType":"p","predicate":{{}}}}"#
+        );
+        let payload = base64::engine::general_purpose::STANDARD.encode(statement);
+        let json = format!(
+            r#"{{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json",
+            "verificationMaterial":{{"publicKey":{{"hint":""}},"tlogEntries":[]}},
+            "dsseEnvelope":{{"payload":"{payload}","payloadType":"application/vnd.in-toto+json",
+            "signatures":[{{"sig":"AA==","keyid":""}}]}}}}"#
+        );
+        Bundle::from_json(&json).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_digest_a_subject_names_the_artifact_by_is_chosen() {
+        let digests = ArtifactDigests::of_reader(&b"hello"[..]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            digests
+                .get(DigestAlgorithm::Sha256)
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")
+        );
+        let sha384 = digests
+            .get(DigestAlgorithm::Sha384)
+            .map(|d| d.hex().to_owned())
+            .unwrap_or_default();
+        let sha512 = digests
+            .get(DigestAlgorithm::Sha512)
+            .map(|d| d.hex().to_owned())
+            .unwrap_or_default();
+        let chosen =
+            |subjects: &str| digest_for(&dsse_bundle(subjects), &digests).map(|d| d.algorithm());
+        // npm names packages by sha512 only.
+        assert_eq!(
+            chosen(&format!(
+                r#"[{{"name":"pkg","digest":{{"sha512":"{sha512}"}}}}]"#
+            )),
+            Some(DigestAlgorithm::Sha512)
+        );
+        assert_eq!(
+            chosen(&format!(
+                r#"[{{"name":"other","digest":{{"sha256":"00"}}}},{{"name":"it","digest":{{"sha384":"{sha384}"}}}}]"#
+            )),
+            Some(DigestAlgorithm::Sha384)
+        );
+        // No subject names it: an algorithm the subjects use, so that the binding fails.
+        assert_eq!(
+            chosen(r#"[{"name":"other","digest":{"sha512":"00"}}]"#),
+            Some(DigestAlgorithm::Sha512)
+        );
+        let only = ArtifactDigests::from(
+            digests
+                .get(DigestAlgorithm::Sha256)
+                .cloned()
+                .unwrap_or_else(|| panic!("sha256")),
+        );
+        assert_eq!(
+            digest_for(
+                &dsse_bundle(r#"[{"name":"x","digest":{"sha512":"00"}}]"#),
+                &only
+            )
+            .map(|d| d.algorithm()),
+            Some(DigestAlgorithm::Sha256)
         );
     }
 

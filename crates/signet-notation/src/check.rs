@@ -1,0 +1,254 @@
+//! Which check a Notary Project signature failed, and which of the specification's five
+//! validations that check belongs to.
+
+use std::fmt;
+
+/// The five validations of the Notary Project trust policy. A verification level says, for
+/// each, whether a failure is enforced, logged or (revocation only) skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Validation {
+    /// The envelope parses, its signature verifies and it is about this artifact. Always
+    /// enforced.
+    Integrity,
+    /// The certificate chain leads to a trust store the policy names, and the signing
+    /// certificate's subject is a trusted identity.
+    Authenticity,
+    /// The signature was made while its certificates were valid: at an RFC 3161 timestamp, at
+    /// the signing authority's authentic signing time, or (without either) now.
+    AuthenticTimestamp,
+    /// The signer's "best by" time has not passed.
+    Expiry,
+    /// No certificate of the chain is revoked.
+    Revocation,
+}
+
+impl Validation {
+    /// The name trustpolicy.json uses (`authenticTimestamp`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Integrity => "integrity",
+            Self::Authenticity => "authenticity",
+            Self::AuthenticTimestamp => "authenticTimestamp",
+            Self::Expiry => "expiry",
+            Self::Revocation => "revocation",
+        }
+    }
+
+    /// All five, in the order the specification evaluates them.
+    pub const ALL: [Self; 5] = [
+        Self::Integrity,
+        Self::Authenticity,
+        Self::AuthenticTimestamp,
+        Self::Expiry,
+        Self::Revocation,
+    ];
+}
+
+impl fmt::Display for Validation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The check a signature failed: a stable, matchable category.
+///
+/// [`NotationCheck::code`] gives each a short, stable name for scripts and tests;
+/// [`NotationCheck::validation`] the trust-policy validation it belongs to, which decides
+/// whether the failure is enforced or only logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NotationCheck {
+    /// The envelope is larger than the limit.
+    TooLarge,
+    /// The envelope's media type is neither `application/jose+json` nor `application/cose`.
+    UnsupportedFormat,
+    /// The envelope is not well-formed JWS JSON or COSE_Sign1, or a header has the wrong type.
+    Parse,
+    /// The signed content type is not `application/vnd.cncf.notary.payload.v1+json`.
+    ContentType,
+    /// The signing scheme is missing or unknown, or a signing time header does not fit it.
+    SigningScheme,
+    /// `crit` is missing, omits a header that must be critical, names an absent header, or
+    /// names a header signet cannot process (a verification plugin, an extension).
+    CriticalHeaders,
+    /// The signature algorithm is not one the specification allows, or does not match the
+    /// signing certificate's key.
+    Algorithm,
+    /// The certificate chain is empty, malformed, out of order, does not end in a self-signed
+    /// root, or a certificate is not issued by the next one.
+    CertificateChain,
+    /// A certificate breaks the specification's requirements: key usage, basic constraints,
+    /// extended key usage, path length, key size, SHA-1 signatures.
+    CertificateRequirements,
+    /// The signature does not verify with the signing certificate's key.
+    Signature,
+    /// The payload is not a Notary Project payload (`targetArtifact`).
+    Payload,
+    /// The signed descriptor is not the artifact's: digest, media type or size differ.
+    TargetArtifact,
+    /// No certificate of the chain is in the trust stores the policy names.
+    TrustStore,
+    /// The signing certificate's subject is not one of the trusted identities.
+    TrustedIdentity,
+    /// The signature's expiry time has passed.
+    Expiry,
+    /// A certificate of the chain was not valid when the signature was made (or, without a
+    /// timestamp, is not valid now).
+    CertificateValidity,
+    /// The RFC 3161 timestamp countersignature is missing, malformed, not over this
+    /// signature, or not from a trusted timestamp authority.
+    Timestamp,
+    /// The revocation status of a certificate could not be checked: OCSP and CRL need the
+    /// network, which verification does not use.
+    Revocation,
+    /// The payload lacks an annotation the caller requires.
+    Annotations,
+}
+
+impl NotationCheck {
+    /// A short, stable name for the check, e.g. `trusted-identity`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::TooLarge => "too-large",
+            Self::UnsupportedFormat => "unsupported-format",
+            Self::Parse => "parse",
+            Self::ContentType => "content-type",
+            Self::SigningScheme => "signing-scheme",
+            Self::CriticalHeaders => "critical-headers",
+            Self::Algorithm => "algorithm",
+            Self::CertificateChain => "certificate-chain",
+            Self::CertificateRequirements => "certificate-requirements",
+            Self::Signature => "signature",
+            Self::Payload => "payload",
+            Self::TargetArtifact => "target-artifact",
+            Self::TrustStore => "trust-store",
+            Self::TrustedIdentity => "trusted-identity",
+            Self::Expiry => "expiry",
+            Self::CertificateValidity => "certificate-validity",
+            Self::Timestamp => "timestamp",
+            Self::Revocation => "revocation",
+            Self::Annotations => "annotations",
+        }
+    }
+
+    /// The trust-policy validation this check is part of.
+    pub fn validation(self) -> Validation {
+        match self {
+            Self::TrustStore | Self::TrustedIdentity => Validation::Authenticity,
+            Self::Expiry => Validation::Expiry,
+            Self::CertificateValidity | Self::Timestamp => Validation::AuthenticTimestamp,
+            Self::Revocation => Validation::Revocation,
+            _ => Validation::Integrity,
+        }
+    }
+}
+
+impl fmt::Display for NotationCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::TooLarge => "the signature envelope is larger than the limit",
+            Self::UnsupportedFormat => "the signature envelope format is not JWS or COSE",
+            Self::Parse => "the signature envelope is malformed",
+            Self::ContentType => "the signed content type is not a Notary Project payload",
+            Self::SigningScheme => "the signing scheme is missing, unknown or inconsistent",
+            Self::CriticalHeaders => "the critical headers are wrong or cannot be processed",
+            Self::Algorithm => "the signature algorithm is not allowed or does not match the key",
+            Self::CertificateChain => "the certificate chain is malformed or out of order",
+            Self::CertificateRequirements => {
+                "a certificate does not meet the Notary Project certificate requirements"
+            }
+            Self::Signature => "the signature does not verify",
+            Self::Payload => "the signed payload is not a Notary Project payload",
+            Self::TargetArtifact => "the signature is for another artifact",
+            Self::TrustStore => {
+                "the certificate chain contains no certificate of the trust stores named"
+            }
+            Self::TrustedIdentity => "the signing certificate is not a trusted identity",
+            Self::Expiry => "the signature has expired",
+            Self::CertificateValidity => "a certificate was not valid when the signature was made",
+            Self::Timestamp => "the timestamp countersignature does not verify",
+            Self::Revocation => "the revocation status cannot be checked offline",
+            Self::Annotations => "the signature lacks a required annotation",
+        })
+    }
+}
+
+/// Why a Notary Project signature was rejected (or, for a logged validation, what was
+/// wrong): the [`NotationCheck`] that failed and the detail as the error's source.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{check} [{}]", check.code())]
+pub struct NotationFailure {
+    check: NotationCheck,
+    #[source]
+    detail: Detail,
+}
+
+impl NotationFailure {
+    pub(crate) fn new(check: NotationCheck, detail: impl Into<String>) -> Self {
+        Self {
+            check,
+            detail: Detail(detail.into()),
+        }
+    }
+
+    /// The check that failed.
+    pub fn check(&self) -> NotationCheck {
+        self.check
+    }
+
+    /// What exactly was wrong.
+    pub fn detail(&self) -> &str {
+        &self.detail.0
+    }
+}
+
+/// The detail of a [`NotationFailure`], kept as its source so printers show "check: detail".
+#[derive(Debug, Clone)]
+struct Detail(String);
+
+impl fmt::Display for Detail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Detail {}
+
+pub(crate) type Outcome<T> = Result<T, NotationFailure>;
+
+/// Shorthand for a failure of `check`.
+pub(crate) fn fail<T>(check: NotationCheck, detail: impl Into<String>) -> Outcome<T> {
+    Err(NotationFailure::new(check, detail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_check_belongs_to_the_validation_the_specification_puts_it_in() {
+        assert_eq!(NotationCheck::Signature.validation(), Validation::Integrity);
+        assert_eq!(
+            NotationCheck::TrustedIdentity.validation(),
+            Validation::Authenticity
+        );
+        assert_eq!(
+            NotationCheck::Timestamp.validation(),
+            Validation::AuthenticTimestamp
+        );
+        assert_eq!(NotationCheck::Expiry.validation(), Validation::Expiry);
+        assert_eq!(
+            NotationCheck::Revocation.validation(),
+            Validation::Revocation
+        );
+    }
+
+    #[test]
+    fn display_names_the_check_and_keeps_the_detail_as_source() {
+        let failure = NotationFailure::new(NotationCheck::Expiry, "expired on 2022-07-29");
+        assert_eq!(failure.to_string(), "the signature has expired [expiry]");
+        let source = std::error::Error::source(&failure).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("expired on 2022-07-29"));
+    }
+}

@@ -1,0 +1,204 @@
+//! X.509 distinguished names as trustpolicy.json writes trusted identities
+//! (`x509.subject: C=US, ST=WA, O=acme-rockets.io`), parsed as RFC 4514 strings the way
+//! notation-go does (through go-ldap): each attribute once, single-valued RDNs, `S` an alias
+//! of `ST`, and C, ST and O required.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parsed distinguished name: attribute type → value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistinguishedName {
+    attributes: BTreeMap<String, String>,
+    text: String,
+}
+
+impl DistinguishedName {
+    /// Parses an RFC 4514 string with notation's restrictions.
+    pub fn parse(text: &str) -> Result<Self, super::PolicyError> {
+        Self::parse_text(text).map_err(super::PolicyError::Invalid)
+    }
+
+    pub(super) fn parse_text(text: &str) -> Result<Self, String> {
+        if text.contains("=#") {
+            return Err(format!(
+                "{text:?}: notation does not support x509.subject identities containing \"=#\""
+            ));
+        }
+        let mut attributes = BTreeMap::new();
+        for rdn in split_unescaped(text, &[',', ';'])? {
+            if split_unescaped(&rdn, &['+'])?.len() > 1 {
+                return Err(format!(
+                    "{text:?} has a multi-valued RDN, which is not supported"
+                ));
+            }
+            let (kind, value) = split_once_unescaped(&rdn, '=')
+                .ok_or_else(|| format!("{text:?}: {rdn:?} is not TYPE=value"))?;
+            let mut kind = kind.trim().to_owned();
+            if kind.is_empty()
+                || !kind
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
+                return Err(format!("{text:?}: {kind:?} is not an attribute type"));
+            }
+            if kind == "S" {
+                kind = "ST".to_owned();
+            }
+            let value = unescape(value)?;
+            if attributes.contains_key(&kind) {
+                return Err(format!(
+                    "{text:?} has more than one {kind}; each attribute may appear once"
+                ));
+            }
+            attributes.insert(kind, value);
+        }
+        for required in ["C", "ST", "O"] {
+            if attributes.get(required).is_none_or(String::is_empty) {
+                return Err(format!(
+                    "{text:?} has no {required}; a trusted identity must contain C, ST (or S) and O at a minimum"
+                ));
+            }
+        }
+        Ok(Self {
+            attributes,
+            text: text.trim().to_owned(),
+        })
+    }
+
+    /// Whether every attribute of `self` has the same value in `other` (notation-go's
+    /// `IsSubsetDN`).
+    pub fn is_subset_of(&self, other: &BTreeMap<String, String>) -> bool {
+        self.attributes
+            .iter()
+            .all(|(k, v)| other.get(k).is_some_and(|o| o == v))
+    }
+
+    pub(crate) fn overlaps(&self, other: &Self) -> bool {
+        self.is_subset_of(&other.attributes)
+    }
+}
+
+impl fmt::Display for DistinguishedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Splits at separators not escaped by a backslash.
+fn split_unescaped(text: &str, separators: &[char]) -> Result<Vec<String>, String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            current.push(c);
+            current.push(chars.next().ok_or("a trailing backslash")?);
+        } else if separators.contains(&c) {
+            parts.push(std::mem::take(&mut current));
+        } else {
+            current.push(c);
+        }
+    }
+    parts.push(current);
+    Ok(parts)
+}
+
+fn split_once_unescaped(text: &str, separator: char) -> Option<(&str, &str)> {
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == separator {
+            return Some((&text[..i], &text[i + 1..]));
+        }
+    }
+    None
+}
+
+/// Removes RFC 4514 escapes (`\,`, `\\`, `\ `, hex pairs) and unescaped surrounding spaces.
+fn unescape(value: &str) -> Result<String, String> {
+    let trimmed = value.trim_start_matches(' ');
+    let mut out: Vec<u8> = Vec::new();
+    let mut trailing_escaped_len = 0;
+    let bytes = trimmed.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            let next = *bytes.get(i + 1).ok_or("a trailing backslash")?;
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(byte) if next.is_ascii_hexdigit() => {
+                    out.push(byte);
+                    i += 3;
+                }
+                _ => {
+                    out.push(next);
+                    i += 2;
+                }
+            }
+            trailing_escaped_len = out.len();
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    // Unescaped trailing spaces are not part of the value.
+    while out.len() > trailing_escaped_len && out.last() == Some(&b' ') {
+        out.pop();
+    }
+    String::from_utf8(out).map_err(|_| "an escaped value that is not UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_partial_subject_matches_a_certificate_with_more_attributes() {
+        let dn = DistinguishedName::parse("C=US, ST=WA, O=wabbit-network.io")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let cert = attrs(&[
+            ("C", "US"),
+            ("ST", "WA"),
+            ("O", "wabbit-network.io"),
+            ("CN", "x"),
+        ]);
+        assert!(dn.is_subset_of(&cert));
+        let other = attrs(&[("C", "US"), ("ST", "WA"), ("O", "acme")]);
+        assert!(!dn.is_subset_of(&other));
+    }
+
+    #[test]
+    fn escapes_s_alias_and_the_required_attributes_follow_notation() {
+        let dn = DistinguishedName::parse(r"CN=a\,b\\c, S=WA, O=x\ , C=US")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(dn.is_subset_of(&attrs(&[
+            ("CN", r"a,b\c"),
+            ("ST", "WA"),
+            ("O", "x "),
+            ("C", "US")
+        ])));
+        for bad in [
+            "C=US, O=x",
+            "C=US, ST=WA, O=x, O=y",
+            "C=US+ST=WA, O=x",
+            "C=US, ST=WA, O=#0403",
+            "C=US, ST=WA, O",
+        ] {
+            assert!(DistinguishedName::parse(bad).is_err(), "{bad} parsed");
+        }
+    }
+}
