@@ -209,7 +209,9 @@ fn what_signet_writes_meets_the_specification_and_verifies_as_slsa_verifier_does
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>(),
-        [format!("predicate.resourceUri: \"{RESOURCE}\" is not a URI")]
+        [format!(
+            "predicate.resourceUri: \"{RESOURCE}\" is not a URI"
+        )]
     );
 }
 
