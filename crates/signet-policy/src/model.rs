@@ -37,7 +37,9 @@ use serde::Deserialize;
 use signet_core::intoto::{PredicateType, StatementError};
 use signet_core::keys::PublicKey;
 
-use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
+use crate::conditions::{
+    Conditions, RegoCondition, SbomCondition, SlsaCondition, VsaCondition, VulnCondition,
+};
 use crate::glob::{GlobError, ScopeGlob};
 use crate::image_rules::ImageRules;
 use crate::report::Mode;
@@ -650,6 +652,8 @@ struct AttestationSpec {
     vulnerabilities: Option<VulnCondition>,
     #[serde(default)]
     rego: Option<RegoCondition>,
+    #[serde(default)]
+    vsa: Option<VsaCondition>,
 }
 
 /// What an authority is.
@@ -995,6 +999,7 @@ impl TrustPolicy {
                         sbom: a.sbom,
                         vulnerabilities: a.vulnerabilities,
                         rego: a.rego,
+                        vsa: a.vsa,
                     },
                 });
             }

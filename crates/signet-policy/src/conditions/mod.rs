@@ -54,6 +54,7 @@ mod sbom;
 mod slsa;
 mod time;
 mod version;
+mod vsa;
 mod vuln;
 
 pub use rego::{DEFAULT_REGO_TIME_LIMIT, RegoCondition, RegoError, RegoFailure};
@@ -61,6 +62,7 @@ pub use sbom::{PackageRule, PackageRuleError, SbomCondition, SbomFailure, SbomFo
 pub use slsa::{SlsaCondition, SlsaFailure};
 pub use time::{AgeFailure, DurationError, DurationProblem, MaxAge};
 pub use version::{RangeProblem, VersionRange, VersionRangeError};
+pub use vsa::{PolicyDigest, VsaCondition};
 pub use vuln::{Severity, VulnCondition, VulnFailure};
 
 pub(crate) use sbom::{percent_decode, purl_base};
@@ -86,6 +88,9 @@ pub enum ConditionFailure {
     /// The Rego condition failed.
     #[error(transparent)]
     Rego(#[from] RegoFailure),
+    /// A verification summary condition failed.
+    #[error(transparent)]
+    Vsa(#[from] crate::vsa::VsaFailure),
 }
 
 /// A string rule: exact value or prefix. In YAML `{exact: VALUE}` or `{prefix: VALUE}`.
@@ -130,6 +135,8 @@ pub struct Conditions {
     pub vulnerabilities: Option<VulnCondition>,
     /// A Rego module with Cosign's `--policy` semantics (YAML `rego:`).
     pub rego: Option<RegoCondition>,
+    /// SLSA verification summary checks (YAML `vsa:`).
+    pub vsa: Option<VsaCondition>,
 }
 
 impl Conditions {
@@ -140,6 +147,7 @@ impl Conditions {
             && self.sbom.is_none()
             && self.vulnerabilities.is_none()
             && self.rego.is_none()
+            && self.vsa.is_none()
     }
 
     /// Checks `statement` (the in-toto statement JSON, v0.1 or v1) at `now_unix`; `Err` says
@@ -161,6 +169,9 @@ impl Conditions {
         }
         if let Some(rego) = &self.rego {
             rego.check(statement)?;
+        }
+        if let Some(vsa) = &self.vsa {
+            vsa.check(predicate_type, parsed.predicate, now_unix)?;
         }
         Ok(())
     }
