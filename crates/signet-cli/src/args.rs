@@ -392,6 +392,19 @@ pub(crate) struct VerifyArgs {
     /// With --policy: print the number of registry requests per image on stderr.
     #[arg(long, requires = "policy")]
     pub(crate) stats: bool,
+    /// With --policy: sign a SLSA verification summary (VSA) of each decided image with this
+    /// key (a key file, pkcs11:… or awskms://…) and write it to --vsa-out.
+    #[arg(long, value_name = "KEY", requires_all = ["policy", "vsa_out", "vsa_verifier_id"])]
+    pub(crate) vsa_key: Option<PathBuf>,
+    /// With --vsa-key: the file the summaries are written to, one DSSE envelope per line.
+    #[arg(long, value_name = "FILE", requires = "vsa_key")]
+    pub(crate) vsa_out: Option<PathBuf>,
+    /// With --vsa-key: the verifier's identity (a URI) the summaries name.
+    #[arg(long, value_name = "URI", requires = "vsa_key")]
+    pub(crate) vsa_verifier_id: Option<String>,
+    /// With --vsa-key: a level a passing summary states, e.g. SLSA_BUILD_LEVEL_2; repeatable.
+    #[arg(long, value_name = "LEVEL", requires = "vsa_key")]
+    pub(crate) vsa_level: Vec<String>,
     /// Annotation every accepted signature must carry (key=value), repeatable.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,

@@ -7,7 +7,10 @@ use anyhow::Context;
 use signet_oci::OciClient;
 use signet_policy::file::{PolicyFile, PolicyFileError};
 use signet_policy::lint::lint as lint_policy;
+use signet_core::digest::Digest;
+use signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
 use signet_policy::report::{Decision, ImageVerdict, PolicyReport};
+use signet_policy::vsa;
 use signet_verify::bundle::{BundleLimits, BundleVerifier};
 
 use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs};
@@ -18,6 +21,15 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         crate::usage_bail!("give --key or --policy");
     };
     let images = settings::parse_images(&args.images)?;
+    // The summaries name the policy by the digest of the bytes read here, before loading.
+    let policy_digest = match &args.vsa_key {
+        Some(_) => Some(Digest::sha256_of(&settings::read_bounded(
+            policy_path,
+            4 << 20,
+            "the policy",
+        )?)),
+        None => None,
+    };
     let policy = load(
         policy_path,
         args.registries_d.as_deref(),
@@ -30,6 +42,30 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .await;
     let report = PolicyReport::new(verdicts);
     print_report(&report, args.output)?;
+    if let (Some(key), Some(out), Some(verifier_id), Some(digest)) = (
+        &args.vsa_key,
+        &args.vsa_out,
+        &args.vsa_verifier_id,
+        policy_digest,
+    ) {
+        let key = settings::signing_key(key, &limits).await?;
+        let policy_uri = format!(
+            "file://{}",
+            std::path::absolute(policy_path)
+                .with_context(|| format!("the absolute path of {}", policy_path.display()))?
+                .display()
+        );
+        write_summaries(
+            &report,
+            key.as_ref(),
+            out,
+            verifier_id,
+            &policy_uri,
+            digest,
+            &args.vsa_level,
+        )
+        .await?;
+    }
     if args.stats {
         let requests = client.request_count();
         eprintln!(
@@ -39,6 +75,51 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// Signs a verification summary of each decided image and writes them to `out`, one DSSE
+/// envelope per line (the `.intoto.jsonl` form slsa-verifier reads).
+async fn write_summaries(
+    report: &PolicyReport,
+    key: &dyn signet_keys::SigningKey,
+    out: &std::path::Path,
+    verifier_id: &str,
+    policy_uri: &str,
+    policy_digest: Digest,
+    levels: &[String],
+) -> anyhow::Result<()> {
+    let now = settings::now_unix();
+    let mut lines = Vec::new();
+    let mut written = 0;
+    for verdict in report.images() {
+        let Some(summary) =
+            vsa::summarize(verdict, verifier_id, policy_uri, policy_digest.clone(), levels)
+        else {
+            eprintln!(
+                "{}: no verification summary (the image could not be decided)",
+                verdict.image()
+            );
+            continue;
+        };
+        let statement =
+            summary
+                .summary
+                .statement(&summary.subject_name, &summary.subject_digest, now);
+        let envelope = signet_sign::sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)
+            .await
+            .with_context(|| format!("signing the verification summary of {}", verdict.image()))?;
+        lines.extend_from_slice(&envelope.to_json());
+        lines.push(b'\n');
+        written += 1;
+    }
+    std::fs::write(out, &lines)
+        .with_context(|| format!("writing the verification summaries to {}", out.display()))?;
+    eprintln!(
+        "wrote {written} verification summar{} to {}",
+        if written == 1 { "y" } else { "ies" },
+        out.display()
+    );
+    Ok(())
 }
 
 fn print_report(report: &PolicyReport, format: OutputFormat) -> anyhow::Result<()> {

@@ -159,6 +159,72 @@ impl Summary {
     }
 }
 
+/// A summary of one image's verdict, ready to be written about its digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSummary {
+    /// The subject's name: the repository (`registry.example/app`).
+    pub subject_name: String,
+    /// The subject's digest: the digest the verdict is about.
+    pub subject_digest: Digest,
+    /// What the summary says.
+    pub summary: Summary,
+}
+
+/// The summary of `verdict` by `verifier_id` under the policy at `policy_uri` with
+/// `policy_digest`: `PASSED` (with `levels`) when the image was allowed, `FAILED` when it was
+/// denied or allowed only with warnings (a warning is a failed policy), and `None` when it
+/// could not be decided or has no digest — a summary says what was verified, and nothing was.
+/// The input attestations are the attestations that qualified (their layer or manifest
+/// digests); the resource URI is the image pinned by digest (`docker://repo@sha256:…`, or
+/// `oci:path@sha256:…` for a layout).
+pub fn summarize(
+    verdict: &crate::report::ImageVerdict,
+    verifier_id: &str,
+    policy_uri: &str,
+    policy_digest: Digest,
+    levels: &[String],
+) -> Option<ImageSummary> {
+    use crate::report::Decision;
+    use signet_core::reference::ImageReference;
+    let result = match verdict.decision() {
+        Decision::Allow => VerificationResult::Passed,
+        Decision::Deny | Decision::Warn => VerificationResult::Failed,
+        Decision::Undecided => return None,
+    };
+    let digest: Digest = verdict.digest()?.parse().ok()?;
+    let reference: ImageReference = verdict.image().parse().ok()?;
+    let (subject_name, resource_uri) = match &reference {
+        ImageReference::Registry(r) => {
+            let name = r.repository().name();
+            let uri = format!("docker://{name}@{digest}");
+            (name, uri)
+        }
+        ImageReference::Layout(l) => (l.path().to_owned(), format!("oci:{}@{digest}", l.path())),
+    };
+    let mut summary = Summary::new(verifier_id, resource_uri)
+        .with_verifier_version("signet", env!("CARGO_PKG_VERSION"))
+        .with_policy(policy_uri, policy_digest)
+        .with_result(result, levels.to_vec());
+    let inputs = verdict
+        .matched_policies()
+        .iter()
+        .flat_map(|p| p.requirements())
+        .flat_map(|r| r.evidence())
+        .filter(|e| e.kind() == "attestation" && e.failed_check().is_none())
+        .filter_map(|e| e.layer()?.parse::<Digest>().ok());
+    let mut seen = std::collections::BTreeSet::new();
+    for input in inputs {
+        if seen.insert(input.to_string()) {
+            summary = summary.with_input_attestation(None, input);
+        }
+    }
+    Some(ImageSummary {
+        subject_name,
+        subject_digest: digest,
+        summary,
+    })
+}
+
 // --- the predicate as read ------------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
