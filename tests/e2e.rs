@@ -58,3 +58,5 @@ mod transport;
 mod tuf;
 #[path = "e2e/usage.rs"]
 mod usage;
+#[path = "e2e/vsa.rs"]
+mod vsa;

@@ -4,11 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use signet_core::digest::Digest;
+use signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
 use signet_oci::OciClient;
 use signet_policy::file::{PolicyFile, PolicyFileError};
 use signet_policy::lint::lint as lint_policy;
-use signet_core::digest::Digest;
-use signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
 use signet_policy::report::{Decision, ImageVerdict, PolicyReport};
 use signet_policy::vsa;
 use signet_verify::bundle::{BundleLimits, BundleVerifier};
@@ -92,9 +92,13 @@ async fn write_summaries(
     let mut lines = Vec::new();
     let mut written = 0;
     for verdict in report.images() {
-        let Some(summary) =
-            vsa::summarize(verdict, verifier_id, policy_uri, policy_digest.clone(), levels)
-        else {
+        let Some(summary) = vsa::summarize(
+            verdict,
+            verifier_id,
+            policy_uri,
+            policy_digest.clone(),
+            levels,
+        ) else {
             eprintln!(
                 "{}: no verification summary (the image could not be decided)",
                 verdict.image()
