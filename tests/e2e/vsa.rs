@@ -1,9 +1,9 @@
 //! SLSA Verification Summary Attestations (issue 14, second half) on a real docker-registry:
 //! `verify --policy --vsa-key` writes one summary per image; securesystemslib (the in-toto
 //! reference DSSE implementation) verifies the envelope, signet's spec check accepts the
-//! statement; attached with `signet attest`, a gate policy's `vsa:` condition accepts the image
-//! by it, and refuses a FAILED summary, one for another policy, and one signed by a key that
-//! is not the verifier's.
+//! statement; attached by `--vsa-attach`, a gate policy's `vsa:` condition accepts the image
+//! by it, and refuses a FAILED summary, one for another policy, and one signed (and attached
+//! with `signet attest`) by a key that is not the verifier's.
 
 use std::path::Path;
 use std::process::Command;
@@ -79,11 +79,21 @@ fn a_summary_written_at_release_admits_the_image_at_the_gate() {
                 "verifier.key",
             ])
             .args(["--vsa-out", "vsa.jsonl", "--vsa-verifier-id", VERIFIER])
-            .args(["--vsa-level", "SLSA_BUILD_LEVEL_2", &good, &bad])
+            .args([
+                "--vsa-level",
+                "SLSA_BUILD_LEVEL_2",
+                "--vsa-attach",
+                &good,
+                &bad,
+            ])
             .output();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("wrote 2 verification summaries to vsa.jsonl"),
+        stderr(&out).contains("wrote 2 verification summaries to vsa.jsonl")
+            && stderr(&out).contains(&format!(
+                "{good}: verification summary attached to {host}/app:{}.att",
+                good_digest.replace(':', "-")
+            )),
         "{}",
         stderr(&out)
     );
@@ -151,8 +161,7 @@ fn a_summary_written_at_release_admits_the_image_at_the_gate() {
         "other-gate.yaml",
         gate(&sha256(b"another policy")).as_bytes(),
     );
-    attach(&good, &passed, "verifier");
-    attach(&bad, &failed, "verifier");
+    // --vsa-attach attached both summaries; the intruder's is attached by hand below.
     let gate_verdict = |policy: &str, image: &str| {
         let out =
             t.s.signet()

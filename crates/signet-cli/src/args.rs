@@ -405,6 +405,10 @@ pub(crate) struct VerifyArgs {
     /// With --vsa-key: a level a passing summary states, e.g. SLSA_BUILD_LEVEL_2; repeatable.
     #[arg(long, value_name = "LEVEL", requires = "vsa_key")]
     pub(crate) vsa_level: Vec<String>,
+    /// With --vsa-key: also attach each summary to its image, as a Cosign attestation
+    /// (predicate type https://slsa.dev/verification_summary/v1, no transparency-log entry).
+    #[arg(long, requires = "vsa_key")]
+    pub(crate) vsa_attach: bool,
     /// Annotation every accepted signature must carry (key=value), repeatable.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,

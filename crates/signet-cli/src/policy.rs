@@ -55,9 +55,11 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("the absolute path of {}", policy_path.display()))?
                 .display()
         );
+        let attach_with = args.vsa_attach.then_some(&client);
         write_summaries(
             &report,
             key.as_ref(),
+            attach_with,
             out,
             verifier_id,
             &policy_uri,
@@ -79,9 +81,11 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
 
 /// Signs a verification summary of each decided image and writes them to `out`, one DSSE
 /// envelope per line (the `.intoto.jsonl` form slsa-verifier reads).
+#[allow(clippy::too_many_arguments)] // one call site; the summary's parts, named
 async fn write_summaries(
     report: &PolicyReport,
     key: &dyn signet_keys::SigningKey,
+    attach_with: Option<&OciClient>,
     out: &std::path::Path,
     verifier_id: &str,
     policy_uri: &str,
@@ -105,6 +109,9 @@ async fn write_summaries(
             );
             continue;
         };
+        if let Some(client) = attach_with {
+            attach_summary(client, key, verdict, &summary, now).await?;
+        }
         let statement =
             summary
                 .summary
@@ -122,6 +129,38 @@ async fn write_summaries(
         "wrote {written} verification summar{} to {}",
         if written == 1 { "y" } else { "ies" },
         out.display()
+    );
+    Ok(())
+}
+
+/// Attaches a summary to the image it is about (pinned by the digest decided on), as Cosign's
+/// legacy attestation: `signet attest --type https://slsa.dev/verification_summary/v1`.
+async fn attach_summary(
+    client: &OciClient,
+    key: &dyn signet_keys::SigningKey,
+    verdict: &ImageVerdict,
+    summary: &vsa::ImageSummary,
+    now: i64,
+) -> anyhow::Result<()> {
+    let image: signet_core::reference::ImageReference = verdict
+        .image()
+        .parse()
+        .with_context(|| format!("parsing {}", verdict.image()))?;
+    let pinned = image.pinned(summary.subject_digest.clone());
+    let predicate_type = signet_core::intoto::PredicateType::from_name(vsa::VSA_PREDICATE_TYPE)?;
+    let attested = signet_sign::ImageAttester::new(client, key)
+        .attest(
+            &pinned,
+            &predicate_type,
+            summary.summary.predicate(now),
+            now,
+        )
+        .await
+        .with_context(|| format!("attaching the verification summary to {}", verdict.image()))?;
+    eprintln!(
+        "{}: verification summary attached to {}",
+        verdict.image(),
+        attested.location
     );
     Ok(())
 }

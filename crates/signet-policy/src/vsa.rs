@@ -125,7 +125,23 @@ impl Summary {
     /// The in-toto v1 statement about `subject_name` with `subject_digest`, verified at
     /// `now_unix`.
     pub fn statement(&self, subject_name: &str, subject_digest: &Digest, now_unix: i64) -> Vec<u8> {
-        let digest_set = |d: &Digest| json!({ d.algorithm().name(): d.hex() });
+        let statement = json!({
+            "_type": signet_core::intoto::STATEMENT_V1,
+            "subject": [{ "name": subject_name, "digest": digest_set(subject_digest) }],
+            "predicateType": VSA_PREDICATE_TYPE,
+            "predicate": self.predicate_value(now_unix),
+        });
+        // A `Value` always serialises.
+        serde_json::to_vec(&statement).unwrap_or_default()
+    }
+
+    /// The predicate alone (what `attest --type https://slsa.dev/verification_summary/v1`
+    /// wraps in a statement about the image), verified at `now_unix`.
+    pub fn predicate(&self, now_unix: i64) -> Vec<u8> {
+        serde_json::to_vec(&self.predicate_value(now_unix)).unwrap_or_default()
+    }
+
+    fn predicate_value(&self, now_unix: i64) -> serde_json::Value {
         let mut predicate = json!({
             "verifier": { "id": self.verifier_id },
             "timeVerified": signet_core::intoto::rfc3339(now_unix),
@@ -148,15 +164,13 @@ impl Summary {
         if let Some(digest) = &self.policy_digest {
             predicate["policy"]["digest"] = digest_set(digest);
         }
-        let statement = json!({
-            "_type": signet_core::intoto::STATEMENT_V1,
-            "subject": [{ "name": subject_name, "digest": digest_set(subject_digest) }],
-            "predicateType": VSA_PREDICATE_TYPE,
-            "predicate": predicate,
-        });
-        // A `Value` always serialises.
-        serde_json::to_vec(&statement).unwrap_or_default()
+        predicate
     }
+}
+
+/// A digest as an in-toto DigestSet.
+fn digest_set(digest: &Digest) -> serde_json::Value {
+    json!({ digest.algorithm().name(): digest.hex() })
 }
 
 /// A summary of one image's verdict, ready to be written about its digest.
