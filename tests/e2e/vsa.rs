@@ -108,6 +108,41 @@ fn a_summary_written_at_release_admits_the_image_at_the_gate() {
             bad_digest.trim_start_matches("sha256:")
         )
     );
+    // signet's own verify-vsa, as slsa-verifier's verify-vsa would be run on the file.
+    let out =
+        t.s.signet()
+            .args(["verify-vsa", "--attestation-path", "vsa.jsonl"])
+            .args(["--subject-digest", &good_digest, "--verifier-id", VERIFIER])
+            .args([
+                "--resource-uri",
+                &format!("docker://{host}/app@{good_digest}"),
+            ])
+            .args([
+                "--verified-levels",
+                "SLSA_BUILD_LEVEL_1",
+                "--public-key-path",
+                "verifier.pub",
+            ])
+            .output();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The denied image's summary is FAILED: verify-vsa refuses it, line by line.
+    let out =
+        t.s.signet()
+            .args(["verify-vsa", "--attestation-path", "vsa.jsonl"])
+            .args(["--subject-digest", &bad_digest, "--verifier-id", VERIFIER])
+            .args([
+                "--resource-uri",
+                &format!("docker://{host}/unsigned@{bad_digest}"),
+            ])
+            .args(["--public-key-path", "verifier.pub"])
+            .output();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("line 1: [vsa-subject]")
+            && stderr(&out).contains("line 2: [vsa-result] verificationResult is \"FAILED\""),
+        "{}",
+        stderr(&out)
+    );
     let written = statements(&std::fs::read(t.s.path("vsa.jsonl")).unwrap_or_default());
     let policy_digest = sha256(release_policy.as_bytes());
     for statement in &written {
@@ -199,4 +234,66 @@ fn a_summary_written_at_release_admits_the_image_at_the_gate() {
         reason,
         format!("verifier: no {VSA} attestation verifies with this key")
     );
+}
+
+/// `verify-vsa` on slsa-verifier's own VSA, with slsa-verifier's CLI flags: the passing case
+/// and one refusal per check, each naming its check.
+#[test]
+fn verify_vsa_gives_slsa_verifier_s_outcomes_on_its_test_data() {
+    let t = Setup::new();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/signet-policy/tests/data/vsa/slsa-verifier");
+    let verifier = "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1";
+    let resource =
+        "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre";
+    let digest = "gce_image_id:8970095005306000053";
+    let run = |digest: &str, verifier: &str, resource: &str, levels: &str| {
+        let out =
+            t.s.signet()
+                .args(["verify-vsa", "--attestation-path"])
+                .arg(data.join("gke-gce-pre.bcid-vsa.jsonl"))
+                .args(["--subject-digest", digest, "--verifier-id", verifier])
+                .args(["--resource-uri", resource, "--verified-levels", levels])
+                .arg("--public-key-path")
+                .arg(data.join("vsa_signing_public_key.pem"))
+                .args([
+                    "--public-key-id",
+                    "keystore://76574:prod:vsa_signing_public_key",
+                ])
+                .arg("--print-attestation")
+                .output();
+        (out.status.code(), stdout(&out), stderr(&out))
+    };
+    let (code, printed, err) = run(digest, verifier, resource, "BCID_L1,SLSA_BUILD_LEVEL_2");
+    assert_eq!(code, Some(0), "{err}");
+    let statement: Value = serde_json::from_str(printed.trim()).unwrap_or_default();
+    assert_eq!(statement["predicate"]["verificationResult"], "PASSED");
+    for (digest, verifier, resource, levels, want) in [
+        (
+            digest,
+            verifier,
+            resource,
+            "SLSA_BUILD_LEVEL_3",
+            "[vsa-levels]",
+        ),
+        ("my-giest:123", verifier, resource, "", "[vsa-subject]"),
+        (
+            digest,
+            verifier,
+            "my-uri://my/path",
+            "",
+            "[vsa-resource-uri]",
+        ),
+        (
+            digest,
+            "https://celestial-being.gn/gundam",
+            resource,
+            "",
+            "[vsa-verifier-id]",
+        ),
+    ] {
+        let (code, _, err) = run(digest, verifier, resource, levels);
+        assert_eq!(code, Some(1), "{want}: {err}");
+        assert!(err.contains(&format!("line 1: {want}")), "{want}: {err}");
+    }
 }

@@ -107,6 +107,8 @@ pub(crate) enum Command {
     /// Verify a file's attestation (a DSSE envelope, or a Sigstore bundle): by public key or
     /// by keyless identity.
     VerifyBlobAttestation(VerifyBlobAttestationArgs),
+    /// Verify a SLSA verification summary (VSA) file as slsa-verifier's verify-vsa does.
+    VerifyVsa(VerifyVsaArgs),
     /// Attach artifacts to an image (Cosign's legacy attachments).
     #[command(subcommand)]
     Attach(AttachCommand),
@@ -190,6 +192,35 @@ pub(crate) enum PolicyCommand {
     Lint(PolicyLintArgs),
     /// Show which policies match an image and each requirement's result, and why.
     Explain(PolicyExplainArgs),
+}
+
+/// slsa-verifier's `verify-vsa` flags, spelled as it spells them.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyVsaArgs {
+    /// The VSA: a DSSE envelope, or several, one per line (as verify --vsa-out writes them).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attestation_path: PathBuf,
+    /// A digest the VSA's subject must carry, TYPE:VALUE (e.g. sha256:…); repeatable.
+    #[arg(long, value_name = "TYPE:VALUE", required = true)]
+    pub(crate) subject_digest: Vec<String>,
+    /// The verifier.id the VSA must name.
+    #[arg(long, value_name = "ID")]
+    pub(crate) verifier_id: String,
+    /// The resourceUri the VSA must name.
+    #[arg(long, value_name = "URI")]
+    pub(crate) resource_uri: String,
+    /// Levels the VSA must verify, comma-separated (a SLSA level is met by a higher one).
+    #[arg(long, value_name = "LEVELS", value_delimiter = ',')]
+    pub(crate) verified_levels: Vec<String>,
+    /// The verifier's public key (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) public_key_path: PathBuf,
+    /// The key id: a signature naming another key id is not tried.
+    #[arg(long, value_name = "ID")]
+    pub(crate) public_key_id: Option<String>,
+    /// Print the verified statement on stdout.
+    #[arg(long)]
+    pub(crate) print_attestation: bool,
 }
 
 #[derive(Debug, Args)]

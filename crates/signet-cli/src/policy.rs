@@ -13,7 +13,7 @@ use signet_policy::report::{Decision, ImageVerdict, PolicyReport};
 use signet_policy::vsa;
 use signet_verify::bundle::{BundleLimits, BundleVerifier};
 
-use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs};
+use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs, VerifyVsaArgs};
 use crate::settings;
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -353,4 +353,63 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
         print_verdict_text(&mut out, verdict)?;
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `verify-vsa`: slsa-verifier's checks on a VSA file. Each line of the file is an envelope;
+/// the first that passes every check wins, else each line's failure is printed (exit 1).
+pub(crate) fn verify_vsa(args: &VerifyVsaArgs) -> anyhow::Result<ExitCode> {
+    let limits = settings::limits()?;
+    let key = settings::read_bounded(
+        &args.public_key_path,
+        limits.max_key_file_bytes,
+        "the public key",
+    )?;
+    let key = signet_core::keys::PublicKey::parse(&key)
+        .with_context(|| format!("loading the public key {}", args.public_key_path.display()))?;
+    let file = settings::read_bounded(
+        &args.attestation_path,
+        limits.max_attachment_bytes,
+        "the attestation",
+    )?;
+    let expect = vsa::VsaExpectations::new(&args.verifier_id, args.subject_digest.clone())
+        .with_resource_uri(&args.resource_uri)
+        .with_verified_levels(args.verified_levels.clone());
+    let mut failures = Vec::new();
+    for (line, text) in String::from_utf8_lossy(&file)
+        .lines()
+        .enumerate()
+        .filter(|(_, t)| !t.trim().is_empty())
+    {
+        match vsa::verify_envelope(
+            text.as_bytes(),
+            &key,
+            args.public_key_id.as_deref(),
+            &expect,
+        ) {
+            Ok(verified) => {
+                if args.print_attestation {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(verified.statement())?;
+                    writeln!(out)?;
+                }
+                eprintln!(
+                    "PASSED: the VSA of {} verifies",
+                    args.attestation_path.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(failure) => failures.push(format!("line {}: {failure}", line + 1)),
+        }
+    }
+    if failures.is_empty() {
+        failures.push("the file holds no envelope".to_owned());
+    }
+    eprintln!(
+        "FAILED: the VSA of {} does not verify",
+        args.attestation_path.display()
+    );
+    for failure in &failures {
+        eprintln!("  {failure}");
+    }
+    Ok(ExitCode::from(crate::EXIT_DENIED))
 }
