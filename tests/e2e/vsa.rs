@@ -98,6 +98,33 @@ fn a_summary_written_at_release_admits_the_image_at_the_gate() {
         stderr(&out)
     );
 
+    // A verifier id that is not a URI would make a summary that breaks the specification:
+    // nothing is written or attached.
+    let out =
+        t.s.signet()
+            .args([
+                "verify",
+                "--policy",
+                "release.yaml",
+                "--vsa-key",
+                "verifier.key",
+            ])
+            .args([
+                "--vsa-out",
+                "bad.jsonl",
+                "--vsa-verifier-id",
+                "release verifier",
+                &good,
+            ])
+            .output();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would break the VSA specification: predicate.verifier.id: \"release verifier\" is not a URI")
+            && !t.s.path("bad.jsonl").exists(),
+        "{}",
+        stderr(&out)
+    );
+
     // The in-toto reference implementation verifies both envelopes with the verifier's key.
     let checked = securesystemslib_verify(&t.public("verifier"), &t.s.path("vsa.jsonl"));
     assert_eq!(

@@ -109,13 +109,22 @@ async fn write_summaries(
             );
             continue;
         };
-        if let Some(client) = attach_with {
-            attach_summary(client, key, verdict, &summary, now).await?;
-        }
         let statement =
             summary
                 .summary
                 .statement(&summary.subject_name, &summary.subject_digest, now);
+        // What signet publishes meets the specification, or is not published.
+        if let Err(violations) = vsa::check_spec(&statement) {
+            let violations: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            anyhow::bail!(
+                "the verification summary of {} would break the VSA specification: {} (is --vsa-verifier-id a URI, e.g. https://example.com/verifier?)",
+                verdict.image(),
+                violations.join("; ")
+            );
+        }
+        if let Some(client) = attach_with {
+            attach_summary(client, key, verdict, &summary, now).await?;
+        }
         let envelope = signet_sign::sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)
             .await
             .with_context(|| format!("signing the verification summary of {}", verdict.image()))?;
