@@ -107,7 +107,8 @@ pub(crate) enum Command {
     /// Verify a file's attestation (a DSSE envelope, or a Sigstore bundle): by public key or
     /// by keyless identity.
     VerifyBlobAttestation(VerifyBlobAttestationArgs),
-    /// Verify a SLSA verification summary (VSA) file as slsa-verifier's verify-vsa does.
+    /// Verify a SLSA verification summary (VSA) file by its verifier's public key, as
+    /// slsa-verifier's verify-vsa does.
     VerifyVsa(VerifyVsaArgs),
     /// Attach artifacts to an image (Cosign's legacy attachments).
     #[command(subcommand)]
@@ -196,6 +197,7 @@ pub(crate) enum PolicyCommand {
 
 /// slsa-verifier's `verify-vsa` flags, spelled as it spells them.
 #[derive(Debug, Args)]
+#[command(after_help = VERIFY_VSA)]
 pub(crate) struct VerifyVsaArgs {
     /// The VSA: a DSSE envelope, or several, one per line (as verify --vsa-out writes them).
     #[arg(long, value_name = "FILE")]
@@ -1104,6 +1106,13 @@ const SAVE: &str = r#"Example:
 
 const LOAD: &str = r#"Example:
   signet load --dir ./app-layout mirror.example.com/app:v1"#;
+
+const VERIFY_VSA: &str = r#"A VSA is verified by its verifier's public key (slsa-verifier's verify-vsa has no keyless form).
+
+Example:
+  signet verify-vsa --attestation-path vsa.jsonl --subject-digest sha256:… \
+    --verifier-id https://example.com/verifier --resource-uri docker://registry.example.com/app@sha256:… \
+    --verified-levels SLSA_BUILD_LEVEL_2 --public-key-path verifier.pub"#;
 
 const POLICY_LINT: &str = r#"Example:
   signet policy lint policy.yaml"#;
