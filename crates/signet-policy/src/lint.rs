@@ -97,6 +97,20 @@ pub fn lint(policy: &TrustPolicy) -> Vec<Warning> {
         }
         for a in p.attestations() {
             authority_lists.push((format!("attestation {}", a.name()), a.authorities(), 1));
+            if a.conditions().vsa.is_some()
+                && a.predicate_type().uri() != crate::vsa::VSA_PREDICATE_TYPE
+            {
+                warnings.push(Warning {
+                    code: "W004",
+                    location: location.clone(),
+                    message: format!(
+                        "attestation {} can never pass: its vsa condition needs predicateType {}, not {}",
+                        a.name(),
+                        crate::vsa::VSA_PREDICATE_TYPE,
+                        a.predicate_type().uri()
+                    ),
+                });
+            }
         }
         for (what, names, needed) in authority_lists {
             let mut usable = 0;
@@ -137,6 +151,28 @@ mod tests {
     fn parse(body: &str) -> Result<TrustPolicy, crate::model::PolicyError> {
         let text = format!("apiVersion: signet.dev/v1\nkind: TrustPolicy\n{body}");
         TrustPolicy::parse(&text, &|_| Err(std::io::Error::other("no key files")))
+    }
+
+    #[test]
+    fn a_vsa_condition_on_another_predicate_type_can_never_pass() {
+        let text = "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  v: { key: { path: v.pub }, transparencyLog: ignore }\npolicies:\n  - name: gate\n    images: [\"r.example/**\"]\n    attestations:\n      - { name: summary, predicateType: slsaprovenance1, authorities: [v], vsa: { verifierId: https://v.example } }\n";
+        let key = signet_core::keys::PrivateKey::generate_p256()
+            .and_then(|k| k.public_key())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .to_pem();
+        let policy = TrustPolicy::parse(text, &|_| Ok(key.clone().into_bytes()))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let warnings: Vec<(&str, String)> = lint(&policy)
+            .into_iter()
+            .map(|w| (w.code, w.message))
+            .collect();
+        assert_eq!(
+            warnings,
+            [(
+                "W004",
+                "attestation summary can never pass: its vsa condition needs predicateType https://slsa.dev/verification_summary/v1, not https://slsa.dev/provenance/v1".to_owned()
+            )]
+        );
     }
 
     #[test]
