@@ -14,7 +14,8 @@ pub struct Warning {
     pub message: String,
 }
 
-/// What parsing cannot reject in an `image:` block: a platform, label or port listed twice
+/// What parsing cannot reject in an `image:` block: a platform, label, allowed variable or port
+/// listed twice
 /// (W006), a base rule that allows no base (W004, as for requirements that can never pass),
 /// and image rules without any signature or attestation requirement (W007): they say what the
 /// image is, not who built it.
@@ -41,6 +42,16 @@ fn lint_image_rules(
                 code: "W006",
                 location: location.to_owned(),
                 message: format!("image.labels lists {label} twice"),
+            });
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for name in rules.env_allow() {
+        if !seen.insert(name) {
+            warnings.push(Warning {
+                code: "W006",
+                location: location.to_owned(),
+                message: format!("image.env.allow lists {name} twice"),
             });
         }
     }
@@ -178,7 +189,7 @@ mod tests {
     #[test]
     fn image_rules_are_linted_and_unknown_ones_refused_at_their_line() {
         let policy = parse(
-            "policies:\n  - name: runtime\n    images: [\"r.example/**\"]\n    image:\n      platforms: [linux/amd64, linux/amd64]\n      labels: [a, b, a]\n      exposedPorts: [\"8080\", 8080/tcp]\n      base: { allowed: [] }\n",
+            "policies:\n  - name: runtime\n    images: [\"r.example/**\"]\n    image:\n      platforms: [linux/amd64, linux/amd64]\n      labels: [a, b, a]\n      exposedPorts: [\"8080\", 8080/tcp]\n      base: { allowed: [] }\n      env: { allow: [GPG_KEY, GPG_KEY] }\n",
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let codes: Vec<(&str, String)> = lint(&policy)
@@ -190,6 +201,7 @@ mod tests {
             [
                 ("W006", "image.platforms lists linux/amd64 twice".to_owned()),
                 ("W006", "image.labels lists a twice".to_owned()),
+                ("W006", "image.env.allow lists GPG_KEY twice".to_owned()),
                 ("W006", "image.exposedPorts lists 8080/tcp twice".to_owned()),
                 ("W004", "image.base can never pass: its allowed list is empty (leave it out to allow any base)".to_owned()),
                 ("W007", "the image rules check what an image is, not who built it: add a signatures or attestations requirement, or another policy covering these images that has one".to_owned()),
