@@ -37,8 +37,11 @@ use serde::Deserialize;
 use signet_core::intoto::{PredicateType, StatementError};
 use signet_core::keys::PublicKey;
 
-use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
+use crate::conditions::{
+    Conditions, RegoCondition, SbomCondition, SlsaCondition, VsaCondition, VulnCondition,
+};
 use crate::glob::{GlobError, ScopeGlob};
+use crate::image_rules::ImageRules;
 use crate::report::Mode;
 use std::sync::Arc;
 
@@ -157,7 +160,7 @@ pub enum Problem {
     NoImages,
     /// A policy without requirements.
     #[error(
-        "the policy requires neither signatures nor attestations; use noMatch or a policy with requirements"
+        "the policy requires neither signatures, attestations nor image rules; use noMatch or a policy with requirements"
     )]
     NoRequirements,
     /// A reference to an authority that is not defined.
@@ -530,6 +533,9 @@ struct PolicySpec {
     signatures: Option<SignatureSpec>,
     #[serde(default)]
     attestations: Vec<AttestationSpec>,
+    /// Rules on the image itself (crate::image_rules).
+    #[serde(default)]
+    image: Option<ImageRules>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -646,6 +652,8 @@ struct AttestationSpec {
     vulnerabilities: Option<VulnCondition>,
     #[serde(default)]
     rego: Option<RegoCondition>,
+    #[serde(default)]
+    vsa: Option<VsaCondition>,
 }
 
 /// What an authority is.
@@ -778,9 +786,15 @@ pub struct Policy {
     exclude: Vec<ScopeGlob>,
     signatures: Option<SignatureRequirement>,
     attestations: Vec<AttestationRequirement>,
+    image: Option<ImageRules>,
 }
 
 impl Policy {
+    /// The rules on the image itself (`image:`), if any.
+    pub fn image_rules(&self) -> Option<&ImageRules> {
+        self.image.as_ref()
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name
@@ -939,7 +953,7 @@ impl TrustPolicy {
             if p.images.is_empty() {
                 return Err(invalid(Problem::NoImages));
             }
-            if p.signatures.is_none() && p.attestations.is_empty() {
+            if p.signatures.is_none() && p.attestations.is_empty() && p.image.is_none() {
                 return Err(invalid(Problem::NoRequirements));
             }
             let check_authority = |field: &str, name: &String| {
@@ -985,6 +999,7 @@ impl TrustPolicy {
                         sbom: a.sbom,
                         vulnerabilities: a.vulnerabilities,
                         rego: a.rego,
+                        vsa: a.vsa,
                     },
                 });
             }
@@ -1003,6 +1018,7 @@ impl TrustPolicy {
                     index_signatures: s.index_signature.into(),
                 }),
                 attestations,
+                image: p.image,
             });
         }
         Ok(Self {
