@@ -9,6 +9,7 @@
 #   2. benches/verify-batch.sh 1000     verify --policy over 1000 images vs curl, same requests
 #   3. benches/bundles-compare.sh 20    139 CPython bundles: signet vs sigstore-python (sample)
 #   4. benches/verify-one.sh            one verify --key process vs curl, same requests
+#   5. benches/vsa-gate.sh              deciding an image by its VSA vs by its full evidence
 #
 # Environment: BENCH_IMAGES (default 1000), BENCH_SAMPLE (default 20), BENCH_LOGDIR (default: a
 # new directory under /var/tmp), SIGNET; each script's own variables pass through, except
@@ -72,7 +73,7 @@ else
     echo "TABLE|sign-blob / verify-blob $size|failed|-|-|-|-" >>"$logs/table"
 fi
 
-for bench in "verify-batch verify-batch.sh $images" "bundles bundles-compare.sh $sample" "verify-one verify-one.sh"; do
+for bench in "verify-batch verify-batch.sh $images" "bundles bundles-compare.sh $sample" "verify-one verify-one.sh" "vsa-gate vsa-gate.sh"; do
     # shellcheck disable=SC2086 # split on purpose: name, script, arguments
     set -- $bench
     name=$1 script=$2

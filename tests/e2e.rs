@@ -24,6 +24,8 @@ mod concurrency;
 mod conformance;
 #[path = "e2e/faults.rs"]
 mod faults;
+#[path = "e2e/image_rules.rs"]
+mod image_rules;
 #[path = "e2e/key_services.rs"]
 mod key_services;
 #[path = "e2e/keyless.rs"]
@@ -58,3 +60,5 @@ mod transport;
 mod tuf;
 #[path = "e2e/usage.rs"]
 mod usage;
+#[path = "e2e/vsa.rs"]
+mod vsa;

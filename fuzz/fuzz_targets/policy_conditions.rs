@@ -77,6 +77,7 @@ static CONDITIONS: LazyLock<Vec<Conditions>> = LazyLock::new(|| {
                 sbom: spec.sbom,
                 vulnerabilities: spec.vulnerabilities,
                 rego: spec.rego,
+                ..Conditions::default()
             }
         })
         .collect()

@@ -57,6 +57,9 @@ pub const OCI_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 /// Media type of an uncompressed OCI layer.
 pub const OCI_LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 
+/// The OCI image index media type.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
 // ---------------------------------------------------------------------------------------------
 // Registry
 // ---------------------------------------------------------------------------------------------
@@ -502,6 +505,87 @@ pub fn make_sample_image(
     assert_eq!(
         digest, expected,
         "the registry's Docker-Content-Digest for {repo}:{tag} is not the manifest's sha256"
+    );
+    digest
+}
+
+/// An image built for a test: `config` is the whole image configuration (its `rootfs` is
+/// filled in), with one small layer per entry of `layer_files`, and `annotations` on the
+/// manifest. Pushed as `<repo>:<tag>`; returns the manifest's digest and size.
+///
+/// # Panics
+///
+/// If the registry refuses any step.
+pub fn push_image(
+    registry_host: &str,
+    repo: &str,
+    tag: &str,
+    mut config: Value,
+    layer_files: &[&str],
+    annotations: Value,
+    sha256: fn(&[u8]) -> String,
+) -> (String, usize) {
+    let mut layers = Vec::new();
+    let mut diff_ids = Vec::new();
+    for name in layer_files {
+        let layer = tar_with_one_file(name, format!("{repo}:{tag} {name}\n").as_bytes());
+        let digest = push_blob(registry_host, repo, &layer, sha256);
+        diff_ids.push(digest.clone());
+        layers.push(json!({ "mediaType": OCI_LAYER_TAR, "digest": digest, "size": layer.len() }));
+    }
+    config["rootfs"] = json!({ "type": "layers", "diff_ids": diff_ids });
+    let config = serde_json::to_vec(&config)
+        .unwrap_or_else(|e| panic!("cannot serialize the image config: {e}"));
+    let config_digest = push_blob(registry_host, repo, &config, sha256);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": { "mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len() },
+        "layers": layers,
+        "annotations": annotations,
+    }))
+    .unwrap_or_else(|e| panic!("cannot serialize the image manifest: {e}"));
+    let digest = push_manifest(registry_host, repo, tag, OCI_MANIFEST, &manifest);
+    assert_eq!(
+        digest,
+        sha256(&manifest),
+        "the registry's digest for {repo}:{tag}"
+    );
+    (digest, manifest.len())
+}
+
+/// An OCI index over manifests already pushed to `<repo>`, each `(digest, size, platform)`
+/// with the platform as `os/architecture`; pushed as `<repo>:<tag>`, returns its digest.
+///
+/// # Panics
+///
+/// If the registry refuses it.
+pub fn push_index(
+    registry_host: &str,
+    repo: &str,
+    tag: &str,
+    manifests: &[(&str, usize, &str)],
+    sha256: fn(&[u8]) -> String,
+) -> String {
+    let entries: Vec<Value> = manifests
+        .iter()
+        .map(|(digest, size, platform)| {
+            let (os, architecture) = platform.split_once('/').unwrap_or((platform, ""));
+            json!({ "mediaType": OCI_MANIFEST, "digest": digest, "size": size,
+                    "platform": { "os": os, "architecture": architecture } })
+        })
+        .collect();
+    let index = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": entries,
+    }))
+    .unwrap_or_else(|e| panic!("cannot serialize the index: {e}"));
+    let digest = push_manifest(registry_host, repo, tag, OCI_INDEX, &index);
+    assert_eq!(
+        digest,
+        sha256(&index),
+        "the registry's digest for {repo}:{tag}"
     );
     digest
 }

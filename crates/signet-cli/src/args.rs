@@ -107,6 +107,9 @@ pub(crate) enum Command {
     /// Verify a file's attestation (a DSSE envelope, or a Sigstore bundle): by public key or
     /// by keyless identity.
     VerifyBlobAttestation(VerifyBlobAttestationArgs),
+    /// Verify a SLSA verification summary (VSA) file by its verifier's public key, as
+    /// slsa-verifier's verify-vsa does.
+    VerifyVsa(VerifyVsaArgs),
     /// Attach artifacts to an image (Cosign's legacy attachments).
     #[command(subcommand)]
     Attach(AttachCommand),
@@ -318,6 +321,36 @@ pub(crate) enum PolicyCommand {
     Explain(PolicyExplainArgs),
 }
 
+/// slsa-verifier's `verify-vsa` flags, spelled as it spells them.
+#[derive(Debug, Args)]
+#[command(after_help = VERIFY_VSA)]
+pub(crate) struct VerifyVsaArgs {
+    /// The VSA: a DSSE envelope, or several, one per line (as verify --vsa-out writes them).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attestation_path: PathBuf,
+    /// A digest the VSA's subject must carry, TYPE:VALUE (e.g. sha256:…); repeatable.
+    #[arg(long, value_name = "TYPE:VALUE", required = true)]
+    pub(crate) subject_digest: Vec<String>,
+    /// The verifier.id the VSA must name.
+    #[arg(long, value_name = "ID")]
+    pub(crate) verifier_id: String,
+    /// The resourceUri the VSA must name.
+    #[arg(long, value_name = "URI")]
+    pub(crate) resource_uri: String,
+    /// Levels the VSA must verify, comma-separated (a SLSA level is met by a higher one).
+    #[arg(long, value_name = "LEVELS", value_delimiter = ',')]
+    pub(crate) verified_levels: Vec<String>,
+    /// The verifier's public key (PEM or DER).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) public_key_path: PathBuf,
+    /// The key id: a signature naming another key id is not tried.
+    #[arg(long, value_name = "ID")]
+    pub(crate) public_key_id: Option<String>,
+    /// Print the verified statement on stdout.
+    #[arg(long)]
+    pub(crate) print_attestation: bool,
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = POLICY_LINT)]
 pub(crate) struct PolicyLintArgs {
@@ -526,9 +559,26 @@ pub(crate) struct VerifyArgs {
         long = "filename",
         value_name = "FILE",
         requires = "policy",
-        conflicts_with = "images"
+        conflicts_with_all = ["images", "vsa_key"]
     )]
     pub(crate) manifests: Vec<PathBuf>,
+    /// With --policy: sign a SLSA verification summary (VSA) of each decided image with this
+    /// key (a key file, pkcs11:… or awskms://…) and write it to --vsa-out.
+    #[arg(long, value_name = "KEY", requires_all = ["policy", "vsa_out", "vsa_verifier_id"])]
+    pub(crate) vsa_key: Option<PathBuf>,
+    /// With --vsa-key: the file the summaries are written to, one DSSE envelope per line.
+    #[arg(long, value_name = "FILE", requires = "vsa_key")]
+    pub(crate) vsa_out: Option<PathBuf>,
+    /// With --vsa-key: the verifier's identity (a URI) the summaries name.
+    #[arg(long, value_name = "URI", requires = "vsa_key")]
+    pub(crate) vsa_verifier_id: Option<String>,
+    /// With --vsa-key: a level a passing summary states, e.g. SLSA_BUILD_LEVEL_2; repeatable.
+    #[arg(long, value_name = "LEVEL", requires = "vsa_key")]
+    pub(crate) vsa_level: Vec<String>,
+    /// With --vsa-key: also attach each summary to its image, as a Cosign attestation
+    /// (predicate type https://slsa.dev/verification_summary/v1, no transparency-log entry).
+    #[arg(long, requires = "vsa_key")]
+    pub(crate) vsa_attach: bool,
     /// Annotation every accepted signature must carry (key=value), repeatable.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
     pub(crate) annotations: Vec<String>,
@@ -1207,6 +1257,13 @@ const SAVE: &str = r#"Example:
 
 const LOAD: &str = r#"Example:
   signet load --dir ./app-layout mirror.example.com/app:v1"#;
+
+const VERIFY_VSA: &str = r#"A VSA is verified by its verifier's public key (slsa-verifier's verify-vsa has no keyless form).
+
+Example:
+  signet verify-vsa --attestation-path vsa.jsonl --subject-digest sha256:… \
+    --verifier-id https://example.com/verifier --resource-uri docker://registry.example.com/app@sha256:… \
+    --verified-levels SLSA_BUILD_LEVEL_2 --public-key-path verifier.pub"#;
 
 const POLICY_LINT: &str = r#"Example:
   signet policy lint policy.yaml"#;

@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         | Command::VerifyAttestation(_)
         | Command::VerifyBlob(_)
         | Command::VerifyBlobAttestation(_)
+        | Command::VerifyVsa(_)
         | Command::Policy(PolicyCommand::Explain(_))
         | Command::Admission(_) => EXIT_UNDECIDED,
         _ => EXIT_DENIED,
@@ -125,6 +126,7 @@ fn main() -> ExitCode {
         Command::VerifyBlobAttestation(a) => {
             deadline(Box::new(move || attest::verify_blob_attestation(&a)))
         }
+        Command::VerifyVsa(a) => policy::verify_vsa(&a),
         Command::Attach(AttachCommand::Sbom(a)) => block_on(Box::pin(attachments::attach_sbom(&a))),
         Command::Download(d) => block_on(Box::pin(attachments::download(&d))),
         Command::Tree(a) => block_on(Box::pin(attachments::tree(&a))),

@@ -46,7 +46,7 @@ struct RunConfig {
     #[serde(rename = "User", default)]
     user: Option<String>,
     #[serde(rename = "Env", default)]
-    env: Option<Vec<String>>,
+    env: Option<Environment>,
     #[serde(rename = "ExposedPorts", default)]
     exposed_ports: Option<Keys>,
     #[serde(rename = "Labels", default)]
@@ -77,6 +77,87 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
         }
 
         deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+/// The `Env` list (`NAME=value` strings). Values may be secrets, so neither its `Debug` nor a
+/// parse error ever shows one: serde's own messages quote the string they did not expect
+/// (`invalid type: string "AWS_SECRET_ACCESS_KEY=…"`).
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Environment(Vec<String>);
+
+impl fmt::Debug for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|entry| {
+                let name = entry.split_once('=').map_or(entry.as_str(), |(n, _)| n);
+                format!("{name}=<redacted>")
+            }))
+            .finish()
+    }
+}
+
+/// One `Env` entry: a string, or an error that does not repeat what was there instead.
+struct EnvEntry(String);
+
+impl<'de> Deserialize<'de> for EnvEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+
+        impl serde::de::Visitor<'_> for EntryVisitor {
+            type Value = EnvEntry;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a NAME=value string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EnvEntry, E> {
+                Ok(EnvEntry(v.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<EnvEntry, E> {
+                Ok(EnvEntry(v))
+            }
+        }
+
+        deserializer.deserialize_string(EntryVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Environment {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ListVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for ListVisitor {
+            type Value = Environment;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of NAME=value strings")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Environment, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(EnvEntry(entry)) = seq.next_element()? {
+                    entries.push(entry);
+                }
+                Ok(Environment(entries))
+            }
+
+            // A string where the list belongs is refused without quoting it.
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Environment, E> {
+                Err(E::invalid_type(
+                    serde::de::Unexpected::Other("a string"),
+                    &self,
+                ))
+            }
+        }
+
+        // `deserialize_any`, because serde_json answers `deserialize_seq` on a string with
+        // its own error, quoting the string.
+        deserializer.deserialize_any(ListVisitor)
     }
 }
 
@@ -145,7 +226,7 @@ impl ImageConfig {
     pub fn env(&self) -> impl Iterator<Item = (&str, &str)> {
         self.config
             .iter()
-            .flat_map(|c| c.env.iter().flatten())
+            .flat_map(|c| c.env.iter().flat_map(|e| e.0.iter()))
             .map(|entry| entry.split_once('=').unwrap_or((entry.as_str(), "")))
     }
 
@@ -255,6 +336,36 @@ mod tests {
         let bare = ImageConfig::parse(b"{}").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(bare.user(), None);
         assert!(ImageConfig::parse(b"[]").is_err());
+    }
+
+    #[test]
+    fn an_environment_value_is_never_in_a_parse_error_or_debug_output() {
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        for config in [
+            format!(r#"{{"config":{{"Env":"AWS_SECRET_ACCESS_KEY={secret}"}}}}"#),
+            format!(r#"{{"config":{{"Env":{{"AWS_SECRET_ACCESS_KEY":"{secret}"}}}}}}"#),
+            format!(r#"{{"config":{{"Env":["A=1", 7, "B={secret}"]}}}}"#),
+        ] {
+            let error = ImageConfig::parse(config.as_bytes())
+                .err()
+                .unwrap_or_else(|| panic!("{config} parsed"));
+            let chain = format!("{error} {:?}", std::error::Error::source(&error));
+            assert!(
+                !chain.contains(secret) && chain.contains("NAME=value"),
+                "{chain}"
+            );
+        }
+        let config = ImageConfig::parse(
+            format!(r#"{{"config":{{"Env":["AWS_SECRET_ACCESS_KEY={secret}","PATH"]}}}}"#)
+                .as_bytes(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains(secret) && debug.contains("AWS_SECRET_ACCESS_KEY=<redacted>"),
+            "{debug}"
+        );
+        assert_eq!(config.env().next(), Some(("AWS_SECRET_ACCESS_KEY", secret)));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use signet_verify::{
 };
 
 use crate::conditions::ConditionFailure;
+use crate::image_rules::{BuiltFrom, BuiltFromError, ImageRules};
 use crate::model::{
     AttestationRequirement, AuthorityUnavailable, NoMatch, Policy, SignatureRequirement,
     SignedIdentity, TrustPolicy,
@@ -183,31 +184,34 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 impl TrustPolicy {
-    /// What the `matching` policies need read; `None` when they need nothing.
+    /// What the `matching` policies need read; `None` when they need nothing (no authority
+    /// they name can check anything, and no rule reads the image).
     fn needs(&self, matching: &[&Policy]) -> Option<EvidenceNeeds> {
-        let mut needs: Option<EvidenceNeeds> = None;
-        let mut add = |authority: &str, question: &Question| {
-            if let Some(authority) = self.verify_authority(authority) {
-                let more = EvidenceNeeds::for_question(&authority, question);
-                needs = Some(match needs.take() {
-                    Some(so_far) => so_far.union(&more),
-                    None => more,
-                });
-            }
-        };
+        let mut parts = Vec::new();
         for policy in matching {
+            let mut ask = |name: &str, question: Question| {
+                if let Some(authority) = self.verify_authority(name) {
+                    parts.push(EvidenceNeeds::for_question(&authority, &question));
+                }
+            };
             if let Some(req) = policy.signatures() {
                 for name in req.authorities() {
-                    add(name, &Question::signature());
+                    ask(name, Question::signature());
                 }
             }
             for req in policy.attestations() {
                 for name in req.authorities() {
-                    add(name, &Question::attestation(req.predicate_type().clone()));
+                    ask(name, Question::attestation(req.predicate_type().clone()));
                 }
             }
+            match policy.image_rules() {
+                Some(rules) if rules.needs_contents() => parts.push(EvidenceNeeds::contents()),
+                // A rule on the reference alone still needs the digest resolved.
+                Some(_) => parts.push(EvidenceNeeds::default()),
+                None => {}
+            }
         }
-        needs
+        parts.into_iter().reduce(|so_far, more| so_far.union(&more))
     }
 }
 
@@ -270,7 +274,7 @@ pub fn judge_policy_with_index(
     }
     let results: Vec<PolicyResult> = matching
         .iter()
-        .map(|p| judge_one_policy(policy, p, &repository, evidence, index, now_unix))
+        .map(|p| judge_one_policy(policy, p, image, evidence, index, now_unix))
         .collect();
     ImageVerdict {
         image: image.to_string(),
@@ -284,23 +288,49 @@ pub fn judge_policy_with_index(
 fn judge_one_policy(
     trust: &TrustPolicy,
     policy: &Policy,
-    repository: &str,
+    image: &ImageReference,
     evidence: &ImageEvidence,
     index: Option<&IndexPathEvidence>,
     now_unix: i64,
 ) -> PolicyResult {
+    let repository = image.repository_name();
     let mut requirements = Vec::new();
     if let Some(req) = policy.signatures() {
-        let own = judge_signatures(trust, req, repository, evidence, now_unix);
+        let own = judge_signatures(trust, req, &repository, evidence, now_unix);
         requirements.push(match (index, req.index_signatures()) {
             (Some(path), IndexSignatures::Accept(_)) if !own.passed => {
-                judge_through_index(trust, req, repository, evidence, path, own, now_unix)
+                judge_through_index(trust, req, &repository, evidence, path, own, now_unix)
             }
             _ => own,
         });
     }
+    // The base rule falls back on what a qualifying SLSA provenance says the build started
+    // from: the first such statement is read.
+    let reads_provenance = policy
+        .image_rules()
+        .is_some_and(ImageRules::reads_provenance);
+    let mut built_from = None;
     for req in policy.attestations() {
-        requirements.push(judge_attestation(trust, req, evidence, now_unix));
+        let read = reads_provenance
+            && built_from.is_none()
+            && SLSA_PROVENANCE_TYPES.contains(&req.predicate_type().uri());
+        let (result, statement) = judge_attestation(trust, req, evidence, now_unix, read);
+        built_from = built_from.or(statement);
+        requirements.push(result);
+    }
+    if let Some(rules) = policy.image_rules() {
+        let contents = evidence.contents().and_then(|c| c.as_ref().ok());
+        requirements.extend(
+            rules
+                .check(image, contents, built_from.as_ref(), now_unix)
+                .into_iter()
+                .map(|outcome| RequirementResult {
+                    requirement: format!("image {}", outcome.rule),
+                    passed: outcome.passed,
+                    reason: outcome.reason,
+                    evidence: Vec::new(),
+                }),
+        );
     }
     PolicyResult {
         name: policy.name().to_owned(),
@@ -582,12 +612,21 @@ fn judge_signatures(
     }
 }
 
+/// SLSA provenance predicate types, whose statements say what a build started from.
+const SLSA_PROVENANCE_TYPES: [&str; 2] = [
+    signet_core::intoto::SLSA_PROVENANCE_V02,
+    signet_core::intoto::SLSA_PROVENANCE_V1,
+];
+
+/// The attestation requirement `req`, and, when `read_built_from`, the base images the
+/// qualifying statement lists.
 fn judge_attestation(
     trust: &TrustPolicy,
     req: &AttestationRequirement,
     evidence: &ImageEvidence,
     now_unix: i64,
-) -> RequirementResult {
+    read_built_from: bool,
+) -> (RequirementResult, Option<Result<BuiltFrom, BuiltFromError>>) {
     let description = format!(
         "attestation {} ({}) by [{}]",
         req.name(),
@@ -610,9 +649,10 @@ fn judge_attestation(
         };
         let check = judge_image(evidence, &authority, &question);
         match attested_by(&check, req, name, keyless, now_unix) {
-            Ok(found) => {
+            Ok((found, statement)) => {
                 evidence_list.push(found);
-                return RequirementResult {
+                let built_from = read_built_from.then(|| BuiltFrom::from_statement(statement));
+                let result = RequirementResult {
                     requirement: description,
                     passed: true,
                     reason: format!(
@@ -621,6 +661,7 @@ fn judge_attestation(
                     ),
                     evidence: evidence_list,
                 };
+                return (result, built_from);
             }
             Err((why, failed)) => {
                 reasons.extend(why.into_iter().map(|why| format!("{name}: {why}")));
@@ -628,7 +669,7 @@ fn judge_attestation(
             }
         }
     }
-    RequirementResult {
+    let result = RequirementResult {
         requirement: description,
         passed: false,
         reason: if reasons.is_empty() {
@@ -637,7 +678,8 @@ fn judge_attestation(
             reasons.join("; ")
         },
         evidence: evidence_list,
-    }
+    };
+    (result, None)
 }
 
 /// Why a verified attestation does not qualify.
@@ -649,20 +691,24 @@ enum NotQualified {
     Condition(#[from] ConditionFailure),
 }
 
+/// Why none of an authority's attestations qualified: one reason per statement that failed a
+/// condition (or one for the authority), and the evidence of those that failed.
+type NotAttested = (Vec<String>, Vec<Evidence>);
+
 /// A verified attestation's location and statement (or why it holds none).
 type VerifiedStatement<'a> = (Option<String>, Result<&'a [u8], NotQualified>);
 
-/// One authority's attestation whose statement meets the conditions: a legacy `.att` layer,
-/// or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
+/// One authority's attestation whose statement meets the conditions (its evidence and the
+/// statement): a legacy `.att` layer, or a referrer bundle (Cosign v3). `Err` carries why none qualified (one reason per
 /// statement that failed a condition, or one for the whole authority) and the evidence of
 /// those that failed a condition.
-fn attested_by(
-    check: &ImageCheck,
+fn attested_by<'a>(
+    check: &'a ImageCheck,
     req: &AttestationRequirement,
     name: &str,
     keyless: bool,
     now_unix: i64,
-) -> Result<Evidence, (Vec<String>, Vec<Evidence>)> {
+) -> Result<(Evidence, &'a [u8]), NotAttested> {
     let evidence = |layer: Option<String>, failed_check: Option<String>| Evidence {
         kind: "attestation",
         signer: Some(name.to_owned()),
@@ -698,10 +744,11 @@ fn attested_by(
             let checked = statement.and_then(|s| {
                 req.conditions()
                     .check(s, now_unix)
+                    .map(|()| s)
                     .map_err(NotQualified::from)
             });
             match checked {
-                Ok(()) => return Ok(evidence(layer, None)),
+                Ok(statement) => return Ok((evidence(layer, None), statement)),
                 Err(why) => {
                     let why = why.to_string();
                     failed.push(evidence(layer, Some(why.clone())));

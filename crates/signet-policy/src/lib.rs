@@ -2,7 +2,8 @@
 //!
 //! Three languages, one verdict. [`model::TrustPolicy`] is signet's YAML policy (authorities
 //! named once, per-repository policies with k-of-n signature thresholds and attestation
-//! requirements carrying SLSA, SBOM, vulnerability and Rego [`conditions`]);
+//! requirements carrying SLSA, SBOM, vulnerability and Rego [`conditions`], and
+//! [`image_rules`] on what the image itself is);
 //! [`containers::ContainersPolicy`] is containers/image's `policy.json` with `registries.d`;
 //! [`notation::NotationTrustPolicy`] is Notation's `trustpolicy.json` with its trust store.
 //! Both are parsed into validated values (errors carry the line), evaluated over images in two
@@ -24,9 +25,11 @@ pub mod containers;
 pub mod evaluate;
 pub mod file;
 pub mod glob;
+pub mod image_rules;
 pub mod lint;
 pub mod model;
 pub mod notation;
 pub mod provenance;
 pub mod report;
 pub mod sources;
+pub mod vsa;

@@ -38,8 +38,11 @@ use signet_core::intoto::{PredicateType, StatementError};
 use signet_core::keys::PublicKey;
 
 use crate::admission::AdmissionSettings;
-use crate::conditions::{Conditions, RegoCondition, SbomCondition, SlsaCondition, VulnCondition};
+use crate::conditions::{
+    Conditions, RegoCondition, SbomCondition, SlsaCondition, VsaCondition, VulnCondition,
+};
 use crate::glob::{GlobError, ScopeGlob};
+use crate::image_rules::ImageRules;
 use crate::report::Mode;
 use std::sync::Arc;
 
@@ -158,7 +161,7 @@ pub enum Problem {
     NoImages,
     /// A policy without requirements.
     #[error(
-        "the policy requires neither signatures nor attestations; use noMatch or a policy with requirements"
+        "the policy requires neither signatures, attestations nor image rules; use noMatch or a policy with requirements"
     )]
     NoRequirements,
     /// A reference to an authority that is not defined.
@@ -534,6 +537,9 @@ struct PolicySpec {
     signatures: Option<SignatureSpec>,
     #[serde(default)]
     attestations: Vec<AttestationSpec>,
+    /// Rules on the image itself (crate::image_rules).
+    #[serde(default)]
+    image: Option<ImageRules>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -650,6 +656,8 @@ struct AttestationSpec {
     vulnerabilities: Option<VulnCondition>,
     #[serde(default)]
     rego: Option<RegoCondition>,
+    #[serde(default)]
+    vsa: Option<VsaCondition>,
 }
 
 /// What an authority is.
@@ -782,9 +790,15 @@ pub struct Policy {
     exclude: Vec<ScopeGlob>,
     signatures: Option<SignatureRequirement>,
     attestations: Vec<AttestationRequirement>,
+    image: Option<ImageRules>,
 }
 
 impl Policy {
+    /// The rules on the image itself (`image:`), if any.
+    pub fn image_rules(&self) -> Option<&ImageRules> {
+        self.image.as_ref()
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         &self.name
@@ -945,7 +959,7 @@ impl TrustPolicy {
             if p.images.is_empty() {
                 return Err(invalid(Problem::NoImages));
             }
-            if p.signatures.is_none() && p.attestations.is_empty() {
+            if p.signatures.is_none() && p.attestations.is_empty() && p.image.is_none() {
                 return Err(invalid(Problem::NoRequirements));
             }
             let check_authority = |field: &str, name: &String| {
@@ -991,6 +1005,7 @@ impl TrustPolicy {
                         sbom: a.sbom,
                         vulnerabilities: a.vulnerabilities,
                         rego: a.rego,
+                        vsa: a.vsa,
                     },
                 });
             }
@@ -1009,6 +1024,7 @@ impl TrustPolicy {
                     index_signatures: s.index_signature.into(),
                 }),
                 attestations,
+                image: p.image,
             });
         }
         Ok(Self {

@@ -189,6 +189,35 @@ impl PublicKey {
             .map_err(|_| Error::SignatureMismatch)
     }
 
+    /// Verifies an ECDSA `signature` in IEEE P1363 form (`r || s`, each the field's size)
+    /// rather than ASN.1 DER — the form Web Crypto, PKCS#11 and some KMS sign in, and which
+    /// sigstore's Go verifier (so Cosign and slsa-verifier) accepts beside DER. Other keys
+    /// have no such form.
+    pub fn verify_ecdsa_p1363(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+        hash: DigestAlgorithm,
+    ) -> Result<(), Error> {
+        use DigestAlgorithm::{Sha256, Sha384, Sha512};
+        // aws-lc-rs offers the fixed form for these pairs only.
+        let algorithm: &'static dyn VerificationAlgorithm = match (self.kind, hash) {
+            (KeyKind::EcdsaP256, Sha256) => &sig::ECDSA_P256_SHA256_FIXED,
+            (KeyKind::EcdsaP384, Sha384) => &sig::ECDSA_P384_SHA384_FIXED,
+            (KeyKind::EcdsaP521, Sha256) => &sig::ECDSA_P521_SHA256_FIXED,
+            (KeyKind::EcdsaP521, Sha384) => &sig::ECDSA_P521_SHA384_FIXED,
+            (KeyKind::EcdsaP521, Sha512) => &sig::ECDSA_P521_SHA512_FIXED,
+            (kind, hash) => {
+                return Err(Error::UnsupportedKey(format!(
+                    "no IEEE P1363 signature form for a {kind} key with {hash:?}"
+                )));
+            }
+        };
+        UnparsedPublicKey::new(algorithm, &self.raw)
+            .verify(message, signature)
+            .map_err(|_| Error::SignatureMismatch)
+    }
+
     /// Verifies `signature` over a message known only by its hash. Ed25519 cannot.
     pub fn verify_prehashed(&self, digest: &MessageDigest, signature: &[u8]) -> Result<(), Error> {
         if self.kind == KeyKind::Ed25519 {

@@ -54,6 +54,7 @@ mod sbom;
 mod slsa;
 mod time;
 mod version;
+mod vsa;
 mod vuln;
 
 pub use rego::{DEFAULT_REGO_TIME_LIMIT, RegoCondition, RegoError, RegoFailure};
@@ -61,7 +62,11 @@ pub use sbom::{PackageRule, PackageRuleError, SbomCondition, SbomFailure, SbomFo
 pub use slsa::{SlsaCondition, SlsaFailure};
 pub use time::{AgeFailure, DurationError, DurationProblem, MaxAge};
 pub use version::{RangeProblem, VersionRange, VersionRangeError};
+pub use vsa::{PolicyDigest, VsaCondition};
 pub use vuln::{Severity, VulnCondition, VulnFailure};
+
+pub(crate) use sbom::{percent_decode, purl_base};
+pub(crate) use time::{parse_rfc3339, quote};
 
 /// Why a statement failed its attestation's conditions: the first condition that failed, with
 /// the values it found.
@@ -83,6 +88,9 @@ pub enum ConditionFailure {
     /// The Rego condition failed.
     #[error(transparent)]
     Rego(#[from] RegoFailure),
+    /// A verification summary condition failed.
+    #[error(transparent)]
+    Vsa(#[from] crate::vsa::VsaFailure),
 }
 
 /// A string rule: exact value or prefix. In YAML `{exact: VALUE}` or `{prefix: VALUE}`.
@@ -127,6 +135,8 @@ pub struct Conditions {
     pub vulnerabilities: Option<VulnCondition>,
     /// A Rego module with Cosign's `--policy` semantics (YAML `rego:`).
     pub rego: Option<RegoCondition>,
+    /// SLSA verification summary checks (YAML `vsa:`).
+    pub vsa: Option<VsaCondition>,
 }
 
 impl Conditions {
@@ -137,6 +147,7 @@ impl Conditions {
             && self.sbom.is_none()
             && self.vulnerabilities.is_none()
             && self.rego.is_none()
+            && self.vsa.is_none()
     }
 
     /// Checks `statement` (the in-toto statement JSON, v0.1 or v1) at `now_unix`; `Err` says
@@ -158,6 +169,9 @@ impl Conditions {
         }
         if let Some(rego) = &self.rego {
             rego.check(statement)?;
+        }
+        if let Some(vsa) = &self.vsa {
+            vsa.check(predicate_type, parsed.predicate, now_unix)?;
         }
         Ok(())
     }

@@ -372,7 +372,7 @@ impl fmt::Display for PackageRule {
 }
 
 /// The purl without subpath, qualifiers and version, and the version.
-fn purl_base(purl: &str) -> (&str, Option<&str>) {
+pub(crate) fn purl_base(purl: &str) -> (&str, Option<&str>) {
     let purl = purl.split_once('#').map_or(purl, |(p, _)| p);
     let purl = purl.split_once('?').map_or(purl, |(p, _)| p);
     let name_start = purl.rfind('/').map_or(0, |i| i + 1);
@@ -388,8 +388,19 @@ fn purl_base(purl: &str) -> (&str, Option<&str>) {
 
 /// Percent-decoded, scheme and type lowercased: `PKG:NPM/%40scope/x` → `pkg:npm/@scope/x`.
 fn normalise_purl(base: &str) -> String {
-    let mut bytes = Vec::with_capacity(base.len());
-    let mut input = base.bytes();
+    let decoded = percent_decode(base);
+    let type_end = decoded.find('/').unwrap_or(decoded.len());
+    format!(
+        "{}{}",
+        decoded[..type_end].to_ascii_lowercase(),
+        &decoded[type_end..]
+    )
+}
+
+/// `%XX` escapes decoded (a `%` not followed by two hex digits stays as it is).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut input = text.bytes();
     while let Some(b) = input.next() {
         if b == b'%' {
             let mut ahead = input.clone();
@@ -402,13 +413,7 @@ fn normalise_purl(base: &str) -> String {
         }
         bytes.push(b);
     }
-    let decoded = String::from_utf8_lossy(&bytes).into_owned();
-    let type_end = decoded.find('/').unwrap_or(decoded.len());
-    format!(
-        "{}{}",
-        decoded[..type_end].to_ascii_lowercase(),
-        &decoded[type_end..]
-    )
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Whether the licence expression `expression` names `id` as a whole word (`MIT OR

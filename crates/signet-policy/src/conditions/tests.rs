@@ -40,6 +40,8 @@ struct Yaml {
     vulnerabilities: Option<VulnCondition>,
     #[serde(default)]
     rego: Option<RegoCondition>,
+    #[serde(default)]
+    vsa: Option<VsaCondition>,
 }
 
 fn conditions(yaml: &str) -> Conditions {
@@ -49,6 +51,7 @@ fn conditions(yaml: &str) -> Conditions {
         sbom: y.sbom,
         vulnerabilities: y.vulnerabilities,
         rego: y.rego,
+        vsa: y.vsa,
     }
 }
 
@@ -766,4 +769,62 @@ fn large_sbom_is_checked_in_one_pass() {
         tree_extra >> 10
     );
     assert!(extra < 16 << 10, "the check raised the peak by {extra} KiB");
+}
+
+/// Google BCID's VSA of a GKE node image (slsa-verifier's test data, `tests/data/vsa/`), as its
+/// envelope's payload.
+fn google_vsa() -> Vec<u8> {
+    let envelope = signet_core::dsse::Envelope::parse(include_bytes!(
+        "../../tests/data/vsa/slsa-verifier/gke-gce-pre.bcid-vsa.jsonl"
+    ))
+    .unwrap_or_else(|e| panic!("{e}"));
+    envelope.payload
+}
+
+/// One signet writes: PASSED, SLSA_BUILD_LEVEL_2, policy digest sha256("policy"), verified a
+/// day before NOW.
+fn signet_vsa(result: crate::vsa::VerificationResult) -> Vec<u8> {
+    crate::vsa::Summary::new(
+        "https://signet.dev/verifier/release",
+        "docker://registry.example/acme/app@sha256:ab",
+    )
+    .with_policy(
+        "file:///release/policy.yaml",
+        signet_core::digest::Digest::sha256_of(b"policy"),
+    )
+    .with_result(result, vec!["SLSA_BUILD_LEVEL_2".to_owned()])
+    .statement(
+        "registry.example/acme/app",
+        &signet_core::digest::Digest::sha256_of(b"image"),
+        NOW - DAY,
+    )
+}
+
+#[test]
+fn vsa_conditions() {
+    use crate::vsa::VerificationResult::{Failed, Passed};
+    const GOOGLE: &str =
+        "vsa: {verifierId: \"https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1\"}";
+    // sha256("policy"), the digest signet_vsa writes.
+    const RELEASE: &str = "vsa: {verifierId: https://signet.dev/verifier/release, policyDigest: \"sha256:823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812\", verifiedLevels: [SLSA_BUILD_LEVEL_1], maxAge: 7d}";
+    run(vec![
+        case("Google's VSA by its verifier", GOOGLE, &google_vsa()),
+        case("Google's VSA with its levels", "vsa: {verifierId: \"https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1\", verifiedLevels: [BCID_L1, SLSA_BUILD_LEVEL_2]}", &google_vsa()),
+        case("Google's VSA, another verifier", "vsa: {verifierId: https://signet.dev/verifier/release}", &google_vsa())
+            .fails("[vsa-verifier-id] the VSA's verifier.id is \"https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1\", not \"https://signet.dev/verifier/release\""),
+        case("Google's VSA, a higher level", "vsa: {verifierId: \"https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1\", verifiedLevels: [SLSA_BUILD_LEVEL_3]}", &google_vsa())
+            .fails("[vsa-levels] SLSA_BUILD_LEVEL_3 is required; the VSA verifies SLSA_BUILD_LEVEL_2"),
+        case("Google's VSA names no policy digest", "vsa: {verifierId: \"https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1\", policyDigest: \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}", &google_vsa())
+            .fails("[vsa-policy-digest] the VSA's policy has no sha256 digest; sha256:0000000000000000000000000000000000000000000000000000000000000000 is required"),
+        case("signet's release VSA", RELEASE, &signet_vsa(Passed)),
+        case("signet's release VSA, 8 days later", RELEASE, &signet_vsa(Passed))
+            .at(NOW + 7 * DAY)
+            .fails("[vsa-age] the VSA's timeVerified \"2024-05-01T00:00:00Z\" is 8 days old, more than maxAge 7d"),
+        case("a FAILED VSA", RELEASE, &signet_vsa(Failed))
+            .fails("[vsa-result] the VSA's verificationResult is \"FAILED\""),
+        case("another policy", "vsa: {verifierId: https://signet.dev/verifier/release, policyDigest: \"sha256:0000000000000000000000000000000000000000000000000000000000000000\"}", &signet_vsa(Passed))
+            .fails("[vsa-policy-digest] the VSA's policy digest is sha256:823412d1eacb67956220e532959f0104603057c88704863ca38e7cd188fda812, not sha256:0000000000000000000000000000000000000000000000000000000000000000"),
+        case("not a VSA", GOOGLE, GENERIC_V02)
+            .fails("[vsa-payload] the statement's predicate type is \"https://slsa.dev/provenance/v0.2\", not https://slsa.dev/verification_summary/v1"),
+    ]);
 }

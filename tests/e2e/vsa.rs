@@ -1,0 +1,326 @@
+//! SLSA Verification Summary Attestations (issue 14, second half) on a real docker-registry:
+//! `verify --policy --vsa-key` writes one summary per image; securesystemslib (the in-toto
+//! reference DSSE implementation) verifies the envelope, signet's spec check accepts the
+//! statement; attached by `--vsa-attach`, a gate policy's `vsa:` condition accepts the image
+//! by it, and refuses a FAILED summary, one for another policy, and one signed (and attached
+//! with `signet attest`) by a key that is not the verifier's.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+use crate::common::{sha256, stderr, stdout};
+use crate::util::Setup;
+
+const VERIFIER: &str = "https://signet.example/verifier/release";
+const VSA: &str = "https://slsa.dev/verification_summary/v1";
+
+const SSLIB_VERIFY: &str = r#"
+import json, sys
+from securesystemslib.dsse import Envelope
+from securesystemslib.signer import SSlibKey
+pem = open(sys.argv[1]).read()
+key = SSlibKey("", "ecdsa", "ecdsa-sha2-nistp256", {"public": pem})
+for line in open(sys.argv[2]):
+    envelope = Envelope.from_dict(json.loads(line))
+    envelope.verify([key], 1)
+    statement = json.loads(envelope.payload)
+    print(statement["predicate"]["verificationResult"], statement["subject"][0]["digest"]["sha256"])
+"#;
+
+fn securesystemslib_verify(public: &Path, vsas: &Path) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(SSLIB_VERIFY)
+        .arg(public)
+        .arg(vsas)
+        .output()
+        .unwrap_or_else(|e| panic!("python3: {e}"));
+    assert!(
+        out.status.success(),
+        "securesystemslib refused signet's VSAs (pip install 'securesystemslib[crypto]' if it is missing): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The statement of each line of a `.jsonl` of DSSE envelopes.
+fn statements(jsonl: &[u8]) -> Vec<Vec<u8>> {
+    String::from_utf8_lossy(jsonl)
+        .lines()
+        .map(|line| {
+            signet_core::dsse::Envelope::parse(line.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}: {line}"))
+                .payload
+        })
+        .collect()
+}
+
+#[test]
+fn a_summary_written_at_release_admits_the_image_at_the_gate() {
+    let t = Setup::with_keys(&["release", "verifier", "intruder"]);
+    let host = t.registry.host();
+    let release_policy = format!(
+        "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  release: {{ key: {{ path: release.pub }}, transparencyLog: ignore }}\npolicies:\n  - name: release\n    images: [\"{host}/**\"]\n    signatures: {{ authorities: [release] }}\n"
+    );
+    t.s.write("release.yaml", release_policy.as_bytes());
+    let (good, good_digest) = t.image("app", "v1");
+    t.sign(&t.key("release"), &good);
+    let (bad, bad_digest) = t.image("unsigned", "v1");
+
+    let out =
+        t.s.signet()
+            .args([
+                "verify",
+                "--policy",
+                "release.yaml",
+                "--vsa-key",
+                "verifier.key",
+            ])
+            .args(["--vsa-out", "vsa.jsonl", "--vsa-verifier-id", VERIFIER])
+            .args([
+                "--vsa-level",
+                "SLSA_BUILD_LEVEL_2",
+                "--vsa-attach",
+                &good,
+                &bad,
+            ])
+            .output();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("wrote 2 verification summaries to vsa.jsonl")
+            && stderr(&out).contains(&format!(
+                "{good}: verification summary attached to {host}/app:{}.att",
+                good_digest.replace(':', "-")
+            )),
+        "{}",
+        stderr(&out)
+    );
+
+    // A verifier id that is not a URI would make a summary that breaks the specification:
+    // nothing is written or attached.
+    let out =
+        t.s.signet()
+            .args([
+                "verify",
+                "--policy",
+                "release.yaml",
+                "--vsa-key",
+                "verifier.key",
+            ])
+            .args([
+                "--vsa-out",
+                "bad.jsonl",
+                "--vsa-verifier-id",
+                "release verifier",
+                &good,
+            ])
+            .output();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would break the VSA specification: predicate.verifier.id: \"release verifier\" is not a URI")
+            && !t.s.path("bad.jsonl").exists(),
+        "{}",
+        stderr(&out)
+    );
+
+    // The in-toto reference implementation verifies both envelopes with the verifier's key.
+    let checked = securesystemslib_verify(&t.public("verifier"), &t.s.path("vsa.jsonl"));
+    assert_eq!(
+        checked,
+        format!(
+            "PASSED {}\nFAILED {}\n",
+            good_digest.trim_start_matches("sha256:"),
+            bad_digest.trim_start_matches("sha256:")
+        )
+    );
+    // signet's own verify-vsa, as slsa-verifier's verify-vsa would be run on the file.
+    let out =
+        t.s.signet()
+            .args(["verify-vsa", "--attestation-path", "vsa.jsonl"])
+            .args(["--subject-digest", &good_digest, "--verifier-id", VERIFIER])
+            .args([
+                "--resource-uri",
+                &format!("docker://{host}/app@{good_digest}"),
+            ])
+            .args([
+                "--verified-levels",
+                "SLSA_BUILD_LEVEL_1",
+                "--public-key-path",
+                "verifier.pub",
+            ])
+            .output();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The denied image's summary is FAILED: verify-vsa refuses it, line by line.
+    let out =
+        t.s.signet()
+            .args(["verify-vsa", "--attestation-path", "vsa.jsonl"])
+            .args(["--subject-digest", &bad_digest, "--verifier-id", VERIFIER])
+            .args([
+                "--resource-uri",
+                &format!("docker://{host}/unsigned@{bad_digest}"),
+            ])
+            .args(["--public-key-path", "verifier.pub"])
+            .output();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("line 1: [vsa-subject]")
+            && stderr(&out).contains("line 2: [vsa-result] verificationResult is \"FAILED\""),
+        "{}",
+        stderr(&out)
+    );
+    let written = statements(&std::fs::read(t.s.path("vsa.jsonl")).unwrap_or_default());
+    let policy_digest = sha256(release_policy.as_bytes());
+    for statement in &written {
+        signet_policy::vsa::check_spec(statement).unwrap_or_else(|v| panic!("{v:?}"));
+    }
+    let passed: Value = serde_json::from_slice(&written[0]).unwrap_or_default();
+    assert_eq!(passed["predicate"]["verifier"]["id"], VERIFIER);
+    assert_eq!(
+        passed["predicate"]["resourceUri"],
+        format!("docker://{host}/app@{good_digest}")
+    );
+    assert_eq!(
+        passed["predicate"]["policy"]["digest"]["sha256"],
+        policy_digest.trim_start_matches("sha256:")
+    );
+    assert_eq!(
+        passed["predicate"]["verifiedLevels"],
+        json!(["SLSA_BUILD_LEVEL_2"])
+    );
+    let failed: Value = serde_json::from_slice(&written[1]).unwrap_or_default();
+    assert_eq!(failed["predicate"]["verifiedLevels"], json!(["FAILED"]));
+
+    // Attach each summary's predicate as an attestation of its image, signed by `key`.
+    let attach = |image: &str, statement: &Value, key: &str| {
+        let file = t.s.write(
+            &format!(
+                "vsa-{}-{key}.json",
+                image.len() + statement.to_string().len()
+            ),
+            statement["predicate"].to_string().as_bytes(),
+        );
+        t.s.signet()
+            .args([
+                "attest",
+                "--tlog-upload=false",
+                "--key",
+                &format!("{key}.key"),
+            ])
+            .args(["--type", VSA, "--predicate"])
+            .arg(&file)
+            .arg(image)
+            .assert_success();
+    };
+    let gate = |policy_digest: &str| {
+        format!(
+            "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  verifier: {{ key: {{ path: verifier.pub }}, transparencyLog: ignore }}\npolicies:\n  - name: gate\n    images: [\"{host}/**\"]\n    attestations:\n      - name: release-summary\n        predicateType: {VSA}\n        authorities: [verifier]\n        vsa: {{ verifierId: \"{VERIFIER}\", policyDigest: \"{policy_digest}\", verifiedLevels: [SLSA_BUILD_LEVEL_1], maxAge: 1d }}\n"
+        )
+    };
+    t.s.write("gate.yaml", gate(&policy_digest).as_bytes());
+    t.s.write(
+        "other-gate.yaml",
+        gate(&sha256(b"another policy")).as_bytes(),
+    );
+    // --vsa-attach attached both summaries; the intruder's is attached by hand below.
+    let gate_verdict = |policy: &str, image: &str| {
+        let out =
+            t.s.signet()
+                .args(["verify", "--policy", policy, image])
+                .output();
+        let report: Value = serde_json::from_str(stdout(&out).trim())
+            .unwrap_or_else(|e| panic!("no report ({e}): {}", stderr(&out)));
+        let requirement = report["images"][0]["matchedPolicies"][0]["requirements"][0].clone();
+        (
+            out.status.code(),
+            requirement["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+    let (code, reason) = gate_verdict("gate.yaml", &good);
+    assert_eq!(code, Some(0), "{reason}");
+    let (code, reason) = gate_verdict("gate.yaml", &bad);
+    assert_eq!(code, Some(1));
+    assert!(
+        reason.contains("[vsa-result] the VSA's verificationResult is \"FAILED\""),
+        "{reason}"
+    );
+    let (code, reason) = gate_verdict("other-gate.yaml", &good);
+    assert_eq!(code, Some(1));
+    assert!(reason.contains("[vsa-policy-digest]"), "{reason}");
+
+    // A summary the intruder signed, saying PASSED, does not count.
+    let (forged, _) = t.image("forged", "v1");
+    attach(&forged, &passed, "intruder");
+    let (code, reason) = gate_verdict("gate.yaml", &forged);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        reason,
+        format!("verifier: no {VSA} attestation verifies with this key")
+    );
+}
+
+/// `verify-vsa` on slsa-verifier's own VSA, with slsa-verifier's CLI flags: the passing case
+/// and one refusal per check, each naming its check.
+#[test]
+fn verify_vsa_gives_slsa_verifier_s_outcomes_on_its_test_data() {
+    let t = Setup::new();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/signet-policy/tests/data/vsa/slsa-verifier");
+    let verifier = "https://bcid.corp.google.com/verifier/bcid_package_enforcer/v0.1";
+    let resource =
+        "gce_image://gke-node-images:gke-12615-gke1418000-cos-101-17162-463-29-c-cgpv1-pre";
+    let digest = "gce_image_id:8970095005306000053";
+    let run = |digest: &str, verifier: &str, resource: &str, levels: &str| {
+        let out =
+            t.s.signet()
+                .args(["verify-vsa", "--attestation-path"])
+                .arg(data.join("gke-gce-pre.bcid-vsa.jsonl"))
+                .args(["--subject-digest", digest, "--verifier-id", verifier])
+                .args(["--resource-uri", resource, "--verified-levels", levels])
+                .arg("--public-key-path")
+                .arg(data.join("vsa_signing_public_key.pem"))
+                .args([
+                    "--public-key-id",
+                    "keystore://76574:prod:vsa_signing_public_key",
+                ])
+                .arg("--print-attestation")
+                .output();
+        (out.status.code(), stdout(&out), stderr(&out))
+    };
+    let (code, printed, err) = run(digest, verifier, resource, "BCID_L1,SLSA_BUILD_LEVEL_2");
+    assert_eq!(code, Some(0), "{err}");
+    let statement: Value = serde_json::from_str(printed.trim()).unwrap_or_default();
+    assert_eq!(statement["predicate"]["verificationResult"], "PASSED");
+    for (digest, verifier, resource, levels, want) in [
+        (
+            digest,
+            verifier,
+            resource,
+            "SLSA_BUILD_LEVEL_3",
+            "[vsa-levels]",
+        ),
+        ("my-giest:123", verifier, resource, "", "[vsa-subject]"),
+        (
+            digest,
+            verifier,
+            "my-uri://my/path",
+            "",
+            "[vsa-resource-uri]",
+        ),
+        (
+            digest,
+            "https://celestial-being.gn/gundam",
+            resource,
+            "",
+            "[vsa-verifier-id]",
+        ),
+    ] {
+        let (code, _, err) = run(digest, verifier, resource, levels);
+        assert_eq!(code, Some(1), "{want}: {err}");
+        assert!(err.contains(&format!("line 1: {want}")), "{want}: {err}");
+    }
+}
