@@ -7,7 +7,9 @@
 //!
 //! It prints one line per image, `ALLOW`/`WARN`/`DENY`/`UNDECIDED`, the verified digest and
 //! the first failed requirement, and exits 0 only when every image may run. A real admission
-//! server keeps the loaded policy and the client across requests; this shows the calls.
+//! server keeps the loaded policy and the client across requests, caches verdicts by digest and
+//! shares concurrent verifications: that is `signet-admission` (`signet admission serve`); this
+//! shows the calls underneath.
 
 use std::process::ExitCode;
 

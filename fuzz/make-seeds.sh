@@ -19,7 +19,7 @@ corpus=$here/corpus
 targets=(image_reference digest encrypted_key unencrypted_key_pem pkcs8_der public_key
   simple_signing dsse_envelope intoto_statement predicate oci_manifest trust_policy scope_glob
   policy_conditions sigstore_bundle trusted_root checkpoint cosign_legacy_annotations
-  containers_policy_json bundle_documents)
+  containers_policy_json bundle_documents admission_review manifests)
 for t in "${targets[@]}"; do
   mkdir -p "$corpus/$t"
   rm -f "$corpus/$t"/seed-*
@@ -395,3 +395,21 @@ copy bundle_documents \
   "$rw/sigstore-go/examples/bundle-publish.json"
 
 printf "seed corpus: %s bytes in %s files\n" "$(cat "$corpus"/*/seed-* | wc -c)" "$(ls "$corpus"/*/seed-* | wc -l)"
+
+# admission_review, manifests: the AdmissionReview requests of the e2e tests (written from the
+# Kubernetes API reference, tests/data/admission/README.md), and manifests made of their objects.
+admission=$here/../tests/data/admission
+copy admission_review "$admission"/*-create.json "$admission"/*-update*.json "$admission"/pod-delete.json
+python3 - "$admission" "$corpus/manifests" <<'PY'
+import glob, json, os, sys
+src, out = sys.argv[1], sys.argv[2]
+objects = []
+for path in sorted(glob.glob(os.path.join(src, "*-create.json"))):
+    objects.append(json.load(open(path))["request"]["object"])
+with open(os.path.join(out, "seed-objects.json"), "w") as f:
+    json.dump({"apiVersion": "v1", "kind": "List", "items": objects}, f)
+with open(os.path.join(out, "seed-documents.yaml"), "w") as f:
+    for o in objects:
+        f.write("---\n" + json.dumps(o) + "\n")
+PY
+

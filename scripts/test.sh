@@ -10,8 +10,9 @@
 # The peers are what the end-to-end tests talk to (tests/e2e.rs): docker-registry and openssl
 # (apt), SoftHSM2 and OpenSC (apt), skopeo 1.18 with sigstore support (../shared/tools/install-skopeo-sigstore, exported
 # as SIGNET_TEST_SKOPEO), PyPI securesystemslib, tuf and sigstore at the versions the tests
-# pin, moto (AWS KMS), node and npm with the Sigstore mock's npm packages and sigstore-js's verifier, and
-# cargo-deny (for .ci/run). Every step can be rerun: a second run installs nothing.
+# pin, moto (AWS KMS), node and npm with the Sigstore mock's npm packages and sigstore-js's verifier,
+# kubernetes-validate and checkov in a virtualenv (SIGNET_TEST_K8S_VALIDATORS), and cargo-deny
+# (for .ci/run). Every step can be rerun: a second run installs nothing.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -48,6 +49,9 @@ SIGSTORE_PYTHON=4.5.1
 # Pinned: tests/util/moto_kms.py patches moto's Sign to honour MessageType=DIGEST as AWS does.
 MOTO=5.2.1
 CARGO_DENY_MINOR=0.20
+# Pinned: tests/e2e/admission.rs validates deploy/kubernetes with them.
+KUBERNETES_VALIDATE=1.37.0
+CHECKOV=3.3.30
 
 # --- apt: docker-registry, openssl, python3 with pip, node with npm ----------------------
 apt_missing=()
@@ -59,6 +63,7 @@ command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v pkcs11-tool >/dev/null 2>&1 || apt_missing+=(opensc)
 command -v python3 >/dev/null 2>&1 || apt_missing+=(python3)
 python3 -m pip --version >/dev/null 2>&1 || apt_missing+=(python3-pip)
+python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || apt_missing+=(python3-venv)
 command -v node >/dev/null 2>&1 || apt_missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_missing+=(npm)
 if [ ${#apt_missing[@]} -gt 0 ]; then
@@ -118,6 +123,24 @@ pypi tuf "$TUF" "" "python-tuf builds and checks the TUF repositories of tests/e
 pypi sigstore "$SIGSTORE_PYTHON" "" "sigstore-python, a keyless round-trip peer"
 pypi moto "$MOTO" "[server]" "the AWS KMS and IAM emulator of tests/e2e/key_services.rs"
 python3 -c 'import securesystemslib.dsse, securesystemslib.signer, tuf.api.metadata, tuf.ngclient, sigstore, moto.server, boto3, moto.kms.responses'
+
+# --- Kubernetes manifest validators (tests/e2e/admission.rs checks deploy/kubernetes) ---------
+# kubernetes-validate (the Kubernetes API schemas) and checkov (its Kubernetes checks), in a
+# virtualenv of their own: checkov pins many packages (boto3 among them) that must not move the
+# versions moto and sigstore above are tested with. checkov is the big one: about 150 s and
+# 400 MB on a first install (measured, docs/admission.md); nothing on later runs.
+validators=${HOME:-/root}/.cache/signet-venvs/k8s-validators
+if [ "$("$validators/bin/kubernetes-validate" --version 2>/dev/null)" = "$KUBERNETES_VALIDATE" ] \
+  && [ "$("$validators/bin/checkov" --version 2>/dev/null)" = "$CHECKOV" ]; then
+  present "kubernetes-validate $KUBERNETES_VALIDATE and checkov $CHECKOV ($validators)"
+else
+  say "pip install kubernetes-validate==$KUBERNETES_VALIDATE checkov==$CHECKOV into $validators"
+  python3 -m venv "$validators"
+  "$validators/bin/pip" install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$KUBERNETES_VALIDATE" "checkov==$CHECKOV"
+fi
+SIGNET_TEST_K8S_VALIDATORS=$validators/bin
+export SIGNET_TEST_K8S_VALIDATORS
 
 # --- npm: the Sigstore mock (Fulcio, Rekor, TSA) and sigstore-js's verifier -------------------
 # Installed once into these caches and shared by every test (tests/e2e/keyless.rs; realworld.rs

@@ -4,6 +4,8 @@
 #[path = "util/mod.rs"]
 mod util;
 
+#[path = "e2e/admission.rs"]
+mod admission;
 #[path = "e2e/attest.rs"]
 mod attest;
 #[path = "e2e/auth.rs"]

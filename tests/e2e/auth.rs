@@ -8,7 +8,8 @@ use crate::common::{Scratch, sha256, stderr};
 use crate::util::{Registry, make_sample_image};
 
 /// `signet:registry-secret`, bcrypt (made with Python's `crypt.crypt(…, METHOD_BLOWFISH)`).
-const HTPASSWD: &str = "signet:$2b$12$i/03WFrP6t6waGryiody7OlRp0RcVfL.LLqAYzG9jQ02txEyQuDFS";
+pub(crate) const HTPASSWD: &str =
+    "signet:$2b$12$i/03WFrP6t6waGryiody7OlRp0RcVfL.LLqAYzG9jQ02txEyQuDFS";
 
 #[test]
 fn credentials_come_from_the_docker_config_and_never_appear_in_errors() {

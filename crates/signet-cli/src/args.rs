@@ -143,6 +143,10 @@ pub(crate) enum Command {
     Completion(CompletionArgs),
     /// Write man pages for signet and every subcommand into a directory.
     Manpages(ManpagesArgs),
+    /// The deploy gate: a Kubernetes admission webhook and Gatekeeper provider over HTTPS,
+    /// or one recorded AdmissionReview decided offline.
+    #[command(subcommand)]
+    Admission(AdmissionCommand),
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +176,128 @@ pub(crate) struct ManpagesArgs {
     /// Where to write signet.1 and signet-<command>.1 (created if missing).
     #[arg(value_name = "DIR")]
     pub(crate) out_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AdmissionCommand {
+    /// Serve the validating and mutating webhooks, the Gatekeeper provider, /healthz,
+    /// /readyz and /metrics over HTTPS, enforcing a trust policy.
+    Serve(Box<AdmissionServeArgs>),
+    /// Run one recorded AdmissionReview request through the decision path and print the
+    /// response the server would send.
+    Review(AdmissionReviewArgs),
+}
+
+/// The policy a deploy gate enforces, and what it does when it cannot verify.
+#[derive(Debug, Args)]
+pub(crate) struct AdmissionPolicyArgs {
+    /// The trust policy: signet's YAML policy, or a containers/image policy.json. Reloaded
+    /// when it (or a file it names) changes.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) policy: PathBuf,
+    /// With a policy.json: the registries.d directory (use-sigstore-attachments).
+    #[arg(long = "registries.d", value_name = "DIR")]
+    pub(crate) registries_d: Option<PathBuf>,
+    /// The Sigstore trusted_root.json for authorities that name none (default for review:
+    /// the TUF cache of `signet initialize`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+    /// What an image that could not be verified (registry down or slow) gets: closed denies
+    /// it, open admits it with a warning.
+    #[arg(long, value_enum, default_value_t = FailureModeArg::Closed)]
+    pub(crate) failure_mode: FailureModeArg,
+    /// The server's own namespace, never enforced (default: $POD_NAMESPACE).
+    #[arg(long, value_name = "NAMESPACE", env = "POD_NAMESPACE")]
+    pub(crate) namespace: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailureModeArg {
+    /// Deny, saying the image could not be verified.
+    Closed,
+    /// Admit, with a warning saying the image could not be verified.
+    Open,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = ADMISSION_SERVE)]
+pub(crate) struct AdmissionServeArgs {
+    #[command(flatten)]
+    pub(crate) policy: AdmissionPolicyArgs,
+    /// Where to listen.
+    #[arg(long, default_value = "0.0.0.0:8443", value_name = "ADDRESS")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// The server certificate chain (PEM), reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_cert: PathBuf,
+    /// The server's private key (PEM), reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) tls_key: PathBuf,
+    /// Verify client certificates against this CA (PEM; Gatekeeper's): /gatekeeper then
+    /// answers only clients presenting one; an untrusted certificate is refused.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) client_ca: Option<PathBuf>,
+    /// Most verdicts kept in the cache.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    pub(crate) cache_size: usize,
+    /// How long an allowed verdict is kept.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub(crate) cache_ttl: String,
+    /// How long a denied verdict is kept (a newly signed image is admitted after it).
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub(crate) deny_cache_ttl: String,
+    /// The deadline of a webhook request whose URL names no timeout.
+    #[arg(long, default_value = "10s", value_name = "DURATION")]
+    pub(crate) default_timeout: String,
+    /// The deadline of a Gatekeeper request (its Provider's timeout).
+    #[arg(long, default_value = "3s", value_name = "DURATION")]
+    pub(crate) provider_timeout: String,
+    /// The longest one verification runs on after the requests that wanted it gave up.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub(crate) verify_timeout: String,
+    /// How often the policy and TLS files are looked at for changes.
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub(crate) reload_interval: String,
+    /// After SIGTERM: how long to keep answering, reporting not ready, before no longer
+    /// accepting connections (while the Service's endpoints drop this replica).
+    #[arg(long, default_value = "5s", value_name = "DURATION")]
+    pub(crate) shutdown_delay: String,
+    /// How long requests in flight may take to finish after that.
+    #[arg(long, default_value = "20s", value_name = "DURATION")]
+    pub(crate) drain_timeout: String,
+    /// Skip TLS certificate verification for registries (and allow plain HTTP).
+    #[arg(long, help_heading = REGISTRY_OPTIONS)]
+    pub(crate) allow_insecure_registry: bool,
+    /// Use plain HTTP for every registry (loopback registries always use it).
+    #[arg(long, help_heading = REGISTRY_OPTIONS)]
+    pub(crate) allow_http_registry: bool,
+    /// A node's Docker config (the kubelet's config.json, mounted): its `auths` are used for
+    /// registries $DOCKER_CONFIG has no credentials for. Repeatable; read in order.
+    #[arg(long, value_name = "FILE", help_heading = REGISTRY_OPTIONS)]
+    pub(crate) node_docker_config: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WebhookArg {
+    /// The validating webhook's answer.
+    Validating,
+    /// The mutating webhook's answer (with the digest-pinning patch).
+    Mutating,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = ADMISSION_REVIEW)]
+pub(crate) struct AdmissionReviewArgs {
+    #[command(flatten)]
+    pub(crate) policy: AdmissionPolicyArgs,
+    /// Which webhook answers.
+    #[arg(long, value_enum, default_value_t = WebhookArg::Mutating)]
+    pub(crate) webhook: WebhookArg,
+    #[command(flatten)]
+    pub(crate) registry: RegistryArgs,
+    /// The AdmissionReview request (JSON), or - for standard input.
+    #[arg(value_name = "REQUEST")]
+    pub(crate) request: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -425,6 +551,17 @@ pub(crate) struct VerifyArgs {
     /// With --policy: print the number of registry requests per image on stderr.
     #[arg(long, requires = "policy")]
     pub(crate) stats: bool,
+    /// With --policy: verify every image of these Kubernetes manifests (multi-document YAML
+    /// or JSON, List kinds, helm template / kustomize build output; - for standard input)
+    /// instead of IMAGE arguments. Repeatable.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        value_name = "FILE",
+        requires = "policy",
+        conflicts_with_all = ["images", "vsa_key"]
+    )]
+    pub(crate) manifests: Vec<PathBuf>,
     /// With --policy: sign a SLSA verification summary (VSA) of each decided image with this
     /// key (a key file, pkcs11:… or awskms://…) and write it to --vsa-out.
     #[arg(long, value_name = "KEY", requires_all = ["policy", "vsa_out", "vsa_verifier_id"])]
@@ -465,7 +602,7 @@ pub(crate) struct VerifyArgs {
     #[command(flatten)]
     pub(crate) registry: RegistryArgs,
     /// Images to verify.
-    #[arg(required = true, value_name = "IMAGE")]
+    #[arg(required_unless_present = "manifests", value_name = "IMAGE")]
     pub(crate) images: Vec<String>,
 }
 
@@ -1024,9 +1161,23 @@ const VERIFY: &str = r#"Ways to verify (exactly one authority; legacy .sig signa
       --certificate-oidc-issuer https://token.actions.githubusercontent.com IMAGE
   By trust policy (signet's YAML, or a containers policy.json with --registries.d):
     signet verify --policy policy.yaml IMAGE...
+  Every image of Kubernetes manifests, by trust policy (a deploy step):
+    helm template ./chart | signet verify --policy policy.yaml -f -
   A platform image through the signed index its tag names (opt-in; Cosign requires its own):
     signet verify --key cosign.pub --accept-index-signature registry.example.com/app:v1@sha256:…
 Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
+
+const ADMISSION_SERVE: &str = r#"Example (deploy/kubernetes/ runs it this way):
+  signet admission serve --policy /etc/signet/policy/policy.yaml \
+    --tls-cert /etc/signet/tls/tls.crt --tls-key /etc/signet/tls/tls.key \
+    --client-ca /etc/signet/gatekeeper/ca.crt
+Endpoints: POST /validate, /mutate (AdmissionReview v1), /gatekeeper (ProviderRequest);
+GET /healthz, /readyz, /metrics. Registry credentials: the Docker config in $DOCKER_CONFIG."#;
+
+const ADMISSION_REVIEW: &str = r#"Example (why was my pod denied?):
+  signet admission review --policy policy.yaml request.json
+Prints the AdmissionReview response; stderr says what was decided for each image.
+Exit codes: 0 allowed, 1 refused, 2 could not run (bad request file, policy)."#;
 
 const SIGN_BLOB: &str = r#"Ways to sign a file:
   With a key, recorded in a Rekor log, the proof written as a Sigstore bundle:

@@ -24,6 +24,7 @@ macro_rules! usage_ensure {
     };
 }
 
+mod admission;
 mod args;
 mod attachments;
 mod attest;
@@ -33,6 +34,7 @@ mod conformance;
 mod image;
 mod keyless;
 mod keys;
+mod manifests;
 mod output;
 mod platforms;
 mod policy;
@@ -44,7 +46,7 @@ mod version;
 
 use std::process::ExitCode;
 
-use crate::args::{AttachCommand, Command, DownloadCommand, PolicyCommand};
+use crate::args::{AdmissionCommand, AttachCommand, Command, DownloadCommand, PolicyCommand};
 
 /// Exit code when verification ran and denied.
 pub(crate) const EXIT_DENIED: u8 = 1;
@@ -61,7 +63,8 @@ fn main() -> ExitCode {
         | Command::VerifyBlob(_)
         | Command::VerifyBlobAttestation(_)
         | Command::VerifyVsa(_)
-        | Command::Policy(PolicyCommand::Explain(_)) => EXIT_UNDECIDED,
+        | Command::Policy(PolicyCommand::Explain(_))
+        | Command::Admission(_) => EXIT_UNDECIDED,
         _ => EXIT_DENIED,
     };
     let timeout = match timeout_flag(&cli.command).map(settings::parse_duration) {
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
         Command::SignBlob(a) => deadline(Box::new(move || blob::sign_blob(&a))),
         Command::VerifyBlob(a) => deadline(Box::new(move || blob::verify_blob(&a))),
         Command::Sign(a) => block_on(Box::pin(image::sign(&a))),
+        Command::Verify(a) if !a.manifests.is_empty() => block_on(Box::pin(manifests::verify(&a))),
         Command::Verify(a)
             if a.policy.is_some() && a.key.is_none() && !a.certificate.has_identity() =>
         {
@@ -136,6 +140,11 @@ fn main() -> ExitCode {
         Command::Version(a) => version::version(&a),
         Command::Completion(a) => completion::completion(&a),
         Command::Manpages(a) => completion::manpages(&a),
+        // A server: no deadline; it runs until SIGTERM.
+        Command::Admission(AdmissionCommand::Serve(a)) => admission::serve(&a),
+        Command::Admission(AdmissionCommand::Review(a)) => {
+            block_on(Box::pin(admission::review(&a)))
+        }
     };
     match result {
         Ok(code) => code,
@@ -173,6 +182,7 @@ fn timeout_flag(command: &Command) -> Option<&str> {
         Command::AttestBlob(a) => Some(&a.deadline.timeout),
         Command::VerifyBlobAttestation(a) => Some(&a.deadline.timeout),
         Command::Initialize(a) => Some(&a.deadline.timeout),
+        Command::Admission(AdmissionCommand::Review(a)) => Some(&a.registry.timeout),
         Command::Conformance(args::ConformanceCommand::SignBundle(a)) => Some(&a.deadline.timeout),
         _ => None,
     }

@@ -228,6 +228,7 @@ pub(crate) fn client_options(registry: &RegistryArgs, limits: Limits) -> ClientO
         } else {
             TlsPolicy::Verify
         },
+        fallback_docker_configs: Vec::new(),
     }
 }
 

@@ -107,6 +107,12 @@ pub struct ClientOptions {
     pub http: HttpPolicy,
     /// Whether certificates are verified.
     pub tls: TlsPolicy,
+    /// More Docker config files (`config.json`), read in order for a registry the user's
+    /// Docker config has no credentials for: a node's kubelet credentials mounted into a
+    /// deploy gate. Only their `auths` entries are used (no credential helpers), and only
+    /// entries naming a whole registry (`host`, `https://host`, `https://host/v1/`, `*.domain`),
+    /// not a repository path within one.
+    pub fallback_docker_configs: Vec<std::path::PathBuf>,
 }
 
 /// One registry: oci-client for authentication and uploads, a reqwest client of the same
@@ -241,7 +247,7 @@ impl PoolInner {
             accept_invalid_certificates,
             http,
             scheme,
-            auth: auth::credentials_for(registry)?,
+            auth: auth::credentials_for(registry, &self.options.fallback_docker_configs)?,
             tokens: Mutex::new(HashMap::new()),
             flow: tokio::sync::Mutex::new(()),
         });

@@ -63,6 +63,13 @@ impl<'a> PolicyEvaluator<'a> {
             .map(Some)
     }
 
+    /// Evaluates one image at `now_unix`: what [`Self::evaluate`] does for each. A caller
+    /// that already resolved the image to a digest (an admission server) passes the pinned
+    /// reference, and nothing is resolved again.
+    pub async fn evaluate_image(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
+        self.evaluate_one(image, now_unix).await
+    }
+
     async fn evaluate_one(&self, image: &ImageReference, now_unix: i64) -> ImageVerdict {
         let evidence = match self.gather(image).await {
             Ok(evidence) => evidence,
@@ -136,6 +143,16 @@ fn needs_index_path(
             IndexSignatures::Accept(source) => source.index_for(image),
             IndexSignatures::Ignore => None,
         })
+}
+
+/// Whether a signature requirement of a policy covering `repository` may be met through an
+/// index (see [`crate::file::PolicyFile::reads_index_through_tag`]).
+pub(crate) fn reads_index_through_tag(policy: &TrustPolicy, repository: &str) -> bool {
+    policy
+        .matching(repository)
+        .iter()
+        .filter_map(|p| p.signatures())
+        .any(|req| matches!(req.index_signatures(), IndexSignatures::Accept(_)))
 }
 
 fn undecided(

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use signet_core::digest::Digest;
 use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
 use signet_verify::bundle::BundleVerifier;
@@ -15,9 +16,13 @@ use crate::evaluate::PolicyEvaluator;
 use crate::model::{PolicyError, TrustPolicy};
 use crate::notation::NotationTrustPolicy;
 use crate::report::ImageVerdict;
+use crate::sources::{PolicySources, containers_policy_reads, current_digest, tree_reads};
 
 /// The largest policy file read (either language).
 const MAX_POLICY_BYTES: u64 = 4 << 20;
+
+/// The largest key or trusted-root file a YAML policy names.
+const MAX_KEY_BYTES: u64 = 1 << 20;
 
 /// Why a policy file could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -105,30 +110,85 @@ impl PolicyFile {
     /// directory of sigstore attachment settings) or a YAML trust policy (key and trusted
     /// root paths in it relative to its directory).
     pub fn load(path: &Path, registries_d: Option<&Path>) -> Result<Self, PolicyFileError> {
-        use std::io::Read;
-        let display = || path.display().to_string();
-        let mut head = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_POLICY_BYTES + 1).read_to_end(&mut head))
-            .map_err(|source| PolicyFileError::Read {
-                path: display(),
-                source,
-            })?;
-        if head.len() as u64 > MAX_POLICY_BYTES {
-            return Err(PolicyFileError::TooLarge {
-                path: display(),
+        Self::load_with_sources(path, registries_d).map(|(policy, _)| policy)
+    }
+
+    /// [`Self::load`], and the files the policy was built from with the digest of what was
+    /// read ([`PolicySources`]): its revision, and the test for "changed since".
+    pub fn load_with_sources(
+        path: &Path,
+        registries_d: Option<&Path>,
+    ) -> Result<(Self, PolicySources), PolicyFileError> {
+        let bytes = read_bounded(path, MAX_POLICY_BYTES).map_err(|e| match e {
+            BoundedRead::TooLarge => PolicyFileError::TooLarge {
+                path: path.display().to_string(),
                 limit: MAX_POLICY_BYTES,
-            });
+            },
+            BoundedRead::Io(source) => PolicyFileError::Read {
+                path: path.display().to_string(),
+                source,
+            },
+        })?;
+        let mut reads = vec![(path.to_path_buf(), Some(Digest::sha256_of(&bytes)))];
+        let format = detect_format(&bytes);
+        if format == PolicyFormat::NotationTrustPolicy {
+            // The trust stores beside the policy, as Notation lays them out; digests first.
+            let stores = path
+                .parent()
+                .unwrap_or_else(|| Path::new("."))
+                .join("truststore");
+            reads.extend(tree_reads(&stores));
+            let policy = NotationTrustPolicy::load(path, None)?;
+            return Ok((Self::Notation(policy), PolicySources::from_reads(reads)));
         }
-        match detect_format(&head) {
-            PolicyFormat::Containers => Ok(Self::Containers(ContainersPolicy::load(
-                path,
-                registries_d,
-            )?)),
-            PolicyFormat::NotationTrustPolicy => {
-                Ok(Self::Notation(NotationTrustPolicy::load(path, None)?))
+        if format == PolicyFormat::Containers {
+            let registries = registries_d
+                .map(Path::to_path_buf)
+                .unwrap_or_else(crate::containers::default_registries_d);
+            // Digests first, then the load: a file that changes in between reads as changed
+            // at the next look, never as unchanged.
+            reads.extend(
+                containers_policy_reads(&bytes, &registries)
+                    .into_iter()
+                    .map(|p| {
+                        let digest = current_digest(&p);
+                        (p, digest)
+                    }),
+            );
+            let policy = ContainersPolicy::parse(&bytes, Some(&registries))?;
+            return Ok((Self::Containers(policy), PolicySources::from_reads(reads)));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| PolicyError::NotText {
+            path: path.display().to_string(),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // Keys and trusted roots, recorded as they are read.
+        let named = std::cell::RefCell::new(Vec::new());
+        let policy = TrustPolicy::parse(&text, &|name| {
+            let file = base.join(name);
+            let bytes = read_bounded(&file, MAX_KEY_BYTES).map_err(|e| match e {
+                BoundedRead::TooLarge => {
+                    std::io::Error::other(format!("larger than {MAX_KEY_BYTES} bytes"))
+                }
+                BoundedRead::Io(e) => e,
+            })?;
+            named
+                .borrow_mut()
+                .push((file, Some(Digest::sha256_of(&bytes))));
+            Ok(bytes)
+        })?;
+        reads.extend(named.into_inner());
+        Ok((Self::Signet(policy), PolicySources::from_reads(reads)))
+    }
+
+    /// The policy's `admission` section (YAML policies; a `policy.json` has none: the
+    /// defaults).
+    pub fn admission(&self) -> crate::admission::AdmissionSettings {
+        match self {
+            Self::Signet(policy) => policy.admission().clone(),
+            Self::Containers(_) | Self::Notation(_) => {
+                crate::admission::AdmissionSettings::default()
             }
-            PolicyFormat::Signet => Ok(Self::Signet(TrustPolicy::load(path)?)),
         }
     }
 
@@ -170,4 +230,55 @@ impl PolicyFile {
             }
         }
     }
+
+    /// Whether a verdict about an image of `repository` (normalised `registry/path`) can
+    /// depend on the tag named beside its digest: a signature requirement of a policy covering
+    /// it accepts the signatures of an index (`indexSignature: accept`), which is found through
+    /// that tag. Whoever keeps verdicts by digest must then keep them by tag as well.
+    pub fn reads_index_through_tag(&self, repository: &str) -> bool {
+        match self {
+            Self::Signet(policy) => crate::evaluate::reads_index_through_tag(policy, repository),
+            Self::Containers(_) | Self::Notation(_) => false,
+        }
+    }
+
+    /// Evaluates one image at `now_unix` (see [`PolicyEvaluator::evaluate_image`]).
+    pub async fn evaluate_image(
+        &self,
+        client: &OciClient,
+        image: &ImageReference,
+        now_unix: i64,
+    ) -> ImageVerdict {
+        match self {
+            Self::Signet(policy) => {
+                PolicyEvaluator::new(client, policy)
+                    .evaluate_image(image, now_unix)
+                    .await
+            }
+            Self::Containers(policy) => policy.evaluate_image(client, image).await,
+            Self::Notation(policy) => {
+                let now = std::time::UNIX_EPOCH
+                    + std::time::Duration::from_secs(u64::try_from(now_unix).unwrap_or(0));
+                policy.evaluate_image(client, image, now).await
+            }
+        }
+    }
+}
+
+enum BoundedRead {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads at most `limit` bytes of `path`; more is [`BoundedRead::TooLarge`].
+fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, BoundedRead> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut bytes))
+        .map_err(BoundedRead::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(BoundedRead::TooLarge);
+    }
+    Ok(bytes)
 }

@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod conditions;
 pub mod containers;
 pub mod evaluate;
@@ -30,4 +31,5 @@ pub mod model;
 pub mod notation;
 pub mod provenance;
 pub mod report;
+pub mod sources;
 pub mod vsa;

@@ -37,6 +37,7 @@ use serde::Deserialize;
 use signet_core::intoto::{PredicateType, StatementError};
 use signet_core::keys::PublicKey;
 
+use crate::admission::AdmissionSettings;
 use crate::conditions::{
     Conditions, RegoCondition, SbomCondition, SlsaCondition, VsaCondition, VulnCondition,
 };
@@ -242,6 +243,9 @@ struct FileSpec {
     authorities: BTreeMap<String, AuthoritySpec>,
     #[serde(default)]
     policies: Vec<PolicySpec>,
+    /// What a deploy gate does besides deciding images (crate::admission).
+    #[serde(default)]
+    admission: AdmissionSettings,
 }
 
 /// What happens to an image no policy matches.
@@ -845,6 +849,8 @@ pub struct TrustPolicy {
     authorities: BTreeMap<String, Authority>,
     policies: Vec<Policy>,
     default_trusted_root: Option<Arc<BundleVerifier>>,
+    /// The `admission` section.
+    admission: AdmissionSettings,
 }
 
 impl TrustPolicy {
@@ -1026,7 +1032,13 @@ impl TrustPolicy {
             authorities,
             policies,
             default_trusted_root: None,
+            admission: spec.admission,
         })
+    }
+
+    /// The `admission` section: the namespaces a deploy gate leaves alone, and what it pins.
+    pub fn admission(&self) -> &AdmissionSettings {
+        &self.admission
     }
 
     /// Reads and parses the policy file at `path`; key and trusted-root paths in it are

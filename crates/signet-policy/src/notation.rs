@@ -77,32 +77,46 @@ impl NotationTrustPolicy {
         images: &[ImageReference],
         now: SystemTime,
     ) -> Vec<ImageVerdict> {
-        futures_util::stream::iter(images.iter().map(|image| async move {
-            let repository = image.repository_name();
-            let skips = self
-                .document
-                .statement_for(&repository)
-                .is_none_or(|s| matches!(s.verification(), SignatureVerification::Skip));
-            if skips {
-                return self.judge(image, None, now);
-            }
-            match gather_notation_signatures(client, image, None).await {
-                Ok(evidence) => self.judge(image, Some(&evidence), now),
-                Err(error) => ImageVerdict {
-                    image: image.to_string(),
-                    digest: None,
-                    decision: Decision::Undecided,
-                    matched_policies: Vec::new(),
-                    note: Some(format!(
-                        "could not read the Notary Project signatures: {}",
-                        crate::evaluate::error_chain(&error)
-                    )),
-                },
-            }
-        }))
+        futures_util::stream::iter(
+            images
+                .iter()
+                .map(|image| self.evaluate_image(client, image, now)),
+        )
         .buffered(CONCURRENT_IMAGES)
         .collect()
         .await
+    }
+
+    /// Evaluates one image at `now`: what [`Self::evaluate`] does for each. A caller that
+    /// already resolved the image to a digest (an admission server) passes the pinned
+    /// reference.
+    pub async fn evaluate_image(
+        &self,
+        client: &OciClient,
+        image: &ImageReference,
+        now: SystemTime,
+    ) -> ImageVerdict {
+        let repository = image.repository_name();
+        let skips = self
+            .document
+            .statement_for(&repository)
+            .is_none_or(|s| matches!(s.verification(), SignatureVerification::Skip));
+        if skips {
+            return self.judge(image, None, now);
+        }
+        match gather_notation_signatures(client, image, None).await {
+            Ok(evidence) => self.judge(image, Some(&evidence), now),
+            Err(error) => ImageVerdict {
+                image: image.to_string(),
+                digest: None,
+                decision: Decision::Undecided,
+                matched_policies: Vec::new(),
+                note: Some(format!(
+                    "could not read the Notary Project signatures: {}",
+                    crate::evaluate::error_chain(&error)
+                )),
+            },
+        }
     }
 
     /// Decides `image` from its gathered signatures (none needed when the statement skips or

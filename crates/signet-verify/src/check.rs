@@ -415,6 +415,14 @@ impl<'a> Verifier<'a> {
         self
     }
 
+    /// The manifest digest `image` names: for a digest reference, that digest (no read); for a
+    /// tag, what the store serves under it now (one manifest read). An admission server
+    /// resolves a tag with this once, then verifies and pins the digest it got, so that a tag
+    /// moved in between changes nothing that was checked.
+    pub async fn resolve(&self, image: &ImageReference) -> Result<Digest, Error> {
+        resolve(self.client, image).await.map(|r| r.digest)
+    }
+
     /// Resolves `image` to a digest once and reads what `needs` names, each format
     /// concurrently and bounded by the client's limits. `Err` only when the image itself
     /// cannot be found or its store read; a format that cannot be read is recorded in the

@@ -313,6 +313,12 @@ impl ContainersPolicy {
             .await
     }
 
+    /// Evaluates one image: what [`Self::evaluate`] does for each. A caller that already
+    /// resolved the image to a digest (an admission server) passes the pinned reference.
+    pub async fn evaluate_image(&self, client: &OciClient, image: &ImageReference) -> ImageVerdict {
+        self.evaluate_one(client, image).await
+    }
+
     async fn evaluate_one(&self, client: &OciClient, image: &ImageReference) -> ImageVerdict {
         let target = match Target::of(image) {
             Ok(target) => target,
@@ -374,6 +380,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Reads at most `limit` bytes of `path`.
+/// The `registries.d` directory read when none is given: containers/image's default.
+pub(crate) fn default_registries_d() -> std::path::PathBuf {
+    registries_d::default_dir()
+}
+
 fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, ContainersPolicyError> {
     let read_error = |source| ContainersPolicyError::Read {
         path: path.to_path_buf(),

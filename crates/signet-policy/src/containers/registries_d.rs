@@ -200,7 +200,7 @@ fn parse_file(path: &Path, bytes: &[u8]) -> Result<File, ContainersPolicyError> 
     Ok(parsed.unwrap_or_default())
 }
 
-fn default_dir() -> PathBuf {
+pub(crate) fn default_dir() -> PathBuf {
     if let Some(home) = std::env::var_os("HOME") {
         let user = Path::new(&home).join(USER_DIR);
         if user.exists() {
