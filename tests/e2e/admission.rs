@@ -1082,6 +1082,51 @@ fn security_tag_moved_after_admission_neither_reaches_the_verdict_nor_the_pod() 
     assert_eq!(event["images"][0]["cached"], true, "{event}");
 }
 
+/// A policy's `image.reference` rule is judged on the reference the request wrote, not on the
+/// pinned reference the server verified: a pod naming a tag is refused under `reference:
+/// digest` although the digest it resolves to is signed, its cached verdict is not reused for
+/// a tag, and the same image named by digest is admitted.
+#[test]
+fn the_reference_rule_reads_the_reference_the_pod_wrote() {
+    let (t, pki) = setup();
+    let host = t.registry.host();
+    let (app, signed) = tagged(&t, &host, "app", "v1");
+    sign(&t, "release", "app", &signed);
+    let policy = write_policy(
+        &t,
+        "policy.yaml",
+        &host,
+        "policies:\n  - name: prod\n    images: [\"HOST/**\"]\n    signatures:\n      authorities: [release]\n    image:\n      reference: digest\n",
+    );
+    let server = Server::start(&t.s, &pki, &policy, &[], &[]);
+    let pod = |uid: &str, image: &str| {
+        let mut review = fixture(
+            "pod-create.json",
+            &[("APP", image), ("SIDECAR", image), ("INIT", image)],
+        );
+        review["request"]["uid"] = json!(uid);
+        review
+    };
+    let by_digest = format!("{host}/app@{signed}");
+    let response = server.review("/validate", &pod("digest", &by_digest));
+    assert_eq!(response["allowed"], true, "{response}");
+
+    // The verdict for the digest is cached; the tag naming it is still judged as a tag.
+    let response = server.review("/validate", &pod("tag", &app));
+    assert_eq!(response["allowed"], false, "{response}");
+    let text = message(&response);
+    assert!(
+        text.contains("referenced by tag \"v1\", not by digest"),
+        "{text}"
+    );
+    let event = server.admission_event(&json!("tag"));
+    assert_eq!(event["images"][0]["cached"], true, "{event}");
+
+    // And the digest is admitted again afterwards: the tag's refusal was not cached for it.
+    let response = server.review("/validate", &pod("digest-again", &by_digest));
+    assert_eq!(response["allowed"], true, "{response}");
+}
+
 /// `nginx`, `docker.io/library/nginx`, `index.docker.io/library/nginx:1` and tag@digest forms
 /// all reach the policy for index.docker.io/library/nginx and share one verdict. Docker Hub
 /// names are served by the test registry through an HTTP proxy (HTTP_PROXY), so no request

@@ -334,12 +334,14 @@ impl Decider {
             if let Some(m) = &self.metrics {
                 m.cache_hit();
             }
+            let verdict = as_written(&policy, verdict, &reference);
             return decision(Some(digest), ImageOutcome::Verdict(verdict), true);
         }
         if let Some(m) = &self.metrics {
             m.cache_miss();
         }
         let pinned = pinned(&reference, &digest);
+        let written_policy = Arc::clone(&policy);
         let cache = Arc::clone(&self.cache);
         let flight = self.verdicts.run(
             key.clone(),
@@ -352,6 +354,7 @@ impl Decider {
                 if verdict.decision() == Decision::Undecided {
                     self.count_registry_error();
                 }
+                let verdict = as_written(&written_policy, verdict, &reference);
                 decision(Some(digest), ImageOutcome::Verdict(verdict), false)
             }
             Ok(Err(why)) => {
@@ -437,6 +440,24 @@ impl Decider {
         if let Some(m) = &self.metrics {
             m.registry_error();
         }
+    }
+}
+
+/// A verdict judged on the pinned reference (and cached for every way of naming the digest),
+/// with the policy's rules on how the image was referenced judged on the reference the
+/// request wrote: a pod naming `app:v1` is not "referenced by digest" because the server
+/// verified `app:v1@sha256:…`.
+fn as_written(
+    policy: &LoadedPolicy,
+    verdict: Arc<ImageVerdict>,
+    reference: &RegistryReference,
+) -> Arc<ImageVerdict> {
+    match policy
+        .policy()
+        .with_reference_as_written(&verdict, &ImageReference::Registry(reference.clone()))
+    {
+        Some(rejudged) => Arc::new(rejudged),
+        None => verdict,
     }
 }
 

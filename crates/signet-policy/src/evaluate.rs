@@ -155,6 +155,56 @@ pub(crate) fn reads_index_through_tag(policy: &TrustPolicy, repository: &str) ->
         .any(|req| matches!(req.index_signatures(), IndexSignatures::Accept(_)))
 }
 
+/// `verdict` (judged on a pinned reference, e.g. a cached verdict shared by every way of
+/// naming one digest) with the `reference` image rules judged again on `as_written`, the
+/// reference as its user wrote it. `None` when no matching policy has a `reference` rule or
+/// the verdict holds no policy results (undecided, no policy matched): it stands as it is.
+pub(crate) fn with_reference_as_written(
+    policy: &TrustPolicy,
+    verdict: &ImageVerdict,
+    as_written: &ImageReference,
+) -> Option<ImageVerdict> {
+    let matching = policy.matching(&as_written.repository_name());
+    let mut changed = false;
+    let mut results = verdict.matched_policies.clone();
+    for result in &mut results {
+        let Some(outcome) = matching
+            .iter()
+            .find(|p| p.name() == result.name)
+            .and_then(|p| p.image_rules())
+            .and_then(|rules| rules.check_reference_only(as_written))
+        else {
+            continue;
+        };
+        let requirement = format!("image {}", outcome.rule);
+        let Some(slot) = result
+            .requirements
+            .iter_mut()
+            .find(|r| r.requirement == requirement)
+        else {
+            continue;
+        };
+        *slot = RequirementResult {
+            requirement,
+            passed: outcome.passed,
+            reason: outcome.reason,
+            evidence: Vec::new(),
+        };
+        result.passed = result.requirements.iter().all(|r| r.passed);
+        changed = true;
+    }
+    if !changed || verdict.decision == Decision::Undecided {
+        return None;
+    }
+    Some(ImageVerdict {
+        image: as_written.to_string(),
+        digest: verdict.digest.clone(),
+        decision: ImageVerdict::decide(&results),
+        matched_policies: results,
+        note: verdict.note.clone(),
+    })
+}
+
 fn undecided(
     image: &ImageReference,
     digest: Option<String>,

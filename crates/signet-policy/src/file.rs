@@ -242,6 +242,22 @@ impl PolicyFile {
         }
     }
 
+    /// `verdict`, judged on a pinned reference, with the rules about how the image was
+    /// referenced (`image.reference`) judged on `as_written` instead; `None` when nothing
+    /// changes. An admission server caches verdicts by digest and calls this per request.
+    pub fn with_reference_as_written(
+        &self,
+        verdict: &ImageVerdict,
+        as_written: &ImageReference,
+    ) -> Option<ImageVerdict> {
+        match self {
+            Self::Signet(policy) => {
+                crate::evaluate::with_reference_as_written(policy, verdict, as_written)
+            }
+            Self::Containers(_) | Self::Notation(_) => None,
+        }
+    }
+
     /// Evaluates one image at `now_unix` (see [`PolicyEvaluator::evaluate_image`]).
     pub async fn evaluate_image(
         &self,

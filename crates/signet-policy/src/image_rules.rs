@@ -305,6 +305,12 @@ impl ImageRules {
             || self.layers.is_some()
     }
 
+    /// The `reference` rule judged alone on `image` as it was written, if the policy has one
+    /// (a caller that verified a pinned reference judges the written one with this).
+    pub fn check_reference_only(&self, image: &ImageReference) -> Option<RuleOutcome> {
+        self.reference.map(|rule| check_reference(rule, image))
+    }
+
     /// Whether a rule reads a verified SLSA provenance when there is one (`base`).
     pub fn reads_provenance(&self) -> bool {
         self.base.is_some()
