@@ -109,7 +109,7 @@ pub fn sign(
         .iter()
         .map(|der| {
             Certificate::from_der(der)
-                .map_err(|e| NotationFailure::new(NotationCheck::CertificateChain, e))
+                .map_err(|e| NotationFailure::because(NotationCheck::CertificateChain, e))
         })
         .collect::<Result<_, _>>()?;
     certificate::check_chain(&chain, Purpose::CodeSigning)?;
