@@ -215,13 +215,13 @@ impl NotationFailure {
     pub(crate) fn caused(
         check: NotationCheck,
         text: impl Into<String>,
-        cause: impl std::error::Error + Send + Sync + 'static,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
         Self::because(
             check,
             Message {
                 text: text.into(),
-                cause: Some(Box::new(cause)),
+                cause: Some(cause.into()),
             },
         )
     }
@@ -231,13 +231,18 @@ impl NotationFailure {
         self.check
     }
 
-    /// What exactly was wrong: the detail and its causes, joined by ": ".
+    /// What exactly was wrong: the detail and its causes, joined by ": ". A cause that its
+    /// error already printed (some libraries repeat their source in their message) is not
+    /// repeated.
     pub fn detail(&self) -> String {
         let mut text = self.detail.to_string();
         let mut next = std::error::Error::source(&self.detail);
         while let Some(cause) = next {
-            text.push_str(": ");
-            text.push_str(&cause.to_string());
+            let cause_text = cause.to_string();
+            if !text.ends_with(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
             next = cause.source();
         }
         text

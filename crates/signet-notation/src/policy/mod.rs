@@ -784,6 +784,53 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_statement_is_named_and_keeps_the_typed_reason_as_source() {
+        let error = TrustPolicyDocument::parse(
+            br#"{"version": "1.0", "trustPolicies": [
+              {"name": "s", "registryScopes": ["*"],
+               "signatureVerification": {"level": "strict", "override": {"integrity": "log"}},
+               "trustStores": ["ca:a"], "trustedIdentities": ["*"]}]}"#,
+        )
+        .map(|_| ())
+        .expect_err("integrity cannot be overridden");
+        assert_eq!(error.to_string(), "trust policy statement \"s\"");
+        let source = std::error::Error::source(&error);
+        assert!(
+            matches!(
+                source.and_then(|s| s.downcast_ref::<StatementError>()),
+                Some(StatementError::Override(OverrideError::Integrity))
+            ),
+            "{source:?}"
+        );
+        assert_eq!(
+            source.map(ToString::to_string).as_deref(),
+            Some("integrity verification cannot be overridden")
+        );
+
+        let error = TrustPolicyDocument::parse(b"{\"version\": 1")
+            .map(|_| ())
+            .expect_err("not JSON");
+        assert!(
+            std::error::Error::source(&error).is_some_and(|s| s.is::<serde_json::Error>()),
+            "{error:?}"
+        );
+
+        let error = TrustedIdentities::parse(&["x509.subject: C=US, O=acme".to_owned()])
+            .map(|_| ())
+            .expect_err("no ST");
+        assert!(
+            matches!(
+                error,
+                PolicyError::Identities(IdentityError::Subject(DistinguishedNameError::Missing {
+                    attribute: "ST",
+                    ..
+                }))
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
     fn an_exact_scope_wins_over_the_global_statement() {
         let doc = TrustPolicyDocument::parse(
             br#"{"version": "1.0", "trustPolicies": [
