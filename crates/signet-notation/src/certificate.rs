@@ -457,7 +457,7 @@ fn leaf_requirements(cert: &Certificate, purpose: Purpose) -> Result<(), Require
                 if let Some((_, name)) = refused.iter().find(|(oid, _)| usages.contains(oid)) {
                     return Err(E::RefusedExtendedKeyUsage {
                         subject,
-                        usage: *name,
+                        usage: name,
                     });
                 }
             }

@@ -330,7 +330,7 @@ mod tests {
         let failure = NotationFailure::caused(
             NotationCheck::CertificateChain,
             "certificate 0 of the chain does not parse",
-            cause.clone(),
+            cause,
         );
         let detail = std::error::Error::source(&failure).unwrap_or_else(|| panic!("no detail"));
         assert_eq!(

@@ -39,18 +39,23 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
     };
     let envelope: Flattened = match serde_json::from_slice(bytes) {
         Ok(e) => e,
-        Err(e) => return parse_error(format!("not a flattened JWS JSON serialization"), e.into()),
+        Err(e) => {
+            return parse_error(
+                "not a flattened JWS JSON serialization".to_owned(),
+                e.into(),
+            );
+        }
     };
     let protected_json = match URL_SAFE_NO_PAD.decode(&envelope.protected) {
         Ok(p) => p,
-        Err(e) => return parse_error(format!("the protected header is not base64url"), e.into()),
+        Err(e) => return parse_error("the protected header is not base64url".to_owned(), e.into()),
     };
     let protected: serde_json::Map<String, serde_json::Value> =
         match serde_json::from_slice(&protected_json) {
             Ok(p) => p,
             Err(e) => {
                 return parse_error(
-                    format!("the protected header is not a JSON object"),
+                    "the protected header is not a JSON object".to_owned(),
                     e.into(),
                 );
             }
@@ -58,11 +63,11 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
     let header = protected_header(&protected)?.validate()?;
     let payload = match URL_SAFE_NO_PAD.decode(&envelope.payload) {
         Ok(p) => p,
-        Err(e) => return parse_error(format!("the payload is not base64url"), e.into()),
+        Err(e) => return parse_error("the payload is not base64url".to_owned(), e.into()),
     };
     let signature = match URL_SAFE_NO_PAD.decode(&envelope.signature) {
         Ok(s) => s,
-        Err(e) => return parse_error(format!("the signature is not base64url"), e.into()),
+        Err(e) => return parse_error("the signature is not base64url".to_owned(), e.into()),
     };
     if envelope.header.x5c.len() > crate::certificate::MAX_CHAIN_LENGTH {
         return fail(
