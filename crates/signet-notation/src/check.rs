@@ -2,6 +2,7 @@
 //! validations that check belongs to.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The five validations of the Notary Project trust policy. A verification level says, for
 /// each, whether a failure is enforced, logged or (revocation only) skipped.
@@ -176,6 +177,9 @@ impl fmt::Display for NotationCheck {
 
 /// Why a Notary Project signature was rejected (or, for a logged validation, what was
 /// wrong): the [`NotationCheck`] that failed and the detail as the error's source.
+///
+/// The detail keeps its typed cause (a DER, JSON or signature error, a certificate
+/// requirement) as its own source, so printing the chain reads "check: detail: cause".
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{check} [{}]", check.code())]
 pub struct NotationFailure {
@@ -185,11 +189,41 @@ pub struct NotationFailure {
 }
 
 impl NotationFailure {
+    /// A failure whose detail is a message of signet's own.
     pub(crate) fn new(check: NotationCheck, detail: impl Into<String>) -> Self {
+        Self::because(
+            check,
+            Message {
+                text: detail.into(),
+                cause: None,
+            },
+        )
+    }
+
+    /// A failure whose detail is a typed error (which keeps its own sources).
+    pub(crate) fn because(
+        check: NotationCheck,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Self {
             check,
-            detail: Detail(detail.into()),
+            detail: Detail(Arc::new(cause)),
         }
+    }
+
+    /// A failure whose detail is `text`, caused by `cause`: the chain reads "text: cause".
+    pub(crate) fn caused(
+        check: NotationCheck,
+        text: impl Into<String>,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::because(
+            check,
+            Message {
+                text: text.into(),
+                cause: Some(cause.into()),
+            },
+        )
     }
 
     /// The check that failed.
@@ -197,23 +231,61 @@ impl NotationFailure {
         self.check
     }
 
-    /// What exactly was wrong.
-    pub fn detail(&self) -> &str {
-        &self.detail.0
+    /// What exactly was wrong: the detail and its causes, joined by ": ". A cause that its
+    /// error already printed (some libraries repeat their source in their message) is not
+    /// repeated.
+    pub fn detail(&self) -> String {
+        let mut text = self.detail.to_string();
+        let mut next = std::error::Error::source(&self.detail);
+        while let Some(cause) = next {
+            let cause_text = cause.to_string();
+            if !text.ends_with(&cause_text) {
+                text.push_str(": ");
+                text.push_str(&cause_text);
+            }
+            next = cause.source();
+        }
+        text
     }
 }
 
-/// The detail of a [`NotationFailure`], kept as its source so printers show "check: detail".
+/// The detail of a [`NotationFailure`], kept as its source so printers show "check: detail";
+/// shared, so failures stay cheap to clone whatever their cause.
 #[derive(Debug, Clone)]
-struct Detail(String);
+struct Detail(Arc<dyn std::error::Error + Send + Sync>);
 
 impl fmt::Display for Detail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        fmt::Display::fmt(&self.0, f)
     }
 }
 
-impl std::error::Error for Detail {}
+impl std::error::Error for Detail {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// A detail signet words itself, with the typed error that caused it, if any.
+#[derive(Debug)]
+struct Message {
+    text: String,
+    cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for Message {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|c| c as &(dyn std::error::Error + 'static))
+    }
+}
 
 pub(crate) type Outcome<T> = Result<T, NotationFailure>;
 
@@ -250,5 +322,29 @@ mod tests {
         assert_eq!(failure.to_string(), "the signature has expired [expiry]");
         let source = std::error::Error::source(&failure).map(ToString::to_string);
         assert_eq!(source.as_deref(), Some("expired on 2022-07-29"));
+    }
+
+    #[test]
+    fn a_typed_cause_stays_in_the_chain_and_in_the_detail() {
+        let cause = der::Error::from(der::ErrorKind::Failed);
+        let failure = NotationFailure::caused(
+            NotationCheck::CertificateChain,
+            "certificate 0 of the chain does not parse",
+            cause,
+        );
+        let detail = std::error::Error::source(&failure).unwrap_or_else(|| panic!("no detail"));
+        assert_eq!(
+            detail.to_string(),
+            "certificate 0 of the chain does not parse"
+        );
+        let typed = detail
+            .source()
+            .and_then(|c| c.downcast_ref::<der::Error>())
+            .unwrap_or_else(|| panic!("the DER error is not the detail's source"));
+        assert_eq!(typed, &cause);
+        assert_eq!(
+            failure.detail(),
+            format!("certificate 0 of the chain does not parse: {cause}")
+        );
     }
 }

@@ -142,7 +142,7 @@ impl PublicKey {
         scheme: Scheme,
         message: &[u8],
         signature: &[u8],
-    ) -> Result<(), String> {
+    ) -> Result<(), SignatureError> {
         let (algorithm, key): (&dyn VerificationAlgorithm, &[u8]) = match (self, scheme) {
             (Self::Rsa { der, .. }, Scheme::Pss(hash)) => (
                 match hash {
@@ -176,24 +176,40 @@ impl PublicKey {
                     (Curve::P521, Hash::Sha384, true) => &sig::ECDSA_P521_SHA384_ASN1,
                     (Curve::P521, Hash::Sha512, true) => &sig::ECDSA_P521_SHA512_ASN1,
                     (curve, hash, false) => {
-                        return Err(format!(
-                            "ECDSA on {curve:?} with {hash:?} is not an allowed combination"
-                        ));
+                        return Err(SignatureError::CurveAndHash {
+                            curve: *curve,
+                            hash,
+                        });
                     }
                 };
                 (algorithm, point)
             }
             (key, scheme) => {
-                return Err(format!(
-                    "{} cannot verify a {scheme:?} signature",
-                    key.describe()
-                ));
+                return Err(SignatureError::KeyAndScheme {
+                    key: key.describe(),
+                    scheme,
+                });
             }
         };
+        // aws-lc-rs says only "unspecified": there is no cause to keep.
         UnparsedPublicKey::new(algorithm, key)
             .verify(message, signature)
-            .map_err(|_| "the signature does not verify with the key".to_owned())
+            .map_err(|_| SignatureError::Mismatch)
     }
+}
+
+/// Why a signature does not verify with a key.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum SignatureError {
+    /// A fixed-size ECDSA signature whose hash is not the one its curve goes with.
+    #[error("ECDSA on {curve:?} with {hash:?} is not an allowed combination")]
+    CurveAndHash { curve: Curve, hash: Hash },
+    /// A key that cannot make signatures of this scheme (RSA for ECDSA, an unsupported key).
+    #[error("{key} cannot verify a {scheme:?} signature")]
+    KeyAndScheme { key: String, scheme: Scheme },
+    /// The signature is not the key's over the message.
+    #[error("the signature does not verify with the key")]
+    Mismatch,
 }
 
 /// A signature scheme: the padding or encoding and the hash.

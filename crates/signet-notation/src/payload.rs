@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use signet_core::digest::Digest;
 
-use crate::check::{NotationCheck, Outcome, fail};
+use crate::check::{NotationCheck, NotationFailure, Outcome, fail};
 
 /// The artifact a signature must be about: its manifest's descriptor.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,10 +54,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Outcome<SignedDescriptor> {
     let payload: Payload = match serde_json::from_slice(bytes) {
         Ok(p) => p,
         Err(e) => {
-            return fail(
+            return Err(NotationFailure::caused(
                 NotationCheck::Payload,
-                format!("the payload is not {{\"targetArtifact\": descriptor}}: {e}"),
-            );
+                "the payload is not {\"targetArtifact\": descriptor}",
+                e,
+            ));
         }
     };
     let d = payload.target_artifact;
@@ -70,13 +71,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Outcome<SignedDescriptor> {
     let digest = match d.digest.parse::<Digest>() {
         Ok(digest) => digest,
         Err(e) => {
-            return fail(
+            return Err(NotationFailure::caused(
                 NotationCheck::Payload,
-                format!(
-                    "the target artifact's digest {:?} is malformed: {e}",
-                    d.digest
-                ),
-            );
+                format!("the target artifact's digest {:?} is malformed", d.digest),
+                e,
+            ));
         }
     };
     Ok(SignedDescriptor {

@@ -109,7 +109,7 @@ pub fn sign(
         .iter()
         .map(|der| {
             Certificate::from_der(der)
-                .map_err(|e| NotationFailure::new(NotationCheck::CertificateChain, e))
+                .map_err(|e| NotationFailure::because(NotationCheck::CertificateChain, e))
         })
         .collect::<Result<_, _>>()?;
     certificate::check_chain(&chain, Purpose::CodeSigning)?;
@@ -140,7 +140,7 @@ pub fn sign(
         .ok_or_else(|| NotationFailure::new(NotationCheck::Algorithm, leaf.key().describe()))?;
     let public = key
         .public_key()
-        .map_err(|e| NotationFailure::new(NotationCheck::Algorithm, e.to_string()))?;
+        .map_err(|e| NotationFailure::because(NotationCheck::Algorithm, e))?;
     if public.spki_der() != leaf.spki_der().as_slice() {
         return fail(
             NotationCheck::Algorithm,
@@ -164,7 +164,7 @@ pub fn sign(
     let sign_fixed = |message: &[u8]| -> Outcome<Vec<u8>> {
         let der_signature = key
             .sign(message)
-            .map_err(|e| NotationFailure::new(NotationCheck::Signature, e.to_string()))?;
+            .map_err(|e| NotationFailure::because(NotationCheck::Signature, e))?;
         ecdsa_der_to_fixed(&der_signature, coordinate)
     };
     let bytes = match request.format {
@@ -234,7 +234,7 @@ fn ecdsa_der_to_fixed(der_signature: &[u8], coordinate: usize) -> Outcome<Vec<u8
         s: der::asn1::UintRef<'a>,
     }
     let parsed = EcdsaSig::from_der(der_signature)
-        .map_err(|e| NotationFailure::new(NotationCheck::Signature, e.to_string()))?;
+        .map_err(|e| NotationFailure::because(NotationCheck::Signature, e))?;
     let mut out = vec![0u8; coordinate * 2];
     for (i, part) in [parsed.r.as_bytes(), parsed.s.as_bytes()]
         .iter()

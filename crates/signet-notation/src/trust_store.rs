@@ -3,8 +3,10 @@
 //! caller's I/O; this module takes each file's bytes and applies notation-go's rules.
 
 use std::collections::BTreeMap;
+use std::error::Error;
+use std::sync::Arc;
 
-use crate::certificate::{Certificate, parse_certificate_file};
+use crate::certificate::{Certificate, CertificateFileError, parse_certificate_file};
 use crate::policy::{StoreRef, StoreType};
 
 /// Named trust stores and their certificates, or why a store cannot be used.
@@ -13,7 +15,7 @@ use crate::policy::{StoreRef, StoreType};
 /// when a policy uses it (as an authenticity or timestamp failure), not when loading.
 #[derive(Debug, Clone, Default)]
 pub struct TrustStore {
-    stores: BTreeMap<StoreRef, Result<Vec<Certificate>, String>>,
+    stores: BTreeMap<StoreRef, Result<Vec<Certificate>, Unusable>>,
 }
 
 impl TrustStore {
@@ -27,22 +29,25 @@ impl TrustStore {
     /// `tsa` store holds self-signed roots only. A file that breaks these rules makes the
     /// whole store unusable, with the reason.
     pub fn add_file(&mut self, store: &StoreRef, file_name: &str, bytes: &[u8]) {
-        let parsed = parse_certificate_file(bytes).and_then(|certs| {
-            for c in &certs {
-                if !c.is_ca() && !c.signed_by_own_key() {
-                    return Err(format!(
-                        "certificate {:?} is neither a CA nor a self-signed signing certificate",
-                        c.subject()
-                    ));
+        let parsed = parse_certificate_file(bytes)
+            .map_err(StoreFileError::from)
+            .and_then(|certs| {
+                for c in &certs {
+                    if !c.is_ca() && !c.signed_by_own_key() {
+                        return Err(StoreFileError::NeitherCaNorSelfSigned(c.subject()));
+                    }
+                    if store.kind == StoreType::Tsa && !(c.is_ca() && c.is_self_signed()) {
+                        return Err(StoreFileError::NotRoot(c.subject()));
+                    }
                 }
-                if store.kind == StoreType::Tsa && !(c.is_ca() && c.is_self_signed()) {
-                    return Err(format!(
-                        "certificate {:?} is not a root CA (self-signed CA) certificate",
-                        c.subject()
-                    ));
-                }
-            }
-            Ok(certs)
+                Ok(certs)
+            });
+        let parsed = parsed.map_err(|source| -> Unusable {
+            Arc::new(UnusableFile {
+                file: file_name.to_owned(),
+                store: store.clone(),
+                source,
+            })
         });
         let entry = self
             .stores
@@ -50,19 +55,17 @@ impl TrustStore {
             .or_insert_with(|| Ok(Vec::new()));
         match (entry, parsed) {
             (Ok(existing), Ok(certs)) => existing.extend(certs),
-            (entry @ Ok(_), Err(why)) => {
-                *entry = Err(format!(
-                    "trusted certificate file {file_name:?} in {store}: {why}"
-                ));
-            }
+            (entry @ Ok(_), Err(why)) => *entry = Err(why),
             (Err(_), _) => {}
         }
     }
 
     /// Records that `store` exists but cannot be used (not a directory, a symlink, a
-    /// sub-directory inside it), with the reason.
-    pub fn add_unusable(&mut self, store: &StoreRef, why: impl Into<String>) {
-        self.stores.insert(store.clone(), Err(why.into()));
+    /// sub-directory inside it), with the reason: a message or a typed error, which
+    /// verification reports as the cause of the failure.
+    pub fn add_unusable(&mut self, store: &StoreRef, why: impl Into<Box<dyn Error + Send + Sync>>) {
+        self.stores
+            .insert(store.clone(), Err(Arc::from(why.into())));
     }
 
     /// Records an existing, possibly empty, store.
@@ -85,20 +88,54 @@ impl TrustStore {
         &self,
         refs: &[StoreRef],
         kind: StoreType,
-    ) -> Result<Vec<&Certificate>, String> {
+    ) -> Result<Vec<&Certificate>, TrustStoreError> {
         let mut out = Vec::new();
         for r in refs.iter().filter(|r| r.kind == kind) {
             match self.stores.get(r) {
-                None => return Err(format!("the trust store {r} does not exist")),
-                Some(Err(why)) => return Err(why.clone()),
+                None => return Err(TrustStoreError::Missing(r.clone())),
+                Some(Err(why)) => return Err(TrustStoreError::Unusable(why.clone())),
                 Some(Ok(certs)) if certs.is_empty() => {
-                    return Err(format!(
-                        "no x509 certificates were found in trust store {r}"
-                    ));
+                    return Err(TrustStoreError::Empty(r.clone()));
                 }
                 Some(Ok(certs)) => out.extend(certs.iter()),
             }
         }
         Ok(out)
     }
+}
+
+/// Why a store cannot be used, kept until a policy uses the store (shared: the store is
+/// cloned with its verifier).
+type Unusable = Arc<dyn Error + Send + Sync>;
+
+/// Why a statement's trust stores give no certificates.
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum TrustStoreError {
+    #[error("the trust store {0} does not exist")]
+    Missing(StoreRef),
+    #[error(transparent)]
+    Unusable(Unusable),
+    #[error("no x509 certificates were found in trust store {0}")]
+    Empty(StoreRef),
+}
+
+/// A trust store file that makes its store unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("trusted certificate file {file:?} in {store}")]
+struct UnusableFile {
+    file: String,
+    store: StoreRef,
+    #[source]
+    source: StoreFileError,
+}
+
+/// Why a trust store file's certificates cannot be trusted.
+#[derive(Debug, thiserror::Error)]
+enum StoreFileError {
+    #[error(transparent)]
+    Parse(#[from] CertificateFileError),
+    #[error("certificate {0:?} is neither a CA nor a self-signed signing certificate")]
+    NeitherCaNorSelfSigned(String),
+    #[error("certificate {0:?} is not a root CA (self-signed CA) certificate")]
+    NotRoot(String),
 }

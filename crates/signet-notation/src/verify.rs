@@ -16,7 +16,7 @@ use crate::policy::{
     Action, SignatureVerification, Statement, StoreType, TrustedIdentities, VerificationLevel,
     VerifyTimestamp,
 };
-use crate::timestamp::{self, Stamp};
+use crate::timestamp::{self, OutsideValidity, Stamp};
 use crate::trust_store::TrustStore;
 
 /// Bounds on untrusted input.
@@ -229,9 +229,10 @@ pub fn verify_envelope(
         .enumerate()
         .map(|(i, der)| {
             Certificate::from_der(der).map_err(|e| {
-                NotationFailure::new(
+                NotationFailure::caused(
                     NotationCheck::CertificateChain,
-                    format!("certificate {i} of the chain does not parse: {e}"),
+                    format!("certificate {i} of the chain does not parse"),
+                    e,
                 )
             })
         })
@@ -267,7 +268,7 @@ pub fn verify_envelope(
         &envelope.signed_bytes,
         &envelope.signature,
     ) {
-        return fail(NotationCheck::Signature, why);
+        return Err(NotationFailure::because(NotationCheck::Signature, why));
     }
     certificate::check_chain(&chain, Purpose::CodeSigning)?;
     if envelope.content_type != PAYLOAD_CONTENT_TYPE {
@@ -307,7 +308,7 @@ pub fn verify_envelope(
     };
     let stores = options.statement.trust_stores();
     let trusted = match options.trust_store.certificates(stores, store_type) {
-        Err(why) => fail(NotationCheck::TrustStore, why),
+        Err(why) => Err(NotationFailure::because(NotationCheck::TrustStore, why)),
         Ok(certs) if certs.is_empty() => fail(
             NotationCheck::TrustStore,
             format!(
@@ -439,9 +440,10 @@ fn check_identity(statement: &Statement, leaf: &Certificate) -> Outcome<()> {
         TrustedIdentities::Subjects { subjects, .. } => subjects,
     };
     let attributes = leaf.subject_attributes().map_err(|why| {
-        NotationFailure::new(
+        NotationFailure::caused(
             NotationCheck::TrustedIdentity,
-            format!("the signing certificate's subject cannot be compared: {why}"),
+            "the signing certificate's subject cannot be compared",
+            why,
         )
     })?;
     if subjects.iter().any(|s| s.is_subset_of(&attributes)) {
@@ -514,30 +516,56 @@ fn authentic_timestamp(
     };
     let roots = match options.trust_store.certificates(stores, StoreType::Tsa) {
         Ok(roots) => roots,
-        Err(why) => return (None, fail(NotationCheck::Timestamp, why)),
+        Err(why) => {
+            return (
+                None,
+                Err(NotationFailure::because(NotationCheck::Timestamp, why)),
+            );
+        }
     };
     let stamp = match timestamp::verify(token, &envelope.signature, &roots) {
         Ok(stamp) => stamp,
-        Err(why) => return (None, fail(NotationCheck::Timestamp, why)),
+        Err(why) => {
+            return (
+                None,
+                Err(NotationFailure::because(NotationCheck::Timestamp, why)),
+            );
+        }
     };
     for c in chain {
         let (nb, na) = c.validity();
-        if let Err(why) = stamp.within(nb, na) {
+        if let Err(side) = stamp.within(nb, na) {
+            let outside = StampOutsideValidity {
+                side,
+                subject: c.subject(),
+                not_before: envelope::format_rfc3339(nb),
+                not_after: envelope::format_rfc3339(na),
+                time: envelope::format_rfc3339(stamp.time_ms.div_euclid(1000)),
+                accuracy_ms: stamp.accuracy_ms,
+            };
             return (
                 Some(stamp),
-                fail(
+                Err(NotationFailure::because(
                     NotationCheck::CertificateValidity,
-                    format!(
-                        "{why}: certificate {:?} is valid {} to {}, the timestamp is {} ± {} ms",
-                        c.subject(),
-                        envelope::format_rfc3339(nb),
-                        envelope::format_rfc3339(na),
-                        envelope::format_rfc3339(stamp.time_ms.div_euclid(1000)),
-                        stamp.accuracy_ms
-                    ),
-                ),
+                    outside,
+                )),
             );
         }
     }
     (Some(stamp), Ok(()))
+}
+
+/// A certificate of the signing chain that the verified timestamp (with its accuracy) can
+/// fall outside of.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{side}: certificate {subject:?} is valid {not_before} to {not_after}, the timestamp is {time} ± {accuracy_ms} ms"
+)]
+struct StampOutsideValidity {
+    side: OutsideValidity,
+    subject: String,
+    not_before: String,
+    not_after: String,
+    time: String,
+    accuracy_ms: i64,
 }

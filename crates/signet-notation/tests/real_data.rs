@@ -498,6 +498,30 @@ fn notation_go_countersignature_fixtures_fail_as_timestamps() {
     }
 }
 
+#[test]
+fn a_timestamp_that_is_not_der_names_the_step_and_keeps_the_der_error_as_cause() {
+    let envelope = with_timestamp(
+        data!("notation-go/timestamp/sigEnv/withoutTimestamp.sig"),
+        b"\x30\x05\x02\x01",
+    );
+    let case = skip_revocation(timestamp_case(EnvelopeFormat::Jws, &envelope, ALPINE));
+    let failure = case
+        .run()
+        .map(|_| ())
+        .expect_err("a truncated token verified");
+    assert_eq!(failure.check(), NotationCheck::Timestamp);
+    let detail = std::error::Error::source(&failure).unwrap_or_else(|| panic!("no detail"));
+    assert_eq!(detail.to_string(), "the token is not CMS (DER)");
+    let cause = detail
+        .source()
+        .and_then(|c| c.downcast_ref::<der::Error>())
+        .unwrap_or_else(|| panic!("the DER error is not kept: {detail:?}"));
+    assert_eq!(
+        failure.detail(),
+        format!("the token is not CMS (DER): {cause}")
+    );
+}
+
 fn with_timestamp(envelope: &[u8], token: &[u8]) -> Vec<u8> {
     use base64::Engine;
     let mut json: serde_json::Value =

@@ -120,8 +120,8 @@ pub enum Problem {
     #[error("an authority is exactly one of key, keyless or notation")]
     AuthorityKind,
     /// A `notation` authority whose trust-policy statement cannot be used.
-    #[error("{0}")]
-    Notation(String),
+    #[error("the Notation authority cannot be used")]
+    Notation(#[source] NotationAuthorityError),
     /// An attestation requirement naming a Notation authority.
     #[error(
         "attestations[{index}].authorities names {name:?}, a Notation authority: Notary Project signatures sign images, not attestations"
@@ -299,10 +299,10 @@ pub struct NotationSpec {
 
 impl NotationSpec {
     /// The statement this authority verifies under, validated by trustpolicy.json's rules.
-    fn statement(&self, name: &str) -> Result<signet_notation::Statement, String> {
+    fn statement(&self, name: &str) -> Result<signet_notation::Statement, NotationAuthorityError> {
         let level = self.level.as_deref().unwrap_or("strict");
         if level == "skip" {
-            return Err("a Notation authority cannot skip verification".to_owned());
+            return Err(NotationAuthorityError::Skip);
         }
         let mut verification = serde_json::json!({"level": level, "override": self.overrides});
         if let Some(when) = &self.verify_timestamp {
@@ -311,14 +311,28 @@ impl NotationSpec {
         let document = serde_json::json!({"version": "1.0", "trustPolicies": [{
             "name": name, "registryScopes": ["*"], "signatureVerification": verification,
             "trustStores": self.trust_stores, "trustedIdentities": self.trusted_identities}]});
-        let parsed = signet_notation::TrustPolicyDocument::parse(document.to_string().as_bytes())
-            .map_err(|e| e.to_string())?;
+        let parsed = signet_notation::TrustPolicyDocument::parse(document.to_string().as_bytes())?;
         parsed
             .statements()
             .first()
             .cloned()
-            .ok_or_else(|| "no statement".to_owned())
+            .ok_or(NotationAuthorityError::NoStatement)
     }
+}
+
+/// Why a `notation` authority's settings do not make a trust-policy statement.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotationAuthorityError {
+    /// `level: skip`, which would accept any image.
+    #[error("a Notation authority cannot skip verification")]
+    Skip,
+    /// The statement breaks trustpolicy.json's rules.
+    #[error(transparent)]
+    Statement(#[from] signet_notation::policy::PolicyError),
+    /// The statement built from the settings did not come back (it always does).
+    #[error("no statement")]
+    NoStatement,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

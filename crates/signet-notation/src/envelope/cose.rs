@@ -24,7 +24,13 @@ const LABEL_X5CHAIN: i64 = 33;
 /// envelope, few enough that a hostile one costs nothing.
 const MAX_HEADER_ENTRIES: u64 = 64;
 
-fn malformed(detail: impl std::fmt::Display) -> NotationFailure {
+/// CBOR that does not decode, kept as the cause.
+fn malformed(error: minicbor::decode::Error) -> NotationFailure {
+    NotationFailure::caused(NotationCheck::Parse, "malformed COSE_Sign1", error)
+}
+
+/// CBOR that decodes but is not a COSE_Sign1 message signet reads.
+fn not_cose(detail: impl std::fmt::Display) -> NotationFailure {
     NotationFailure::new(
         NotationCheck::Parse,
         format!("malformed COSE_Sign1: {detail}"),
@@ -59,7 +65,7 @@ fn label<'b>(d: &mut Decoder<'b>) -> Outcome<Label<'b>> {
         | Type::I32
         | Type::I64
         | Type::Int => Ok(Label::Int(d.i64().map_err(malformed)?)),
-        other => Err(malformed(format!("a header label of type {other}"))),
+        other => Err(not_cose(format!("a header label of type {other}"))),
     }
 }
 
@@ -67,9 +73,9 @@ fn map_len(d: &mut Decoder<'_>, what: &str) -> Outcome<u64> {
     let len = d
         .map()
         .map_err(malformed)?
-        .ok_or_else(|| malformed(format!("the {what} has an indefinite length")))?;
+        .ok_or_else(|| not_cose(format!("the {what} has an indefinite length")))?;
     if len > MAX_HEADER_ENTRIES {
-        return Err(malformed(format!("the {what} has {len} entries")));
+        return Err(not_cose(format!("the {what} has {len} entries")));
     }
     Ok(len)
 }
@@ -116,7 +122,7 @@ fn protected_header(bytes: &[u8]) -> Outcome<ProtectedHeader> {
     for _ in 0..len {
         let key = label(&mut d)?;
         if seen.contains(&key) {
-            return Err(malformed(format!(
+            return Err(not_cose(format!(
                 "the protected header repeats {}",
                 key.to_text()
             )));
@@ -139,9 +145,9 @@ fn protected_header(bytes: &[u8]) -> Outcome<ProtectedHeader> {
                 let n = d
                     .array()
                     .map_err(malformed)?
-                    .ok_or_else(|| malformed("crit has an indefinite length"))?;
+                    .ok_or_else(|| not_cose("crit has an indefinite length"))?;
                 if n > MAX_HEADER_ENTRIES {
-                    return Err(malformed("crit is too long"));
+                    return Err(not_cose("crit is too long"));
                 }
                 let mut critical = Vec::new();
                 for _ in 0..n {
@@ -172,7 +178,7 @@ fn protected_header(bytes: &[u8]) -> Outcome<ProtectedHeader> {
         }
     }
     if d.position() != bytes.len() {
-        return Err(malformed("bytes after the protected header map"));
+        return Err(not_cose("bytes after the protected header map"));
     }
     if header.algorithm.is_none() {
         return fail(NotationCheck::Algorithm, "the protected header has no alg");
@@ -185,10 +191,10 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
     if d.datatype().map_err(malformed)? != Type::Tag
         || d.tag().map_err(malformed)? != Tag::new(COSE_SIGN1_TAG)
     {
-        return Err(malformed("not a COSE_Sign1_Tagged message (tag 18)"));
+        return Err(not_cose("not a COSE_Sign1_Tagged message (tag 18)"));
     }
     if d.array().map_err(malformed)? != Some(4) {
-        return Err(malformed("not an array of four"));
+        return Err(not_cose("not an array of four"));
     }
     let protected_bytes = d.bytes().map_err(malformed)?;
     let header = protected_header(protected_bytes)?.validate()?;
@@ -200,7 +206,7 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
     for _ in 0..map_len(&mut d, "unprotected header")? {
         let key = label(&mut d)?;
         if seen.contains(&key) {
-            return Err(malformed(format!(
+            return Err(not_cose(format!(
                 "the unprotected header repeats {}",
                 key.to_text()
             )));
@@ -240,7 +246,7 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
     };
     let signature = d.bytes().map_err(malformed)?.to_vec();
     if d.position() != bytes.len() {
-        return Err(malformed("bytes after the message"));
+        return Err(not_cose("bytes after the message"));
     }
     Ok(Envelope {
         algorithm: header.algorithm,

@@ -11,7 +11,7 @@ use super::{
     HEADER_SIGNING_TIME, HEADER_TIMESTAMP_SIGNATURE, ProtectedHeader, SignatureAlgorithm,
     parse_rfc3339,
 };
-use crate::check::{NotationCheck, Outcome, fail};
+use crate::check::{NotationCheck, NotationFailure, Outcome, fail};
 use crate::envelope::Envelope;
 
 #[derive(Deserialize)]
@@ -34,30 +34,40 @@ struct Unprotected {
 }
 
 pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
-    let parse_error = |what: String| fail::<Envelope>(NotationCheck::Parse, what);
+    let parse_error = |what: String, cause: Box<dyn std::error::Error + Send + Sync>| {
+        Err::<Envelope, _>(NotationFailure::caused(NotationCheck::Parse, what, cause))
+    };
     let envelope: Flattened = match serde_json::from_slice(bytes) {
         Ok(e) => e,
-        Err(e) => return parse_error(format!("not a flattened JWS JSON serialization: {e}")),
+        Err(e) => {
+            return parse_error(
+                "not a flattened JWS JSON serialization".to_owned(),
+                e.into(),
+            );
+        }
     };
     let protected_json = match URL_SAFE_NO_PAD.decode(&envelope.protected) {
         Ok(p) => p,
-        Err(e) => return parse_error(format!("the protected header is not base64url: {e}")),
+        Err(e) => return parse_error("the protected header is not base64url".to_owned(), e.into()),
     };
     let protected: serde_json::Map<String, serde_json::Value> =
         match serde_json::from_slice(&protected_json) {
             Ok(p) => p,
             Err(e) => {
-                return parse_error(format!("the protected header is not a JSON object: {e}"));
+                return parse_error(
+                    "the protected header is not a JSON object".to_owned(),
+                    e.into(),
+                );
             }
         };
     let header = protected_header(&protected)?.validate()?;
     let payload = match URL_SAFE_NO_PAD.decode(&envelope.payload) {
         Ok(p) => p,
-        Err(e) => return parse_error(format!("the payload is not base64url: {e}")),
+        Err(e) => return parse_error("the payload is not base64url".to_owned(), e.into()),
     };
     let signature = match URL_SAFE_NO_PAD.decode(&envelope.signature) {
         Ok(s) => s,
-        Err(e) => return parse_error(format!("the signature is not base64url: {e}")),
+        Err(e) => return parse_error("the signature is not base64url".to_owned(), e.into()),
     };
     if envelope.header.x5c.len() > crate::certificate::MAX_CHAIN_LENGTH {
         return fail(
@@ -69,14 +79,17 @@ pub(super) fn parse(bytes: &[u8]) -> Outcome<Envelope> {
     for (i, c) in envelope.header.x5c.iter().enumerate() {
         match STANDARD.decode(c) {
             Ok(der) => certificates.push(der),
-            Err(e) => return parse_error(format!("x5c[{i}] is not base64: {e}")),
+            Err(e) => return parse_error(format!("x5c[{i}] is not base64"), e.into()),
         }
     }
     let timestamp_token = match &envelope.header.timestamp_signature {
         Some(t) => match STANDARD.decode(t) {
             Ok(token) => Some(token),
             Err(e) => {
-                return parse_error(format!("{HEADER_TIMESTAMP_SIGNATURE} is not base64: {e}"));
+                return parse_error(
+                    format!("{HEADER_TIMESTAMP_SIGNATURE} is not base64"),
+                    e.into(),
+                );
             }
         },
         None => None,
@@ -145,10 +158,7 @@ fn protected_header(map: &serde_json::Map<String, serde_json::Value>) -> Outcome
                 .map(|i| i.as_str().map(str::to_owned))
                 .collect::<Option<Vec<String>>>()
                 .ok_or_else(|| {
-                    crate::check::NotationFailure::new(
-                        NotationCheck::Parse,
-                        "crit is not an array of strings",
-                    )
+                    NotationFailure::new(NotationCheck::Parse, "crit is not an array of strings")
                 })?,
         ),
         Some(_) => return fail(NotationCheck::Parse, "crit is not an array"),

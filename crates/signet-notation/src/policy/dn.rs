@@ -16,48 +16,53 @@ pub struct DistinguishedName {
 impl DistinguishedName {
     /// Parses an RFC 4514 string with notation's restrictions.
     pub fn parse(text: &str) -> Result<Self, super::PolicyError> {
-        Self::parse_text(text).map_err(super::PolicyError::Invalid)
+        Ok(Self::parse_text(text)?)
     }
 
-    pub(super) fn parse_text(text: &str) -> Result<Self, String> {
+    pub(super) fn parse_text(text: &str) -> Result<Self, DistinguishedNameError> {
+        use DistinguishedNameError as E;
         if text.contains("=#") {
-            return Err(format!(
-                "{text:?}: notation does not support x509.subject identities containing \"=#\""
-            ));
+            return Err(E::HexValue(text.to_owned()));
         }
         let mut attributes = BTreeMap::new();
         for rdn in split_unescaped(text, &[',', ';'])? {
             if split_unescaped(&rdn, &['+'])?.len() > 1 {
-                return Err(format!(
-                    "{text:?} has a multi-valued RDN, which is not supported"
-                ));
+                return Err(E::MultiValuedRdn(text.to_owned()));
             }
-            let (kind, value) = split_once_unescaped(&rdn, '=')
-                .ok_or_else(|| format!("{text:?}: {rdn:?} is not TYPE=value"))?;
+            let (kind, value) =
+                split_once_unescaped(&rdn, '=').ok_or_else(|| E::NotTypeAndValue {
+                    name: text.to_owned(),
+                    rdn: rdn.clone(),
+                })?;
             let mut kind = kind.trim().to_owned();
             if kind.is_empty()
                 || !kind
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
             {
-                return Err(format!("{text:?}: {kind:?} is not an attribute type"));
+                return Err(E::AttributeType {
+                    name: text.to_owned(),
+                    kind,
+                });
             }
             if kind == "S" {
                 kind = "ST".to_owned();
             }
             let value = unescape(value)?;
             if attributes.contains_key(&kind) {
-                return Err(format!(
-                    "{text:?} has more than one {kind}; each attribute may appear once"
-                ));
+                return Err(E::Repeated {
+                    name: text.to_owned(),
+                    kind,
+                });
             }
             attributes.insert(kind, value);
         }
         for required in ["C", "ST", "O"] {
             if attributes.get(required).is_none_or(String::is_empty) {
-                return Err(format!(
-                    "{text:?} has no {required}; a trusted identity must contain C, ST (or S) and O at a minimum"
-                ));
+                return Err(E::Missing {
+                    name: text.to_owned(),
+                    attribute: required,
+                });
             }
         }
         Ok(Self {
@@ -86,14 +91,18 @@ impl fmt::Display for DistinguishedName {
 }
 
 /// Splits at separators not escaped by a backslash.
-fn split_unescaped(text: &str, separators: &[char]) -> Result<Vec<String>, String> {
+fn split_unescaped(text: &str, separators: &[char]) -> Result<Vec<String>, DistinguishedNameError> {
     let mut parts = Vec::new();
     let mut current = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         if c == '\\' {
             current.push(c);
-            current.push(chars.next().ok_or("a trailing backslash")?);
+            current.push(
+                chars
+                    .next()
+                    .ok_or(DistinguishedNameError::TrailingBackslash)?,
+            );
         } else if separators.contains(&c) {
             parts.push(std::mem::take(&mut current));
         } else {
@@ -119,7 +128,7 @@ fn split_once_unescaped(text: &str, separator: char) -> Option<(&str, &str)> {
 }
 
 /// Removes RFC 4514 escapes (`\,`, `\\`, `\ `, hex pairs) and unescaped surrounding spaces.
-fn unescape(value: &str) -> Result<String, String> {
+fn unescape(value: &str) -> Result<String, DistinguishedNameError> {
     let trimmed = value.trim_start_matches(' ');
     let mut out: Vec<u8> = Vec::new();
     let mut trailing_escaped_len = 0;
@@ -127,7 +136,9 @@ fn unescape(value: &str) -> Result<String, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' {
-            let next = *bytes.get(i + 1).ok_or("a trailing backslash")?;
+            let next = *bytes
+                .get(i + 1)
+                .ok_or(DistinguishedNameError::TrailingBackslash)?;
             let hex = bytes
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
@@ -152,7 +163,59 @@ fn unescape(value: &str) -> Result<String, String> {
     while out.len() > trailing_escaped_len && out.last() == Some(&b' ') {
         out.pop();
     }
-    String::from_utf8(out).map_err(|_| "an escaped value that is not UTF-8".to_owned())
+    String::from_utf8(out).map_err(|e| DistinguishedNameError::NotUtf8(e.utf8_error()))
+}
+
+/// An `x509.subject` trusted identity notation would refuse.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum DistinguishedNameError {
+    /// A hex-encoded (`=#`) value, which notation does not support.
+    #[error("{0:?}: notation does not support x509.subject identities containing \"=#\"")]
+    HexValue(String),
+    /// An RDN of several attributes (`C=US+ST=WA`).
+    #[error("{0:?} has a multi-valued RDN, which is not supported")]
+    MultiValuedRdn(String),
+    /// An RDN without `=`.
+    #[error("{name:?}: {rdn:?} is not TYPE=value")]
+    NotTypeAndValue {
+        /// The name as written.
+        name: String,
+        /// The RDN.
+        rdn: String,
+    },
+    /// An attribute type that is not a name or an OID.
+    #[error("{name:?}: {kind:?} is not an attribute type")]
+    AttributeType {
+        /// The name as written.
+        name: String,
+        /// The attribute type.
+        kind: String,
+    },
+    /// An attribute given twice.
+    #[error("{name:?} has more than one {kind}; each attribute may appear once")]
+    Repeated {
+        /// The name as written.
+        name: String,
+        /// The attribute type.
+        kind: String,
+    },
+    /// C, ST or O missing.
+    #[error(
+        "{name:?} has no {attribute}; a trusted identity must contain C, ST (or S) and O at a minimum"
+    )]
+    Missing {
+        /// The name as written.
+        name: String,
+        /// The missing attribute.
+        attribute: &'static str,
+    },
+    /// A backslash that escapes nothing.
+    #[error("a trailing backslash")]
+    TrailingBackslash,
+    /// Escaped bytes that are not UTF-8.
+    #[error("an escaped value that is not UTF-8")]
+    NotUtf8(#[source] std::str::Utf8Error),
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-pub use dn::DistinguishedName;
+pub use dn::{DistinguishedName, DistinguishedNameError};
 
 use crate::check::Validation;
 
@@ -109,19 +109,19 @@ impl VerificationLevel {
     /// Overrides the action of one validation; integrity cannot be overridden and only
     /// revocation can be skipped.
     pub fn with_override(
-        mut self,
+        self,
         validation: Validation,
         action: Action,
     ) -> Result<Self, PolicyError> {
+        Ok(self.overridden(validation, action)?)
+    }
+
+    fn overridden(mut self, validation: Validation, action: Action) -> Result<Self, OverrideError> {
         if validation == Validation::Integrity {
-            return Err(PolicyError::Invalid(
-                "integrity verification cannot be overridden".to_owned(),
-            ));
+            return Err(OverrideError::Integrity);
         }
         if action == Action::Skip && validation != Validation::Revocation {
-            return Err(PolicyError::Invalid(format!(
-                "{validation} verification cannot be skipped"
-            )));
+            return Err(OverrideError::Skip(validation));
         }
         self.actions[index(validation)] = action;
         self.name = "custom".to_owned();
@@ -199,19 +199,19 @@ pub struct StoreRef {
 impl StoreRef {
     /// Parses `type:name`.
     pub fn parse(text: &str) -> Result<Self, PolicyError> {
-        Self::parse_text(text).map_err(PolicyError::Invalid)
+        Ok(Self::parse_text(text)?)
     }
 
-    fn parse_text(text: &str) -> Result<Self, String> {
-        let (kind, name) = text.split_once(':').ok_or_else(|| {
-            format!("trust store {text:?} is malformed; the format is <type>:<name>")
+    fn parse_text(text: &str) -> Result<Self, StoreRefError> {
+        let (kind, name) = text
+            .split_once(':')
+            .ok_or_else(|| StoreRefError::NoSeparator(text.to_owned()))?;
+        let kind = StoreType::parse(kind).ok_or_else(|| StoreRefError::Type {
+            store: text.to_owned(),
+            kind: kind.to_owned(),
         })?;
-        let kind = StoreType::parse(kind)
-            .ok_or_else(|| format!("trust store {text:?} has an unsupported type {kind:?}"))?;
         if !is_valid_store_name(name) {
-            return Err(format!(
-                "trust store {text:?}: the name must follow [a-zA-Z0-9_.-]+"
-            ));
+            return Err(StoreRefError::Name(text.to_owned()));
         }
         Ok(Self {
             kind,
@@ -253,15 +253,13 @@ pub enum TrustedIdentities {
 impl TrustedIdentities {
     /// Parses a `trustedIdentities` list as notation-go validates it.
     pub fn parse(items: &[String]) -> Result<Self, PolicyError> {
-        Self::parse_items(items).map_err(PolicyError::Invalid)
+        Ok(Self::parse_items(items)?)
     }
 
-    fn parse_items(items: &[String]) -> Result<Self, String> {
+    fn parse_items(items: &[String]) -> Result<Self, IdentityError> {
         if items.iter().any(|i| i == "*") {
             if items.len() > 1 {
-                return Err(
-                    "the wildcard identity \"*\" cannot be used with other identities".to_owned(),
-                );
+                return Err(IdentityError::WildcardWithOthers);
             }
             return Ok(Self::Any);
         }
@@ -269,14 +267,14 @@ impl TrustedIdentities {
         let mut other = Vec::new();
         for item in items {
             if item.is_empty() {
-                return Err("an empty trusted identity".to_owned());
+                return Err(IdentityError::Empty);
             }
             let (prefix, value) = item
                 .split_once(':')
-                .ok_or_else(|| format!("trusted identity {item:?} has no prefix separator ':'"))?;
+                .ok_or_else(|| IdentityError::NoPrefix(item.clone()))?;
             if prefix == "x509.subject" {
                 if value.is_empty() {
-                    return Err(format!("trusted identity {item:?} has no value"));
+                    return Err(IdentityError::NoValue(item.clone()));
                 }
                 subjects.push(DistinguishedName::parse_text(value)?);
             } else {
@@ -286,7 +284,7 @@ impl TrustedIdentities {
         for (i, a) in subjects.iter().enumerate() {
             for (j, b) in subjects.iter().enumerate() {
                 if i != j && a.overlaps(b) {
-                    return Err(format!("trusted identities {a:?} and {b:?} overlap"));
+                    return Err(IdentityError::Overlap(Box::new((a.clone(), b.clone()))));
                 }
             }
         }
@@ -404,46 +402,187 @@ struct RawVerification {
     verify_timestamp: String,
 }
 
-/// Why a trust policy document is refused.
-#[derive(Debug, Clone, thiserror::Error)]
+/// Why a trust policy document, or a part of one parsed alone, is refused.
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PolicyError {
     /// Not JSON of the trust policy's shape.
-    #[error("malformed trust policy: {0}")]
-    Malformed(String),
-    /// Well-formed but invalid; the message names the statement.
-    #[error("{0}")]
-    Invalid(String),
+    #[error("malformed trust policy")]
+    Malformed(#[source] serde_json::Error),
+    /// No `version`.
+    #[error("the trust policy has no version; it must be \"1.0\"")]
+    NoVersion,
+    /// A `version` other than 1.0.
+    #[error("trust policy version {0:?} is not supported; signet reads \"1.0\"")]
+    Version(String),
+    /// No statement.
+    #[error("the trust policy has no statements")]
+    NoStatements,
+    /// A statement without a name.
+    #[error("a trust policy statement has no name")]
+    UnnamedStatement,
+    /// Two statements of the same name.
+    #[error("two statements are named {0:?}; names must be unique")]
+    DuplicateName(String),
+    /// A registry scope in two statements.
+    #[error(
+        "registry scope {scope:?} is in statements {first:?} and {second:?}; a scope may be in one statement only"
+    )]
+    SharedScope {
+        /// The scope.
+        scope: String,
+        /// The statement naming it first.
+        first: String,
+        /// The other statement naming it.
+        second: String,
+    },
+    /// An invalid statement.
+    #[error("trust policy statement {name:?}")]
+    Statement {
+        /// The statement's name.
+        name: String,
+        /// What is wrong with it.
+        #[source]
+        source: StatementError,
+    },
+    /// A trust store reference that is not `type:name`.
+    #[error(transparent)]
+    TrustStore(#[from] StoreRefError),
+    /// Trusted identities notation would refuse.
+    #[error(transparent)]
+    Identities(#[from] IdentityError),
+    /// An `x509.subject` identity notation would refuse.
+    #[error(transparent)]
+    DistinguishedName(#[from] DistinguishedNameError),
+    /// An override the specification does not allow.
+    #[error(transparent)]
+    Override(#[from] OverrideError),
+}
+
+/// What is wrong with one trust policy statement.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatementError {
+    /// No `signatureVerification.level`.
+    #[error("signatureVerification.level is missing")]
+    NoLevel,
+    /// An unknown level.
+    #[error("invalid signature verification level {0:?}")]
+    Level(String),
+    /// Overrides of the `skip` level.
+    #[error("the skip level cannot be customised")]
+    SkipCustomised,
+    /// The `skip` level with trust stores or identities.
+    #[error("it skips verification but names trust stores or trusted identities")]
+    SkipWithTrust,
+    /// An override of a validation that does not exist.
+    #[error("override of unknown validation {0:?}")]
+    UnknownValidation(String),
+    /// An override action other than enforce, log or skip.
+    #[error("override action {0:?} is not enforce, log or skip")]
+    Action(String),
+    /// An override the specification does not allow.
+    #[error(transparent)]
+    Override(#[from] OverrideError),
+    /// A `verifyTimestamp` other than `always` or `afterCertExpiry`.
+    #[error("verifyTimestamp must be \"always\" or \"afterCertExpiry\", not {0:?}")]
+    VerifyTimestamp(String),
+    /// A trust store reference that is not `type:name`.
+    #[error(transparent)]
+    TrustStore(#[from] StoreRefError),
+    /// Verification without trust stores or without trusted identities.
+    #[error("trust stores and trusted identities must both be given")]
+    NoTrust,
+    /// Trusted identities notation would refuse.
+    #[error(transparent)]
+    Identities(#[from] IdentityError),
+    /// No `registryScopes`.
+    #[error("registryScopes is empty")]
+    NoScopes,
+    /// `*` with other scopes.
+    #[error("the wildcard scope \"*\" cannot be used with other scopes")]
+    WildcardScope,
+    /// A scope that is not a fully qualified repository.
+    #[error(
+        "registry scope {0:?} is not valid; it must be a fully qualified repository such as domain.com/my/repository"
+    )]
+    Scope(String),
+}
+
+/// An override of a validation's action that the specification does not allow.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum OverrideError {
+    /// Integrity is always enforced.
+    #[error("integrity verification cannot be overridden")]
+    Integrity,
+    /// Only revocation can be skipped.
+    #[error("{0} verification cannot be skipped")]
+    Skip(Validation),
+}
+
+/// A trust store reference that is not `type:name`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreRefError {
+    /// No `:`.
+    #[error("trust store {0:?} is malformed; the format is <type>:<name>")]
+    NoSeparator(String),
+    /// A type other than `ca`, `signingAuthority` and `tsa`.
+    #[error("trust store {store:?} has an unsupported type {kind:?}")]
+    Type {
+        /// The reference as written.
+        store: String,
+        /// Its type.
+        kind: String,
+    },
+    /// A name outside `[a-zA-Z0-9_.-]+`.
+    #[error("trust store {0:?}: the name must follow [a-zA-Z0-9_.-]+")]
+    Name(String),
+}
+
+/// A `trustedIdentities` list notation would refuse.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdentityError {
+    /// `*` with other identities.
+    #[error("the wildcard identity \"*\" cannot be used with other identities")]
+    WildcardWithOthers,
+    /// An empty string.
+    #[error("an empty trusted identity")]
+    Empty,
+    /// No `prefix:` (such as `x509.subject:`).
+    #[error("trusted identity {0:?} has no prefix separator ':'")]
+    NoPrefix(String),
+    /// A prefix and nothing after it.
+    #[error("trusted identity {0:?} has no value")]
+    NoValue(String),
+    /// An `x509.subject` value that is not a distinguished name notation reads.
+    #[error(transparent)]
+    Subject(#[from] DistinguishedNameError),
+    /// Two subjects one of which matches whatever the other matches.
+    #[error("trusted identities {:?} and {:?} overlap", .0.0, .0.1)]
+    Overlap(Box<(DistinguishedName, DistinguishedName)>),
 }
 
 impl TrustPolicyDocument {
     /// Parses and validates a trustpolicy.json (OCI policy, version 1.0).
     pub fn parse(json: &[u8]) -> Result<Self, PolicyError> {
-        let raw: RawDocument =
-            serde_json::from_slice(json).map_err(|e| PolicyError::Malformed(e.to_string()))?;
-        let invalid = |m: String| PolicyError::Invalid(m);
+        let raw: RawDocument = serde_json::from_slice(json).map_err(PolicyError::Malformed)?;
         if raw.version.is_empty() {
-            return Err(invalid(
-                "the trust policy has no version; it must be \"1.0\"".into(),
-            ));
+            return Err(PolicyError::NoVersion);
         }
         if raw.version != "1.0" {
-            return Err(invalid(format!(
-                "trust policy version {:?} is not supported; signet reads \"1.0\"",
-                raw.version
-            )));
+            return Err(PolicyError::Version(raw.version));
         }
         if raw.trust_policies.is_empty() {
-            return Err(invalid("the trust policy has no statements".into()));
+            return Err(PolicyError::NoStatements);
         }
         let mut statements: Vec<Statement> = Vec::new();
         for s in raw.trust_policies {
-            let statement = validate_statement(s).map_err(invalid)?;
+            let statement = validate_statement(s)?;
             if statements.iter().any(|o| o.name == statement.name) {
-                return Err(invalid(format!(
-                    "two statements are named {:?}; names must be unique",
-                    statement.name
-                )));
+                return Err(PolicyError::DuplicateName(statement.name));
             }
             statements.push(statement);
         }
@@ -455,10 +594,11 @@ impl TrustPolicyDocument {
             };
             for scope in scopes {
                 if let Some(other) = seen.insert(scope, &s.name) {
-                    return Err(invalid(format!(
-                        "registry scope {scope:?} is in statements {other:?} and {:?}; a scope may be in one statement only",
-                        s.name
-                    )));
+                    return Err(PolicyError::SharedScope {
+                        scope: scope.to_owned(),
+                        first: other.to_owned(),
+                        second: s.name.clone(),
+                    });
                 }
             }
         }
@@ -484,92 +624,80 @@ impl TrustPolicyDocument {
     }
 }
 
-fn validate_statement(raw: RawStatement) -> Result<Statement, String> {
+fn validate_statement(raw: RawStatement) -> Result<Statement, PolicyError> {
     if raw.name.is_empty() {
-        return Err("a trust policy statement has no name".into());
+        return Err(PolicyError::UnnamedStatement);
     }
-    let name = raw.name;
-    let at = |m: String| format!("trust policy statement {name:?}: {m}");
-    let sv = raw.signature_verification;
+    let name = raw.name.clone();
+    validate_named_statement(raw).map_err(|source| PolicyError::Statement { name, source })
+}
+
+fn validate_named_statement(raw: RawStatement) -> Result<Statement, StatementError> {
+    let RawStatement {
+        name,
+        registry_scopes,
+        signature_verification: sv,
+        trust_stores: raw_trust_stores,
+        trusted_identities,
+    } = raw;
     if sv.level.is_empty() {
-        return Err(at("signatureVerification.level is missing".into()));
+        return Err(StatementError::NoLevel);
     }
     let verification = if sv.level == "skip" {
         if !sv.r#override.is_empty() {
-            return Err(at("the skip level cannot be customised".into()));
+            return Err(StatementError::SkipCustomised);
         }
-        if !raw.trust_stores.is_empty() || !raw.trusted_identities.is_empty() {
-            return Err(at(
-                "it skips verification but names trust stores or trusted identities".into(),
-            ));
+        if !raw_trust_stores.is_empty() || !trusted_identities.is_empty() {
+            return Err(StatementError::SkipWithTrust);
         }
         SignatureVerification::Skip
     } else {
-        let mut level = VerificationLevel::named(&sv.level).ok_or_else(|| {
-            at(format!(
-                "invalid signature verification level {:?}",
-                sv.level
-            ))
-        })?;
+        let mut level = VerificationLevel::named(&sv.level)
+            .ok_or_else(|| StatementError::Level(sv.level.clone()))?;
         for (key, value) in &sv.r#override {
             let validation = Validation::ALL
                 .into_iter()
                 .find(|v| v.name() == key)
-                .ok_or_else(|| at(format!("override of unknown validation {key:?}")))?;
-            let action = Action::parse(value).ok_or_else(|| {
-                at(format!(
-                    "override action {value:?} is not enforce, log or skip"
-                ))
-            })?;
-            level = level
-                .with_override(validation, action)
-                .map_err(|e| at(e.to_string()))?;
+                .ok_or_else(|| StatementError::UnknownValidation(key.clone()))?;
+            let action =
+                Action::parse(value).ok_or_else(|| StatementError::Action(value.clone()))?;
+            level = level.overridden(validation, action)?;
         }
         let when = match sv.verify_timestamp.as_str() {
             "" | "always" => VerifyTimestamp::Always,
             "afterCertExpiry" => VerifyTimestamp::AfterCertExpiry,
-            other => {
-                return Err(at(format!(
-                    "verifyTimestamp must be \"always\" or \"afterCertExpiry\", not {other:?}"
-                )));
-            }
+            other => return Err(StatementError::VerifyTimestamp(other.to_owned())),
         };
         SignatureVerification::Verify(level.with_verify_timestamp(when))
     };
-    let trust_stores = raw
-        .trust_stores
+    let trust_stores = raw_trust_stores
         .iter()
         .map(|s| StoreRef::parse_text(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(at)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let identities = if matches!(verification, SignatureVerification::Skip) {
         TrustedIdentities::Subjects {
             subjects: Vec::new(),
             other: Vec::new(),
         }
     } else {
-        if trust_stores.is_empty() || raw.trusted_identities.is_empty() {
-            return Err(at(
-                "trust stores and trusted identities must both be given".into()
-            ));
+        if trust_stores.is_empty() || trusted_identities.is_empty() {
+            return Err(StatementError::NoTrust);
         }
-        TrustedIdentities::parse_items(&raw.trusted_identities).map_err(at)?
+        TrustedIdentities::parse_items(&trusted_identities)?
     };
-    if raw.registry_scopes.is_empty() {
-        return Err(at("registryScopes is empty".into()));
+    if registry_scopes.is_empty() {
+        return Err(StatementError::NoScopes);
     }
-    let scopes = if raw.registry_scopes.iter().any(|s| s == "*") {
-        if raw.registry_scopes.len() > 1 {
-            return Err(at(
-                "the wildcard scope \"*\" cannot be used with other scopes".into(),
-            ));
+    let scopes = if registry_scopes.iter().any(|s| s == "*") {
+        if registry_scopes.len() > 1 {
+            return Err(StatementError::WildcardScope);
         }
         RegistryScopes::Global
     } else {
-        for scope in &raw.registry_scopes {
-            validate_scope(scope).map_err(at)?;
+        for scope in &registry_scopes {
+            validate_scope(scope)?;
         }
-        RegistryScopes::Repositories(raw.registry_scopes)
+        RegistryScopes::Repositories(registry_scopes)
     };
     Ok(Statement {
         name,
@@ -582,12 +710,8 @@ fn validate_statement(raw: RawStatement) -> Result<Statement, String> {
 
 /// A fully qualified repository (`domain/path`), no tag, no wildcard: the distribution
 /// reference grammar notation-go checks scopes with.
-fn validate_scope(scope: &str) -> Result<(), String> {
-    let bad = || {
-        format!(
-            "registry scope {scope:?} is not valid; it must be a fully qualified repository such as domain.com/my/repository"
-        )
-    };
+fn validate_scope(scope: &str) -> Result<(), StatementError> {
+    let bad = || StatementError::Scope(scope.to_owned());
     if scope.contains('*') {
         return Err(bad());
     }
@@ -657,6 +781,53 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(custom.action(Validation::Revocation), Action::Skip);
         assert_eq!(custom.name(), "custom");
+    }
+
+    #[test]
+    fn a_refused_statement_is_named_and_keeps_the_typed_reason_as_source() {
+        let error = TrustPolicyDocument::parse(
+            br#"{"version": "1.0", "trustPolicies": [
+              {"name": "s", "registryScopes": ["*"],
+               "signatureVerification": {"level": "strict", "override": {"integrity": "log"}},
+               "trustStores": ["ca:a"], "trustedIdentities": ["*"]}]}"#,
+        )
+        .map(|_| ())
+        .expect_err("integrity cannot be overridden");
+        assert_eq!(error.to_string(), "trust policy statement \"s\"");
+        let source = std::error::Error::source(&error);
+        assert!(
+            matches!(
+                source.and_then(|s| s.downcast_ref::<StatementError>()),
+                Some(StatementError::Override(OverrideError::Integrity))
+            ),
+            "{source:?}"
+        );
+        assert_eq!(
+            source.map(ToString::to_string).as_deref(),
+            Some("integrity verification cannot be overridden")
+        );
+
+        let error = TrustPolicyDocument::parse(b"{\"version\": 1")
+            .map(|_| ())
+            .expect_err("not JSON");
+        assert!(
+            std::error::Error::source(&error).is_some_and(|s| s.is::<serde_json::Error>()),
+            "{error:?}"
+        );
+
+        let error = TrustedIdentities::parse(&["x509.subject: C=US, O=acme".to_owned()])
+            .map(|_| ())
+            .expect_err("no ST");
+        assert!(
+            matches!(
+                error,
+                PolicyError::Identities(IdentityError::Subject(DistinguishedNameError::Missing {
+                    attribute: "ST",
+                    ..
+                }))
+            ),
+            "{error:?}"
+        );
     }
 
     #[test]
