@@ -78,9 +78,9 @@ impl Pkcs11Uri {
         let get = |list: &[(String, String)], name: &str| -> Result<Option<Vec<u8>>, Error> {
             // As Go's url.Values.Get: the first value; an empty one counts as absent.
             match list.iter().find(|(key, _)| key == name) {
-                Some((_, value)) if !value.is_empty() => {
-                    percent_decode(value).map(Some).map_err(&invalid)
-                }
+                Some((_, value)) if !value.is_empty() => percent_decode(value)
+                    .map(Some)
+                    .map_err(|e| invalid(format!("{name}: {e}"))),
                 _ => Ok(None),
             }
         };
@@ -646,6 +646,13 @@ mod tests {
             .unwrap_or_default();
         assert!(error.contains("one of token and slot-id"), "{error}");
         assert!(!error.contains("s3cret"), "{error}");
+        // A PIN that does not percent-decode is refused without being shown.
+        let error = match Pkcs11Uri::parse("pkcs11:token=t;object=k?pin-value=s3cr%zzet") {
+            Err(e) => e.to_string(),
+            Ok(uri) => panic!("a bad escape was accepted: {uri}"),
+        };
+        assert!(error.contains("pin-value: bad percent escape"), "{error}");
+        assert!(!error.contains("s3cr"), "{error}");
     }
 
     #[test]

@@ -8,9 +8,17 @@ pub(crate) fn truncate(text: &str, max: usize) -> &str {
     }
 }
 
+/// A `%` not followed by two hex digits. It says where, never what the text was: the text may
+/// be a PIN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("bad percent escape at byte {offset}")]
+pub(crate) struct BadPercentEscape {
+    offset: usize,
+}
+
 /// Percent-decodes `text` as Go's `url.QueryUnescape` does (Cosign parses PKCS#11 URIs
 /// with it): `%XX` is a byte, `+` is a space.
-pub(crate) fn percent_decode(text: &str) -> Result<Vec<u8>, String> {
+pub(crate) fn percent_decode(text: &str) -> Result<Vec<u8>, BadPercentEscape> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -21,7 +29,7 @@ pub(crate) fn percent_decode(text: &str) -> Result<Vec<u8>, String> {
                     .get(i + 1..i + 3)
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or_else(|| format!("bad percent escape in {:?}", truncate(text, 60)))?;
+                    .ok_or(BadPercentEscape { offset: i })?;
                 out.push(hex);
                 i += 3;
             }
