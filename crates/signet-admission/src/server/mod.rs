@@ -645,10 +645,10 @@ async fn reload_loop(state: Arc<State>) {
                 log::info("TLS certificate reloaded", json!({}));
                 state.metrics.tls_reload(true);
             }
-            Some(Err(why)) => {
+            Some(Err(error)) => {
                 log::error(
                     "TLS reload failed; the previous certificate stays in use",
-                    json!({ "error": why }),
+                    json!({ "error": crate::decide::error_chain(&error) }),
                 );
                 state.metrics.tls_reload(false);
             }

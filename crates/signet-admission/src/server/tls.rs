@@ -72,7 +72,7 @@ impl TlsState {
     /// Rebuilds the configuration if a file changed. `Some(Ok(()))`: reloaded;
     /// `Some(Err(why))`: changed but unusable, the old configuration stays (reported once per
     /// distinct failure); `None`: nothing to do.
-    pub(crate) fn reload_if_changed(&self) -> Option<Result<(), String>> {
+    pub(crate) fn reload_if_changed(&self) -> Option<Result<(), Error>> {
         let now = file_digests(&self.files).ok();
         let unchanged = now.as_ref().is_some_and(|d| {
             *d == self
@@ -102,8 +102,8 @@ impl TlsState {
                 if last.as_deref() == Some(why.as_str()) {
                     return None;
                 }
-                *last = Some(why.clone());
-                Some(Err(why))
+                *last = Some(why);
+                Some(Err(error))
             }
         }
     }
