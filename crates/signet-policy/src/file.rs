@@ -178,6 +178,11 @@ impl PolicyFile {
             Ok(bytes)
         })?;
         reads.extend(named.into_inner());
+        // Notation authorities' trust stores: digests first, then the read (as above).
+        for dir in policy.notation_trust_store_dirs(&base) {
+            reads.extend(tree_reads(&dir));
+        }
+        let policy = policy.with_notation_trust_stores(&base);
         Ok((Self::Signet(policy), PolicySources::from_reads(reads)))
     }
 

@@ -1083,8 +1083,29 @@ impl TrustPolicy {
             .parent()
             .map(std::path::Path::to_path_buf)
             .unwrap_or_default();
-        let mut policy = Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))?;
-        for authority in policy.authorities.values_mut() {
+        let policy = Self::parse(&text, &|key| read_bounded(&base.join(key), MAX_KEY_BYTES))?;
+        Ok(policy.with_notation_trust_stores(&base))
+    }
+
+    /// The directories holding the Notation authorities' trust stores, relative to `base`
+    /// (the policy file's directory).
+    pub(crate) fn notation_trust_store_dirs(
+        &self,
+        base: &std::path::Path,
+    ) -> Vec<std::path::PathBuf> {
+        self.authorities
+            .values()
+            .filter_map(|authority| match &authority.kind {
+                AuthorityKind::Notation(n) => Some(base.join(&n.spec.trust_store)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The policy with each Notation authority's trust stores read from its `trustStore`
+    /// directory, relative to `base` (parsing alone does no I/O, so they start empty).
+    pub(crate) fn with_notation_trust_stores(mut self, base: &std::path::Path) -> Self {
+        for authority in self.authorities.values_mut() {
             if let AuthorityKind::Notation(n) = &mut authority.kind {
                 let statement = n.authority.statement().clone();
                 let store = signet_verify::notation::load_trust_store(
@@ -1097,7 +1118,7 @@ impl TrustPolicy {
                 );
             }
         }
-        Ok(policy)
+        self
     }
 
     /// Sets the trusted root used by keyless authorities that name none and by key
