@@ -3,7 +3,8 @@
 //! reference DSSE implementation) verifies the envelope, signet's spec check accepts the
 //! statement; attached by `--vsa-attach`, a gate policy's `vsa:` condition accepts the image
 //! by it, and refuses a FAILED summary, one for another policy, and one signed (and attached
-//! with `signet attest`) by a key that is not the verifier's.
+//! with `signet attest`) by a key that is not the verifier's. An image signed keylessly in
+//! Cosign v3's bundle format gets its summary in the legacy format, and the gate admits it.
 
 use std::path::Path;
 use std::process::Command;
@@ -323,4 +324,86 @@ fn verify_vsa_gives_slsa_verifier_s_outcomes_on_its_test_data() {
         assert_eq!(code, Some(1), "{want}: {err}");
         assert!(err.contains(&format!("line 1: {want}")), "{want}: {err}");
     }
+}
+
+/// An image signed keylessly in Cosign v3's bundle format (a referrer, through the local
+/// Fulcio/Rekor mock): `--vsa-attach` attaches its key-signed summary in Cosign's legacy
+/// format and says so (signet writes referrer bundles only keylessly), and the gate, which
+/// refused the image before, admits it on that summary.
+#[test]
+fn a_summary_of_an_image_signed_in_the_v3_format_admits_it_at_the_gate() {
+    use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, token};
+
+    let mock = SigstoreMock::start();
+    let t = Setup::with_keys(&["verifier"]);
+    let host = t.registry.host();
+    let root = mock.out("trusted_root.json");
+    let (image, digest) = t.image("v3", "v1");
+    t.s.signet()
+        .args(["sign", "--new-bundle-format", "--identity-token", &token()])
+        .arg("--signing-config")
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&image)
+        .assert_success();
+
+    let release_policy = format!(
+        "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  ci:\n    keyless:\n      issuer: {{ exact: \"{ISSUER}\" }}\n      subject: {{ exact: \"{IDENTITY}\" }}\n      trustedRoot: {}\npolicies:\n  - name: release\n    images: [\"{host}/**\"]\n    signatures: {{ authorities: [ci] }}\n",
+        root.display()
+    );
+    t.s.write("release.yaml", release_policy.as_bytes());
+    t.s.write(
+        "gate.yaml",
+        format!(
+            "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  verifier: {{ key: {{ path: verifier.pub }}, transparencyLog: ignore }}\npolicies:\n  - name: gate\n    images: [\"{host}/**\"]\n    attestations:\n      - name: release-summary\n        predicateType: {VSA}\n        authorities: [verifier]\n        vsa: {{ verifierId: \"{VERIFIER}\", policyDigest: \"{}\", verifiedLevels: [SLSA_BUILD_LEVEL_1], maxAge: 1d }}\n",
+            sha256(release_policy.as_bytes())
+        )
+        .as_bytes(),
+    );
+    let gate = || {
+        t.s.signet()
+            .args(["verify", "--policy", "gate.yaml", &image])
+            .output()
+    };
+    let out = gate();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!(
+            "verifier: no {VSA} attestation verifies with this key"
+        )),
+        "{}",
+        stdout(&out)
+    );
+
+    let out =
+        t.s.signet()
+            .args(["verify", "--policy", "release.yaml"])
+            .args(["--vsa-key", "verifier.key", "--vsa-out", "vsa.jsonl"])
+            .args([
+                "--vsa-verifier-id",
+                VERIFIER,
+                "--vsa-level",
+                "SLSA_BUILD_LEVEL_2",
+            ])
+            .args(["--vsa-attach", &image])
+            .output();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{image}: verification summary attached to {host}/v3:{}.att",
+            digest.replace(':', "-")
+        )) && err.contains(&format!(
+            "note: the image carries Cosign v3 referrer bundles ({host}/v3:{} (referrers tag schema)); signet attaches key-signed summaries in Cosign's legacy format",
+            digest.replace(':', "-")
+        )),
+        "{err}"
+    );
+    let written = statements(&std::fs::read(t.s.path("vsa.jsonl")).unwrap_or_default());
+    let summary: Value = serde_json::from_slice(&written[0]).unwrap_or_default();
+    assert_eq!(summary["predicate"]["verificationResult"], "PASSED");
+
+    let out = gate();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

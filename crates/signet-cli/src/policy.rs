@@ -144,6 +144,11 @@ async fn write_summaries(
 
 /// Attaches a summary to the image it is about (pinned by the digest decided on), as Cosign's
 /// legacy attestation: `signet attest --type https://slsa.dev/verification_summary/v1`.
+///
+/// Always the legacy format, even on an image whose signatures are Cosign v3 referrer bundles:
+/// signet writes referrer bundles only keylessly, and a key-signed one without a transparency
+/// log entry is read by no key authority that lacks a trusted root. The policy's `vsa:`
+/// condition reads summaries in both formats, so the gate is not affected; the note says so.
 async fn attach_summary(
     client: &OciClient,
     key: &dyn signet_keys::SigningKey,
@@ -171,6 +176,16 @@ async fn attach_summary(
         verdict.image(),
         attested.location
     );
+    // Only a note: a failed lookup changes nothing about what was attached.
+    if let Ok(referrers) =
+        signet_verify::referrers::gather_referrer_bundles(client, &pinned, None, None).await
+        && !referrers.bundles.is_empty()
+    {
+        eprintln!(
+            "  note: the image carries Cosign v3 referrer bundles ({}); signet attaches key-signed summaries in Cosign's legacy format (docs/compatibility.md)",
+            referrers.source
+        );
+    }
     Ok(())
 }
 
