@@ -17,6 +17,7 @@ use signet_verify::{
 };
 
 use crate::conditions::ConditionFailure;
+pub(crate) use crate::error_text::error_chain;
 use crate::image_rules::{BuiltFrom, BuiltFromError, ImageRules};
 use crate::model::{
     AttestationRequirement, AuthorityUnavailable, NoMatch, Policy, SignatureRequirement,
@@ -220,17 +221,6 @@ fn undecided(
             error_chain(error)
         )),
     }
-}
-
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 impl TrustPolicy {

@@ -38,7 +38,7 @@ use signet_core::digest::{Digest, DigestAlgorithm};
 use signet_core::dsse::Envelope;
 use signet_core::keys::{KeyKind, PublicKey};
 
-use crate::conditions::quote;
+use crate::conditions::time::quote;
 
 /// The VSA predicate type.
 pub const VSA_PREDICATE_TYPE: &str = "https://slsa.dev/verification_summary/v1";
@@ -735,7 +735,7 @@ pub fn check_spec(statement: &[u8]) -> Result<(), Vec<SpecViolation>> {
     }
     match &p.time_verified {
         Some(t) => {
-            if let Err(problem) = crate::conditions::parse_rfc3339(t) {
+            if let Err(problem) = crate::conditions::time::parse_rfc3339(t) {
                 bad(
                     "predicate.timeVerified",
                     format!("{} is not a timestamp: {problem}", quote(t)),

@@ -12,18 +12,7 @@ use crate::KeyVerifier;
 use crate::bundle::{BundleFailure, BundlePolicy, BundleVerifier, FailureHint, has_rekor_bundle};
 use crate::gather::{AttachmentEvidence, LayerEvidence, Unreadable};
 
-/// Whether signatures must be in a transparency log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TlogPolicy {
-    /// Every accepted signature needs a verified transparency-log entry (its
-    /// `dev.sigstore.cosign/bundle` annotation, checked against a trusted root), as Cosign
-    /// requires by default.
-    #[default]
-    Require,
-    /// Accept signatures without a log entry (`--insecure-ignore-tlog=true`): nothing then
-    /// shows when the signature was made or that it was made publicly.
-    InsecureIgnore,
-}
+pub use crate::bundle::TlogPolicy;
 
 /// What the judgement checks beyond the signature itself.
 #[derive(Debug, Clone, Default)]

@@ -52,7 +52,7 @@ use signet_core::intoto::{Statement, StatementError};
 mod rego;
 mod sbom;
 mod slsa;
-mod time;
+pub(crate) mod time;
 mod version;
 mod vsa;
 mod vuln;
@@ -66,7 +66,7 @@ pub use vsa::{PolicyDigest, VsaCondition};
 pub use vuln::{Severity, VulnCondition, VulnFailure};
 
 pub(crate) use sbom::{percent_decode, purl_base};
-pub(crate) use time::{parse_rfc3339, quote};
+pub(crate) use time::quote;
 
 /// Why a statement failed its attestation's conditions: the first condition that failed, with
 /// the values it found.

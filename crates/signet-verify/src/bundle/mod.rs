@@ -50,7 +50,6 @@ use std::time::SystemTime;
 use signet_core::digest::{Digest, DigestAlgorithm, Hasher};
 use signet_core::keys::PublicKey;
 
-use crate::judge::TlogPolicy;
 use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::{
     ArtifactDigest, Bundle, DerPublicKey, DigestBytes, HashAlgorithm, MediaType, SignatureContent,
@@ -942,6 +941,19 @@ fn artifact_digest(digest: &Digest) -> Result<ArtifactDigest, BundleFailure> {
     };
     ArtifactDigest::new(algorithm, DigestBytes::new(digest.bytes()))
         .map_err(|e| BundleFailure::new(BundleCheck::Unsupported, e.to_string()))
+}
+
+/// Whether signatures must be in a transparency log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlogPolicy {
+    /// Every accepted signature needs a verified transparency-log entry (its
+    /// `dev.sigstore.cosign/bundle` annotation, checked against a trusted root), as Cosign
+    /// requires by default.
+    #[default]
+    Require,
+    /// Accept signatures without a log entry (`--insecure-ignore-tlog=true`): nothing then
+    /// shows when the signature was made or that it was made publicly.
+    InsecureIgnore,
 }
 
 #[cfg(test)]
