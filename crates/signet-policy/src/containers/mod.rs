@@ -53,6 +53,7 @@ use signet_oci::OciClient;
 use self::config::PolicyConfig;
 use self::eval::{Signatures, Target};
 use self::registries_d::RegistriesD;
+use crate::error_text::error_chain;
 use crate::report::ImageVerdict;
 use signet_verify::gather_attachments;
 
@@ -365,18 +366,6 @@ impl ContainersPolicy {
             }
         }
     }
-}
-
-/// An error and its sources on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Reads at most `limit` bytes of `path`.
