@@ -100,6 +100,19 @@ pub enum Error {
         #[source]
         source: signet_verify::bundle::BundleFailure,
     },
+    /// A bundle signed for one digest was to be attached to an image that names another now
+    /// (its tag moved in between). Nothing was pushed.
+    #[error(
+        "the bundle was signed for {bundle_digest}, but {image} is now {image_digest}; nothing was attached"
+    )]
+    BundleSubject {
+        /// The image as named.
+        image: String,
+        /// The digest it names now.
+        image_digest: signet_core::digest::Digest,
+        /// The digest the bundle's statement is about.
+        bundle_digest: signet_core::digest::Digest,
+    },
     /// The HTTP client for a signing service could not be built.
     #[error(transparent)]
     Http(#[from] signet_oci::http::HttpError),

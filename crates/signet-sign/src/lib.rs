@@ -44,7 +44,10 @@ pub use error::Error;
 pub use image::{ImageSigner, SignOutcome, SignedImage};
 pub use notation::{SignedNotation, sign_image_notation};
 pub use recursive::{RecursiveTargets, recursive_targets};
-pub use referrer::{BUNDLE_MEDIA_TYPE, SignedReferrer, push_referrer_bundle, sign_image_referrer};
+pub use referrer::{
+    BUNDLE_MEDIA_TYPE, SignedReferrer, attach_referrer_bundle, push_referrer_bundle,
+    sign_image_referrer,
+};
 pub use rekor::RekorUploader;
 pub use sbom::{SbomFormat, SbomFormatError, attach_sbom};
 pub use signet_keys::SigningKey;

@@ -20,7 +20,7 @@ use signet_core::reference::{ImageReference, Repository};
 use signet_oci::{ManifestRef, OciClient};
 
 use crate::Error;
-use crate::keyless::{IdentityToken, KeylessSigner};
+use crate::keyless::{IdentityToken, KeylessBundle, KeylessSigner};
 
 /// The bundle media type, also the referrer manifest's `artifactType`.
 pub const BUNDLE_MEDIA_TYPE: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
@@ -85,28 +85,104 @@ pub async fn push_referrer_bundle(
     statement: impl FnOnce(&str, &Digest) -> Result<Vec<u8>, Error>,
     repository_override: Option<&Repository>,
 ) -> Result<SignedReferrer, Error> {
-    let (repository, reference) = client.open(image)?;
-    let fetched = repository
-        .manifest(&reference)
-        .await?
-        .ok_or_else(|| Error::ImageNotFound {
+    let subject = Subject::fetch(client, image).await?;
+    let statement = statement(&subject.repository.name(), &subject.digest)?;
+    let signed = signer
+        .sign_statement(token, &statement, &subject.digest)
+        .await?;
+    push_bundle(
+        client,
+        image,
+        subject,
+        &signed,
+        predicate_type,
+        repository_override,
+    )
+    .await
+}
+
+/// Attaches a bundle already signed (and verified) for `image`'s digest as its referrer, in
+/// Cosign v3's format: what [`push_referrer_bundle`] pushes, for a caller that also keeps
+/// the bundle (a verification summary written to a file and attached, signed once). A bundle
+/// signed for another digest than the one `image` names now is refused, nothing pushed.
+pub async fn attach_referrer_bundle(
+    client: &OciClient,
+    image: &ImageReference,
+    signed: &KeylessBundle,
+    predicate_type: &str,
+    repository_override: Option<&Repository>,
+) -> Result<SignedReferrer, Error> {
+    let subject = Subject::fetch(client, image).await?;
+    if &subject.digest != signed.digest() {
+        return Err(Error::BundleSubject {
             image: image.to_string(),
-        })?;
-    let digest = fetched.digest.clone();
-    let subject = Descriptor {
-        media_type: fetched
-            .media_type
-            .clone()
-            .unwrap_or_else(|| OCI_MANIFEST_MEDIA_TYPE.to_owned()),
-        size: fetched.bytes.len() as u64,
-        digest: digest.clone(),
-        annotations: BTreeMap::new(),
-        extra: serde_json::Map::new(),
-    };
+            image_digest: subject.digest,
+            bundle_digest: signed.digest().clone(),
+        });
+    }
+    push_bundle(
+        client,
+        image,
+        subject,
+        signed,
+        predicate_type,
+        repository_override,
+    )
+    .await
+}
 
-    let statement = statement(&repository.name(), &digest)?;
-    let signed = signer.sign_statement(token, &statement, &digest).await?;
+/// The image a referrer is about: its repository, how it was named, its digest and the
+/// descriptor the referrer's `subject` holds.
+struct Subject {
+    repository: std::sync::Arc<dyn signet_oci::OciRepository>,
+    reference: ManifestRef,
+    digest: Digest,
+    descriptor: Descriptor,
+}
 
+impl Subject {
+    async fn fetch(client: &OciClient, image: &ImageReference) -> Result<Self, Error> {
+        let (repository, reference) = client.open(image)?;
+        let fetched =
+            repository
+                .manifest(&reference)
+                .await?
+                .ok_or_else(|| Error::ImageNotFound {
+                    image: image.to_string(),
+                })?;
+        let descriptor = Descriptor {
+            media_type: fetched
+                .media_type
+                .clone()
+                .unwrap_or_else(|| OCI_MANIFEST_MEDIA_TYPE.to_owned()),
+            size: fetched.bytes.len() as u64,
+            digest: fetched.digest.clone(),
+            annotations: BTreeMap::new(),
+            extra: serde_json::Map::new(),
+        };
+        Ok(Self {
+            repository,
+            reference,
+            digest: fetched.digest,
+            descriptor,
+        })
+    }
+}
+
+async fn push_bundle(
+    client: &OciClient,
+    image: &ImageReference,
+    subject: Subject,
+    signed: &KeylessBundle,
+    predicate_type: &str,
+    repository_override: Option<&Repository>,
+) -> Result<SignedReferrer, Error> {
+    let Subject {
+        repository,
+        reference,
+        digest,
+        descriptor: subject,
+    } = subject;
     let store = client.attachment_repository(image, &repository, repository_override)?;
     let config = store.push_blob(b"{}").await?;
     let bundle = signed.bundle_json();
