@@ -670,7 +670,10 @@ impl BundleVerifier {
     /// first bundle that verifies wins. With `predicate_type`, only DSSE bundles whose
     /// statement has that predicate type are tried (npm lists its provenance and its publish
     /// attestation together); none is [`BundleCheck::PredicateType`]. Otherwise the failure
-    /// of the first bundle tried is reported, naming where it is in the file. Several
+    /// of the first bundle tried is reported, naming where it is in the file — the first
+    /// about this artifact when there is one: in a file of bundles about several artifacts
+    /// (a release's JSON Lines), that one bundle's failure says why, where the others only
+    /// say they are about something else. Several
     /// `predicate_types` accept any of them (SLSA provenance v0.2 or v1); none accepts any.
     pub fn verify_document(
         &self,
@@ -682,6 +685,7 @@ impl BundleVerifier {
         let bundles = read_document(document, &self.limits)?;
         let several = bundles.len() > 1;
         let mut first_failure = None;
+        let mut first_about_artifact = None;
         let mut seen_types = Vec::new();
         for candidate in &bundles {
             // Only in-toto attestations of another predicate type are passed over: anything
@@ -701,17 +705,24 @@ impl BundleVerifier {
                         bundle,
                     });
                 }
-                Err(failure) if first_failure.is_none() => {
-                    first_failure = Some(if several {
-                        failure.in_bundle(candidate.label())
+                Err(failure) => {
+                    let about_other_artifact = failure.check() == BundleCheck::ArtifactDigest;
+                    let slot = if about_other_artifact {
+                        &mut first_failure
                     } else {
-                        failure
-                    });
+                        &mut first_about_artifact
+                    };
+                    if slot.is_none() {
+                        *slot = Some(if several {
+                            failure.in_bundle(candidate.label())
+                        } else {
+                            failure
+                        });
+                    }
                 }
-                Err(_) => {}
             }
         }
-        Err(first_failure.unwrap_or_else(|| {
+        Err(first_about_artifact.or(first_failure).unwrap_or_else(|| {
             BundleFailure::new(
                 BundleCheck::PredicateType,
                 format!(
