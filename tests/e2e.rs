@@ -50,6 +50,8 @@ mod realworld;
 mod registry;
 #[path = "e2e/release.rs"]
 mod release;
+#[path = "e2e/release_files.rs"]
+mod release_files;
 #[path = "e2e/skopeo.rs"]
 mod skopeo;
 #[path = "e2e/snapshots.rs"]

@@ -424,6 +424,30 @@ policies:
     let policy = s.write("notation-only.yaml", only_notation.as_bytes());
     let (_, err) = verify(&s, &policy, &cosign_image, 1);
     assert!(err.contains("no Notary Project signatures found"), "{err}");
+    // A policy for release files cannot count on it: Notation signs images only.
+    let files_policy = only_notation.replace(
+        &format!("images: [\"{host}/e2e/**\"]"),
+        "files: [\"*.tar.gz\"]",
+    );
+    s.write("files.yaml", files_policy.as_bytes());
+    s.write("app.tar.gz", b"a release file\n");
+    s.write("none.jsonl", b"{}\n");
+    let out = s
+        .signet()
+        .args([
+            "verify-blob",
+            "--policy",
+            "files.yaml",
+            "--bundle",
+            "none.jsonl",
+        ])
+        .arg("app.tar.gz")
+        .assert_exit(2);
+    assert!(
+        stderr(&out).contains("names \"notation-release\", a Notation authority: Notary Project signatures sign images, not files"),
+        "{}",
+        stderr(&out)
+    );
 
     // tree lists the Notary Project signature.
     let tree = s

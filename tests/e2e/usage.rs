@@ -3,7 +3,8 @@
 
 use crate::common::{Scratch, stderr, stdout};
 
-const IMAGE_AUTHORITIES: &str =
+/// `verify` and `verify-blob` also decide by a trust policy.
+const POLICY_AUTHORITIES: &str =
     "pass --key, --certificate-identity with --certificate-oidc-issuer, or --policy";
 const AUTHORITIES: &str = "pass --key, or --certificate-identity with --certificate-oidc-issuer";
 
@@ -15,7 +16,7 @@ fn a_verification_without_an_authority_names_the_flags_that_would_do_and_exits_2
     let cases: [(&[&str], &str); 5] = [
         (
             &["verify", "127.0.0.1:5000/app@sha256:0000"],
-            IMAGE_AUTHORITIES,
+            POLICY_AUTHORITIES,
         ),
         (
             &[
@@ -24,13 +25,16 @@ fn a_verification_without_an_authority_names_the_flags_that_would_do_and_exits_2
                 "env=prod",
                 "registry.example/app:v1",
             ],
-            IMAGE_AUTHORITIES,
+            POLICY_AUTHORITIES,
         ),
         (
             &["verify-attestation", "registry.example/app:v1"],
             AUTHORITIES,
         ),
-        (&["verify-blob", "--bundle", "b.json", file], AUTHORITIES),
+        (
+            &["verify-blob", "--bundle", "b.json", file],
+            POLICY_AUTHORITIES,
+        ),
         (
             &["verify-blob-attestation", "--bundle", "b.json", file],
             "pass --key, --certificate-identity with --certificate-oidc-issuer, or --builder-id",
@@ -75,6 +79,7 @@ fn every_verification_help_shows_each_way_with_an_example() {
                 "signet verify-blob --key cosign.pub --signature",
                 "signet verify-blob --key cosign.pub --bundle",
                 "signet verify-blob --bundle file.sigstore.json --certificate-identity ",
+                "signet verify-blob --policy release.yaml --bundle release.sigstore.jsonl",
             ],
         ),
         (

@@ -30,7 +30,7 @@ for line in open(sys.argv[2]):
     print(statement["predicate"]["verificationResult"], statement["subject"][0]["digest"]["sha256"])
 "#;
 
-fn securesystemslib_verify(public: &Path, vsas: &Path) -> String {
+pub(crate) fn securesystemslib_verify(public: &Path, vsas: &Path) -> String {
     let out = Command::new("python3")
         .arg("-c")
         .arg(SSLIB_VERIFY)
@@ -406,4 +406,174 @@ fn a_summary_of_an_image_signed_in_the_v3_format_admits_it_at_the_gate() {
 
     let out = gate();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// `--vsa-keyless`: each summary is a Sigstore bundle (Fulcio certificate, Rekor entry,
+/// timestamp from the mock's TSA), written one per line and attached in the format the
+/// image's own signatures use: a Cosign v3 referrer for the image signed in the bundle format,
+/// Cosign's legacy `.att` for the key-signed one. sigstore-js verifies the written bundle for
+/// the image digest and the identity; `verify-vsa` reads it by certificate identity; a gate
+/// whose verifier authority is that identity admits both images, and one naming another
+/// identity refuses them, saying so.
+#[test]
+fn a_keyless_summary_is_a_bundle_attached_in_the_image_s_own_format() {
+    use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, assert_sigstore_js_accepts, token};
+
+    let mock = SigstoreMock::start();
+    let t = Setup::with_keys(&["release"]);
+    let host = t.registry.host();
+    let root = mock.out("trusted_root.json");
+    let (legacy, legacy_digest) = t.image("legacy", "v1");
+    t.sign(&t.key("release"), &legacy);
+    let (v3, v3_digest) = t.image("v3", "v1");
+    t.s.signet()
+        .args(["sign", "--new-bundle-format", "--identity-token", &token()])
+        .arg("--signing-config")
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(&root)
+        .arg(&v3)
+        .assert_success();
+    let release_policy = format!(
+        "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  release: {{ key: {{ path: release.pub }}, transparencyLog: ignore }}\n  ci:\n    keyless:\n      issuer: {{ exact: \"{ISSUER}\" }}\n      subject: {{ exact: \"{IDENTITY}\" }}\n      trustedRoot: {root}\npolicies:\n  - name: legacy\n    images: [\"{host}/legacy\"]\n    signatures: {{ authorities: [release] }}\n  - name: v3\n    images: [\"{host}/v3\"]\n    signatures: {{ authorities: [ci] }}\n",
+        root = root.display()
+    );
+    t.s.write("release.yaml", release_policy.as_bytes());
+
+    let release = |extra: &[&str]| {
+        t.s.signet()
+            .args(["verify", "--policy", "release.yaml", "--vsa-keyless"])
+            .args(["--identity-token", &token(), "--signing-config"])
+            .arg(mock.out("signing_config.json"))
+            .arg("--trusted-root")
+            .arg(&root)
+            .args(["--vsa-out", "vsa.jsonl", "--vsa-verifier-id", VERIFIER])
+            .args(["--vsa-level", "SLSA_BUILD_LEVEL_2"])
+            .args(extra)
+            .output()
+    };
+    // The keyless service flags sign summaries only: without --vsa-keyless they are a usage
+    // error, not silently ignored.
+    let out =
+        t.s.signet()
+            .args(["verify", "--policy", "release.yaml"])
+            .args(["--identity-token", &token(), &legacy])
+            .output();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("add --vsa-keyless"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = release(&["--vsa-attach", &legacy, &v3]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{legacy}: verification summary attached to {host}/legacy:{}.att",
+            legacy_digest.replace(':', "-")
+        )) && err.contains(&format!(
+            "{v3}: verification summary attached to {host}/v3:{} (referrers tag schema)",
+            v3_digest.replace(':', "-")
+        )) && err.contains("wrote 2 verification summaries to vsa.jsonl"),
+        "{err}"
+    );
+
+    // Each line is a bundle v0.3 whose DSSE statement is a VSA about its image.
+    let written = std::fs::read_to_string(t.s.path("vsa.jsonl")).unwrap_or_default();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines.len(), 2, "{written}");
+    for (line, digest) in lines.iter().zip([&legacy_digest, &v3_digest]) {
+        let bundle: Value = serde_json::from_str(line).unwrap_or_default();
+        assert_eq!(
+            bundle["mediaType"],
+            "application/vnd.dev.sigstore.bundle.v0.3+json"
+        );
+        let payload = bundle["dsseEnvelope"]["payload"]
+            .as_str()
+            .unwrap_or_default();
+        let statement: Value = serde_json::from_slice(
+            &base64::Engine::decode(&base64::engine::general_purpose::STANDARD, payload)
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        assert_eq!(statement["predicateType"], VSA);
+        assert_eq!(
+            statement["subject"][0]["digest"]["sha256"],
+            digest.trim_start_matches("sha256:")
+        );
+        assert_eq!(statement["predicate"]["verificationResult"], "PASSED");
+        signet_policy::vsa::check_spec(statement.to_string().as_bytes())
+            .unwrap_or_else(|v| panic!("{v:?}"));
+    }
+
+    // sigstore-js (a verifier nobody here wrote) accepts the v3 image's summary bundle for
+    // the image digest and the certified identity.
+    // (sigstore-js reads an RFC 3161 genTime only with 0 or 3 fraction digits: for the other
+    // tokens of the mock's TSA the helper asserts it refuses for that reason alone.)
+    let v3_bundle = t.s.write("v3-vsa.json", lines[1].as_bytes());
+    assert_sigstore_js_accepts(
+        &root,
+        &v3_bundle,
+        IDENTITY,
+        ISSUER,
+        Path::new(&v3_digest),
+        "signet's keyless summary",
+    );
+
+    // verify-vsa by certificate identity; another identity is refused by the bundle check.
+    let verify_vsa = |identity: &str| {
+        t.s.signet()
+            .args(["verify-vsa", "--attestation-path", "vsa.jsonl"])
+            .args(["--subject-digest", &v3_digest, "--verifier-id", VERIFIER])
+            .args(["--resource-uri", &format!("docker://{host}/v3@{v3_digest}")])
+            .args(["--verified-levels", "SLSA_BUILD_LEVEL_2"])
+            .args(["--certificate-identity", identity])
+            .args(["--certificate-oidc-issuer", ISSUER, "--trusted-root"])
+            .arg(&root)
+            .output()
+    };
+    let out = verify_vsa(IDENTITY);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = verify_vsa("someone-else@example.com");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("FAILED")
+            && stderr(&out).contains("[identity]: in line 2: ")
+            && stderr(&out).contains("someone-else@example.com"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The gate trusts the verifier's identity; it admits both images by their summaries.
+    let gate = |subject: &str| {
+        format!(
+            "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  verifier:\n    keyless:\n      issuer: {{ exact: \"{ISSUER}\" }}\n      subject: {{ exact: \"{subject}\" }}\n      trustedRoot: {}\npolicies:\n  - name: gate\n    images: [\"{host}/**\"]\n    attestations:\n      - name: release-summary\n        predicateType: {VSA}\n        authorities: [verifier]\n        vsa: {{ verifierId: \"{VERIFIER}\", policyDigest: \"{}\", verifiedLevels: [SLSA_BUILD_LEVEL_2], maxAge: 1d }}\n",
+            root.display(),
+            sha256(release_policy.as_bytes())
+        )
+    };
+    t.s.write("gate.yaml", gate(IDENTITY).as_bytes());
+    t.s.write(
+        "other-gate.yaml",
+        gate("someone-else@example.com").as_bytes(),
+    );
+    for image in [&legacy, &v3] {
+        let out =
+            t.s.signet()
+                .args(["verify", "--policy", "gate.yaml", image])
+                .output();
+        assert_eq!(out.status.code(), Some(0), "{image}: {}", stdout(&out));
+        let out =
+            t.s.signet()
+                .args(["verify", "--policy", "other-gate.yaml", image])
+                .output();
+        assert_eq!(out.status.code(), Some(1), "{image}: {}", stdout(&out));
+        assert!(
+            stdout(&out).contains(&format!("verifier: no {VSA} attestation")),
+            "{image}: {}",
+            stdout(&out)
+        );
+    }
 }

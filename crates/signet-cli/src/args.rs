@@ -15,7 +15,7 @@ use clap::{ArgAction, ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueE
     about = "Sign container images and files, and verify them; wire-compatible with Cosign",
     after_help = "Every verification takes one authority: a public key (--key), a keyless identity \
 (--certificate-identity with --certificate-oidc-issuer, checked against a Sigstore trusted \
-root), or, for images, a trust policy (verify --policy). `signet COMMAND --help` shows each \
+root), or a trust policy (verify --policy for images, verify-blob --policy for files). `signet COMMAND --help` shows each \
 way with an example. Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."
 )]
 pub(crate) struct Cli {
@@ -46,6 +46,9 @@ pub(crate) fn parse() -> Cli {
 /// The flags that name an authority for an image verification.
 const IMAGE_AUTHORITIES: &str =
     "--key, --certificate-identity with --certificate-oidc-issuer, or --policy";
+/// The flags that name an authority for a file verification.
+const FILE_AUTHORITIES: &str =
+    "--key, --certificate-identity with --certificate-oidc-issuer, or --policy";
 /// The flags that name an authority for the other verifications.
 const AUTHORITIES: &str = "--key, or --certificate-identity with --certificate-oidc-issuer";
 
@@ -61,8 +64,10 @@ impl Command {
             Self::VerifyAttestation(a) if a.key.is_none() && !a.certificate.has_identity() => {
                 Some(("verify-attestation", AUTHORITIES))
             }
-            Self::VerifyBlob(a) if a.key.is_none() && a.certificate_identity.is_none() => {
-                Some(("verify-blob", AUTHORITIES))
+            Self::VerifyBlob(a)
+                if a.key.is_none() && a.certificate_identity.is_none() && a.policy.is_none() =>
+            {
+                Some(("verify-blob", FILE_AUTHORITIES))
             }
             Self::VerifyBlobAttestation(a)
                 if a.key.is_none() && !a.certificate.has_identity() && a.builder_id.is_none() =>
@@ -321,11 +326,14 @@ pub(crate) enum PolicyCommand {
     Explain(PolicyExplainArgs),
 }
 
-/// slsa-verifier's `verify-vsa` flags, spelled as it spells them.
+/// slsa-verifier's `verify-vsa` flags, spelled as it spells them; a keyless VSA's signer is
+/// named by Cosign's certificate flags.
 #[derive(Debug, Args)]
 #[command(after_help = VERIFY_VSA)]
+#[command(group(ArgGroup::new("vsa_verifier").required(true).args(["public_key_path", "certificate_identity", "certificate_identity_regexp"])))]
 pub(crate) struct VerifyVsaArgs {
-    /// The VSA: a DSSE envelope, or several, one per line (as verify --vsa-out writes them).
+    /// The VSA: DSSE envelopes or Sigstore bundles, one per line (as verify --vsa-out writes
+    /// them with --vsa-key or --vsa-keyless).
     #[arg(long, value_name = "FILE")]
     pub(crate) attestation_path: PathBuf,
     /// A digest the VSA's subject must carry, TYPE:VALUE (e.g. sha256:…); repeatable.
@@ -340,15 +348,19 @@ pub(crate) struct VerifyVsaArgs {
     /// Levels the VSA must verify, comma-separated (a SLSA level is met by a higher one).
     #[arg(long, value_name = "LEVELS", value_delimiter = ',')]
     pub(crate) verified_levels: Vec<String>,
-    /// The verifier's public key (PEM or DER).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) public_key_path: PathBuf,
+    /// The verifier's public key (PEM or DER), for summaries signed with a key.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["certificate_identity", "certificate_identity_regexp"])]
+    pub(crate) public_key_path: Option<PathBuf>,
     /// The key id: a signature naming another key id is not tried.
     #[arg(long, value_name = "ID")]
     pub(crate) public_key_id: Option<String>,
     /// Print the verified statement on stdout.
     #[arg(long)]
     pub(crate) print_attestation: bool,
+    /// For keyless summaries (Sigstore bundles): the verifier's certificate identity and the
+    /// trust material to check the bundles with.
+    #[command(flatten, next_help_heading = "Keyless summaries")]
+    pub(crate) certificate: CertificateArgs,
 }
 
 #[derive(Debug, Args)]
@@ -559,25 +571,16 @@ pub(crate) struct VerifyArgs {
         long = "filename",
         value_name = "FILE",
         requires = "policy",
-        conflicts_with_all = ["images", "vsa_key"]
+        conflicts_with_all = ["images", "vsa_key", "vsa_keyless"]
     )]
     pub(crate) manifests: Vec<PathBuf>,
-    /// With --policy: sign a SLSA verification summary (VSA) of each decided image with this
-    /// key (a key file, pkcs11:… or awskms://…) and write it to --vsa-out.
-    #[arg(long, value_name = "KEY", requires_all = ["policy", "vsa_out", "vsa_verifier_id"])]
-    pub(crate) vsa_key: Option<PathBuf>,
-    /// With --vsa-key: the file the summaries are written to, one DSSE envelope per line.
-    #[arg(long, value_name = "FILE", requires = "vsa_key")]
-    pub(crate) vsa_out: Option<PathBuf>,
-    /// With --vsa-key: the verifier's identity (a URI) the summaries name.
-    #[arg(long, value_name = "URI", requires = "vsa_key")]
-    pub(crate) vsa_verifier_id: Option<String>,
-    /// With --vsa-key: a level a passing summary states, e.g. SLSA_BUILD_LEVEL_2; repeatable.
-    #[arg(long, value_name = "LEVEL", requires = "vsa_key")]
-    pub(crate) vsa_level: Vec<String>,
-    /// With --vsa-key: also attach each summary to its image, as a Cosign attestation
-    /// (predicate type https://slsa.dev/verification_summary/v1, no transparency-log entry).
-    #[arg(long, requires = "vsa_key")]
+    #[command(flatten)]
+    pub(crate) vsa: VsaArgs,
+    /// With --vsa-key or --vsa-keyless: also attach each summary to its image, as an
+    /// attestation of predicate type https://slsa.dev/verification_summary/v1: a keyless
+    /// summary in the format the image's signatures use (a Cosign v3 referrer bundle, else
+    /// Cosign's legacy .att), a key-signed one in the legacy format, without a log entry.
+    #[arg(long, requires = "vsa_signer")]
     pub(crate) vsa_attach: bool,
     /// Annotation every accepted signature must carry (key=value), repeatable.
     #[arg(short = 'a', long = "annotations", value_name = "KEY=VALUE")]
@@ -705,9 +708,21 @@ pub(crate) struct VerifyBlobArgs {
     #[arg(long, value_name = "FILE|BASE64")]
     pub(crate) signature: Option<String>,
     /// A Sigstore bundle (v0.1-v0.3) with the signature and its log and timestamp evidence,
-    /// verified offline against --trusted-root.
+    /// verified offline against --trusted-root. With --policy: a file of bundles (a bundle,
+    /// JSON Lines, a published listing) with the files' signatures and attestations;
+    /// repeatable.
     #[arg(long, value_name = "FILE")]
-    pub(crate) bundle: Option<PathBuf>,
+    pub(crate) bundle: Vec<PathBuf>,
+    /// Decide each FILE by the `files:` policies of this YAML trust policy, from the bundles
+    /// given with --bundle (signatures, attestations and their conditions), instead of one
+    /// key or identity.
+    #[arg(long, value_name = "FILE", requires = "bundle", conflicts_with_all = ["key", "signature", "certificate_identity", "signature_digest_algorithm"])]
+    pub(crate) policy: Option<PathBuf>,
+    /// With --policy: the report's format on stdout.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Json, requires = "policy")]
+    pub(crate) output: OutputFormat,
+    #[command(flatten)]
+    pub(crate) vsa: VsaArgs,
     /// With --bundle: the certificate identity (SAN) required, exactly.
     #[arg(long, value_name = "IDENTITY", requires = "certificate_oidc_issuer", conflicts_with_all = ["key", "signature"])]
     pub(crate) certificate_identity: Option<String>,
@@ -726,9 +741,9 @@ pub(crate) struct VerifyBlobArgs {
     /// Accept only this signature hash.
     #[arg(long, value_enum)]
     pub(crate) signature_digest_algorithm: Option<HashName>,
-    /// The file to verify (- for stdin).
-    #[arg(value_name = "FILE")]
-    pub(crate) file: PathBuf,
+    /// The file to verify (- for stdin); with --policy, one or more files.
+    #[arg(value_name = "FILE", required = true)]
+    pub(crate) files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -997,10 +1012,55 @@ pub(crate) struct ConformanceSignBundleArgs {
     pub(crate) file: PathBuf,
 }
 
+/// Signed SLSA verification summaries (VSA) of a policy's decisions, one per image or file:
+/// `verify --policy` and `verify-blob --policy`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("vsa_signer").args(["vsa_key", "vsa_keyless"])))]
+pub(crate) struct VsaArgs {
+    /// With --policy: sign a SLSA verification summary (VSA) of each decision with this key
+    /// (a key file, pkcs11:… or awskms://…) and write it to --vsa-out.
+    #[arg(long, value_name = "KEY", requires_all = ["policy", "vsa_out", "vsa_verifier_id"])]
+    pub(crate) vsa_key: Option<PathBuf>,
+    /// With --policy: sign each summary keylessly instead (a Fulcio certificate for
+    /// --identity-token or SIGSTORE_ID_TOKEN, a Rekor entry, a timestamp when the services
+    /// name a TSA): each summary is a Sigstore bundle, checked against --trusted-root.
+    #[arg(
+        long,
+        requires_all = ["policy", "vsa_out", "vsa_verifier_id"],
+        conflicts_with = "vsa_key"
+    )]
+    pub(crate) vsa_keyless: bool,
+    /// With --vsa-key or --vsa-keyless: the file the summaries are written to, one per line
+    /// (DSSE envelopes with --vsa-key, Sigstore bundles with --vsa-keyless).
+    #[arg(long, value_name = "FILE", requires = "vsa_signer")]
+    pub(crate) vsa_out: Option<PathBuf>,
+    /// With --vsa-key or --vsa-keyless: the verifier's identity (a URI) the summaries name.
+    #[arg(long, value_name = "URI", requires = "vsa_signer")]
+    pub(crate) vsa_verifier_id: Option<String>,
+    /// With --vsa-key or --vsa-keyless: a level a passing summary states, e.g.
+    /// SLSA_BUILD_LEVEL_2; repeatable.
+    #[arg(long, value_name = "LEVEL", requires = "vsa_signer")]
+    pub(crate) vsa_level: Vec<String>,
+    #[command(flatten, next_help_heading = "Keyless summaries (with --vsa-keyless)")]
+    pub(crate) keyless: KeylessServiceArgs,
+}
+
 /// Keyless signing: an identity token and the services that turn it into a certificate,
-/// a log entry and a timestamp.
+/// a log entry and a timestamp, and the trusted root the result is checked against.
 #[derive(Debug, Args)]
 pub(crate) struct KeylessArgs {
+    #[command(flatten)]
+    pub(crate) services: KeylessServiceArgs,
+    /// Keyless: the Sigstore trusted_root.json the new bundle is verified against before
+    /// signet reports success (default: from `signet initialize`).
+    #[arg(long = "trusted-root", value_name = "FILE")]
+    pub(crate) trusted_root: Option<PathBuf>,
+}
+
+/// The identity token and the signing services (Fulcio, Rekor, a TSA) of keyless signing;
+/// `verify` takes them to sign verification summaries keylessly, with its own trusted root.
+#[derive(Debug, Args)]
+pub(crate) struct KeylessServiceArgs {
     /// Sign keylessly with this OIDC identity token (default: the SIGSTORE_ID_TOKEN
     /// environment variable, when --key is not given).
     #[arg(long, value_name = "TOKEN")]
@@ -1019,10 +1079,6 @@ pub(crate) struct KeylessArgs {
     /// Keyless: an RFC 3161 timestamp authority URL (optional).
     #[arg(long, value_name = "URL", requires = "fulcio_url")]
     pub(crate) timestamp_server_url: Option<String>,
-    /// Keyless: the Sigstore trusted_root.json the new bundle is verified against before
-    /// signet reports success (default: from `signet initialize`).
-    #[arg(long = "trusted-root", value_name = "FILE")]
-    pub(crate) trusted_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -1120,7 +1176,8 @@ const VERIFY_ATTESTATION_USAGE: &str = "signet verify-attestation --key KEY [OPT
        signet verify-attestation (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] IMAGE...";
 
 const VERIFY_BLOB_USAGE: &str = "signet verify-blob --key KEY (--signature FILE|BASE64 | --bundle FILE) [OPTIONS] FILE
-       signet verify-blob --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [OPTIONS] FILE";
+       signet verify-blob --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [OPTIONS] FILE
+       signet verify-blob --policy POLICY --bundle FILE... [--vsa-key KEY | --vsa-keyless] [OPTIONS] FILE...";
 
 const VERIFY_BLOB_ATTESTATION_USAGE: &str = "signet verify-blob-attestation --key KEY (--signature FILE | --bundle FILE) [OPTIONS] (FILE | --digest HEX)
        signet verify-blob-attestation --bundle FILE (--certificate-identity ID | --certificate-identity-regexp REGEX) (--certificate-oidc-issuer URL | --certificate-oidc-issuer-regexp REGEX) [OPTIONS] (FILE | --digest HEX)
@@ -1195,6 +1252,10 @@ const VERIFY_BLOB: &str = r#"Ways to verify a file (exactly one authority):
   A Sigstore bundle, by keyless identity:
     signet verify-blob --bundle file.sigstore.json --certificate-identity me@example.com \
       --certificate-oidc-issuer https://accounts.google.com file
+  Release files, by a trust policy's `files:` policies, each with a signed summary (SLSA VSA):
+    signet verify-blob --policy release.yaml --bundle release.sigstore.jsonl \
+      --vsa-key verifier.key --vsa-out release.vsa.jsonl --vsa-verifier-id https://example.com/verifier \
+      app-linux.tar.gz app-darwin.tar.gz
 Exit codes: 0 verified, 1 denied, 2 could not find out or bad usage."#;
 
 const ATTEST: &str = r#"Ways to attest:
@@ -1258,12 +1319,18 @@ const SAVE: &str = r#"Example:
 const LOAD: &str = r#"Example:
   signet load --dir ./app-layout mirror.example.com/app:v1"#;
 
-const VERIFY_VSA: &str = r#"A VSA is verified by its verifier's public key (slsa-verifier's verify-vsa has no keyless form).
+const VERIFY_VSA: &str = r#"A VSA is verified by its verifier's public key, as slsa-verifier's verify-vsa does, or, signed
+keylessly (verify --vsa-keyless), by the verifier's certificate identity and issuer against the
+trusted root.
 
-Example:
+Examples:
   signet verify-vsa --attestation-path vsa.jsonl --subject-digest sha256:… \
     --verifier-id https://example.com/verifier --resource-uri docker://registry.example.com/app@sha256:… \
-    --verified-levels SLSA_BUILD_LEVEL_2 --public-key-path verifier.pub"#;
+    --verified-levels SLSA_BUILD_LEVEL_2 --public-key-path verifier.pub
+  signet verify-vsa --attestation-path vsa.jsonl --subject-digest sha256:… \
+    --verifier-id https://example.com/verifier --resource-uri docker://registry.example.com/app@sha256:… \
+    --certificate-identity https://github.com/acme/release/.github/workflows/gate.yml@refs/heads/main \
+    --certificate-oidc-issuer https://token.actions.githubusercontent.com"#;
 
 const POLICY_LINT: &str = r#"Example:
   signet policy lint policy.yaml"#;

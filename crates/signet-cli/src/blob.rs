@@ -165,8 +165,21 @@ pub(crate) fn sign_blob(args: &SignBlobArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
-    if let Some(bundle) = &args.bundle {
-        return verify_blob_bundle(args, bundle);
+    if let Some(policy) = &args.policy {
+        return crate::policy::verify_files(args, policy);
+    }
+    crate::usage_ensure!(
+        args.vsa.vsa_key.is_none() && !args.vsa.vsa_keyless,
+        "verification summaries (--vsa-key, --vsa-keyless) are of a policy's decisions: add --policy"
+    );
+    let file = match args.files.as_slice() {
+        [file] => file,
+        _ => crate::usage_bail!("verify-blob verifies one file; several are decided with --policy"),
+    };
+    match args.bundle.as_slice() {
+        [] => {}
+        [bundle] => return verify_blob_bundle(args, bundle, file),
+        _ => crate::usage_bail!("give one --bundle, or decide with --policy from several"),
     }
     let (Some(key_path), Some(signature)) = (&args.key, &args.signature) else {
         crate::usage_bail!("verify-blob needs --key with --signature");
@@ -190,7 +203,7 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
             "a signature alone carries no transparency-log entry: verify the Sigstore bundle that sign-blob --bundle wrote (--bundle FILE), or pass --insecure-ignore-tlog=true to verify the signature with the key alone",
         ));
     }
-    let input = settings::open_input(&args.file)?;
+    let input = settings::open_input(file)?;
     match signet_verify::verify_blob(&verifier, input, &signature, limits.max_unhashed_blob_bytes) {
         Ok(Ok(())) => {
             eprintln!(
@@ -200,7 +213,7 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Ok(Err(failure)) => {
-            eprintln!("Error: {}: {failure}", args.file.display());
+            eprintln!("Error: {}: {failure}", file.display());
             Ok(ExitCode::from(crate::EXIT_DENIED))
         }
         Err(e) => Err(e.into()),
@@ -209,7 +222,11 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
 
 /// `verify-blob --bundle B (--key K | --certificate-identity I --certificate-oidc-issuer S)
 /// [--trusted-root T] FILE`.
-fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Result<ExitCode> {
+fn verify_blob_bundle(
+    args: &VerifyBlobArgs,
+    bundle_path: &Path,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
     let policy = match (
         &args.key,
         &args.certificate_identity,
@@ -233,7 +250,7 @@ fn verify_blob_bundle(args: &VerifyBlobArgs, bundle_path: &Path) -> anyhow::Resu
     )?;
     let bundle = settings::read_bundle(bundle_path)?;
     let limit = settings::limits()?.max_unhashed_blob_bytes;
-    let mut reader = settings::open_input(&args.file)?;
+    let mut reader = settings::open_input(file)?;
     let outcome = verifier.verify_file(&bundle, FileInput::Reader(&mut reader), &policy, limit);
     output::file_bundle(bundle_path, outcome)
 }
@@ -255,8 +272,8 @@ fn sign_blob_keylessly(
     })?;
     // The configuration first: a missing trusted root or service says so before the token
     // is looked at (or requested from the CI system).
-    let services = crate::keyless::services(args)?;
+    let services = crate::keyless::services(&args.services)?;
     let root = settings::trusted_root(args.trusted_root.as_deref())?;
-    let token = crate::keyless::token(args)?;
+    let token = crate::keyless::token(&args.services)?;
     crate::keyless::sign_file(token, services, &root, bundle, file)
 }

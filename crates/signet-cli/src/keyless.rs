@@ -12,7 +12,7 @@ use signet_sign::RekorUploader;
 use signet_sign::keyfile::{Overwrite, write_key_file};
 use signet_sign::keyless::{IdentityToken, KeylessServices, KeylessSigner};
 
-use crate::args::KeylessArgs;
+use crate::args::{KeylessArgs, KeylessServiceArgs};
 use crate::settings;
 
 /// The environment variable Cosign reads the identity token from.
@@ -21,7 +21,7 @@ const TOKEN_ENV: &str = "SIGSTORE_ID_TOKEN";
 /// Whether signing was asked to be keyless: `--identity-token`, or no `--key` and either
 /// `SIGSTORE_ID_TOKEN` set or a CI system with ambient OIDC credentials.
 pub(crate) fn requested(args: &KeylessArgs, key_given: bool) -> bool {
-    args.identity_token.is_some()
+    args.services.identity_token.is_some()
         || (!key_given && (std::env::var_os(TOKEN_ENV).is_some() || ambient_environment()))
 }
 
@@ -36,7 +36,7 @@ fn ambient_environment() -> bool {
 
 /// The identity token: `--identity-token`, else `SIGSTORE_ID_TOKEN`, else the CI system's
 /// ambient OIDC token (requested for the audience `sigstore`).
-pub(crate) fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
+pub(crate) fn token(args: &KeylessServiceArgs) -> anyhow::Result<IdentityToken> {
     if let Some(token) = &args.identity_token {
         return Ok(IdentityToken::new(token.clone())?);
     }
@@ -68,7 +68,7 @@ pub(crate) fn token(args: &KeylessArgs) -> anyhow::Result<IdentityToken> {
 
 /// The services: `--signing-config`, else `--fulcio-url` and `--rekor-url`, else the signing
 /// config `signet initialize` fetched.
-pub(crate) fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
+pub(crate) fn services(args: &KeylessServiceArgs) -> anyhow::Result<KeylessServices> {
     match (&args.signing_config, &args.fulcio_url, &args.rekor_url) {
         (Some(path), None, None) => services_from_file(path),
         (None, None, None) => services_from_tuf(),
@@ -86,8 +86,17 @@ pub(crate) fn services(args: &KeylessArgs) -> anyhow::Result<KeylessServices> {
 /// A keyless signer for images: the token, the services and the trusted root from the flags
 /// (or the TUF cache).
 pub(crate) fn image_signer(args: &KeylessArgs) -> anyhow::Result<(IdentityToken, KeylessSigner)> {
+    signer(&args.services, args.trusted_root.as_deref())
+}
+
+/// A keyless signer from the token and services flags and a trusted root (`verify` signs its
+/// summaries with the trusted root it verifies with).
+pub(crate) fn signer(
+    args: &KeylessServiceArgs,
+    trusted_root: Option<&Path>,
+) -> anyhow::Result<(IdentityToken, KeylessSigner)> {
     let services = services(args)?;
-    let root = settings::trusted_root(args.trusted_root.as_deref())?;
+    let root = settings::trusted_root(trusted_root)?;
     let signer = KeylessSigner::new(services, &root.bytes)
         .with_context(|| format!("using the trusted root {}", root.origin))?;
     let token = token(args)?;
@@ -98,9 +107,9 @@ pub(crate) fn image_signer(args: &KeylessArgs) -> anyhow::Result<(IdentityToken,
 /// else the one the signing config names (`--signing-config`, or the TUF cache), checked
 /// against the trusted root.
 pub(crate) fn rekor_uploader(args: &KeylessArgs) -> anyhow::Result<RekorUploader> {
-    let url = match &args.rekor_url {
+    let url = match &args.services.rekor_url {
         Some(url) => url.clone(),
-        None => services(args)
+        None => services(&args.services)
             .context(
                 "--tlog-upload needs a Rekor log: pass --rekor-url URL (or --signing-config FILE), or sign without a log entry with --tlog-upload=false",
             )?

@@ -6,14 +6,23 @@ use std::process::ExitCode;
 use anyhow::Context;
 use signet_core::digest::Digest;
 use signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
+use signet_core::intoto::PredicateType;
+use signet_core::reference::ImageReference;
 use signet_oci::OciClient;
 use signet_policy::file::{PolicyFile, PolicyFileError};
 use signet_policy::lint::lint as lint_policy;
+use signet_policy::release_files;
 use signet_policy::report::{Decision, ImageVerdict, PolicyReport};
 use signet_policy::vsa;
-use signet_verify::bundle::{BundleLimits, BundleVerifier};
+use signet_sign::keyless::{IdentityToken, KeylessBundle, KeylessSigner};
+use signet_verify::bundle::{ArtifactDigests, BundleLimits, BundleVerifier};
 
-use crate::args::{OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs, VerifyVsaArgs};
+use std::path::{Path, PathBuf};
+
+use crate::args::{
+    OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs, VerifyBlobArgs, VerifyVsaArgs,
+    VsaArgs,
+};
 use crate::settings;
 
 pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -21,51 +30,27 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         crate::usage_bail!("give --key or --policy");
     };
     let images = settings::parse_images(&args.images)?;
-    // The summaries name the policy by the digest of the bytes read here, before loading.
-    let policy_digest = match &args.vsa_key {
-        Some(_) => Some(Digest::sha256_of(&settings::read_bounded(
-            policy_path,
-            4 << 20,
-            "the policy",
-        )?)),
-        None => None,
-    };
-    let policy = load(
-        policy_path,
-        args.registries_d.as_deref(),
-        args.certificate.trusted_root.as_deref(),
-    )?;
     let limits = settings::limits()?;
+    let trusted_root = args.certificate.trusted_root.as_deref();
+    let summaries = summary_plan(&args.vsa, policy_path, trusted_root, &limits).await?;
+    let policy = load(policy_path, args.registries_d.as_deref(), trusted_root)?;
     let client = OciClient::new(settings::client_options(&args.registry, limits));
     let verdicts = policy
         .evaluate(&client, &images, settings::now_unix())
         .await;
     let report = PolicyReport::new(verdicts);
     print_report(&report, args.output)?;
-    if let (Some(key), Some(out), Some(verifier_id), Some(digest)) = (
-        &args.vsa_key,
-        &args.vsa_out,
-        &args.vsa_verifier_id,
-        policy_digest,
-    ) {
-        let key = settings::signing_key(key, &limits).await?;
-        let policy_uri = format!(
-            "file://{}",
-            std::path::absolute(policy_path)
-                .with_context(|| format!("the absolute path of {}", policy_path.display()))?
-                .display()
-        );
+    if let Some(plan) = &summaries {
         let attach_with = args.vsa_attach.then_some(&client);
-        write_summaries(
-            &report,
-            key.as_ref(),
-            attach_with,
-            out,
-            verifier_id,
-            &policy_uri,
-            digest,
-            &args.vsa_level,
-        )
+        write_summaries(&report, plan, attach_with, |verdict| {
+            vsa::summarize(
+                verdict,
+                &plan.verifier_id,
+                &plan.policy_uri,
+                plan.policy_digest.clone(),
+                &plan.levels,
+            )
+        })
         .await?;
     }
     if args.stats {
@@ -79,32 +64,163 @@ pub(crate) async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(report.exit_code()))
 }
 
-/// Signs a verification summary of each decided image and writes them to `out`, one DSSE
-/// envelope per line (the `.intoto.jsonl` form slsa-verifier reads).
-#[allow(clippy::too_many_arguments)] // one call site; the summary's parts, named
+/// `verify-blob --policy P --bundle B… FILE…`: each file decided by the policy's `files:`
+/// policies from the bundles given (offline), one report, and a summary of each decision.
+pub(crate) fn verify_files(args: &VerifyBlobArgs, policy_path: &Path) -> anyhow::Result<ExitCode> {
+    crate::usage_ensure!(
+        args.files.iter().all(|f| f.as_os_str() != "-"),
+        "with --policy, files are decided by their names: give file paths, not - (standard input)"
+    );
+    let limits = settings::limits()?;
+    let trusted_root = args.trusted_root.as_deref();
+    let runtime = crate::runtime()?;
+    let summaries =
+        runtime.block_on(summary_plan(&args.vsa, policy_path, trusted_root, &limits))?;
+    let policy = match load(policy_path, None, trusted_root)? {
+        PolicyFile::Signet(policy) => policy,
+        _ => crate::usage_bail!(
+            "{} is not signet's YAML trust policy: only it has policies for files (files: globs)",
+            policy_path.display()
+        ),
+    };
+    let max_document = BundleLimits::default().max_document_bytes;
+    let documents = args
+        .bundle
+        .iter()
+        .map(|path| {
+            Ok(release_files::BundleDocument {
+                label: path.display().to_string(),
+                bytes: settings::read_bounded(path, max_document, "the bundles")?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let now = settings::now_unix();
+    let mut verdicts = Vec::new();
+    for path in &args.files {
+        let digests = ArtifactDigests::of_reader(settings::open_input(path)?)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let name = path.display().to_string();
+        let file = release_files::FileEvidence {
+            name: &name,
+            digests: &digests,
+            documents: &documents,
+        };
+        verdicts.push(release_files::judge_file(&policy, &file, now));
+    }
+    let report = PolicyReport::new(verdicts);
+    print_report(&report, args.output)?;
+    if let Some(plan) = &summaries {
+        let resource_uris = args
+            .files
+            .iter()
+            .map(|path| Ok((path.display().to_string(), file_uri(path)?)))
+            .collect::<anyhow::Result<std::collections::BTreeMap<_, _>>>()?;
+        runtime.block_on(write_summaries(&report, plan, None, |verdict| {
+            vsa::summarize_file(
+                verdict,
+                resource_uris.get(verdict.image())?,
+                &plan.verifier_id,
+                &plan.policy_uri,
+                plan.policy_digest.clone(),
+                &plan.levels,
+            )
+        }))?;
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `file://` and the absolute path: what a summary names a local policy or file by.
+fn file_uri(path: &Path) -> anyhow::Result<String> {
+    Ok(format!(
+        "file://{}",
+        std::path::absolute(path)
+            .with_context(|| format!("the absolute path of {}", path.display()))?
+            .display()
+    ))
+}
+
+/// What the summaries of one run say besides each verdict, and who signs them.
+struct SummaryPlan {
+    signer: SummarySigner,
+    out: PathBuf,
+    verifier_id: String,
+    policy_uri: String,
+    policy_digest: Digest,
+    levels: Vec<String>,
+}
+
+/// The summaries asked for (`None`: none). The signer comes before the verification, so a
+/// missing key, token or service says so before anything is read; the policy is named by
+/// the digest of its bytes as read here, before loading.
+async fn summary_plan(
+    vsa_args: &VsaArgs,
+    policy_path: &Path,
+    trusted_root: Option<&Path>,
+    limits: &signet_oci::Limits,
+) -> anyhow::Result<Option<SummaryPlan>> {
+    let keyless = &vsa_args.keyless;
+    crate::usage_ensure!(
+        vsa_args.vsa_keyless
+            || (keyless.identity_token.is_none()
+                && keyless.signing_config.is_none()
+                && keyless.fulcio_url.is_none()
+                && keyless.rekor_url.is_none()),
+        "here --identity-token, --signing-config, --fulcio-url and --rekor-url sign verification summaries keylessly: add --vsa-keyless (with --vsa-out and --vsa-verifier-id)"
+    );
+    let signer = match (&vsa_args.vsa_key, vsa_args.vsa_keyless) {
+        (Some(key), _) => SummarySigner::Key(settings::signing_key(key, limits).await?),
+        (None, true) => {
+            let (token, signer) = crate::keyless::signer(keyless, trusted_root)?;
+            SummarySigner::Keyless {
+                signer: Box::new(signer),
+                token: Box::new(token),
+            }
+        }
+        (None, false) => return Ok(None),
+    };
+    let (Some(out), Some(verifier_id)) = (&vsa_args.vsa_out, &vsa_args.vsa_verifier_id) else {
+        crate::usage_bail!("signed summaries need --vsa-out FILE and --vsa-verifier-id URI");
+    };
+    let policy_digest =
+        Digest::sha256_of(&settings::read_bounded(policy_path, 4 << 20, "the policy")?);
+    Ok(Some(SummaryPlan {
+        signer,
+        out: out.clone(),
+        verifier_id: verifier_id.clone(),
+        policy_uri: file_uri(policy_path)?,
+        policy_digest,
+        levels: vsa_args.vsa_level.clone(),
+    }))
+}
+
+/// Who signs the verification summaries: a key (DSSE envelopes), or keylessly (Sigstore
+/// bundles: a Fulcio certificate, a Rekor entry, a timestamp when the services have a TSA).
+enum SummarySigner {
+    Key(Box<dyn signet_keys::SigningKey>),
+    Keyless {
+        signer: Box<KeylessSigner>,
+        token: Box<IdentityToken>,
+    },
+}
+
+/// Signs a verification summary of each decision and writes them to the plan's file, one
+/// per line: DSSE envelopes (the `.intoto.jsonl` form slsa-verifier reads) or Sigstore
+/// bundles (the JSON Lines form `verify-blob-attestation --bundle` and `verify-vsa` read).
+/// `summarize` says what a verdict's summary is (an image's or a file's); `attach_with`
+/// attaches image summaries to their images.
 async fn write_summaries(
     report: &PolicyReport,
-    key: &dyn signet_keys::SigningKey,
+    plan: &SummaryPlan,
     attach_with: Option<&OciClient>,
-    out: &std::path::Path,
-    verifier_id: &str,
-    policy_uri: &str,
-    policy_digest: Digest,
-    levels: &[String],
+    summarize: impl Fn(&ImageVerdict) -> Option<vsa::ImageSummary>,
 ) -> anyhow::Result<()> {
     let now = settings::now_unix();
     let mut lines = Vec::new();
     let mut written = 0;
     for verdict in report.images() {
-        let Some(summary) = vsa::summarize(
-            verdict,
-            verifier_id,
-            policy_uri,
-            policy_digest.clone(),
-            levels,
-        ) else {
+        let Some(summary) = summarize(verdict) else {
             eprintln!(
-                "{}: no verification summary (the image could not be decided)",
+                "{}: no verification summary (it could not be decided)",
                 verdict.image()
             );
             continue;
@@ -122,16 +238,33 @@ async fn write_summaries(
                 violations.join("; ")
             );
         }
-        if let Some(client) = attach_with {
-            attach_summary(client, key, verdict, &summary, now).await?;
-        }
-        let envelope = signet_sign::sign_dsse(key, IN_TOTO_PAYLOAD_TYPE, statement)
-            .await
-            .with_context(|| format!("signing the verification summary of {}", verdict.image()))?;
-        lines.extend_from_slice(&envelope.to_json());
+        let signing = || format!("signing the verification summary of {}", verdict.image());
+        let line = match &plan.signer {
+            SummarySigner::Key(key) => {
+                if let Some(client) = attach_with {
+                    attach_key_signed(client, key.as_ref(), verdict, &summary, now).await?;
+                }
+                signet_sign::sign_dsse(key.as_ref(), IN_TOTO_PAYLOAD_TYPE, statement)
+                    .await
+                    .with_context(signing)?
+                    .to_json()
+            }
+            SummarySigner::Keyless { signer, token } => {
+                let bundle = signer
+                    .sign_statement(token, &statement, &summary.subject_digest)
+                    .await
+                    .with_context(signing)?;
+                if let Some(client) = attach_with {
+                    attach_keyless(client, signer, token, verdict, &summary, &bundle, now).await?;
+                }
+                one_line(bundle.bundle_json())?
+            }
+        };
+        lines.extend_from_slice(&line);
         lines.push(b'\n');
         written += 1;
     }
+    let out = &plan.out;
     std::fs::write(out, &lines)
         .with_context(|| format!("writing the verification summaries to {}", out.display()))?;
     eprintln!(
@@ -142,51 +275,131 @@ async fn write_summaries(
     Ok(())
 }
 
-/// Attaches a summary to the image it is about (pinned by the digest decided on), as Cosign's
-/// legacy attestation: `signet attest --type https://slsa.dev/verification_summary/v1`.
+/// A JSON document on one line (a JSON Lines entry); the bundle is written pretty.
+fn one_line(json: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let value: serde_json::Value =
+        serde_json::from_slice(json).context("re-reading the bundle just made")?;
+    Ok(serde_json::to_vec(&value)?)
+}
+
+/// The image a summary is about, pinned by the digest decided on.
+fn summary_subject(
+    verdict: &ImageVerdict,
+    summary: &vsa::ImageSummary,
+) -> anyhow::Result<ImageReference> {
+    let image: ImageReference = verdict
+        .image()
+        .parse()
+        .with_context(|| format!("parsing {}", verdict.image()))?;
+    Ok(image.pinned(summary.subject_digest.clone()))
+}
+
+/// Attaches a key-signed summary to its image as Cosign's legacy attestation: `signet
+/// attest --type https://slsa.dev/verification_summary/v1`.
 ///
 /// Always the legacy format, even on an image whose signatures are Cosign v3 referrer bundles:
 /// signet writes referrer bundles only keylessly, and a key-signed one without a transparency
 /// log entry is read by no key authority that lacks a trusted root. The policy's `vsa:`
 /// condition reads summaries in both formats, so the gate is not affected; the note says so.
-async fn attach_summary(
+async fn attach_key_signed(
     client: &OciClient,
     key: &dyn signet_keys::SigningKey,
     verdict: &ImageVerdict,
     summary: &vsa::ImageSummary,
     now: i64,
 ) -> anyhow::Result<()> {
-    let image: signet_core::reference::ImageReference = verdict
-        .image()
-        .parse()
-        .with_context(|| format!("parsing {}", verdict.image()))?;
-    let pinned = image.pinned(summary.subject_digest.clone());
-    let predicate_type = signet_core::intoto::PredicateType::from_name(vsa::VSA_PREDICATE_TYPE)?;
-    let attested = signet_sign::ImageAttester::new(client, key)
-        .attest(
-            &pinned,
-            &predicate_type,
-            summary.summary.predicate(now),
-            now,
-        )
-        .await
-        .with_context(|| format!("attaching the verification summary to {}", verdict.image()))?;
+    let pinned = summary_subject(verdict, summary)?;
+    let location = attach_legacy(
+        signet_sign::ImageAttester::new(client, key),
+        &pinned,
+        summary,
+        now,
+    )
+    .await
+    .with_context(|| format!("attaching the verification summary to {}", verdict.image()))?;
     eprintln!(
-        "{}: verification summary attached to {}",
-        verdict.image(),
-        attested.location
+        "{}: verification summary attached to {location}",
+        verdict.image()
     );
     // Only a note: a failed lookup changes nothing about what was attached.
-    if let Ok(referrers) =
-        signet_verify::referrers::gather_referrer_bundles(client, &pinned, None, None).await
-        && !referrers.bundles.is_empty()
-    {
+    if let Ok(Some(source)) = referrer_bundles(client, &pinned).await {
         eprintln!(
-            "  note: the image carries Cosign v3 referrer bundles ({}); signet attaches key-signed summaries in Cosign's legacy format (docs/compatibility.md)",
-            referrers.source
+            "  note: the image carries Cosign v3 referrer bundles ({source}); signet attaches key-signed summaries in Cosign's legacy format (docs/compatibility.md)"
         );
     }
     Ok(())
+}
+
+/// Attaches a keyless summary in the format the image's signatures use: the bundle written to
+/// the file, as a Cosign v3 referrer, when the image has referrer bundles; else Cosign's
+/// legacy `.att` (a DSSE layer with its certificate and log entry in annotations, signed
+/// anew, since that format is not a bundle).
+async fn attach_keyless(
+    client: &OciClient,
+    signer: &KeylessSigner,
+    token: &IdentityToken,
+    verdict: &ImageVerdict,
+    summary: &vsa::ImageSummary,
+    bundle: &KeylessBundle,
+    now: i64,
+) -> anyhow::Result<()> {
+    let pinned = summary_subject(verdict, summary)?;
+    let attaching = || format!("attaching the verification summary to {}", verdict.image());
+    let location = match referrer_bundles(client, &pinned)
+        .await
+        .with_context(attaching)?
+    {
+        Some(_) => {
+            signet_sign::attach_referrer_bundle(
+                client,
+                &pinned,
+                bundle,
+                vsa::VSA_PREDICATE_TYPE,
+                None,
+            )
+            .await
+            .with_context(attaching)?
+            .location
+        }
+        None => attach_legacy(
+            signet_sign::ImageAttester::keyless(client, signer, token),
+            &pinned,
+            summary,
+            now,
+        )
+        .await
+        .with_context(attaching)?,
+    };
+    eprintln!(
+        "{}: verification summary attached to {location}",
+        verdict.image()
+    );
+    Ok(())
+}
+
+/// Attaches the summary's predicate to `pinned` as Cosign's legacy attestation (`attest --type
+/// https://slsa.dev/verification_summary/v1`), by `attester`; returns where it went.
+async fn attach_legacy(
+    attester: signet_sign::ImageAttester<'_>,
+    pinned: &ImageReference,
+    summary: &vsa::ImageSummary,
+    now: i64,
+) -> anyhow::Result<String> {
+    let predicate_type = PredicateType::from_name(vsa::VSA_PREDICATE_TYPE)?;
+    let attested = attester
+        .attest(pinned, &predicate_type, summary.summary.predicate(now), now)
+        .await?;
+    Ok(attested.location)
+}
+
+/// Where the image's Cosign v3 referrer bundles are listed, if it has any.
+async fn referrer_bundles(
+    client: &OciClient,
+    image: &ImageReference,
+) -> anyhow::Result<Option<String>> {
+    let referrers =
+        signet_verify::referrers::gather_referrer_bundles(client, image, None, None).await?;
+    Ok((!referrers.bundles.is_empty()).then(|| referrers.source.to_string()))
 }
 
 fn print_report(report: &PolicyReport, format: OutputFormat) -> anyhow::Result<()> {
@@ -360,6 +573,18 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
             } else {
                 format!(", exclude [{}]", join_globs(p.exclude()))
             };
+            if !p.files().is_empty() {
+                // A policy for release files never covers an image.
+                let files: Vec<&str> = p.files().iter().map(|g| g.as_str()).collect();
+                println!(
+                    "  · {} (line {}, {:?}): files [{}]",
+                    p.name(),
+                    p.line(),
+                    p.mode(),
+                    files.join(", ")
+                );
+                continue;
+            }
             println!(
                 "  {} {} (line {}, {:?}): images [{}]{exclude}",
                 if p.covers(&repository) { "✓" } else { "·" },
@@ -379,17 +604,12 @@ pub(crate) async fn explain(args: &PolicyExplainArgs) -> anyhow::Result<ExitCode
     Ok(ExitCode::from(report.exit_code()))
 }
 
-/// `verify-vsa`: slsa-verifier's checks on a VSA file. Each line of the file is an envelope;
-/// the first that passes every check wins, else each line's failure is printed (exit 1).
+/// `verify-vsa`: slsa-verifier's checks on a VSA file. With a public key, each line of the
+/// file is an envelope; the first that passes every check wins, else each line's failure is
+/// printed (exit 1). With a certificate identity, the lines are Sigstore bundles: the first
+/// that verifies for the subject digest and the identity is read, then checked the same way.
 pub(crate) fn verify_vsa(args: &VerifyVsaArgs) -> anyhow::Result<ExitCode> {
     let limits = settings::limits()?;
-    let key = settings::read_bounded(
-        &args.public_key_path,
-        limits.max_key_file_bytes,
-        "the public key",
-    )?;
-    let key = signet_core::keys::PublicKey::parse(&key)
-        .with_context(|| format!("loading the public key {}", args.public_key_path.display()))?;
     let file = settings::read_bounded(
         &args.attestation_path,
         limits.max_attachment_bytes,
@@ -398,42 +618,101 @@ pub(crate) fn verify_vsa(args: &VerifyVsaArgs) -> anyhow::Result<ExitCode> {
     let expect = vsa::VsaExpectations::new(&args.verifier_id, args.subject_digest.clone())
         .with_resource_uri(&args.resource_uri)
         .with_verified_levels(args.verified_levels.clone());
+    let outcome = match &args.public_key_path {
+        Some(path) => {
+            let key = settings::read_bounded(path, limits.max_key_file_bytes, "the public key")?;
+            let key = signet_core::keys::PublicKey::parse(&key)
+                .with_context(|| format!("loading the public key {}", path.display()))?;
+            vsa_by_key(&file, &key, args.public_key_id.as_deref(), &expect)
+        }
+        None => vsa_by_identity(args, &file, &expect)?,
+    };
+    match outcome {
+        Ok(verified) => {
+            if args.print_attestation {
+                let mut out = std::io::stdout().lock();
+                out.write_all(verified.statement())?;
+                writeln!(out)?;
+            }
+            eprintln!(
+                "PASSED: the VSA of {} verifies",
+                args.attestation_path.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(failures) => {
+            eprintln!(
+                "FAILED: the VSA of {} does not verify",
+                args.attestation_path.display()
+            );
+            for failure in &failures {
+                eprintln!("  {failure}");
+            }
+            Ok(ExitCode::from(crate::EXIT_DENIED))
+        }
+    }
+}
+
+/// The first envelope of `file` that verifies with `key` and meets `expect`, or each line's
+/// failure.
+fn vsa_by_key(
+    file: &[u8],
+    key: &signet_core::keys::PublicKey,
+    key_id: Option<&str>,
+    expect: &vsa::VsaExpectations,
+) -> Result<vsa::VerifiedSummary, Vec<String>> {
     let mut failures = Vec::new();
-    for (line, text) in String::from_utf8_lossy(&file)
+    for (line, text) in String::from_utf8_lossy(file)
         .lines()
         .enumerate()
         .filter(|(_, t)| !t.trim().is_empty())
     {
-        match vsa::verify_envelope(
-            text.as_bytes(),
-            &key,
-            args.public_key_id.as_deref(),
-            &expect,
-        ) {
-            Ok(verified) => {
-                if args.print_attestation {
-                    let mut out = std::io::stdout().lock();
-                    out.write_all(verified.statement())?;
-                    writeln!(out)?;
-                }
-                eprintln!(
-                    "PASSED: the VSA of {} verifies",
-                    args.attestation_path.display()
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
+        match vsa::verify_envelope(text.as_bytes(), key, key_id, expect) {
+            Ok(verified) => return Ok(verified),
             Err(failure) => failures.push(format!("line {}: {failure}", line + 1)),
         }
     }
     if failures.is_empty() {
         failures.push("the file holds no envelope".to_owned());
     }
-    eprintln!(
-        "FAILED: the VSA of {} does not verify",
-        args.attestation_path.display()
-    );
-    for failure in &failures {
-        eprintln!("  {failure}");
-    }
-    Ok(ExitCode::from(crate::EXIT_DENIED))
+    Err(failures)
+}
+
+/// The summary of the first bundle of `file` that verifies, for the first subject digest,
+/// as signed by the certificate identity (offline, against the trusted root), then the
+/// summary checks on its statement.
+fn vsa_by_identity(
+    args: &VerifyVsaArgs,
+    file: &[u8],
+    expect: &vsa::VsaExpectations,
+) -> anyhow::Result<Result<vsa::VerifiedSummary, Vec<String>>> {
+    let authority = crate::runtime()?
+        .block_on(settings::authority(None, &args.certificate, false, None))?
+        .ok_or_else(|| settings::usage("give --public-key-path or --certificate-identity"))?;
+    let subject: Digest = args
+        .subject_digest
+        .first()
+        .map(|d| d.parse())
+        .transpose()
+        .map_err(|e| settings::usage(format!("--subject-digest: {e}")))?
+        .ok_or_else(|| settings::usage("give --subject-digest"))?;
+    let vsa_type = PredicateType::from_name(vsa::VSA_PREDICATE_TYPE)?;
+    let verified = match signet_verify::check_file_attestation(
+        file,
+        &ArtifactDigests::from(subject),
+        &authority,
+        &[vsa_type],
+    ) {
+        Some(Ok(verified)) => verified,
+        Some(Err(failure)) => return Ok(Err(vec![format!("{:#}", anyhow::Error::new(failure))])),
+        None => anyhow::bail!("the verifier's identity has no trusted root to check bundles with"),
+    };
+    let Some((_, statement)) = verified.bundle().dsse_payload() else {
+        return Ok(Err(vec![format!(
+            "{}: the bundle holds no DSSE envelope",
+            verified.label()
+        )]));
+    };
+    Ok(vsa::check_statement(statement, expect)
+        .map_err(|failure| vec![format!("{}: {failure}", verified.label())]))
 }

@@ -557,16 +557,6 @@ fn judge_signatures(
     evidence: &ImageEvidence,
     now_unix: i64,
 ) -> RequirementResult {
-    let description = format!(
-        "signatures: {} of [{}]{}",
-        req.threshold(),
-        req.authorities().join(", "),
-        if req.required().is_empty() {
-            String::new()
-        } else {
-            format!(", required [{}]", req.required().join(", "))
-        }
-    );
     let question = Question::Signature {
         annotations: req.annotations().clone(),
     };
@@ -614,6 +604,27 @@ fn judge_signatures(
             }
         }
     }
+    signature_result(req, &signed, &missing_reasons, evidence_list)
+}
+
+/// A signature requirement's result from the authorities that signed (`signed`), why the
+/// others did not (`missing_reasons`) and the evidence: images and files alike.
+pub(crate) fn signature_result(
+    req: &SignatureRequirement,
+    signed: &BTreeSet<String>,
+    missing_reasons: &[String],
+    evidence: Vec<Evidence>,
+) -> RequirementResult {
+    let description = format!(
+        "signatures: {} of [{}]{}",
+        req.threshold(),
+        req.authorities().join(", "),
+        if req.required().is_empty() {
+            String::new()
+        } else {
+            format!(", required [{}]", req.required().join(", "))
+        }
+    );
     let missing_required: Vec<&String> = req
         .required()
         .iter()
@@ -648,7 +659,7 @@ fn judge_signatures(
         requirement: description,
         passed,
         reason,
-        evidence: evidence_list,
+        evidence,
     }
 }
 
@@ -709,17 +720,29 @@ fn judge_attestation(
             }
         }
     }
-    let result = RequirementResult {
-        requirement: description,
+    (
+        attestation_refused(description, &reasons, evidence_list),
+        None,
+    )
+}
+
+/// An attestation requirement no attestation met: each authority's reasons, and the evidence
+/// of the statements that failed a condition (images and files alike).
+pub(crate) fn attestation_refused(
+    requirement: String,
+    reasons: &[String],
+    evidence: Vec<Evidence>,
+) -> RequirementResult {
+    RequirementResult {
+        requirement,
         passed: false,
         reason: if reasons.is_empty() {
             "no attestation qualifies".to_owned()
         } else {
             reasons.join("; ")
         },
-        evidence: evidence_list,
-    };
-    (result, None)
+        evidence,
+    }
 }
 
 /// Why a verified attestation does not qualify.

@@ -1,4 +1,4 @@
-//! Image scopes: globs on the normalised repository name.
+//! Image scopes: globs on the normalised repository name; file scopes: globs on a file name.
 //!
 //! `*` matches within one path segment (so `*.example.com` matches any host under
 //! example.com), a whole segment `**` matches any number of segments (including none).
@@ -178,6 +178,95 @@ fn match_pieces(pieces: &[String], name: &str) -> bool {
     rest.len() >= last.len() && rest.ends_with(last.as_str())
 }
 
+/// A file scope (`files:` of a policy for release files): a glob over a file's name, its last
+/// path component. `*` and `?` match within the name, `[...]` is a class, as globset
+/// (ripgrep's glob crate) reads them; a glob with `/` is refused, since only the name is
+/// matched.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct FileGlob {
+    text: String,
+    matcher: globset::GlobMatcher,
+}
+
+/// Why a file glob was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileGlobError {
+    /// The glob is empty.
+    #[error("an empty file glob matches nothing")]
+    Empty,
+    /// The glob has a `/`.
+    #[error("file glob {0:?} has a `/`: file globs match a file's name, not its directory")]
+    Path(String),
+    /// globset refused it.
+    #[error("file glob {text:?}")]
+    Syntax {
+        /// The glob.
+        text: String,
+        /// Why.
+        #[source]
+        source: globset::Error,
+    },
+}
+
+impl FileGlob {
+    /// Parses a glob; the error says what is wrong with it.
+    pub fn parse(text: &str) -> Result<Self, FileGlobError> {
+        if text.is_empty() {
+            return Err(FileGlobError::Empty);
+        }
+        if text.contains('/') {
+            return Err(FileGlobError::Path(text.to_owned()));
+        }
+        let glob = globset::GlobBuilder::new(text)
+            .literal_separator(true)
+            .build()
+            .map_err(|source| FileGlobError::Syntax {
+                text: text.to_owned(),
+                source,
+            })?;
+        Ok(Self {
+            text: text.to_owned(),
+            matcher: glob.compile_matcher(),
+        })
+    }
+
+    /// Whether the file named `name` (a name, or a path whose last component is compared) is
+    /// in scope.
+    pub fn matches(&self, name: &str) -> bool {
+        let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        self.matcher.is_match(name)
+    }
+
+    /// The glob as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl PartialEq for FileGlob {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for FileGlob {}
+
+impl TryFrom<String> for FileGlob {
+    type Error = FileGlobError;
+
+    fn try_from(value: String) -> Result<Self, FileGlobError> {
+        Self::parse(&value)
+    }
+}
+
+impl fmt::Display for FileGlob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +334,23 @@ mod tests {
         ] {
             assert!(ScopeGlob::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn file_globs_match_the_name_and_refuse_paths() {
+        let glob = FileGlob::parse("signet-*-linux-*.tar.gz").unwrap_or_else(|e| panic!("{e}"));
+        assert!(glob.matches("signet-1.2.0-linux-x86_64.tar.gz"));
+        assert!(glob.matches("dist/signet-1.2.0-linux-x86_64.tar.gz"));
+        assert!(!glob.matches("signet-1.2.0-darwin-arm64.tar.gz"));
+        assert!(!glob.matches("signet-1.2.0-linux-x86_64.tar.gz.sig"));
+        assert!(matches!(
+            FileGlob::parse("dist/*.tar.gz"),
+            Err(FileGlobError::Path(_))
+        ));
+        assert!(matches!(FileGlob::parse(""), Err(FileGlobError::Empty)));
+        assert!(matches!(
+            FileGlob::parse("signet-[.tar.gz"),
+            Err(FileGlobError::Syntax { .. })
+        ));
     }
 }

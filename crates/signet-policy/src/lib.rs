@@ -31,6 +31,7 @@ pub mod lint;
 pub mod model;
 pub mod notation;
 pub mod provenance;
+pub mod release_files;
 pub mod report;
 pub mod sources;
 pub mod vsa;

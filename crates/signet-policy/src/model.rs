@@ -41,7 +41,7 @@ use crate::admission::AdmissionSettings;
 use crate::conditions::{
     Conditions, RegoCondition, SbomCondition, SlsaCondition, VsaCondition, VulnCondition,
 };
-use crate::glob::{GlobError, ScopeGlob};
+use crate::glob::{FileGlob, GlobError, ScopeGlob};
 use crate::image_rules::ImageRules;
 use crate::report::Mode;
 use std::sync::Arc;
@@ -156,9 +156,20 @@ pub enum Problem {
     /// Two policies with one name.
     #[error("another policy has the same name")]
     DuplicateName,
-    /// A policy without images.
-    #[error("images is empty: the policy would cover nothing")]
+    /// A policy without images (or files).
+    #[error("images (or files) is empty: the policy would cover nothing")]
     NoImages,
+    /// A policy covering both images and files.
+    #[error("a policy covers images or files, not both: write two policies")]
+    ImagesAndFiles,
+    /// A policy for files naming a Notation authority.
+    #[error(
+        "signatures.authorities names {0:?}, a Notation authority: Notary Project signatures sign images, not files"
+    )]
+    FileSignatureByNotation(String),
+    /// A field about images in a policy for files.
+    #[error("{0} is about images; a policy with files cannot have it")]
+    FilePolicyField(&'static str),
     /// A policy without requirements.
     #[error(
         "the policy requires neither signatures, attestations nor image rules; use noMatch or a policy with requirements"
@@ -544,7 +555,11 @@ struct PolicySpec {
     name: String,
     #[serde(default)]
     mode: Mode,
+    #[serde(default)]
     images: Vec<GlobSpec>,
+    /// Release files (crate::files): globs over file names, instead of images.
+    #[serde(default)]
+    files: Vec<FileGlob>,
     #[serde(default)]
     exclude: Vec<GlobSpec>,
     #[serde(default)]
@@ -801,6 +816,7 @@ pub struct Policy {
     line: usize,
     mode: Mode,
     images: Vec<ScopeGlob>,
+    files: Vec<FileGlob>,
     exclude: Vec<ScopeGlob>,
     signatures: Option<SignatureRequirement>,
     attestations: Vec<AttestationRequirement>,
@@ -831,6 +847,16 @@ impl Policy {
     /// Repositories it covers.
     pub fn images(&self) -> &[ScopeGlob] {
         &self.images
+    }
+
+    /// The file names it covers (a policy for release files), empty for an image policy.
+    pub fn files(&self) -> &[FileGlob] {
+        &self.files
+    }
+
+    /// Whether the policy covers the file named `name` (its last path component).
+    pub fn covers_file(&self, name: &str) -> bool {
+        self.files.iter().any(|g| g.matches(name))
     }
 
     /// Repositories it does not cover after all.
@@ -970,8 +996,43 @@ impl TrustPolicy {
             if !seen.insert(p.name.clone()) {
                 return Err(invalid(Problem::DuplicateName));
             }
-            if p.images.is_empty() {
-                return Err(invalid(Problem::NoImages));
+            match (p.images.is_empty(), p.files.is_empty()) {
+                (true, true) => return Err(invalid(Problem::NoImages)),
+                (false, false) => return Err(invalid(Problem::ImagesAndFiles)),
+                (true, false) => {
+                    if p.image.is_some() {
+                        return Err(invalid(Problem::FilePolicyField("image")));
+                    }
+                    if !p.exclude.is_empty() {
+                        return Err(invalid(Problem::FilePolicyField("exclude")));
+                    }
+                    if let Some(s) = &p.signatures {
+                        if let Some(name) = s.authorities.iter().find(|name| {
+                            matches!(
+                                authorities.get(*name).map(|a: &Authority| &a.kind),
+                                Some(AuthorityKind::Notation(_))
+                            )
+                        }) {
+                            return Err(invalid(Problem::FileSignatureByNotation(name.clone())));
+                        }
+                        if !s.annotations.is_empty() {
+                            return Err(invalid(Problem::FilePolicyField(
+                                "signatures.annotations",
+                            )));
+                        }
+                        if s.signed_identity.is_some() {
+                            return Err(invalid(Problem::FilePolicyField(
+                                "signatures.signedIdentity",
+                            )));
+                        }
+                        if s.index_signature != IndexSignatureSpec::Ignore {
+                            return Err(invalid(Problem::FilePolicyField(
+                                "signatures.indexSignature",
+                            )));
+                        }
+                    }
+                }
+                (false, true) => {}
             }
             if p.signatures.is_none() && p.attestations.is_empty() && p.image.is_none() {
                 return Err(invalid(Problem::NoRequirements));
@@ -1028,6 +1089,7 @@ impl TrustPolicy {
                 line,
                 mode: p.mode,
                 images: p.images.into_iter().map(|g| g.0).collect(),
+                files: p.files,
                 exclude: p.exclude.into_iter().map(|g| g.0).collect(),
                 signatures: p.signatures.map(|s| SignatureRequirement {
                     authorities: s.authorities,
@@ -1184,6 +1246,14 @@ impl TrustPolicy {
                 false,
             )),
         }
+    }
+
+    /// The file policies covering the file named `name` (its last path component).
+    pub fn matching_file(&self, name: &str) -> Vec<&Policy> {
+        self.policies
+            .iter()
+            .filter(|p| p.covers_file(name))
+            .collect()
     }
 
     /// The policies covering `repository`.

@@ -198,13 +198,7 @@ pub fn summarize(
     policy_digest: Digest,
     levels: &[String],
 ) -> Option<ImageSummary> {
-    use crate::report::Decision;
     use signet_core::reference::ImageReference;
-    let result = match verdict.decision() {
-        Decision::Allow => VerificationResult::Passed,
-        Decision::Deny | Decision::Warn => VerificationResult::Failed,
-        Decision::Undecided => return None,
-    };
     let digest: Digest = verdict.digest()?.parse().ok()?;
     let reference: ImageReference = verdict.image().parse().ok()?;
     let (subject_name, resource_uri) = match &reference {
@@ -214,6 +208,62 @@ pub fn summarize(
             (name, uri)
         }
         ImageReference::Layout(l) => (l.path().to_owned(), format!("oci:{}@{digest}", l.path())),
+    };
+    summarize_subject(
+        verdict,
+        subject_name,
+        resource_uri,
+        digest,
+        verifier_id,
+        policy_uri,
+        policy_digest,
+        levels,
+    )
+}
+
+/// The summary of a release file's verdict ([`crate::release_files`]): as [`summarize`], the
+/// subject named by the file's name and sha256, the resource by `resource_uri` (where the
+/// file is published, or the path it was verified at). The input attestations are the
+/// digests of the bundles that qualified.
+pub fn summarize_file(
+    verdict: &crate::report::ImageVerdict,
+    resource_uri: &str,
+    verifier_id: &str,
+    policy_uri: &str,
+    policy_digest: Digest,
+    levels: &[String],
+) -> Option<ImageSummary> {
+    let digest: Digest = verdict.digest()?.parse().ok()?;
+    let name = verdict.image();
+    let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    summarize_subject(
+        verdict,
+        name.to_owned(),
+        resource_uri.to_owned(),
+        digest,
+        verifier_id,
+        policy_uri,
+        policy_digest,
+        levels,
+    )
+}
+
+#[allow(clippy::too_many_arguments)] // two callers; the summary's parts, named
+fn summarize_subject(
+    verdict: &crate::report::ImageVerdict,
+    subject_name: String,
+    resource_uri: String,
+    digest: Digest,
+    verifier_id: &str,
+    policy_uri: &str,
+    policy_digest: Digest,
+    levels: &[String],
+) -> Option<ImageSummary> {
+    use crate::report::Decision;
+    let result = match verdict.decision() {
+        Decision::Allow => VerificationResult::Passed,
+        Decision::Deny | Decision::Warn => VerificationResult::Failed,
+        Decision::Undecided => return None,
     };
     let mut summary = Summary::new(verifier_id, resource_uri)
         .with_verifier_version("signet", env!("CARGO_PKG_VERSION"))
