@@ -378,4 +378,27 @@ fn a_files_policy_is_refused_where_it_cannot_apply() {
         .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--policy"), "{}", stderr(&out));
+    // The keyless flags sign summaries here; without --vsa-keyless they are not ignored.
+    let out = s
+        .signet()
+        .args([
+            "verify-blob",
+            "--bundle",
+            "bundle.json",
+            "--identity-token",
+            "t",
+        ])
+        .args(["--certificate-identity", "me@example.com"])
+        .args([
+            "--certificate-oidc-issuer",
+            "https://issuer.example",
+            "app.tar.gz",
+        ])
+        .output();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("sign verification summaries keylessly: add --vsa-keyless"),
+        "{}",
+        stderr(&out)
+    );
 }

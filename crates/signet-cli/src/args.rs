@@ -1081,6 +1081,17 @@ pub(crate) struct KeylessServiceArgs {
     pub(crate) timestamp_server_url: Option<String>,
 }
 
+impl KeylessServiceArgs {
+    /// Whether any of these flags was given.
+    pub(crate) fn any(&self) -> bool {
+        self.identity_token.is_some()
+            || self.signing_config.is_some()
+            || self.fulcio_url.is_some()
+            || self.rekor_url.is_some()
+            || self.timestamp_server_url.is_some()
+    }
+}
+
 #[derive(Debug, Args)]
 #[command(after_help = CONFORMANCE_VERIFY_BUNDLE)]
 #[command(group(ArgGroup::new("signer").required(true).args(["certificate_identity", "key"])))]

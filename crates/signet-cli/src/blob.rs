@@ -172,6 +172,11 @@ pub(crate) fn verify_blob(args: &VerifyBlobArgs) -> anyhow::Result<ExitCode> {
         args.vsa.vsa_key.is_none() && !args.vsa.vsa_keyless,
         "verification summaries (--vsa-key, --vsa-keyless) are of a policy's decisions: add --policy"
     );
+    crate::usage_ensure!(
+        !args.vsa.keyless.any(),
+        "{}",
+        crate::policy::KEYLESS_FLAGS_SIGN_SUMMARIES
+    );
     let file = match args.files.as_slice() {
         [file] => file,
         _ => crate::usage_bail!("verify-blob verifies one file; several are decided with --policy"),

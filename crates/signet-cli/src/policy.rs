@@ -139,6 +139,9 @@ fn file_uri(path: &Path) -> anyhow::Result<String> {
     ))
 }
 
+/// On `verify` and `verify-blob`, the keyless flags are for summaries only.
+pub(crate) const KEYLESS_FLAGS_SIGN_SUMMARIES: &str = "here --identity-token, --signing-config, --fulcio-url, --rekor-url and --timestamp-server-url sign verification summaries keylessly: add --vsa-keyless (with --policy, --vsa-out and --vsa-verifier-id)";
+
 /// What the summaries of one run say besides each verdict, and who signs them.
 struct SummaryPlan {
     signer: SummarySigner,
@@ -160,12 +163,8 @@ async fn summary_plan(
 ) -> anyhow::Result<Option<SummaryPlan>> {
     let keyless = &vsa_args.keyless;
     crate::usage_ensure!(
-        vsa_args.vsa_keyless
-            || (keyless.identity_token.is_none()
-                && keyless.signing_config.is_none()
-                && keyless.fulcio_url.is_none()
-                && keyless.rekor_url.is_none()),
-        "here --identity-token, --signing-config, --fulcio-url and --rekor-url sign verification summaries keylessly: add --vsa-keyless (with --vsa-out and --vsa-verifier-id)"
+        vsa_args.vsa_keyless || !keyless.any(),
+        "{KEYLESS_FLAGS_SIGN_SUMMARIES}"
     );
     let signer = match (&vsa_args.vsa_key, vsa_args.vsa_keyless) {
         (Some(key), _) => SummarySigner::Key(settings::signing_key(key, limits).await?),
