@@ -330,23 +330,29 @@ fn verify_vsa_gives_slsa_verifier_s_outcomes_on_its_test_data() {
 /// Fulcio/Rekor mock): `--vsa-attach` attaches its key-signed summary in Cosign's legacy
 /// format and says so (signet writes referrer bundles only keylessly), and the gate, which
 /// refused the image before, admits it on that summary.
+/// Signs `image` keylessly in Cosign v3's bundle format (a referrer) with the mock's services.
+fn sign_keyless_v3(t: &Setup, mock: &crate::keyless::SigstoreMock, image: &str) {
+    t.s.signet()
+        .args(["sign", "--new-bundle-format", "--identity-token"])
+        .arg(crate::keyless::token())
+        .arg("--signing-config")
+        .arg(mock.out("signing_config.json"))
+        .arg("--trusted-root")
+        .arg(mock.out("trusted_root.json"))
+        .arg(image)
+        .assert_success();
+}
+
 #[test]
 fn a_summary_of_an_image_signed_in_the_v3_format_admits_it_at_the_gate() {
-    use crate::keyless::{IDENTITY, ISSUER, SigstoreMock, token};
+    use crate::keyless::{IDENTITY, ISSUER, SigstoreMock};
 
     let mock = SigstoreMock::start();
     let t = Setup::with_keys(&["verifier"]);
     let host = t.registry.host();
     let root = mock.out("trusted_root.json");
     let (image, digest) = t.image("v3", "v1");
-    t.s.signet()
-        .args(["sign", "--new-bundle-format", "--identity-token", &token()])
-        .arg("--signing-config")
-        .arg(mock.out("signing_config.json"))
-        .arg("--trusted-root")
-        .arg(&root)
-        .arg(&image)
-        .assert_success();
+    sign_keyless_v3(&t, &mock, &image);
 
     let release_policy = format!(
         "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  ci:\n    keyless:\n      issuer: {{ exact: \"{ISSUER}\" }}\n      subject: {{ exact: \"{IDENTITY}\" }}\n      trustedRoot: {}\npolicies:\n  - name: release\n    images: [\"{host}/**\"]\n    signatures: {{ authorities: [ci] }}\n",
@@ -426,14 +432,7 @@ fn a_keyless_summary_is_a_bundle_attached_in_the_image_s_own_format() {
     let (legacy, legacy_digest) = t.image("legacy", "v1");
     t.sign(&t.key("release"), &legacy);
     let (v3, v3_digest) = t.image("v3", "v1");
-    t.s.signet()
-        .args(["sign", "--new-bundle-format", "--identity-token", &token()])
-        .arg("--signing-config")
-        .arg(mock.out("signing_config.json"))
-        .arg("--trusted-root")
-        .arg(&root)
-        .arg(&v3)
-        .assert_success();
+    sign_keyless_v3(&t, &mock, &v3);
     let release_policy = format!(
         "apiVersion: signet.dev/v1\nkind: TrustPolicy\nauthorities:\n  release: {{ key: {{ path: release.pub }}, transparencyLog: ignore }}\n  ci:\n    keyless:\n      issuer: {{ exact: \"{ISSUER}\" }}\n      subject: {{ exact: \"{IDENTITY}\" }}\n      trustedRoot: {root}\npolicies:\n  - name: legacy\n    images: [\"{host}/legacy\"]\n    signatures: {{ authorities: [release] }}\n  - name: v3\n    images: [\"{host}/v3\"]\n    signatures: {{ authorities: [ci] }}\n",
         root = root.display()
