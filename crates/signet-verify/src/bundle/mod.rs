@@ -159,6 +159,83 @@ impl ArtifactDigests {
     fn first(&self) -> Option<&Digest> {
         self.digests.first()
     }
+
+    /// Whether the bundle `bundle_json` can be about this artifact: `false` only when it plainly
+    /// names other digests — its message digest, or every subject of its in-toto statement in
+    /// an algorithm known here. A cheap look before verifying, for a file of bundles about many
+    /// artifacts (a release's JSON Lines); a bundle that cannot be read this way may be about
+    /// it, and verifying it says why not.
+    pub fn may_be_named_by(&self, bundle_json: &[u8]) -> bool {
+        match claimed_subjects(bundle_json) {
+            Some(claimed) => {
+                let comparable: Vec<&Digest> = claimed
+                    .iter()
+                    .filter(|c| self.get(c.algorithm()).is_some())
+                    .collect();
+                comparable.is_empty() || comparable.iter().any(|c| self.digests.contains(c))
+            }
+            None => true,
+        }
+    }
+}
+
+/// The digests a bundle says it is about, read without verifying anything: a message
+/// signature's `messageDigest`, or the subjects of a DSSE envelope's in-toto statement.
+/// `None` when the bundle cannot be read this way.
+fn claimed_subjects(bundle_json: &[u8]) -> Option<Vec<Digest>> {
+    use base64::Engine;
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Peek {
+        message_signature: Option<MessageSignature>,
+        dsse_envelope: Option<Envelope>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct MessageSignature {
+        message_digest: Option<MessageDigest>,
+    }
+    #[derive(serde::Deserialize)]
+    struct MessageDigest {
+        algorithm: String,
+        digest: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        payload: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Statement {
+        subject: Vec<Subject>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Subject {
+        digest: std::collections::BTreeMap<String, String>,
+    }
+    let base64 = base64::engine::general_purpose::STANDARD;
+    let peek: Peek = serde_json::from_slice(bundle_json).ok()?;
+    if let Some(message) = peek.message_signature {
+        let digest = message.message_digest?;
+        let algorithm = match digest.algorithm.as_str() {
+            "SHA2_256" => DigestAlgorithm::Sha256,
+            "SHA2_384" => DigestAlgorithm::Sha384,
+            "SHA2_512" => DigestAlgorithm::Sha512,
+            _ => return None,
+        };
+        let bytes = base64.decode(digest.digest).ok()?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        return Some(vec![format!("{}:{hex}", algorithm.name()).parse().ok()?]);
+    }
+    let payload = base64.decode(peek.dsse_envelope?.payload).ok()?;
+    let statement: Statement = serde_json::from_slice(&payload).ok()?;
+    Some(
+        statement
+            .subject
+            .iter()
+            .flat_map(|s| s.digest.iter())
+            .filter_map(|(algorithm, hex)| format!("{algorithm}:{hex}").parse().ok())
+            .collect(),
+    )
 }
 
 impl From<Digest> for ArtifactDigests {
@@ -970,6 +1047,59 @@ pub enum TlogPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bundle_naming_other_digests_is_not_about_the_artifact() {
+        use base64::Engine;
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let artifact =
+            ArtifactDigests::of_reader(&b"the artifact"[..]).unwrap_or_else(|e| panic!("{e}"));
+        let other = Digest::sha256_of(b"another file");
+        let ours = artifact
+            .get(DigestAlgorithm::Sha256)
+            .cloned()
+            .unwrap_or_else(|| panic!("no sha256"));
+        let message = |digest: &Digest| {
+            format!(
+                r#"{{"messageSignature":{{"messageDigest":{{"algorithm":"SHA2_256","digest":"{}"}},"signature":""}}}}"#,
+                b64(&digest.bytes())
+            )
+        };
+        assert!(artifact.may_be_named_by(message(&ours).as_bytes()));
+        assert!(!artifact.may_be_named_by(message(&other).as_bytes()));
+        let dsse = |subjects: &str| {
+            let statement = format!(
+                r#"{{"_type":"https://in-toto.io/Statement/v1","subject":[{subjects}],"predicateType":"x","predicate":{{}}}}"#
+            );
+            format!(
+                r#"{{"dsseEnvelope":{{"payload":"{}","payloadType":"application/vnd.in-toto+json","signatures":[]}}}}"#,
+                b64(statement.as_bytes())
+            )
+        };
+        let subject = |d: &Digest| format!(r#"{{"name":"f","digest":{{"sha256":"{}"}}}}"#, d.hex());
+        assert!(
+            artifact.may_be_named_by(
+                dsse(&format!("{},{}", subject(&other), subject(&ours))).as_bytes()
+            )
+        );
+        assert!(!artifact.may_be_named_by(dsse(&subject(&other)).as_bytes()));
+        // Subjects only in an algorithm not known here, or a bundle not readable this way:
+        // verifying decides.
+        assert!(
+            artifact
+                .may_be_named_by(dsse(r#"{"name":"f","digest":{"gitCommit":"abc"}}"#).as_bytes())
+        );
+        assert!(
+            ArtifactDigests::from(other.clone()).may_be_named_by(
+                dsse(&format!(
+                    r#"{{"name":"f","digest":{{"sha512":"{}"}}}}"#,
+                    "ab".repeat(64)
+                ))
+                .as_bytes()
+            )
+        );
+        assert!(artifact.may_be_named_by(b"not json"));
+    }
 
     /// A trusted root with no authorities: enough to reach the bundle checks.
     const EMPTY_ROOT: &str = r#"{"mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
