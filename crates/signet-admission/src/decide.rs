@@ -15,6 +15,7 @@ use crate::cache::{CacheLimits, Flights, VerdictCache, VerdictKey};
 use crate::metrics::Metrics;
 use crate::policy::LoadedPolicy;
 use crate::workload::ImageSite;
+pub(crate) use signet_core::error_text::error_chain;
 
 /// What happens to an image that could not be verified (registry down or slow, deadline
 /// reached, evidence unreadable). Never a silent allow: open admits it with a warning.
@@ -477,18 +478,6 @@ fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
-/// An error and its sources, on one line.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

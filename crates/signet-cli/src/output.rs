@@ -12,6 +12,7 @@ use signet_verify::{
 
 use crate::args::OutputFormat;
 use crate::{EXIT_DENIED, EXIT_UNDECIDED};
+pub(crate) use signet_core::error_text::error_chain as chain;
 
 /// 0 when every image verified, 2 when any could not be decided, else 1.
 pub(crate) fn exit_code(checks: &[ImageCheck]) -> ExitCode {
@@ -23,18 +24,6 @@ pub(crate) fn exit_code(checks: &[ImageCheck]) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// An error and its sources on one line, as `anyhow`'s `{:#}` prints them.
-pub(crate) fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// `verify`: for each verified image, what was checked (stderr) and the verified payloads

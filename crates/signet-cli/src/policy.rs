@@ -1,6 +1,7 @@
 //! verify --policy, policy lint, policy explain.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -16,8 +17,6 @@ use signet_policy::report::{Decision, ImageVerdict, PolicyReport};
 use signet_policy::vsa;
 use signet_sign::keyless::{IdentityToken, KeylessBundle, KeylessSigner};
 use signet_verify::bundle::{ArtifactDigests, BundleLimits, BundleVerifier};
-
-use std::path::{Path, PathBuf};
 
 use crate::args::{
     OutputFormat, PolicyExplainArgs, PolicyLintArgs, VerifyArgs, VerifyBlobArgs, VerifyVsaArgs,
@@ -94,6 +93,7 @@ pub(crate) fn verify_files(args: &VerifyBlobArgs, policy_path: &Path) -> anyhow:
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let bundles = release_files::ReleaseBundles::read(&documents);
     let now = settings::now_unix();
     let mut verdicts = Vec::new();
     for path in &args.files {
@@ -103,7 +103,7 @@ pub(crate) fn verify_files(args: &VerifyBlobArgs, policy_path: &Path) -> anyhow:
         let file = release_files::FileEvidence {
             name: &name,
             digests: &digests,
-            documents: &documents,
+            bundles: &bundles,
         };
         verdicts.push(release_files::judge_file(&policy, &file, now));
     }

@@ -27,6 +27,7 @@ pub mod cosign;
 pub mod digest;
 pub mod dsse;
 mod error;
+pub mod error_text;
 mod go_json;
 pub mod image_config;
 pub mod intoto;

@@ -69,6 +69,7 @@ impl Transient for FetchError {
 }
 
 use crate::http::{CONNECT_TIMEOUT, READ_TIMEOUT, USER_AGENT};
+use signet_core::error_text::error_chain;
 
 const ACCEPTED_MANIFEST_TYPES: [&str; 4] = [
     OCI_MANIFEST_MEDIA_TYPE,
@@ -890,16 +891,4 @@ fn digest_with(like: &Digest, bytes: &[u8]) -> Digest {
     let mut hasher = Hasher::new(like.algorithm());
     hasher.update(bytes);
     hasher.finish()
-}
-
-/// `error: its source: …`, for messages that are strings rather than chained errors.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(e) = source {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        source = e.source();
-    }
-    text
 }

@@ -17,13 +17,13 @@ use signet_verify::{
 };
 
 use crate::conditions::ConditionFailure;
-pub(crate) use crate::error_text::error_chain;
 use crate::image_rules::{BuiltFrom, BuiltFromError, ImageRules};
 use crate::model::{
     AttestationRequirement, AuthorityUnavailable, NoMatch, Policy, SignatureRequirement,
     SignedIdentity, TrustPolicy,
 };
 use crate::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
+pub(crate) use signet_core::error_text::error_chain;
 
 const CONCURRENT_IMAGES: usize = 16;
 

@@ -22,7 +22,6 @@
 pub mod admission;
 pub mod conditions;
 pub mod containers;
-mod error_text;
 pub mod evaluate;
 pub mod file;
 pub mod glob;

@@ -113,7 +113,7 @@ impl NotationTrustPolicy {
                 matched_policies: Vec::new(),
                 note: Some(format!(
                     "could not read the Notary Project signatures: {}",
-                    crate::error_text::error_chain(&error)
+                    signet_core::error_text::error_chain(&error)
                 )),
             },
         }
@@ -353,7 +353,7 @@ policies:
             let error = parse(&policy(level, requirement))
                 .map(|_| ())
                 .expect_err(expected);
-            let text = crate::error_text::error_chain(&error);
+            let text = signet_core::error_text::error_chain(&error);
             assert!(text.contains(expected), "{expected}: {text}");
         }
         // An identity without C, ST and O is refused as notation refuses it.

@@ -13,13 +13,13 @@ use std::collections::BTreeSet;
 
 use signet_core::digest::{Digest, DigestAlgorithm};
 use signet_core::dsse::IN_TOTO_PAYLOAD_TYPE;
+use signet_core::error_text::error_chain;
 use signet_core::intoto::Statement;
 use signet_verify::bundle::{
     Artifact, ArtifactDigests, BundleCheck, BundleFailure, BundleLimits, VerifiedBundle,
-    read_document,
+    claimed_subjects, read_document,
 };
 
-use crate::error_text::error_chain;
 use crate::evaluate::{attestation_refused, signature_result};
 use crate::model::{AttestationRequirement, NoMatch, Policy, SignatureRequirement, TrustPolicy};
 use crate::report::{Decision, Evidence, ImageVerdict, PolicyResult, RequirementResult};
@@ -42,16 +42,57 @@ pub struct FileEvidence<'a> {
     pub name: &'a str,
     /// Its digests.
     pub digests: &'a ArtifactDigests,
-    /// The bundle documents given with it.
-    pub documents: &'a [BundleDocument],
+    /// The bundles given with it (read once for all the files of a release).
+    pub bundles: &'a ReleaseBundles,
 }
 
-/// One bundle of the documents, where it is (`attestations.jsonl line 2`) and the digest of
-/// its JSON: what the report's evidence and a summary's input attestations name.
+/// The bundles of the documents given with a release's files, read once: each with where it
+/// is, its digest and what it says it is about; or why a document could not be read (then
+/// every file is undecided).
+#[derive(Debug, Clone)]
+pub struct ReleaseBundles {
+    bundles: Result<Vec<GivenBundle>, String>,
+}
+
+impl ReleaseBundles {
+    /// Splits `documents` into their bundles (bounded as [`read_document`] bounds them).
+    pub fn read(documents: &[BundleDocument]) -> Self {
+        let limits = BundleLimits::default();
+        let mut bundles = Vec::new();
+        for document in documents {
+            match read_document(&document.bytes, &limits) {
+                Ok(found) => bundles.extend(found.into_iter().map(|b| GivenBundle {
+                    label: format!("{} {}", document.label, b.label()),
+                    claimed: claimed_subjects(b.json()),
+                    digest: Digest::sha256_of(b.json()),
+                    json: b.json().to_vec(),
+                })),
+                Err(failure) => {
+                    return Self {
+                        bundles: Err(format!(
+                            "could not read the bundles of {}: {}",
+                            document.label,
+                            error_chain(&failure)
+                        )),
+                    };
+                }
+            }
+        }
+        Self {
+            bundles: Ok(bundles),
+        }
+    }
+}
+
+/// One bundle of the documents, where it is (`attestations.jsonl line 2`), the digest of its
+/// JSON (what the report's evidence and a summary's input attestations name) and the digests
+/// it says it is about ([`claimed_subjects`]; `None`: not readable without verifying).
+#[derive(Debug, Clone)]
 struct GivenBundle {
     label: String,
     json: Vec<u8>,
     digest: Digest,
+    claimed: Option<Vec<Digest>>,
 }
 
 /// Decides `file` under the file policies of `trust` at `now_unix`. Pure: the bundles are
@@ -86,31 +127,13 @@ pub fn judge_file(trust: &TrustPolicy, file: &FileEvidence<'_>, now_unix: i64) -
             )),
         );
     }
-    let limits = BundleLimits::default();
-    let mut bundles = Vec::new();
-    for document in file.documents {
-        match read_document(&document.bytes, &limits) {
-            Ok(found) => bundles.extend(found.into_iter().map(|b| GivenBundle {
-                label: format!("{} {}", document.label, b.label()),
-                json: b.json().to_vec(),
-                digest: Digest::sha256_of(b.json()),
-            })),
-            Err(failure) => {
-                return verdict(
-                    Decision::Undecided,
-                    Vec::new(),
-                    Some(format!(
-                        "could not read the bundles of {}: {}",
-                        document.label,
-                        error_chain(&failure)
-                    )),
-                );
-            }
-        }
-    }
+    let bundles = match &file.bundles.bundles {
+        Ok(bundles) => bundles,
+        Err(note) => return verdict(Decision::Undecided, Vec::new(), Some(note.clone())),
+    };
     let results: Vec<PolicyResult> = matching
         .iter()
-        .map(|policy| judge_file_policy(trust, policy, file.digests, &bundles, now_unix))
+        .map(|policy| judge_file_policy(trust, policy, file.digests, bundles, now_unix))
         .collect();
     verdict(ImageVerdict::decide(&results), results, None)
 }
@@ -172,7 +195,10 @@ fn bundles_by<'a>(
         first_refusal: None,
     };
     // A bundle plainly about another file is not verified: in a release's JSON Lines most are.
-    for bundle in bundles.iter().filter(|b| digests.may_be_named_by(&b.json)) {
+    for bundle in bundles
+        .iter()
+        .filter(|b| digests.may_be_among(b.claimed.as_deref()))
+    {
         match verifier.verify(&bundle.json, Artifact::Digests(digests), &policy) {
             Ok(verified) if wanted(&verified) => found.verified.push((bundle, verified)),
             Ok(_) => {}

@@ -39,6 +39,7 @@ use crate::referrers::{
     BundlePurpose, ReferrerEvidence, ReferrerReport, judge_referrer_bundles, read_referrer_bundles,
 };
 use crate::{Error, KeyVerifier};
+pub(crate) use signet_core::error_text::error_chain;
 
 /// How many images are checked at once over the shared connections.
 const CONCURRENT_IMAGES: usize = 8;
@@ -1086,18 +1087,6 @@ impl ImageCheck {
         }
         reasons
     }
-}
-
-/// An error and its sources, on one line.
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@ use signet_oci::OciClient;
 use self::config::PolicyConfig;
 use self::eval::{Signatures, Target};
 use self::registries_d::RegistriesD;
-use crate::error_text::error_chain;
 use crate::report::ImageVerdict;
+use signet_core::error_text::error_chain;
 use signet_verify::gather_attachments;
 
 /// How many images are evaluated at once over the shared connections.

@@ -166,23 +166,27 @@ impl ArtifactDigests {
     /// artifacts (a release's JSON Lines); a bundle that cannot be read this way may be about
     /// it, and verifying it says why not.
     pub fn may_be_named_by(&self, bundle_json: &[u8]) -> bool {
-        match claimed_subjects(bundle_json) {
-            Some(claimed) => {
-                let comparable: Vec<&Digest> = claimed
-                    .iter()
-                    .filter(|c| self.get(c.algorithm()).is_some())
-                    .collect();
-                comparable.is_empty() || comparable.iter().any(|c| self.digests.contains(c))
-            }
-            None => true,
-        }
+        self.may_be_among(claimed_subjects(bundle_json).as_deref())
+    }
+
+    /// [`Self::may_be_named_by`] for what [`claimed_subjects`] read of a bundle, for a caller
+    /// that looks at one bundle for many artifacts and reads it once.
+    pub fn may_be_among(&self, claimed: Option<&[Digest]>) -> bool {
+        let Some(claimed) = claimed else {
+            return true;
+        };
+        let mut comparable = claimed
+            .iter()
+            .filter(|c| self.get(c.algorithm()).is_some())
+            .peekable();
+        comparable.peek().is_none() || comparable.any(|c| self.digests.contains(c))
     }
 }
 
 /// The digests a bundle says it is about, read without verifying anything: a message
 /// signature's `messageDigest`, or the subjects of a DSSE envelope's in-toto statement.
 /// `None` when the bundle cannot be read this way.
-fn claimed_subjects(bundle_json: &[u8]) -> Option<Vec<Digest>> {
+pub fn claimed_subjects(bundle_json: &[u8]) -> Option<Vec<Digest>> {
     use base64::Engine;
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
